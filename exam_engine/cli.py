@@ -1,0 +1,71 @@
+"""``flask`` commands over the services."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+
+from exam_engine.extensions import db
+from exam_engine.models import ROLES
+from exam_engine.services.errors import ServiceError
+
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="candidate", show_default=True)
+@click.option("--name", default="", help="Display name.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted (hidden, twice) when omitted.",
+)
+def create_user_command(email: str, role: str, name: str, password: str) -> None:
+    """Create an account with a role."""
+    from exam_engine.services import accounts
+
+    try:
+        user = accounts.create_user(db.session, email, password, role=role, name=name)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {user.role} {user.email} (id {user.id})")
+
+
+@click.command("demo")
+@click.option("--skip-migrate", is_flag=True, help="Do not run migrations first.")
+@with_appcontext
+def demo_command(skip_migrate: bool) -> None:
+    """Create (idempotently) the database, demo accounts and demo content; print logins."""
+    from exam_engine.services import demo
+
+    if not skip_migrate:
+        from flask_migrate import upgrade
+
+        upgrade(directory=current_app.extensions["migrate"].directory)
+    report = demo.seed_demo(db.session, echo=click.echo)
+    click.echo("")
+    click.echo("Demo logins (password for each account shown):")
+    for account in report.accounts:
+        click.echo(f"  {account.role:<10} {account.email:<32} {account.password}")
+    click.echo("")
+    click.echo("Start the server with `flask run` and open http://127.0.0.1:5000/")
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)
+
+
+def main() -> None:
+    """Entry point for the ``exam-engine`` console script (same commands as ``flask``)."""
+    from exam_engine import create_app
+
+    group = FlaskGroup(create_app=lambda: create_app())
+    sys.exit(group.main())

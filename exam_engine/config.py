@@ -1,0 +1,66 @@
+"""Settings: defaults, then the environment, then an explicit mapping (tests)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "GRACE_SECONDS": 30,
+    "WEAK_TARGET": 0.65,
+    "PASSWORD_HASH_PROFILE": "default",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+}
+
+
+def normalize_database_url(url: str) -> str:
+    """Map bare ``postgres://`` and ``postgresql://`` URLs onto the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Read the per-install secret key, creating it (mode 0600) on first use."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    """Fill ``app.config`` from defaults, ``DATABASE_URL``/``SECRET_KEY`` and ``EXAM_ENGINE_*``."""
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("EXAM_ENGINE")
+    overrides = dict(overrides or {})
+    database_url = (
+        overrides.pop("DATABASE_URL", None)
+        or os.environ.get("DATABASE_URL")
+        or "sqlite:///" + str(Path(app.instance_path) / "exam_engine.sqlite3")
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(database_url)
+    secret = overrides.pop("SECRET_KEY", None) or os.environ.get("SECRET_KEY")
+    app.config.update(overrides)
+    app.config["SECRET_KEY"] = secret or instance_secret_key(app.instance_path)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite allows one writer at a time: wait for the lock instead of failing at once.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("connect_args", {"timeout": 15})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -1,0 +1,100 @@
+"""Questions and their immutable versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from exam_engine.models.base import Base, utcnow
+
+STATUSES = ("draft", "in_review", "published", "retired")
+# Fields a published version may never change; only its status may move on (to retired).
+CONTENT_FIELDS = (
+    "stem",
+    "options",
+    "rationales",
+    "answer_index",
+    "subdomain",
+    "domain",
+    "difficulty",
+    "references",
+    "enemies",
+    "content_hash",
+)
+
+
+class Question(Base):
+    """A question's stable identity (``D2-B-014``) across its versions."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    versions: Mapped[list[QuestionVersion]] = relationship(
+        back_populates="question", order_by="QuestionVersion.number"
+    )
+
+
+class QuestionVersion(Base):
+    """One version of a question; immutable once published, an edit makes a new version."""
+
+    __tablename__ = "question_versions"
+    __table_args__ = (
+        UniqueConstraint("question_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        # A single answer index is "one key per version" by construction; this bounds it.
+        CheckConstraint("answer_index >= 0 AND answer_index < 4", name="answer_index"),
+        CheckConstraint("difficulty IN ('easy', 'medium', 'hard')", name="difficulty"),
+        CheckConstraint("status IN ('draft', 'in_review', 'published', 'retired')", name="status"),
+        Index("ix_question_versions_status_subdomain", "status", "subdomain"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="RESTRICT"))
+    number: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    domain: Mapped[str] = mapped_column(String(20))
+    subdomain: Mapped[str] = mapped_column(String(20))
+    difficulty: Mapped[str] = mapped_column(String(10))
+    stem: Mapped[str] = mapped_column(Text)
+    # Four option texts in stored order (A-D) and one rationale per option.
+    options: Mapped[list[Any]]
+    rationales: Mapped[list[Any]]
+    answer_index: Mapped[int]
+    references: Mapped[list[Any]] = mapped_column(default=list)
+    enemies: Mapped[list[Any]] = mapped_column(default=list)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+
+    question: Mapped[Question] = relationship(back_populates="versions")
+
+
+class PublishedVersionImmutable(Exception):
+    """Raised when code tries to change the content of a published version."""
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_published_versions(session: Session, _ctx: object, _instances: object) -> None:
+    """Refuse any flush that edits a published version's content."""
+    from sqlalchemy import inspect
+
+    for obj in session.dirty:
+        if not isinstance(obj, QuestionVersion):
+            continue
+        state = inspect(obj)
+        status_hist = state.attrs.status.history
+        was = status_hist.deleted[0] if status_hist.deleted else obj.status
+        if was not in ("published", "retired"):
+            continue
+        changed = [f for f in CONTENT_FIELDS if state.attrs[f].history.has_changes()]
+        if changed:
+            raise PublishedVersionImmutable(
+                f"question version {obj.id} is {was}; cannot change {', '.join(changed)}"
+            )

@@ -1,0 +1,56 @@
+"""Accounts and roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exam_engine.models.base import Base, utcnow
+
+ROLES = ("candidate", "instructor", "admin")
+
+
+class User(Base):
+    """A person who signs in: candidate, instructor or admin."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('candidate', 'instructor', 'admin')", name="role"),
+        CheckConstraint("time_multiplier >= 1.0 AND time_multiplier <= 4.0", name="multiplier"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="candidate")
+    # Accommodation: the exam's minutes are multiplied by this (set by an instructor or admin).
+    time_multiplier: Mapped[float] = mapped_column(default=1.0)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        """Every loaded user is authenticated; anonymous users are another class."""
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        """A stored user is never anonymous."""
+        return False
+
+    def get_id(self) -> str:
+        """Return the session identifier."""
+        return str(self.id)
+
+    def has_role(self, *roles: str) -> bool:
+        """Tell whether the user holds one of ``roles`` (admins hold every role)."""
+        return self.role == "admin" or self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"

@@ -1,0 +1,1 @@
+"""Use cases: plain values in, domain errors out; the only layer that commits."""

@@ -1,0 +1,111 @@
+"""Account use cases: register, authenticate, create users, set accommodations."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from exam_engine.models import ROLES, User, utcnow
+from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
+from exam_engine.services.passwords import DUMMY_HASH, hash_password, verify_password
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+
+
+class InvalidCredentials(ValidationFailed):
+    """Wrong email or password (the message never says which)."""
+
+    status = 401
+
+
+def normalize_email(email: str) -> str:
+    """Trim and lowercase an email, or raise ValidationFailed when it is not one."""
+    email = (email or "").strip().lower()
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise ValidationFailed(f"email: {email!r} is not a valid email address")
+    return email
+
+
+def check_password_rules(password: str) -> None:
+    """Raise ValidationFailed when a password is too weak to accept."""
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationFailed(f"password: must be at least {MIN_PASSWORD} characters")
+
+
+def create_user(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    role: str = "candidate",
+    name: str = "",
+    time_multiplier: float = 1.0,
+) -> User:
+    """Create and commit a user; raise Conflict for a duplicate email."""
+    email = normalize_email(email)
+    if role not in ROLES:
+        raise ValidationFailed(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    check_password_rules(password)
+    if not 1.0 <= time_multiplier <= 4.0:
+        raise ValidationFailed("time multiplier: must be between 1.0 and 4.0")
+    if find_user(session, email) is not None:
+        raise Conflict(f"email: an account for {email} already exists")
+    user = User(
+        email=email,
+        name=name.strip()[:120],
+        password_hash=hash_password(password),
+        role=role,
+        time_multiplier=time_multiplier,
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two registrations racing for one email: the unique constraint decides.
+        session.rollback()
+        raise Conflict(f"email: an account for {email} already exists") from None
+    return user
+
+
+def register_candidate(session: Session, email: str, password: str, name: str = "") -> User:
+    """Self-registration always creates a candidate."""
+    return create_user(session, email, password, role="candidate", name=name)
+
+
+def find_user(session: Session, email: str) -> User | None:
+    """Return the user with this email (case-insensitive), if any."""
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    """Return the user for valid credentials, else raise InvalidCredentials."""
+    user = find_user(session, email or "")
+    if user is None or not user.is_active:
+        verify_password(DUMMY_HASH, password or "")
+        raise InvalidCredentials("Invalid email or password.")
+    if not verify_password(user.password_hash, password or ""):
+        raise InvalidCredentials("Invalid email or password.")
+    user.last_login_at = utcnow()
+    session.commit()
+    return user
+
+
+def set_time_multiplier(session: Session, user_id: int, multiplier: float) -> User:
+    """Set a candidate's accommodation multiplier (1.0 to 4.0)."""
+    if not 1.0 <= multiplier <= 4.0:
+        raise ValidationFailed("time multiplier: must be between 1.0 and 4.0")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    user.time_multiplier = multiplier
+    session.commit()
+    return user
+
+
+def count_users(session: Session) -> int:
+    """Return how many accounts exist."""
+    return session.scalar(select(func.count()).select_from(User)) or 0

@@ -1,0 +1,19 @@
+"""Web layer: blueprints, forms, templates; views parse, call a service, render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Register every blueprint and the error handlers."""
+    from exam_engine.web import errors, health, main, security
+    from exam_engine.web.api import bp as api_bp
+    from exam_engine.web.auth import bp as auth_bp
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(api_bp)
+    errors.register(app)
+    security.register(app)

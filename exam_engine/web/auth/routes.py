@@ -1,0 +1,81 @@
+"""Account views."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from exam_engine.extensions import db
+from exam_engine.services import accounts
+from exam_engine.services.errors import ServiceError
+from exam_engine.web.auth import bp
+from exam_engine.web.auth.forms import LoginForm, RegisterForm
+from exam_engine.web.security import login_required
+
+
+def _safe_next(target: str | None) -> str:
+    """Follow ``next`` only to a path on this site (no open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("main.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Sign in with email and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(
+                db.session, form.email.data or "", form.password.data or ""
+            )
+        except ServiceError as error:
+            form.password.errors.append(str(error))
+            status = error.status
+        else:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Any:
+    """Create a candidate account."""
+    form = RegisterForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_candidate(
+                db.session, form.email.data or "", form.password.data or "", form.name.data or ""
+            )
+        except ServiceError as error:
+            field, _, message = str(error).partition(": ")
+            target = getattr(form, field, form.email)
+            target.errors.append(message or str(error))
+            status = error.status
+        else:
+            login_user(user)
+            flash("Welcome! Your candidate account is ready.", "success")
+            return redirect(url_for("main.index"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Any:
+    """Sign out (POST with CSRF, so a link on another site cannot sign you out)."""
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))

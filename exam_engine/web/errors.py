@@ -1,0 +1,72 @@
+"""Error pages and JSON errors: a clear message and the right status, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from exam_engine.extensions import db
+from exam_engine.services.errors import ServiceError
+from exam_engine.web.security import wants_json
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad request",
+    401: "Sign-in required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Service unavailable",
+}
+
+
+def error_response(status: int, message: str) -> Any:
+    """Render an error as JSON for API calls and as a page otherwise."""
+    if wants_json():
+        return jsonify(error=message, status=status), status
+    title = TITLES.get(status, "Error")
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register(app: Flask) -> None:
+    """Install handlers for HTTP errors, CSRF failures, service errors and a lost database."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError) -> Any:
+        return error_response(
+            400,
+            f"The form's security token is missing or invalid ({error.description}). "
+            "Reload the page and try again.",
+        )
+
+    @app.errorhandler(ServiceError)
+    def _service(error: ServiceError) -> Any:
+        db.session.rollback()
+        return error_response(error.status, str(error))
+
+    @app.errorhandler(OperationalError)
+    def _database(error: OperationalError) -> Any:
+        db.session.rollback()
+        log.error("database unavailable: %s", error)
+        return error_response(503, "The database is unavailable. Your request was not saved.")
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Any:
+        status = error.code or 500
+        return error_response(status, error.description or TITLES.get(status, "Error"))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Any:
+        db.session.rollback()
+        log.exception("unhandled error")
+        return error_response(500, InternalServerError.description)

@@ -1,0 +1,71 @@
+"""The ``flask users`` and ``flask demo`` commands."""
+
+from __future__ import annotations
+
+from exam_engine.models import User
+from exam_engine.services.demo import DEMO_ACCOUNTS
+
+
+def test_users_create_with_password(app, session) -> None:
+    result = app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create",
+            "Boss@Example.com",
+            "--role",
+            "admin",
+            "--password",
+            "long-enough-pw",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "created admin boss@example.com" in result.output
+    assert session.query(User).filter_by(email="boss@example.com").one().role == "admin"
+
+
+def test_users_create_prompts_for_password(app, session) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "p@example.com"], input="long-enough-pw\nlong-enough-pw\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Password" in result.output
+    assert session.query(User).filter_by(email="p@example.com").one().role == "candidate"
+
+
+def test_users_create_unknown_role_exits_2(app, session) -> None:
+    result = app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create",
+            "x@example.com",
+            "--role",
+            "wizard",
+            "--password",
+            "long-enough-pw",
+        ]
+    )
+    assert result.exit_code == 2
+    assert "'wizard' is not one of" in result.output
+    assert session.query(User).count() == 0
+
+
+def test_users_create_duplicate_exits_1(app, session) -> None:
+    runner = app.test_cli_runner()
+    args = ["users", "create", "d@example.com", "--password", "long-enough-pw"]
+    assert runner.invoke(args=args).exit_code == 0
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+    assert session.query(User).count() == 1
+
+
+def test_demo_is_idempotent(app, session) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    assert session.query(User).count() == len(DEMO_ACCOUNTS)
+    for account in DEMO_ACCOUNTS:
+        assert account.email in second.output and account.password in second.output
+    assert "http://127.0.0.1:5000/" in second.output

@@ -1,0 +1,50 @@
+"""Models and migrations agree, and the migrations go down and up again cleanly."""
+
+from __future__ import annotations
+
+import os
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect
+
+from exam_engine.extensions import db
+from exam_engine.models import Base
+from tests.conftest import make_app
+from tests.support import pg_schema_url
+
+
+def _fresh_url(tmp_path, worker_id: str) -> str:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        return pg_schema_url(base, f"ee_migrations_{worker_id}")
+    return "sqlite:///" + str(tmp_path / "migrations.sqlite3")
+
+
+def test_upgrade_downgrade_upgrade_and_models_agree(tmp_path, worker_id) -> None:
+    app = make_app(_fresh_url(tmp_path, worker_id), str(tmp_path / "instance"))
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory)
+        tables = set(inspect(db.engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+
+        downgrade(directory=directory, revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+
+        upgrade(directory=directory)
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            diff = compare_metadata(context, Base.metadata)
+        assert diff == [], f"models and migrations disagree: {diff}"
+        db.engine.dispose()
+
+
+def test_constraint_names_follow_the_convention(app) -> None:
+    with app.app_context():
+        inspector = inspect(db.engine)
+        uniques = {u["name"] for u in inspector.get_unique_constraints("attempt_items")}
+        assert "uq_attempt_items_attempt_id_position" in uniques
+        fks = {fk["name"] for fk in inspector.get_foreign_keys("attempt_items")}
+        assert "fk_attempt_items_attempt_id_attempts" in fks

@@ -1,0 +1,113 @@
+"""Sign-in, registration and sign-out through the real forms."""
+
+from __future__ import annotations
+
+from exam_engine.models import User
+from tests.conftest import csrf_from_html
+from tests.factories import UserFactory
+
+
+def test_login_page_has_fields_and_csrf(client) -> None:
+    page = client.get("/login")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'name="email"' in html and 'name="password"' in html
+    assert 'name="csrf_token"' in html
+    assert csrf_from_html(html)
+
+
+def test_login_success_and_logout(client) -> None:
+    UserFactory(email="cand@example.com")
+    response = client.login("cand@example.com")
+    assert response.status_code == 302 and response.location == "/"
+    assert "cand@example.com" in client.get("/").get_data(as_text=True)
+    assert client.post("/logout").status_code == 302
+    assert client.get("/").location.startswith("/login")
+
+
+def test_wrong_password_is_401_with_a_neutral_message(client) -> None:
+    UserFactory(email="cand@example.com")
+    response = client.login("cand@example.com", "wrong-password")
+    assert response.status_code == 401
+    assert "Invalid email or password." in response.get_data(as_text=True)
+    unknown = client.login("ghost@example.com", "wrong-password")
+    assert unknown.status_code == 401
+    assert "Invalid email or password." in unknown.get_data(as_text=True)
+
+
+def test_empty_login_form_is_400(client) -> None:
+    assert client.post("/login", data={}).status_code == 400
+
+
+def test_next_only_follows_local_paths(client) -> None:
+    UserFactory(email="cand@example.com")
+    response = client.post(
+        "/login?next=https://evil.example/steal",
+        data={"email": "cand@example.com", "password": "password-123456"},
+    )
+    assert response.location == "/"
+
+
+def test_next_local_path_is_followed(client) -> None:
+    UserFactory(email="cand@example.com", role="instructor")
+    response = client.post(
+        "/login?next=/instructor",
+        data={"email": "cand@example.com", "password": "password-123456"},
+    )
+    assert response.location == "/instructor"
+
+
+def test_register_creates_a_candidate_and_signs_in(client, session) -> None:
+    response = client.post(
+        "/register",
+        data={
+            "name": "New Person",
+            "email": "New@Example.com",
+            "password": "long-enough-pw",
+            "confirm": "long-enough-pw",
+        },
+    )
+    assert response.status_code == 302
+    user = session.query(User).filter_by(email="new@example.com").one()
+    assert user.role == "candidate"
+    assert "New Person" in client.get("/").get_data(as_text=True)
+
+
+def test_register_duplicate_email_is_409_and_adds_nothing(client, session) -> None:
+    UserFactory(email="taken@example.com")
+    response = client.post(
+        "/register",
+        data={
+            "email": "TAKEN@example.com",
+            "password": "long-enough-pw",
+            "confirm": "long-enough-pw",
+        },
+    )
+    assert response.status_code == 409
+    assert "already exists" in response.get_data(as_text=True)
+    assert session.query(User).count() == 1
+
+
+def test_register_mismatched_passwords_is_400(client, session) -> None:
+    response = client.post(
+        "/register",
+        data={"email": "x@example.com", "password": "long-enough-pw", "confirm": "other-password"},
+    )
+    assert response.status_code == 400
+    assert "Passwords do not match." in response.get_data(as_text=True)
+    assert session.query(User).count() == 0
+
+
+def test_register_escapes_the_name(client) -> None:
+    client.post(
+        "/register",
+        data={
+            "name": "<script>alert(1)</script>",
+            "email": "xss@example.com",
+            "password": "long-enough-pw",
+            "confirm": "long-enough-pw",
+        },
+    )
+    html = client.get("/").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
