@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from exam_engine.extensions import db
+from exam_engine.extensions import current_session
 from exam_engine.models import ROLES
 from exam_engine.services.errors import ServiceError
 
@@ -31,7 +31,7 @@ def create_user_command(email: str, role: str, name: str, password: str) -> None
     from exam_engine.services import accounts
 
     try:
-        user = accounts.create_user(db.session, email, password, role=role, name=name)
+        user = accounts.create_user(current_session(), email, password, role=role, name=name)
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"created {user.role} {user.email} (id {user.id})")
@@ -48,7 +48,7 @@ def demo_command(skip_migrate: bool) -> None:
         from flask_migrate import upgrade
 
         upgrade(directory=current_app.extensions["migrate"].directory)
-    report = demo.seed_demo(db.session, echo=click.echo)
+    report = demo.seed_demo(current_session(), echo=click.echo)
     click.echo("")
     click.echo("Demo logins (password for each account shown):")
     for account in report.accounts:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from exam_engine.extensions import db
+from exam_engine.extensions import current_session
 from exam_engine.services import accounts
 from exam_engine.services.errors import ServiceError
 from exam_engine.web.auth import bp
@@ -35,7 +35,7 @@ def login() -> Any:
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(
-                db.session, form.email.data or "", form.password.data or ""
+                current_session(), form.email.data or "", form.password.data or ""
             )
         except ServiceError as error:
             form.password.errors.append(str(error))
@@ -56,7 +56,7 @@ def register() -> Any:
     if form.validate_on_submit():
         try:
             user = accounts.register_candidate(
-                db.session, form.email.data or "", form.password.data or "", form.name.data or ""
+                current_session(), form.email.data or "", form.password.data or "", form.name.data or ""
             )
         except ServiceError as error:
             field, _, message = str(error).partition(": ")
