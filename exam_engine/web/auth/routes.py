@@ -56,7 +56,10 @@ def register() -> Any:
     if form.validate_on_submit():
         try:
             user = accounts.register_candidate(
-                current_session(), form.email.data or "", form.password.data or "", form.name.data or ""
+                current_session(),
+                form.email.data or "",
+                form.password.data or "",
+                form.name.data or "",
             )
         except ServiceError as error:
             field, _, message = str(error).partition(": ")
