@@ -10,10 +10,17 @@ def register(app: Flask) -> None:
     from exam_engine.web import errors, health, main, security
     from exam_engine.web.api import bp as api_bp
     from exam_engine.web.auth import bp as auth_bp
+    from exam_engine.web.candidate import bp as candidate_bp
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(candidate_bp)
     errors.register(app)
     security.register(app)
+
+    from exam_engine.web.text import render_inline, render_markdown
+
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(render_inline, "markdown_inline")

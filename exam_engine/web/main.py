@@ -17,7 +17,7 @@ def index() -> Any:
     """Send visitors to sign in and users to their dashboard."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return render_template("main/index.html")
+    return redirect(url_for("candidate.dashboard"))
 
 
 @bp.get("/admin")

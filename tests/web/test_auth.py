@@ -20,7 +20,7 @@ def test_login_success_and_logout(client) -> None:
     UserFactory(email="cand@example.com")
     response = client.login("cand@example.com")
     assert response.status_code == 302 and response.location == "/"
-    assert "cand@example.com" in client.get("/").get_data(as_text=True)
+    assert "cand@example.com" in client.get("/dashboard").get_data(as_text=True)
     assert client.post("/logout").status_code == 302
     assert client.get("/").location.startswith("/login")
 
@@ -70,7 +70,7 @@ def test_register_creates_a_candidate_and_signs_in(client, session) -> None:
     assert response.status_code == 302
     user = session.query(User).filter_by(email="new@example.com").one()
     assert user.role == "candidate"
-    assert "New Person" in client.get("/").get_data(as_text=True)
+    assert "New Person" in client.get("/dashboard").get_data(as_text=True)
 
 
 def test_register_duplicate_email_is_409_and_adds_nothing(client, session) -> None:
@@ -108,6 +108,6 @@ def test_register_escapes_the_name(client) -> None:
             "confirm": "long-enough-pw",
         },
     )
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/dashboard").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html

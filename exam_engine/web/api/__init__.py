@@ -14,3 +14,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def csrf_token() -> Any:
     """Return a CSRF token for this session, for clients that do not render pages."""
     return jsonify(csrf_token=generate_csrf())
+
+
+from exam_engine.web.api import attempts  # noqa: E402,F401  (registers the views)

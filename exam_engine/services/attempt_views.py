@@ -1,0 +1,114 @@
+"""What a candidate may see of an attempt.
+
+This module is the single gate between stored attempts and the candidate: while an exam is
+in progress it emits stems, option texts under per-attempt ids (A-D in the order shown),
+and the candidate's own responses; never the key, a rationale, or the stored option order.
+Practice mode adds feedback for an item only after the candidate has answered it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from exam_engine.models import Attempt, AttemptItem
+from exam_engine.services.attempts import OPTION_IDS, remaining_seconds, stored_to_choice
+
+
+@dataclass(frozen=True)
+class OptionView:
+    """An option as shown: its per-attempt id and text."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One position as the candidate sees it."""
+
+    position: int
+    stem: str
+    options: tuple[OptionView, ...]
+    choice: str | None
+    flagged: bool
+    feedback: dict[str, Any] | None
+
+
+def shown_options(item: AttemptItem) -> tuple[OptionView, ...]:
+    """The version's options in this attempt's order, under ids A-D."""
+    texts = item.version.options
+    return tuple(
+        OptionView(OPTION_IDS[shown], str(texts[stored]))
+        for shown, stored in enumerate(item.option_order)
+    )
+
+
+def feedback_for(item: AttemptItem) -> dict[str, Any]:
+    """Key and rationales of one item, in this attempt's option ids (only after answering)."""
+    version = item.version
+    return {
+        "correct": item.choice == version.answer_index,
+        "key": stored_to_choice(item, version.answer_index),
+        "rationales": {
+            OPTION_IDS[shown]: str(version.rationales[stored])
+            for shown, stored in enumerate(item.option_order)
+        },
+        "references": list(version.references),
+    }
+
+
+def item_view(attempt: Attempt, item: AttemptItem) -> ItemView:
+    """Build the view of one position, with feedback only where the rules allow it."""
+    reveal = attempt.status != "in_progress" or (
+        attempt.mode == "practice" and item.choice is not None
+    )
+    return ItemView(
+        position=item.position,
+        stem=item.version.stem,
+        options=shown_options(item),
+        choice=stored_to_choice(item, item.choice),
+        flagged=item.flagged,
+        feedback=feedback_for(item) if reveal else None,
+    )
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z."""
+    if moment is None:
+        return None
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def attempt_json(attempt: Attempt, now: datetime, *, seq: int) -> dict[str, Any]:
+    """The API representation of an attempt for its candidate."""
+    views = [item_view(attempt, item) for item in attempt.items]
+    data: dict[str, Any] = {
+        "id": attempt.id,
+        "template": attempt.template.name,
+        "title": attempt.template.title,
+        "mode": attempt.mode,
+        "status": attempt.status,
+        "started_at": iso(attempt.started_at),
+        "deadline": iso(attempt.deadline_at),
+        "remaining_seconds": remaining_seconds(attempt, now),
+        "seq": seq,
+        "items": [
+            {
+                "position": v.position,
+                "stem": v.stem,
+                "options": [{"id": o.id, "text": o.text} for o in v.options],
+            }
+            for v in views
+        ],
+        "responses": [
+            {"position": v.position, "choice": v.choice, "flagged": v.flagged} for v in views
+        ],
+    }
+    feedback = {v.position: v.feedback for v in views if v.feedback is not None}
+    if feedback:
+        data["feedback"] = {str(k): v for k, v in feedback.items()}
+    if attempt.status != "in_progress":
+        data["result_url"] = f"/attempts/{attempt.id}/scorecard"
+    return data

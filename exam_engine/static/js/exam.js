@@ -1,0 +1,248 @@
+// Exam page behaviour: server-synced countdown, autosave with retry, keyboard, auto-submit.
+// The page works without this file: every form posts to the server.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("exam");
+  if (!root) { return; }
+
+  var attemptId = root.dataset.attempt;
+  var position = parseInt(root.dataset.position || "0", 10);
+  var total = parseInt(root.dataset.total || "0", 10);
+  var mode = root.dataset.mode;
+  var seq = parseInt(root.dataset.seq || "0", 10);
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var statusEl = document.getElementById("save-status");
+  var form = document.getElementById("answer-form");
+  var storeKey = "exam-pending-" + attemptId;
+  var inFlight = null;
+  var retryTimer = null;
+  var retryDelay = 1000;
+  var finished = false;
+
+  // ---- pending saves survive a reload (localStorage) until the server accepts them ----
+  function loadPending() {
+    try { return JSON.parse(localStorage.getItem(storeKey) || "{}"); } catch (e) { return {}; }
+  }
+  function storePending(pending) {
+    try { localStorage.setItem(storeKey, JSON.stringify(pending)); } catch (e) { /* private mode */ }
+  }
+  var pending = loadPending();
+
+  function setStatus(text, isError) {
+    if (!statusEl) { return; }
+    statusEl.textContent = text;
+    statusEl.classList.toggle("error", !!isError);
+  }
+
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function clock(date) { return two(date.getHours()) + ":" + two(date.getMinutes()) + ":" + two(date.getSeconds()); }
+
+  // ---- countdown: the server's remaining seconds, re-synced on every save ----
+  var timerEl = document.getElementById("timer");
+  var announceEl = document.getElementById("timer-announce");
+  var deadlineMs = null;
+  var announced = {};
+  var THRESHOLDS = [30, 10, 5, 1];
+
+  function syncRemaining(seconds) {
+    if (seconds === null || seconds === undefined || !timerEl) { return; }
+    deadlineMs = performance.now() + seconds * 1000;
+    THRESHOLDS.forEach(function (m) { if (seconds <= m * 60) { announced[m] = true; } });
+  }
+
+  function renderTimer() {
+    if (deadlineMs === null) { return; }
+    var left = Math.max(0, Math.round((deadlineMs - performance.now()) / 1000));
+    var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
+    timerEl.textContent = h + ":" + two(m) + ":" + two(s);
+    timerEl.classList.toggle("low", left <= 300);
+    THRESHOLDS.forEach(function (minutes) {
+      if (!announced[minutes] && left <= minutes * 60) {
+        announced[minutes] = true;
+        announceEl.textContent = minutes + (minutes === 1 ? " minute" : " minutes") + " left.";
+      }
+    });
+    if (left === 0 && !finished) { autoSubmit(); }
+  }
+
+  if (timerEl) {
+    var initial = parseInt(timerEl.dataset.remaining, 10);
+    deadlineMs = performance.now() + initial * 1000;
+    THRESHOLDS.forEach(function (m) { if (initial <= m * 60) { announced[m] = true; } });
+    setInterval(renderTimer, 1000);
+  }
+
+  function api(method, url, body) {
+    return fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: body ? JSON.stringify(body) : undefined
+    });
+  }
+
+  function autoSubmit() {
+    finished = true;
+    setStatus("Time is up. Submitting your saved answers...");
+    flush().then(function () {
+      return api("POST", "/api/v1/attempts/" + attemptId + "/submit");
+    }).then(function () {
+      window.location.assign(root.dataset.resultUrl);
+    }, function () {
+      window.location.assign(root.dataset.resultUrl);
+    });
+  }
+
+  // ---- autosave ----
+  function markNavigator(pos, choice, flagged) {
+    var cell = document.querySelector('.nav-cell[data-position="' + pos + '"]');
+    if (!cell) { return; }
+    cell.classList.toggle("answered", !!choice);
+    cell.classList.toggle("unanswered", !choice);
+    cell.classList.toggle("flagged", !!flagged);
+    cell.setAttribute("aria-label", "Question " + pos + ", " + (choice ? "answered" : "unanswered") + (flagged ? ", flagged" : ""));
+  }
+
+  function queue(pos, choice, flagged) {
+    seq += 1;
+    pending[pos] = { choice: choice, flagged: flagged, seq: seq };
+    storePending(pending);
+    markNavigator(pos, choice, flagged);
+    return flush();
+  }
+
+  function sendOne(pos) {
+    var entry = pending[pos];
+    return api("PUT", "/api/v1/attempts/" + attemptId + "/responses/" + pos, entry).then(function (res) {
+      return res.json().then(function (data) { return { res: res, data: data }; }, function () { return { res: res, data: {} }; });
+    }).then(function (r) {
+      if (r.res.status === 409) {
+        delete pending[pos];
+        storePending(pending);
+        finished = true;
+        setStatus(r.data.error || "This exam is finished.", true);
+        setTimeout(function () { window.location.assign(root.dataset.resultUrl); }, 2500);
+        throw new Error("finished");
+      }
+      if (!r.res.ok) { throw new Error(r.data.error || ("HTTP " + r.res.status)); }
+      seq = Math.max(seq, r.data.attempt_seq || 0);
+      syncRemaining(r.data.remaining_seconds);
+      var current = pending[pos];
+      var sameIntent = current && current.choice === r.data.choice && current.flagged === r.data.flagged;
+      if (current && current.seq === entry.seq) {
+        if (!r.data.accepted && !sameIntent) {
+          // Another tab saved a newer answer first: re-send ours with a fresh sequence number.
+          seq += 1;
+          current.seq = seq;
+          storePending(pending);
+          return sendOne(pos);
+        }
+        delete pending[pos];
+        storePending(pending);
+      }
+      setStatus("Saved at " + clock(new Date()) + ".");
+      if (mode === "practice" && r.data.feedback && pos === position) { window.location.reload(); }
+      return r.data;
+    });
+  }
+
+  function flush() {
+    if (inFlight) { return inFlight.then(flush, flush); }
+    var positions = Object.keys(pending);
+    if (positions.length === 0) { return Promise.resolve(); }
+    setStatus("Saving...");
+    inFlight = positions.reduce(function (chain, pos) {
+      return chain.then(function () { return pending[pos] ? sendOne(pos) : null; });
+    }, Promise.resolve()).then(function () {
+      inFlight = null;
+      retryDelay = 1000;
+      if (Object.keys(pending).length) { return flush(); }
+    }, function (err) {
+      inFlight = null;
+      if (finished) { return; }
+      setStatus("Not saved yet (" + err.message + "). Retrying in " + Math.round(retryDelay / 1000) + " s; your answer is kept on this device.", true);
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(flush, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 15000);
+      throw err;
+    });
+    return inFlight;
+  }
+
+  function currentChoice() {
+    var checked = form && form.querySelector('input[name="choice"]:checked');
+    return checked ? checked.value : null;
+  }
+  function currentFlag() {
+    var box = document.getElementById("flagged");
+    return !!(box && box.checked);
+  }
+
+  if (form) {
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "choice" || event.target.name === "flagged") {
+        queue(position, currentChoice(), currentFlag()).catch(function () {});
+      }
+    });
+
+    // With JavaScript, navigation waits for the save instead of posting the form again.
+    form.addEventListener("submit", function (event) {
+      var go = event.submitter ? event.submitter.value : "next";
+      event.preventDefault();
+      var target;
+      if (go === "prev") { target = position - 1; }
+      else if (go === "next") { target = position + 1; }
+      else if (go === "check") { target = position; }
+      var done = flush().catch(function () {});
+      done.then(function () {
+        if (go === "summary" || (go === "next" && position >= total)) {
+          window.location.assign(root.dataset.summaryUrl);
+        } else if (go === "check") {
+          if (!currentChoice()) { setStatus("Choose an answer first.", true); return; }
+          window.location.reload();
+        } else {
+          window.location.assign(root.dataset.questionUrl.replace(/\/0$/, "/" + target));
+        }
+      });
+    });
+  }
+
+  // ---- keyboard: A-D / 1-4 choose, F flags, arrows move ----
+  document.addEventListener("keydown", function (event) {
+    if (!form || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "textarea" || (tag === "input" && event.target.type === "text")) { return; }
+    var key = event.key.toUpperCase();
+    var map = { "1": "A", "2": "B", "3": "C", "4": "D", "A": "A", "B": "B", "C": "C", "D": "D" };
+    if (map[key]) {
+      var radio = document.getElementById("choice-" + map[key]);
+      if (radio && !radio.disabled) {
+        radio.checked = true;
+        radio.focus();
+        queue(position, currentChoice(), currentFlag()).catch(function () {});
+        event.preventDefault();
+      }
+    } else if (key === "F") {
+      var box = document.getElementById("flagged");
+      if (box) { box.checked = !box.checked; queue(position, currentChoice(), currentFlag()).catch(function () {}); event.preventDefault(); }
+    } else if (event.key === "ArrowRight" && position < total) {
+      event.preventDefault();
+      flush().catch(function () {}).then(function () { window.location.assign(root.dataset.questionUrl.replace(/\/0$/, "/" + (position + 1))); });
+    } else if (event.key === "ArrowLeft" && position > 1) {
+      event.preventDefault();
+      flush().catch(function () {}).then(function () { window.location.assign(root.dataset.questionUrl.replace(/\/0$/, "/" + (position - 1))); });
+    }
+  });
+
+  window.addEventListener("beforeunload", function (event) {
+    if (Object.keys(pending).length && !finished) { event.preventDefault(); event.returnValue = ""; }
+  });
+
+  // Anything left from a previous page load (offline, closed tab) is sent now.
+  Object.keys(pending).forEach(function (pos) {
+    markNavigator(pos, pending[pos].choice, pending[pos].flagged);
+    seq = Math.max(seq, pending[pos].seq || 0);
+  });
+  if (Object.keys(pending).length) { flush().catch(function () {}); }
+})();

@@ -1,0 +1,122 @@
+"""Attempt API used by the exam page (and by any other client)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request, url_for
+from flask_login import current_user
+
+from exam_engine.extensions import current_session
+from exam_engine.services import attempts
+from exam_engine.services.attempt_views import attempt_json, feedback_for, iso
+from exam_engine.services.errors import ValidationFailed
+from exam_engine.web.api import bp
+from exam_engine.web.clock import grace_seconds, now
+from exam_engine.web.security import login_required
+
+
+def json_body() -> dict[str, Any]:
+    """Return the request's JSON object, or raise a 400 that says what is wrong."""
+    if not request.is_json:
+        raise ValidationFailed("body: expected JSON with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed("body: expected a JSON object")
+    return data
+
+
+def _attempt_payload(attempt_id: int) -> dict[str, Any]:
+    session = current_session()
+    attempt = attempts.get_attempt(session, current_user.id, attempt_id)
+    attempts.touch(session, attempt, now(), grace_seconds())
+    attempt = attempts.load_for_view(session, current_user.id, attempt_id)
+    return attempt_json(attempt, now(), seq=attempts.attempt_seq(session, attempt_id))
+
+
+@bp.post("/attempts")
+@login_required
+def create_attempt() -> Any:
+    """Start an attempt of a template: 201 with the form as the candidate sees it."""
+    data = json_body()
+    template = data.get("template")
+    if not isinstance(template, str) or not template:
+        raise ValidationFailed("template: expected a template name (string)")
+    attempt = attempts.start_attempt(current_session(), current_user, template, now=now())
+    payload = _attempt_payload(attempt.id)
+    response = jsonify(payload)
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_attempt", attempt_id=attempt.id)
+    return response
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def get_attempt(attempt_id: int) -> Any:
+    """The attempt with the candidate's responses, so that a reload restores everything."""
+    return jsonify(_attempt_payload(attempt_id))
+
+
+@bp.put("/attempts/<int:attempt_id>/responses/<int(signed=True):position>")
+@login_required
+def put_response(attempt_id: int, position: int) -> Any:
+    """Save one position's answer and flag; 409 once the time is up."""
+    data = json_body()
+    unknown = set(data) - {"choice", "flagged", "seq"}
+    if unknown:
+        raise ValidationFailed(f"body: unknown field(s) {', '.join(sorted(unknown))}")
+    choice = data.get("choice")
+    if choice is not None and not isinstance(choice, str):
+        raise ValidationFailed("choice: expected an option id (string) or null")
+    flagged = data.get("flagged", False)
+    if not isinstance(flagged, bool):
+        raise ValidationFailed("flagged: expected true or false")
+    seq = data.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= 2**31 - 1:
+        raise ValidationFailed("seq: expected a positive integer")
+    if position < 1:
+        raise ValidationFailed("position: must be 1 or more")
+    moment = now()
+    session = current_session()
+    result = attempts.save_response(
+        session,
+        current_user.id,
+        attempt_id,
+        position,
+        choice=choice,
+        flagged=flagged,
+        seq=seq,
+        now=moment,
+        grace_seconds=grace_seconds(),
+    )
+    attempt = attempts.get_attempt(session, current_user.id, attempt_id)
+    body: dict[str, Any] = {
+        "position": result.position,
+        "accepted": result.accepted,
+        "choice": result.choice,
+        "flagged": result.flagged,
+        "seq": result.seq,
+        "attempt_seq": result.attempt_seq,
+        "saved_at": iso(result.saved_at),
+        "remaining_seconds": attempts.remaining_seconds(attempt, moment),
+    }
+    if attempt.mode == "practice" and result.choice is not None:
+        item = attempts.load_for_view(session, current_user.id, attempt_id).items[position - 1]
+        body["feedback"] = feedback_for(item)
+    return jsonify(body)
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit_attempt(attempt_id: int) -> Any:
+    """Submit; submitting twice returns the same result."""
+    attempt = attempts.submit_attempt(
+        current_session(), current_user.id, attempt_id, now=now(), grace_seconds=grace_seconds()
+    )
+    return jsonify(
+        id=attempt.id,
+        status=attempt.status,
+        submitted_at=iso(attempt.submitted_at),
+        result_url=url_for("candidate.scorecard", attempt_id=attempt.id),
+        score=(attempt.result or {}).get("score"),
+    )

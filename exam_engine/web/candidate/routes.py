@@ -1,0 +1,174 @@
+"""Candidate views: parse, call a service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from exam_engine.extensions import current_session
+from exam_engine.services import attempts, catalog
+from exam_engine.services.attempt_views import item_view
+from exam_engine.services.errors import Conflict
+from exam_engine.web.candidate import bp
+from exam_engine.web.candidate.forms import AnswerForm, StartForm, SubmitForm
+from exam_engine.web.clock import grace_seconds, now
+from exam_engine.web.security import login_required
+
+
+def _open_attempt(attempt_id: int) -> Any:
+    """Load the user's attempt for display, finalizing it first if its time is up."""
+    session = current_session()
+    attempt = attempts.get_attempt(session, current_user.id, attempt_id)
+    attempts.touch(session, attempt, now(), grace_seconds())
+    return attempts.load_for_view(session, current_user.id, attempt_id)
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard() -> Any:
+    """Templates to start, attempts in progress, past results."""
+    session = current_session()
+    moment = now()
+    mine = attempts.user_attempts(session, current_user.id)
+    for attempt in mine:
+        attempts.touch(session, attempt, moment, grace_seconds())
+    return render_template(
+        "candidate/dashboard.html",
+        templates=catalog.list_templates(session),
+        in_progress=[a for a in mine if a.status == "in_progress"],
+        finished=[a for a in mine if a.status != "in_progress"],
+        form=StartForm(),
+        now=moment,
+    )
+
+
+@bp.post("/attempts")
+@login_required
+def start() -> Any:
+    """Start a mock: assemble the form and go to question 1."""
+    form = StartForm()
+    if not form.validate():
+        abort(400, "Choose an exam template to start.")
+    try:
+        attempt = attempts.start_attempt(
+            current_session(), current_user, form.template.data or "", now=now()
+        )
+    except Conflict as error:
+        flash(str(error), "error")
+        return redirect(url_for("candidate.dashboard")), 303
+    return redirect(url_for("candidate.question", attempt_id=attempt.id, position=1)), 303
+
+
+@bp.route("/attempts/<int:attempt_id>/q/<int:position>", methods=["GET", "POST"])
+@login_required
+def question(attempt_id: int, position: int) -> Any:
+    """One question a page; POST saves the answer without JavaScript."""
+    attempt = _open_attempt(attempt_id)
+    if attempt.status != "in_progress":
+        return redirect(url_for("candidate.scorecard", attempt_id=attempt_id))
+    items = attempt.items
+    if not 1 <= position <= len(items):
+        abort(404, f"This exam has questions 1 to {len(items)}.")
+    item = items[position - 1]
+    view = item_view(attempt, item)
+    form = AnswerForm()
+    form.choice.choices = [(o.id, o.text) for o in view.options]
+    if request.method == "POST":
+        if not form.validate():
+            abort(400, "That answer is not one of the options shown.")
+        session = current_session()
+        attempts.save_response(
+            session,
+            current_user.id,
+            attempt_id,
+            position,
+            choice=form.choice.data or None,
+            flagged=bool(form.flagged.data),
+            seq=attempts.attempt_seq(session, attempt_id) + 1,
+            now=now(),
+            grace_seconds=grace_seconds(),
+        )
+        target = _next_target(form.go.data, attempt_id, position, len(items), attempt.mode)
+        return redirect(target, 303)
+    form.choice.data = view.choice
+    form.flagged.data = view.flagged
+    return render_template(
+        "candidate/question.html",
+        attempt=attempt,
+        item=view,
+        items=items,
+        form=form,
+        total=len(items),
+        remaining=attempts.remaining_seconds(attempt, now()),
+        seq=attempts.attempt_seq(current_session(), attempt_id),
+    )
+
+
+def _next_target(go: str | None, attempt_id: int, position: int, total: int, mode: str) -> str:
+    """Where a non-JavaScript save goes next."""
+    if mode == "practice" and go == "check":
+        return url_for("candidate.question", attempt_id=attempt_id, position=position)
+    if go == "prev" and position > 1:
+        return url_for("candidate.question", attempt_id=attempt_id, position=position - 1)
+    if go == "summary" or (go == "next" and position >= total):
+        return url_for("candidate.summary", attempt_id=attempt_id)
+    if go and go.isdigit() and 1 <= int(go) <= total:
+        return url_for("candidate.question", attempt_id=attempt_id, position=int(go))
+    if go == "stay":
+        return url_for("candidate.question", attempt_id=attempt_id, position=position)
+    return url_for("candidate.question", attempt_id=attempt_id, position=min(position + 1, total))
+
+
+@bp.get("/attempts/<int:attempt_id>/summary")
+@login_required
+def summary(attempt_id: int) -> Any:
+    """Unanswered and flagged positions before the final submit."""
+    attempt = _open_attempt(attempt_id)
+    if attempt.status != "in_progress":
+        return redirect(url_for("candidate.scorecard", attempt_id=attempt_id))
+    return _render_summary(attempt, SubmitForm())
+
+
+def _render_summary(attempt: Any, form: SubmitForm, status: int = 200) -> Any:
+    items = attempt.items
+    return (
+        render_template(
+            "candidate/summary.html",
+            attempt=attempt,
+            items=items,
+            unanswered=[i.position for i in items if i.choice is None],
+            flagged=[i.position for i in items if i.flagged],
+            form=form,
+            remaining=attempts.remaining_seconds(attempt, now()),
+            seq=attempts.attempt_seq(current_session(), attempt.id),
+        ),
+        status,
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int) -> Any:
+    """Final submit (asks for confirmation); submitting twice changes nothing."""
+    attempt = _open_attempt(attempt_id)
+    if attempt.status == "in_progress":
+        form = SubmitForm()
+        if not form.validate():
+            return _render_summary(attempt, form, 400)
+        attempts.submit_attempt(
+            current_session(), current_user.id, attempt_id, now=now(), grace_seconds=grace_seconds()
+        )
+    return redirect(url_for("candidate.scorecard", attempt_id=attempt_id), 303)
+
+
+@bp.get("/attempts/<int:attempt_id>/scorecard")
+@login_required
+def scorecard(attempt_id: int) -> Any:
+    """The result of a finished attempt."""
+    attempt = _open_attempt(attempt_id)
+    if attempt.status == "in_progress":
+        flash("This exam is still in progress.", "info")
+        return redirect(url_for("candidate.summary", attempt_id=attempt_id))
+    return render_template("candidate/scorecard.html", attempt=attempt, result=attempt.result)
