@@ -59,8 +59,12 @@ def demo_command(skip_migrate: bool) -> None:
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
+    from exam_engine.cli_bank import bank_cli, exam_cli
+
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(bank_cli)
+    app.cli.add_command(exam_cli)
 
 
 def main() -> None:

@@ -1,24 +1,32 @@
 """SQLAlchemy models on one DeclarativeBase."""
 
+from exam_engine.models.audit import AuditEvent
 from exam_engine.models.base import Base, utcnow
 from exam_engine.models.cohort import Assignment, Cohort, Membership
 from exam_engine.models.exam import Attempt, AttemptItem, ExamTemplate, Response
 from exam_engine.models.question import PublishedVersionImmutable, Question, QuestionVersion
+from exam_engine.models.stats import ItemStatistic, TemplateStatistic
+from exam_engine.models.study import ReviewCard, ReviewLog
 from exam_engine.models.user import ROLES, User
 
 __all__ = [
     "ROLES",
     "Assignment",
+    "AuditEvent",
     "Attempt",
     "AttemptItem",
     "Base",
     "Cohort",
     "ExamTemplate",
+    "ItemStatistic",
     "Membership",
     "PublishedVersionImmutable",
     "Question",
     "QuestionVersion",
     "Response",
+    "ReviewCard",
+    "ReviewLog",
+    "TemplateStatistic",
     "User",
     "utcnow",
 ]

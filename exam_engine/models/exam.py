@@ -36,6 +36,8 @@ class ExamTemplate(Base):
     domain_weights: Mapped[dict[str, Any]] = mapped_column(default=dict)
     subdomains: Mapped[list[Any]] = mapped_column(default=list)
     difficulty_mix: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Items used this many times across all attempts of the template are skipped (None: no cap).
+    exposure_cap: Mapped[int | None]
     is_active: Mapped[bool] = mapped_column(default=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -70,8 +70,12 @@ class QuestionVersion(Base):
     enemies: Mapped[list[Any]] = mapped_column(default=list)
     content_hash: Mapped[str] = mapped_column(String(64))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    review_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
+    retired_at: Mapped[datetime | None]
 
     question: Mapped[Question] = relationship(back_populates="versions")
 

@@ -1,4 +1,4 @@
-"""Demo data for a first look: accounts now; later issues add the bank and a cohort."""
+"""Demo data for a first look: accounts and the bundled bank (idempotent)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from exam_engine.services import accounts
+from exam_engine.services.bank import import_bank
+from question_bank import BUNDLED_BANK, load_bank
 
 
 @dataclass(frozen=True)
@@ -49,4 +51,10 @@ def seed_demo(session: Session, echo: Callable[[str], None] = print) -> DemoRepo
             report.created.append(account.email)
         report.accounts.append(account)
     echo(f"demo accounts: {len(report.created)} created, {len(DEMO_ACCOUNTS)} in all")
+    loaded = load_bank(BUNDLED_BANK)
+    imported = import_bank(session, loaded)
+    echo(
+        f"question bank: {len(loaded.items)} items ({len(imported.created)} new, "
+        f"{len(imported.new_versions)} updated, {imported.unchanged} unchanged)"
+    )
     return report

@@ -10,13 +10,21 @@ def register(app: Flask) -> None:
     from exam_engine.web import errors, health, main, security
     from exam_engine.web.api import bp as api_bp
     from exam_engine.web.auth import bp as auth_bp
+    from exam_engine.web.authoring import bp as authoring_bp
     from exam_engine.web.candidate import bp as candidate_bp
+    from exam_engine.web.cohorts import bp as cohorts_bp
+    from exam_engine.web.stats import bp as stats_bp
+    from exam_engine.web.study import bp as study_bp
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(candidate_bp)
+    app.register_blueprint(study_bp)
+    app.register_blueprint(authoring_bp)
+    app.register_blueprint(cohorts_bp)
+    app.register_blueprint(stats_bp)
     errors.register(app)
     security.register(app)
 

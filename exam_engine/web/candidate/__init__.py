@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("candidate", __name__)
 
-from exam_engine.web.candidate import routes  # noqa: E402,F401  (registers the views)
+from exam_engine.web.candidate import results, routes  # noqa: E402,F401  (registers views)

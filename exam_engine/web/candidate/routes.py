@@ -17,7 +17,7 @@ from exam_engine.web.clock import grace_seconds, now
 from exam_engine.web.security import login_required
 
 
-def _open_attempt(attempt_id: int) -> Any:
+def open_attempt(attempt_id: int) -> Any:
     """Load the user's attempt for display, finalizing it first if its time is up."""
     session = current_session()
     attempt = attempts.get_attempt(session, current_user.id, attempt_id)
@@ -65,7 +65,7 @@ def start() -> Any:
 @login_required
 def question(attempt_id: int, position: int) -> Any:
     """One question a page; POST saves the answer without JavaScript."""
-    attempt = _open_attempt(attempt_id)
+    attempt = open_attempt(attempt_id)
     if attempt.status != "in_progress":
         return redirect(url_for("candidate.scorecard", attempt_id=attempt_id))
     items = attempt.items
@@ -125,7 +125,7 @@ def _next_target(go: str | None, attempt_id: int, position: int, total: int, mod
 @login_required
 def summary(attempt_id: int) -> Any:
     """Unanswered and flagged positions before the final submit."""
-    attempt = _open_attempt(attempt_id)
+    attempt = open_attempt(attempt_id)
     if attempt.status != "in_progress":
         return redirect(url_for("candidate.scorecard", attempt_id=attempt_id))
     return _render_summary(attempt, SubmitForm())
@@ -152,7 +152,7 @@ def _render_summary(attempt: Any, form: SubmitForm, status: int = 200) -> Any:
 @login_required
 def submit(attempt_id: int) -> Any:
     """Final submit (asks for confirmation); submitting twice changes nothing."""
-    attempt = _open_attempt(attempt_id)
+    attempt = open_attempt(attempt_id)
     if attempt.status == "in_progress":
         form = SubmitForm()
         if not form.validate():
@@ -161,14 +161,3 @@ def submit(attempt_id: int) -> Any:
             current_session(), current_user.id, attempt_id, now=now(), grace_seconds=grace_seconds()
         )
     return redirect(url_for("candidate.scorecard", attempt_id=attempt_id), 303)
-
-
-@bp.get("/attempts/<int:attempt_id>/scorecard")
-@login_required
-def scorecard(attempt_id: int) -> Any:
-    """The result of a finished attempt."""
-    attempt = _open_attempt(attempt_id)
-    if attempt.status == "in_progress":
-        flash("This exam is still in progress.", "info")
-        return redirect(url_for("candidate.summary", attempt_id=attempt_id))
-    return render_template("candidate/scorecard.html", attempt=attempt, result=attempt.result)
