@@ -1,0 +1,226 @@
+"""The attempt JSON API: shapes, idempotence, deadlines, ownership, bad input."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from exam_engine.models import Attempt, AttemptItem, Response, utcnow
+from tests.factories import UserFactory
+from tests.support import add_template, seed_bank
+
+
+@pytest.fixture
+def clock(app):
+    """A settable server clock for the app under test."""
+    state = {"now": utcnow()}
+    app.config["CLOCK"] = lambda: state["now"]
+    yield state
+    app.config.pop("CLOCK", None)
+
+
+@pytest.fixture
+def candidate(client, session):
+    seed_bank(session, per_subdomain=4)
+    user = UserFactory(email="api@example.com")
+    client.login("api@example.com")
+    return user
+
+
+def start(client, template="quiz-20"):
+    response = client.post("/api/v1/attempts", json={"template": template})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def put(client, attempt_id, position, **body):
+    return client.put(f"/api/v1/attempts/{attempt_id}/responses/{position}", json=body)
+
+
+def test_create_returns_the_form_without_keys(client, candidate, clock) -> None:
+    data = start(client)
+    assert set(data) >= {"id", "deadline", "remaining_seconds", "items", "status", "responses"}
+    assert data["deadline"].endswith("Z") and data["remaining_seconds"] == 40 * 60
+    assert len(data["items"]) == 20
+    first = data["items"][0]
+    assert set(first) == {"position", "stem", "options"}
+    assert [o["id"] for o in first["options"]] == ["A", "B", "C", "D"]
+    assert all(set(o) == {"id", "text"} for o in first["options"])
+    assert "feedback" not in data and "result_url" not in data
+
+
+def test_save_reload_and_resume(client, candidate, clock) -> None:
+    data = start(client)
+    response = put(client, data["id"], 3, choice="B", flagged=True, seq=1)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["accepted"] and body["choice"] == "B" and body["flagged"]
+    assert body["saved_at"].endswith("Z") and body["remaining_seconds"] == 40 * 60
+    clock["now"] += timedelta(minutes=5)
+    again = client.get(f"/api/v1/attempts/{data['id']}").get_json()
+    assert again["responses"][2] == {"position": 3, "choice": "B", "flagged": True}
+    assert again["remaining_seconds"] == 35 * 60 and again["seq"] == 1
+
+
+def test_duplicate_and_out_of_order_seq(client, candidate, clock, session) -> None:
+    data = start(client)
+    assert put(client, data["id"], 1, choice="A", seq=4).get_json()["accepted"]
+    duplicate = put(client, data["id"], 1, choice="C", seq=4).get_json()
+    assert not duplicate["accepted"] and duplicate["choice"] == "A"
+    assert put(client, data["id"], 1, choice="D", seq=9).get_json()["choice"] == "D"
+    older = put(client, data["id"], 1, choice="B", seq=6).get_json()
+    assert not older["accepted"] and older["choice"] == "D" and older["attempt_seq"] == 9
+    assert session.query(Response).count() == 3
+
+
+def test_save_after_deadline_plus_grace_is_409_and_earlier_saves_count(
+    client, candidate, clock, session
+) -> None:
+    data = start(client)
+    put(client, data["id"], 1, choice="A", seq=1)
+    clock["now"] += timedelta(minutes=40, seconds=30)
+    assert put(client, data["id"], 2, choice="A", seq=2).status_code == 200  # within grace
+    clock["now"] += timedelta(seconds=1)
+    late = put(client, data["id"], 3, choice="A", seq=3)
+    assert late.status_code == 409
+    assert "time is up" in late.get_json()["error"]
+    attempt = session.get(Attempt, data["id"])
+    assert attempt.status == "expired" and attempt.result["answered"] == 2
+    assert client.get(f"/api/v1/attempts/{data['id']}").get_json()["status"] == "expired"
+
+
+def test_submit_twice_same_result(client, candidate, clock) -> None:
+    data = start(client)
+    put(client, data["id"], 1, choice="A", seq=1)
+    first = client.post(f"/api/v1/attempts/{data['id']}/submit").get_json()
+    clock["now"] += timedelta(minutes=1)
+    second = client.post(f"/api/v1/attempts/{data['id']}/submit").get_json()
+    assert first == second and first["status"] == "submitted"
+    assert first["result_url"] == f"/attempts/{data['id']}/scorecard"
+    assert put(client, data["id"], 2, choice="A", seq=2).status_code == 409
+
+
+def test_another_users_attempt_is_404(client, candidate, clock, app) -> None:
+    data = start(client)
+    UserFactory(email="other@example.com")
+    other = app.test_client()
+    other.__class__ = type(client)
+    other.login("other@example.com")
+    assert other.get(f"/api/v1/attempts/{data['id']}").status_code == 404
+    assert put(other, data["id"], 1, choice="A", seq=1).status_code == 404
+    assert other.post(f"/api/v1/attempts/{data['id']}/submit").status_code == 404
+
+
+def test_anonymous_gets_401_json(raw_client) -> None:
+    response = raw_client.get("/api/v1/attempts/1")
+    assert response.status_code == 401 and response.is_json
+
+
+def test_csrf_header_required(client, candidate, clock) -> None:
+    data = start(client)
+    response = client.put(f"/api/v1/attempts/{data['id']}/responses/1", json={"seq": 1}, csrf=False)
+    assert response.status_code == 400
+    assert "security token" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("position", "body", "status", "message"),
+    [
+        (1, {"choice": "E", "seq": 1}, 400, "'E' is not one of"),
+        (1, {"choice": 2, "seq": 1}, 400, "choice: expected"),
+        (1, {"choice": "A", "seq": "1"}, 400, "seq: expected a positive integer"),
+        (1, {"choice": "A", "seq": -3}, 400, "seq: expected a positive integer"),
+        (1, {"choice": "A", "seq": True}, 400, "seq: expected a positive integer"),
+        (1, {"choice": "A", "seq": 1, "flagged": "yes"}, 400, "flagged: expected"),
+        (1, {"choice": "A", "seq": 1, "key": "x"}, 400, "unknown field(s) key"),
+        (-1, {"choice": "A", "seq": 1}, 400, "position: must be 1 or more"),
+        (99, {"choice": "A", "seq": 1}, 404, "no position 99"),
+    ],
+)
+def test_bad_saves_are_clear_4xx(
+    client, candidate, clock, session, position, body, status, message
+):
+    data = start(client)
+    response = put(client, data["id"], position, **body)
+    assert response.status_code == status
+    assert message in response.get_json()["error"]
+    assert session.query(Response).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "content_type", "message"),
+    [
+        ("not json", "application/json", "expected a JSON object"),
+        ("[1, 2]", "application/json", "expected a JSON object"),
+        ('{"choice": "A", "seq": 1}', "text/plain", "Content-Type: application/json"),
+    ],
+)
+def test_malformed_bodies(client, candidate, clock, payload, content_type, message) -> None:
+    data = start(client)
+    response = client.put(
+        f"/api/v1/attempts/{data['id']}/responses/1", data=payload, content_type=content_type
+    )
+    assert response.status_code == 400 and message in response.get_json()["error"]
+
+
+def test_oversized_body_is_413(client, candidate, app) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    try:
+        response = client.post("/api/v1/attempts", json={"template": "x" * 5000})
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
+    assert response.status_code == 413 and response.is_json
+
+
+def test_unknown_template_is_404_with_names(client, candidate) -> None:
+    response = client.post("/api/v1/attempts", json={"template": "nope"})
+    assert response.status_code == 404 and "known:" in response.get_json()["error"]
+    assert client.post("/api/v1/attempts", json={}).status_code == 400
+
+
+def test_two_sessions_on_one_attempt_lose_nothing(client, candidate, clock, app, session):
+    data = start(client)
+    tab2 = app.test_client()
+    tab2.__class__ = type(client)
+    tab2.login("api@example.com")
+    base = client.get(f"/api/v1/attempts/{data['id']}").get_json()["seq"]
+    # Both tabs start from the server's seq and save different positions with the same number.
+    assert put(client, data["id"], 1, choice="A", seq=base + 1).get_json()["accepted"]
+    assert put(tab2, data["id"], 2, choice="B", seq=base + 1).get_json()["accepted"]
+    # Same position: the tab behind is told so and re-sends above the server's seq.
+    stale = put(tab2, data["id"], 1, choice="C", seq=base + 1).get_json()
+    assert not stale["accepted"]
+    assert put(tab2, data["id"], 1, choice="C", seq=stale["attempt_seq"] + 1).get_json()["accepted"]
+    final = client.get(f"/api/v1/attempts/{data['id']}").get_json()["responses"]
+    assert final[0]["choice"] == "C" and final[1]["choice"] == "B"
+
+
+def test_practice_mode_feedback_after_answering(client, candidate, clock) -> None:
+    data = start(client, "drill-d3")
+    assert data["remaining_seconds"] is None and data["deadline"] is None
+    body = put(client, data["id"], 1, choice="A", seq=1).get_json()
+    feedback = body["feedback"]
+    assert feedback["key"] in "ABCD" and set(feedback["rationales"]) == set("ABCD")
+    again = client.get(f"/api/v1/attempts/{data['id']}").get_json()
+    assert set(again["feedback"]) == {"1"}
+    assert put(client, data["id"], 1, choice="B", seq=2).status_code == 409
+
+
+def test_sweep_command_is_safe_twice(app, session, clock) -> None:
+    seed_bank(session, per_subdomain=2)
+    add_template(session, "tiny", item_count=4, minutes=1)
+    from exam_engine.services import attempts
+
+    user = UserFactory()
+    attempt = attempts.start_attempt(session, user, "tiny", now=utcnow() - timedelta(minutes=5))
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["exam", "sweep"])
+    assert (
+        first.exit_code == 0 and f"finalized 1 expired attempt(s): [{attempt.id}]" in first.output
+    )
+    second = runner.invoke(args=["exam", "sweep"])
+    assert second.exit_code == 0 and "finalized 0" in second.output
+    session.expire_all()
+    assert session.get(Attempt, attempt.id).status == "expired"
+    assert session.query(AttemptItem).count() == 4

@@ -1,0 +1,138 @@
+"""The exam pages work without JavaScript: forms save, navigate, summarize and submit."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from exam_engine.models import Attempt, AttemptItem, utcnow
+from tests.factories import UserFactory
+from tests.support import seed_bank
+
+
+@pytest.fixture
+def clock(app):
+    state = {"now": utcnow()}
+    app.config["CLOCK"] = lambda: state["now"]
+    yield state
+    app.config.pop("CLOCK", None)
+
+
+@pytest.fixture
+def started(client, session, clock):
+    seed_bank(session, per_subdomain=4)
+    UserFactory(email="page@example.com")
+    client.login("page@example.com")
+    response = client.post("/attempts", data={"template": "quiz-20"})
+    assert response.status_code == 303
+    match = re.search(r"/attempts/(\d+)/q/1$", response.location)
+    assert match, response.location
+    return int(match.group(1))
+
+
+def test_dashboard_lists_templates_and_in_progress(client, started) -> None:
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Full mock exam (90 items, 180 minutes)" in html
+    assert "In progress" in html and f"/attempts/{started}/q/1" in html
+
+
+def test_question_page_has_timer_navigator_and_no_inline_script(client, started) -> None:
+    html = client.get(f"/attempts/{started}/q/1").get_data(as_text=True)
+    assert 'role="timer"' in html and 'data-remaining="2400"' in html
+    assert len(re.findall(r'class="nav-cell [^"]*"\s+data-position=', html)) == 20
+    assert 'name="choice"' in html and html.count('type="radio"') == 4
+    assert "<script>" not in html and "/static/js/exam.js" in html
+
+
+def test_form_post_saves_and_moves_on(client, started, session) -> None:
+    response = client.post(
+        f"/attempts/{started}/q/1", data={"choice": "C", "flagged": "y", "go": "next"}
+    )
+    assert response.status_code == 303 and response.location.endswith("/q/2")
+    item = session.query(AttemptItem).filter_by(attempt_id=started, position=1).one()
+    assert item.flagged and item.choice == item.option_order[2]
+    page = client.get(f"/attempts/{started}/q/1").get_data(as_text=True)
+    assert re.search(r'value="C"\s+checked', page) or 'value="C" checked' in page
+    assert "Question 1, answered, flagged" in page
+
+
+@pytest.mark.parametrize(
+    ("go", "target"),
+    [("prev", "/q/1"), ("summary", "/summary"), ("7", "/q/7"), ("stay", "/q/2")],
+)
+def test_navigation_targets(client, started, go, target) -> None:
+    response = client.post(f"/attempts/{started}/q/2", data={"go": go})
+    assert response.location.endswith(target)
+
+
+def test_choice_not_offered_is_400(client, started, session) -> None:
+    response = client.post(f"/attempts/{started}/q/1", data={"choice": "Z"})
+    assert response.status_code == 400
+    assert session.query(AttemptItem).filter(AttemptItem.choice.is_not(None)).count() == 0
+
+
+def test_out_of_range_position_is_404(client, started) -> None:
+    assert client.get(f"/attempts/{started}/q/21").status_code == 404
+    assert client.get(f"/attempts/{started}/q/0").status_code == 404
+
+
+def test_summary_then_confirmed_submit(client, started, session) -> None:
+    client.post(f"/attempts/{started}/q/2", data={"choice": "A", "go": "next"})
+    client.post(f"/attempts/{started}/q/5", data={"flagged": "y", "go": "next"})
+    html = client.get(f"/attempts/{started}/summary").get_data(as_text=True)
+    assert "Unanswered (19)" in html and "Flagged for review (1)" in html
+    refused = client.post(f"/attempts/{started}/submit", data={})
+    assert refused.status_code == 400
+    assert "Tick the box" in refused.get_data(as_text=True)
+    assert session.get(Attempt, started).status == "in_progress"
+    done = client.post(f"/attempts/{started}/submit", data={"confirm": "y"})
+    assert done.status_code == 303 and done.location.endswith("/scorecard")
+    session.expire_all()
+    assert session.get(Attempt, started).status == "submitted"
+    # After submitting, the question pages lead to the result.
+    assert client.get(f"/attempts/{started}/q/1").location.endswith("/scorecard")
+    again = client.post(f"/attempts/{started}/submit", data={})
+    assert again.status_code == 303
+
+
+def test_expired_attempt_is_finalized_on_next_touch(client, started, session, clock) -> None:
+    client.post(f"/attempts/{started}/q/1", data={"choice": "B"})
+    clock["now"] += timedelta(minutes=41)
+    response = client.get(f"/attempts/{started}/q/3")
+    assert response.status_code == 302 and response.location.endswith("/scorecard")
+    attempt = session.get(Attempt, started)
+    assert attempt.status == "expired" and attempt.result["answered"] == 1
+    late = client.post(f"/attempts/{started}/q/2", data={"choice": "B"})
+    assert late.status_code == 302
+
+
+def test_other_users_pages_are_404(client, started, app) -> None:
+    UserFactory(email="nosy@example.com")
+    nosy = app.test_client()
+    nosy.__class__ = type(client)
+    nosy.login("nosy@example.com")
+    for path in (f"/attempts/{started}/q/1", f"/attempts/{started}/summary"):
+        assert nosy.get(path).status_code == 404
+    assert nosy.post(f"/attempts/{started}/submit", data={"confirm": "y"}).status_code == 404
+
+
+def test_practice_check_shows_feedback(client, session, clock) -> None:
+    seed_bank(session, per_subdomain=7)
+    UserFactory(email="drill@example.com")
+    client.login("drill@example.com")
+    location = client.post("/attempts", data={"template": "drill-d2"}).location
+    attempt_id = int(re.search(r"/attempts/(\d+)/", location).group(1))
+    before = client.get(location).get_data(as_text=True)
+    assert "the best answer is" not in before and "Check answer" in before
+    response = client.post(location, data={"choice": "B", "go": "check"})
+    assert response.location.endswith("/q/1")
+    after = client.get(location).get_data(as_text=True)
+    assert "the best answer is" in after and "rationale" in after
+    assert session.get(Attempt, attempt_id).deadline_at is None
+
+
+def test_starting_an_unknown_template_flashes_an_error(client, started) -> None:
+    response = client.post("/attempts", data={"template": "nope"}, follow_redirects=True)
+    assert "not found" in response.get_data(as_text=True)
