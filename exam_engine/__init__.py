@@ -29,13 +29,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extension instances to this app."""
-    from exam_engine.extensions import csrf, db, login_manager, migrate
+    from exam_engine.extensions import csrf, db, limiter, login_manager, migrate
     from exam_engine.services import passwords
 
     passwords.use_profile(app.config["PASSWORD_HASH_PROFILE"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    from exam_engine.web.security import SecureWhenHttpsSessionInterface
+
+    app.session_interface = SecureWhenHttpsSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."

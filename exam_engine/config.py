@@ -19,6 +19,12 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    # Sign-in throttling: per client address, and per account name (failures only).
+    "LOGIN_RATE_LIMIT": "30 per minute",
+    "LOGIN_LOCKOUT_LIMIT": "5 per 15 minutes",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # Trust X-Forwarded-For/-Proto from this many proxies in front of the app.
+    "PROXY_FIX": 0,
 }
 
 
@@ -59,6 +65,10 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     secret = overrides.pop("SECRET_KEY", None) or os.environ.get("SECRET_KEY")
     app.config.update(overrides)
     app.config["SECRET_KEY"] = secret or instance_secret_key(app.instance_path)
+    # EXAM_ENGINE_RATELIMIT_STORAGE=redis://host:6379 shares limits across workers and hosts.
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", app.config.get("RATELIMIT_STORAGE") or "memory://"
+    )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite allows one writer at a time: wait for the lock instead of failing at once.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])

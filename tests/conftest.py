@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from exam_engine import create_app
-from exam_engine.extensions import db
+from exam_engine.extensions import db, limiter
 from exam_engine.models import Base
 from tests import factories
 from tests.support import pg_schema_url
@@ -71,6 +71,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     application: Flask = request.getfixturevalue("app")
     with application.app_context():
+        limiter.reset()
         db.session.remove()
         with db.engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):

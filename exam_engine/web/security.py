@@ -6,7 +6,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 from exam_engine.extensions import login_manager
@@ -37,6 +38,15 @@ def role_required(*roles: str) -> Callable[[F], F]:
 
 
 login_required = role_required()
+
+
+class SecureWhenHttpsSessionInterface(SecureCookieSessionInterface):
+    """Mark the session cookie Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure if configured, or if this request is HTTPS (directly or via ProxyFix)."""
+        configured = super().get_cookie_secure(app)
+        return configured or (has_request_context() and request.is_secure)
 
 
 def _security_headers(response: Response) -> Response:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from exam_engine.extensions import current_session
+from exam_engine.extensions import current_session, limiter
 from exam_engine.services import accounts
 from exam_engine.services.errors import ServiceError
 from exam_engine.web.auth import bp
@@ -25,7 +25,30 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.index")
 
 
+def _login_account_key() -> str:
+    """Throttle key for one account name; the same for existing and unknown emails."""
+    return "login-account:" + (request.form.get("email") or "").strip().lower()
+
+
+LOCKOUT_MESSAGE = (
+    "Too many failed sign-in attempts for this email. Wait 15 minutes and try again, "
+    "or ask an administrator to help."
+)
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    methods=["POST"],
+    error_message="Too many sign-in attempts from your network. Wait a minute and try again.",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LOCKOUT_LIMIT"],
+    methods=["POST"],
+    key_func=_login_account_key,
+    deduct_when=lambda response: response.status_code == 401,
+    error_message=LOCKOUT_MESSAGE,
+)
 def login() -> Any:
     """Sign in with email and password."""
     if current_user.is_authenticated:
