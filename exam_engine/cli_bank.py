@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
+import zipfile
 from pathlib import Path
 
 import click
@@ -11,13 +13,18 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from exam_engine.domain import formats
 from exam_engine.domain.assembly import BankIndex, assemble
 from exam_engine.domain.errors import AssemblyError, SourceError
 from exam_engine.domain.lint import lint, summarize
 from exam_engine.extensions import current_session
 from exam_engine.models import User, utcnow
-from exam_engine.services import attempts, bank, catalog
+from exam_engine.models.question import STATUSES
+from exam_engine.services import attempts, bank, catalog, interchange
+from exam_engine.services.bank import ImportFailed
+from exam_engine.services.errors import ServiceError, ValidationFailed
 from question_bank import BUNDLED_BANK, LoadedBank, load_bank
+from question_bank.loader import display_path
 
 bank_cli = AppGroup("bank", help="Validate, lint, import and count the question bank.")
 exam_cli = AppGroup("exam", help="Assemble exam forms and finalize expired attempts.")
@@ -71,11 +78,84 @@ def lint_command(path: Path | None, errors_only: bool) -> None:
         sys.exit(1)
 
 
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(interchange.FORMATS, case_sensitive=False),
+    default=None,
+    help="yaml, csv, gift (Moodle) or qti (QTI 3.0 package).",
+)
+
+
 @bank_cli.command("import")
 @PATH_ARG
-@click.option("--draft", is_flag=True, help="Import as drafts instead of publishing.")
-def import_command(path: Path | None, draft: bool) -> None:
-    """Load the bank into the database in one transaction (idempotent; changes make versions)."""
+@FORMAT_OPTION
+@click.option(
+    "--publish/--draft",
+    default=None,
+    help="Publish the items, or import them as drafts. Default: publish for yaml (the "
+    "bundled bank), drafts for csv, gift and qti.",
+)
+def import_command(path: Path | None, fmt: str | None, publish: bool | None) -> None:
+    """Load items into the database in one transaction (idempotent; changes make versions).
+
+    PATH is a bank directory, items directory or item file (yaml; the bundled bank when
+    omitted), or a file in --format csv, gift or qti (a .zip of YAML files works too). The
+    format is guessed from a .csv, .gift, .xml or .zip name when --format is not given.
+    """
+    data: bytes | None = None
+    if path is not None and path.is_file():
+        data = _read(path)
+    elif path is not None and not path.exists() and fmt not in (None, "yaml"):
+        click.echo(f"{display_path(path)}:1: no such file", err=True)
+        sys.exit(1)
+    if fmt is None:
+        fmt = (interchange.guess_format(path.name, data) if path is not None else None) or "yaml"
+    fmt = fmt.lower()
+    if publish is None:
+        publish = fmt == "yaml"
+    if fmt == "yaml" and (data is None or not formats.is_zip(data)):
+        _import_bank_path(path, publish)
+        return
+    if path is None or data is None:
+        raise click.UsageError(f"--format {fmt} needs PATH, a file")
+    try:
+        result = interchange.import_file(
+            current_session(),
+            fmt,
+            data,
+            filename=display_path(path),
+            publish=publish,
+            author_id=None,
+        )
+    except ImportFailed as error:
+        for warning in error.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        click.echo("nothing imported", err=True)
+        sys.exit(1)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    published = f", {len(result.published)} draft(s) published" if result.published else ""
+    click.echo(
+        f"imported {result.total} items from {result.filename} ({fmt}) as {result.status}: "
+        f"{len(result.created)} new, {len(result.new_versions)} new version(s), "
+        f"{result.unchanged} unchanged{published}"
+        + (f"; {len(result.warnings)} skipped or noted (see warnings)" if result.warnings else "")
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        click.echo(f"{display_path(path)}:1: cannot read the file: {error.strerror}", err=True)
+        sys.exit(1)
+
+
+def _import_bank_path(path: Path | None, publish: bool) -> None:
+    """The YAML bank import: a directory, items directory or item file, via the loader."""
     loaded = _load(path)
     if loaded.problems:
         for problem in loaded.problems:
@@ -87,13 +167,71 @@ def import_command(path: Path | None, draft: bool) -> None:
     with click.progressbar(
         length=len(loaded.items), label="importing", file=sys.stderr if show_bar else None
     ) as bar:
-        report = bank.import_bank(
-            session, loaded, publish=not draft, progress=bar.update if show_bar else None
+        report = interchange.import_loaded_bank(
+            session,
+            loaded,
+            source=display_path(path or BUNDLED_BANK),
+            publish=publish,
+            progress=bar.update if show_bar else None,
         )
+    published = f", {len(report.published)} draft(s) published" if report.published else ""
     click.echo(
         f"imported {len(loaded.items)} items: {len(report.created)} new, "
-        f"{len(report.new_versions)} new version(s), {report.unchanged} unchanged; "
+        f"{len(report.new_versions)} new version(s), {report.unchanged} unchanged{published}; "
         f"{report.templates_changed} template(s) created or updated"
+    )
+
+
+@bank_cli.command("export")
+@FORMAT_OPTION
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(STATUSES),
+    default=("published",),
+    show_default=True,
+    help="Export each question's newest version with this status (repeat for several).",
+)
+@click.argument("out", type=click.Path(path_type=Path, allow_dash=True))
+def export_command(fmt: str | None, statuses: tuple[str, ...], out: Path) -> None:
+    """Write the bank to OUT in --format yaml, csv, gift or qti ('-' for standard output).
+
+    yaml writes a bank directory (blueprint.yaml + items/, one file per sub-domain) unless
+    OUT ends in .zip; qti writes a content package (zip).
+    """
+    if fmt is None:
+        raise click.UsageError("--format is required: yaml, csv, gift or qti")
+    fmt = fmt.lower()
+    to_stdout = str(out) == "-"
+    as_directory = fmt == "yaml" and not to_stdout and out.suffix.lower() != ".zip"
+    if as_directory and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise click.ClickException(
+            f"{display_path(out)} exists and is not an empty directory; choose a new or empty "
+            "directory, or a name ending in .zip"
+        )
+    try:
+        export = interchange.export(current_session(), fmt, statuses=statuses)
+    except ValidationFailed as error:
+        raise click.ClickException(str(error)) from None
+    if to_stdout:
+        sys.stdout.buffer.write(export.content)
+        sys.stdout.buffer.flush()
+    elif as_directory:
+        with zipfile.ZipFile(io.BytesIO(export.content)) as archive:
+            for name in archive.namelist():
+                target = out / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(archive.read(name))
+    else:
+        try:
+            out.write_bytes(export.content)
+        except OSError as error:
+            raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
+    where = "standard output" if to_stdout else display_path(out)
+    click.echo(
+        f"exported {export.items} item(s) ({', '.join(statuses)}) as {fmt} to {where}",
+        err=to_stdout,
     )
 
 
@@ -124,7 +262,10 @@ def assemble_command(
     import random
 
     session = current_session()
-    template = catalog.get_template(session, template_name)
+    try:
+        template = catalog.get_template(session, template_name)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
     seen: dict[str, int] = {}
     if email:
         user = session.scalar(select(User).where(User.email == email.strip().lower()))

@@ -22,7 +22,7 @@ from exam_engine import create_app
 from exam_engine.extensions import db, limiter
 from exam_engine.models import Base
 from tests import factories
-from tests.support import pg_schema_url
+from tests.support import drop_pg_schema, pg_schema_url
 
 TEST_SECRET = "test-secret-key-not-for-production"
 
@@ -41,12 +41,18 @@ def make_app(database_url: str, instance_path: str, **extra: Any) -> Flask:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
-    """The database for this test session: a fresh SQLite file or a fresh PostgreSQL schema."""
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """The database for this test session: a fresh SQLite file or a fresh PostgreSQL schema.
+
+    The schema name carries the process id, so runs sharing one server never collide.
+    """
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
-        return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
-    return pg_schema_url(base, f"ee_test_{worker_id}")
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+        return
+    schema = f"ee_test_{worker_id}_{os.getpid()}"
+    yield pg_schema_url(base, schema)
+    drop_pg_schema(base, schema)
 
 
 @pytest.fixture(scope="session")

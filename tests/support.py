@@ -21,6 +21,14 @@ def pg_schema_url(base_url: str, schema: str) -> str:
     return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
+def drop_pg_schema(base_url: str, schema: str) -> None:
+    """Drop a schema made by ``pg_schema_url`` (end of a test session)."""
+    engine = create_engine(normalize_database_url(base_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
 def seed_bank(session, per_subdomain: int = 10, *, status: str = "published") -> list:
     """Create ``per_subdomain`` versions in every bundled sub-domain plus the bundled templates."""
     import hashlib

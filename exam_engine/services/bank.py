@@ -3,42 +3,54 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.bank import ItemRecord, SourceRef
+from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.lint import lint, summarize
-from exam_engine.models import Question, QuestionVersion, utcnow
+from exam_engine.models import AuditEvent, Question, QuestionVersion, utcnow
 from exam_engine.services.catalog import sync_templates
-from exam_engine.services.errors import ValidationFailed
+from exam_engine.services.errors import Conflict, ValidationFailed
 from question_bank import LoadedBank
 
 
 class ImportFailed(ValidationFailed):
-    """The bank has problems; nothing was imported. ``problems`` are ``file:line: reason``."""
+    """The bank has problems; nothing was imported. ``problems`` are ``file:line: reason``.
 
-    def __init__(self, problems: Sequence[object]) -> None:
+    ``warnings`` are what the file would also have skipped (shown alongside the problems).
+    """
+
+    def __init__(self, problems: Sequence[object], warnings: Sequence[object] = ()) -> None:
         self.problems = tuple(str(p) for p in problems)
+        self.warnings = tuple(str(w) for w in warnings)
         super().__init__("\n".join(self.problems))
 
 
 @dataclass
 class ImportReport:
-    """What an import did."""
+    """What an import did.
+
+    ``published`` lists keys whose newest version was an unchanged draft (or one in review)
+    that a publishing import published as it stood.
+    """
 
     created: list[str] = field(default_factory=list)
     new_versions: list[str] = field(default_factory=list)
     unchanged: int = 0
     templates_changed: int = 0
+    published: list[str] = field(default_factory=list)
 
     @property
     def wrote_anything(self) -> bool:
         """True when the import changed the database."""
-        return bool(self.created or self.new_versions or self.templates_changed)
+        return bool(self.created or self.new_versions or self.published or self.templates_changed)
 
 
 def _latest_versions(session: Session) -> dict[str, QuestionVersion]:
@@ -60,6 +72,16 @@ def _latest_versions(session: Session) -> dict[str, QuestionVersion]:
     return {key: version for key, version in rows}
 
 
+def _published_versions(session: Session) -> dict[int, list[QuestionVersion]]:
+    """Every published version, by question id (a publishing import retires them)."""
+    found: dict[int, list[QuestionVersion]] = {}
+    for version in session.scalars(
+        select(QuestionVersion).where(QuestionVersion.status == "published")
+    ):
+        found.setdefault(version.question_id, []).append(version)
+    return found
+
+
 def _version_values(record: ItemRecord) -> dict[str, Any]:
     return {
         "domain": record.domain,
@@ -75,31 +97,43 @@ def _version_values(record: ItemRecord) -> dict[str, Any]:
     }
 
 
-def import_bank(
+def import_records(
     session: Session,
-    bank: LoadedBank,
+    items: Sequence[ItemRecord],
+    blueprint: Blueprint,
     *,
     publish: bool = True,
     author_id: int | None = None,
     progress: Callable[[int], None] | None = None,
+    audit: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> ImportReport:
-    """Import a loaded bank in one transaction; a bank with any problem imports nothing.
+    """Write validated items and the blueprint's templates in one transaction.
 
-    An unchanged item writes nothing; a changed one gets a new version (the old version stays
-    for the attempts that showed it and is retired when the new one is published).
+    An unchanged item writes nothing (with ``publish``, an unchanged draft or version in
+    review is published as it stands); a changed one gets a new version. Publishing a version
+    retires every other published version of its question, which stays for the attempts that
+    showed it. With ``audit`` (details such as format and file), an ``import`` AuditEvent on
+    the ``bank`` is written in the same transaction. A unique key taken by a concurrent import
+    rolls everything back and raises Conflict.
     """
-    if bank.problems:
-        raise ImportFailed(bank.problems)
     report = ImportReport()
-    now = utcnow()
+    now = now or utcnow()
     status = "published" if publish else "draft"
     try:
         latest = _latest_versions(session)
-        for record in bank.items:
+        live = _published_versions(session) if publish else {}
+        for record in items:
             current = latest.get(record.key)
             values = _version_values(record)
             if current is not None and current.content_hash == values["content_hash"]:
-                report.unchanged += 1
+                if publish and current.status in ("draft", "in_review"):
+                    _retire(live.get(current.question_id, ()), keep=current, now=now)
+                    current.status = "published"
+                    current.published_at = now
+                    report.published.append(record.key)
+                else:
+                    report.unchanged += 1
             else:
                 if current is None:
                     question = Question(key=record.key)
@@ -110,26 +144,104 @@ def import_bank(
                     question = current.question
                     number = current.number + 1
                     report.new_versions.append(record.key)
-                    if publish and current.status == "published":
-                        current.status = "retired"
+                    if publish:
+                        _retire(live.get(current.question_id, ()), keep=None, now=now)
                 session.add(
                     QuestionVersion(
                         question=question,
                         number=number,
                         status=status,
                         author_id=author_id,
+                        created_at=now,
                         published_at=now if publish else None,
                         **values,
                     )
                 )
             if progress is not None:
                 progress(1)
-        report.templates_changed = sync_templates(session, bank.blueprint)
+        report.templates_changed = sync_templates(session, blueprint)
+        if audit is not None:
+            session.add(_audit_event(report, blueprint, audit, author_id, status, now))
         session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise Conflict(
+            "the bank was changed by another import at the same moment; nothing was "
+            "imported, try again"
+        ) from error
     except Exception:
         session.rollback()
         raise
     return report
+
+
+def _retire(
+    versions: Iterable[QuestionVersion], *, keep: QuestionVersion | None, now: datetime
+) -> None:
+    for version in versions:
+        if version is not keep and version.status == "published":
+            version.status = "retired"
+            version.retired_at = now
+
+
+def _audit_event(
+    report: ImportReport,
+    blueprint: Blueprint,
+    audit: Mapping[str, Any],
+    actor_id: int | None,
+    status: str,
+    now: datetime,
+) -> AuditEvent:
+    source = audit.get("filename") or audit.get("source") or "a bank"
+    summary = (
+        f"Imported {source} ({audit.get('format', 'yaml')}) as {status}: "
+        f"{len(report.created)} new, {len(report.new_versions)} new version(s), "
+        f"{len(report.published)} published, {report.unchanged} unchanged"
+    )
+    return AuditEvent(
+        at=now,
+        actor_id=actor_id,
+        action="import",
+        object_type="bank",
+        object_id=blueprint.name,
+        summary=summary[:500],
+        details={
+            **audit,
+            "status": status,
+            "created": report.created,
+            "new_versions": report.new_versions,
+            "published": report.published,
+            "unchanged": report.unchanged,
+            "templates_changed": report.templates_changed,
+        },
+    )
+
+
+def import_bank(
+    session: Session,
+    bank: LoadedBank,
+    *,
+    publish: bool = True,
+    author_id: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    audit: Mapping[str, Any] | None = None,
+) -> ImportReport:
+    """Import a loaded bank in one transaction; a bank with any problem imports nothing.
+
+    An unchanged item writes nothing; a changed one gets a new version (the old version stays
+    for the attempts that showed it and is retired when the new one is published).
+    """
+    if bank.problems:
+        raise ImportFailed(bank.problems)
+    return import_records(
+        session,
+        bank.items,
+        bank.blueprint,
+        publish=publish,
+        author_id=author_id,
+        progress=progress,
+        audit=audit,
+    )
 
 
 def version_record(key: str, version: QuestionVersion) -> ItemRecord:

@@ -63,9 +63,12 @@ def test_demo_is_idempotent(app, session) -> None:
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
+    users_after_first = session.query(User).count()
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
-    assert session.query(User).count() == len(DEMO_ACCOUNTS)
+    assert session.query(User).count() == users_after_first
+    emails = {u.email for u in session.query(User)}
+    assert {account.email for account in DEMO_ACCOUNTS} <= emails
     for account in DEMO_ACCOUNTS:
         assert account.email in second.output and account.password in second.output
     assert "http://127.0.0.1:5000/" in second.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -12,18 +13,23 @@ from sqlalchemy import inspect
 from exam_engine.extensions import db
 from exam_engine.models import Base
 from tests.conftest import make_app
-from tests.support import pg_schema_url
+from tests.support import drop_pg_schema, pg_schema_url
 
 
-def _fresh_url(tmp_path, worker_id: str) -> str:
+@pytest.fixture
+def fresh_url(tmp_path, worker_id: str):
+    """An empty database: a new SQLite file or a new PostgreSQL schema (dropped after)."""
     base = os.environ.get("TEST_DATABASE_URL")
-    if base:
-        return pg_schema_url(base, f"ee_migrations_{worker_id}")
-    return "sqlite:///" + str(tmp_path / "migrations.sqlite3")
+    if not base:
+        yield "sqlite:///" + str(tmp_path / "migrations.sqlite3")
+        return
+    schema = f"ee_migrations_{worker_id}_{os.getpid()}"
+    yield pg_schema_url(base, schema)
+    drop_pg_schema(base, schema)
 
 
-def test_upgrade_downgrade_upgrade_and_models_agree(tmp_path, worker_id) -> None:
-    app = make_app(_fresh_url(tmp_path, worker_id), str(tmp_path / "instance"))
+def test_upgrade_downgrade_upgrade_and_models_agree(tmp_path, fresh_url) -> None:
+    app = make_app(fresh_url, str(tmp_path / "instance"))
     directory = app.extensions["migrate"].directory
     with app.app_context():
         upgrade(directory=directory)

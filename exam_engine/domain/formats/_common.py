@@ -1,0 +1,252 @@
+"""What every interchange format shares: the parse result, validation, limits and zips."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import NamedTuple
+
+from exam_engine.domain.bank import ItemRecord, Problem, RawItem, validate_items
+from exam_engine.domain.blueprint import Blueprint
+from exam_engine.domain.errors import BlueprintError, DomainError
+
+# Zips are read in memory; these bound what a hostile archive can make us allocate.
+MAX_ZIP_MEMBERS = 20_000
+MAX_MEMBER_BYTES = 20 * 1024 * 1024
+MAX_ZIP_TOTAL_BYTES = 200 * 1024 * 1024
+# A fixed timestamp keeps exports byte-for-byte reproducible.
+ZIP_DATE_TIME = (2000, 1, 1, 0, 0, 0)
+
+# Characters XML 1.0 cannot carry at all (and that no bank text should hold).
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+class Parsed(NamedTuple):
+    """What a parser returns: valid items, warnings (skipped content), and problems.
+
+    Any problem means the file must not be imported; warnings never stop an import.
+    """
+
+    items: tuple[ItemRecord, ...]
+    warnings: tuple[Problem, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no problem (there may still be warnings)."""
+        return not self.problems
+
+
+class ExportError(DomainError):
+    """An item holds something the chosen format cannot carry (named, with the field)."""
+
+
+def ordered(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """Sort problems by file and line and drop repeats."""
+    return tuple(sorted(set(problems), key=lambda p: (p.file, p.line, p.reason)))
+
+
+def decode_text(data: bytes, file: str) -> tuple[str | None, Problem | None]:
+    """Decode UTF-8 (a byte-order mark is allowed) or name the line of the first bad byte."""
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, Problem(
+            file,
+            line,
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+        )
+
+
+def subdomain_from_key(key: str) -> str:
+    """The sub-domain part of a key such as ``D2-B-014`` (``D2-B``), or '' when it has none."""
+    head, sep, tail = key.strip().rpartition("-")
+    return head if sep and tail.isdigit() else ""
+
+
+def domain_mismatch(domain: str, subdomain: str, blueprint: Blueprint) -> str | None:
+    """Return a reason when a stated domain disagrees with the sub-domain's, else None."""
+    domain = domain.strip()
+    if not domain:
+        return None
+    try:
+        actual = blueprint.subdomain(subdomain.strip()).domain
+    except BlueprintError:
+        return None  # the unknown sub-domain is reported by validation
+    if domain != actual:
+        known = ", ".join(d.code for d in blueprint.domains)
+        if domain not in {d.code for d in blueprint.domains}:
+            return f"unknown domain {domain!r} (known: {known})"
+        return (
+            f"domain {domain!r} does not match sub-domain {subdomain.strip()!r}, "
+            f"which is in {actual}"
+        )
+    return None
+
+
+def check_items(
+    raws: Sequence[RawItem],
+    blueprint: Blueprint,
+    *,
+    known_keys: Iterable[str] = (),
+    problems: Iterable[Problem] = (),
+    warnings: Iterable[Problem] = (),
+) -> Parsed:
+    """Validate raw items with the bank's own rules and return a :class:`Parsed`.
+
+    ``known_keys`` are keys that exist outside the file (in the database): an enemy may name
+    one of them. The bank's validator only knows the keys of the batch, so such enemies are
+    set aside while it runs and put back on the records afterwards.
+    """
+    batch = {key.strip() for raw in raws if isinstance(key := raw.data.get("key"), str)}
+    outside = frozenset(k.strip() for k in known_keys) - batch
+    held: dict[tuple[str, int], tuple[str, ...]] = {}
+    adjusted: list[RawItem] = []
+    for raw in raws:
+        enemies = raw.data.get("enemies")
+        if outside and isinstance(enemies, list):
+            kept = [e for e in enemies if not (isinstance(e, str) and e.strip() in outside)]
+            if len(kept) != len(enemies):
+                held[(raw.file, raw.line)] = tuple(
+                    dict.fromkeys(e.strip() for e in enemies if isinstance(e, str))
+                )
+                raw = _with_enemies(raw, enemies, kept)
+        adjusted.append(raw)
+    records, found = validate_items(adjusted, blueprint)
+    restored = [
+        replace(record, enemies=held[(record.source.file, record.source.line)])
+        if (record.source.file, record.source.line) in held
+        else record
+        for record in records
+    ]
+    all_problems = ordered([*problems, *found])
+    return Parsed(tuple(restored), ordered(warnings), all_problems)
+
+
+def _with_enemies(raw: RawItem, enemies: list[object], kept: list[object]) -> RawItem:
+    """Return the raw item with only ``kept`` enemies, their lines re-indexed."""
+    lines = {k: v for k, v in raw.lines.items() if not k.startswith("enemies.")}
+    position = 0
+    for index, entry in enumerate(enemies):
+        if position < len(kept) and entry is kept[position]:
+            if f"enemies.{index}" in raw.lines:
+                lines[f"enemies.{position}"] = raw.lines[f"enemies.{index}"]
+            position += 1
+    data = dict(raw.data)
+    data["enemies"] = kept
+    return replace(raw, data=data, lines=lines)
+
+
+def labelled(values: Sequence[str]) -> dict[str, str]:
+    """Map A-D to the given values (for RawItem options and rationales)."""
+    return dict(zip("ABCD", values, strict=False))
+
+
+def sorted_items(items: Iterable[ItemRecord]) -> list[ItemRecord]:
+    """Items in key order (exports are deterministic)."""
+    return sorted(items, key=lambda item: item.key)
+
+
+def item_texts(item: ItemRecord) -> list[tuple[str, str]]:
+    """Every text field of an item with its name, for format checks."""
+    fields = [("stem", item.stem)]
+    fields += [
+        (f"options.{label}", text) for label, text in zip("ABCD", item.options, strict=False)
+    ]
+    fields += [
+        (f"rationale.{label}", text) for label, text in zip("ABCD", item.rationales, strict=False)
+    ]
+    fields += [(f"references.{i}", text) for i, text in enumerate(item.references)]
+    fields += [(f"enemies.{i}", text) for i, text in enumerate(item.enemies)]
+    return fields
+
+
+# --- zips ---------------------------------------------------------------------------------
+
+
+def is_zip(data: bytes) -> bool:
+    """True when the bytes look like a zip archive."""
+    return data[:4] in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def write_zip(files: Mapping[str, bytes]) -> bytes:
+    """Build a deflated zip of ``{name: content}`` with fixed timestamps."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, content)
+    return buffer.getvalue()
+
+
+def safe_member_name(name: str) -> str | None:
+    """Normalise a member or href path; None when it escapes the archive root."""
+    if not name or name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return None
+    normal = posixpath.normpath(name.replace("\\", "/"))
+    if normal == ".." or normal.startswith("../") or normal == ".":
+        return None
+    return normal
+
+
+def read_zip(data: bytes, file: str) -> tuple[dict[str, bytes], list[Problem]]:
+    """Read every regular member of a zip into memory, within the limits above.
+
+    Members whose names leave the archive (``../x``, ``/etc/x``) are refused, as are archives
+    that are too large once inflated; every failure is a problem, never an exception.
+    """
+    members: dict[str, bytes] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = [info for info in archive.infolist() if not info.is_dir()]
+            if len(infos) > MAX_ZIP_MEMBERS:
+                return {}, [
+                    Problem(
+                        file,
+                        1,
+                        f"the zip holds {len(infos)} files; at most {MAX_ZIP_MEMBERS} are read",
+                    )
+                ]
+            total = 0
+            for info in infos:
+                name = safe_member_name(info.filename)
+                if name is None:
+                    return {}, [
+                        Problem(file, 1, f"zip member {info.filename!r} points outside the archive")
+                    ]
+                if info.flag_bits & 0x1:
+                    return {}, [Problem(file, 1, f"zip member {name!r} is encrypted")]
+                with archive.open(info) as stream:
+                    content = stream.read(MAX_MEMBER_BYTES + 1)
+                if len(content) > MAX_MEMBER_BYTES:
+                    return {}, [
+                        Problem(
+                            file,
+                            1,
+                            f"zip member {name!r} is larger than "
+                            f"{MAX_MEMBER_BYTES // (1024 * 1024)} MB once inflated",
+                        )
+                    ]
+                total += len(content)
+                if total > MAX_ZIP_TOTAL_BYTES:
+                    return {}, [
+                        Problem(
+                            file,
+                            1,
+                            f"the zip inflates to more than "
+                            f"{MAX_ZIP_TOTAL_BYTES // (1024 * 1024)} MB",
+                        )
+                    ]
+                if name in members:
+                    return {}, [Problem(file, 1, f"zip member {name!r} appears twice")]
+                members[name] = content
+    except Exception as exc:  # zipfile and zlib raise many types on a damaged archive
+        return {}, [Problem(file, 1, f"not a readable zip archive ({type(exc).__name__}: {exc})")]
+    return members, []

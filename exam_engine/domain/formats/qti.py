@@ -1,0 +1,899 @@
+"""QTI 3.0 items in an IMS content package, both ways.
+
+Export: a zip with ``imsmanifest.xml`` (IMS CP 1.2 for QTI 3.0, one ``imsqti_item_xmlv3p0``
+resource an item with IEEE LOM metadata) and ``items/<key>.xml``, each a
+``qti-assessment-item`` with one ``qti-choice-interaction`` (``max-choices="1"``), the key
+in ``qti-correct-response``, each option's rationale in a ``qti-feedback-inline`` shown when
+that option is chosen, and the references in a ``qti-modal-feedback`` shown after any answer.
+
+Metadata travels twice (see question_bank/README.md, "Interchange formats"):
+
+- in the item, on ``qti-item-body``: ``data-aaism-key``, ``data-aaism-domain``,
+  ``data-aaism-subdomain``, ``data-aaism-difficulty`` and ``data-aaism-enemies``
+  (space-separated keys); the item ``identifier`` is the key too;
+- in the manifest, per resource, as LOM: ``general/identifier/entry`` (the key),
+  ``educational/difficulty`` (LOM's easy / medium / difficult), ``classification`` with a
+  ``taxonPath`` of domain then sub-domain, and a ``relation`` of kind ``references`` per
+  reference. The item wins when the two disagree (with a warning).
+
+Import reads such a zip (or one item's XML). XML is parsed with defusedxml and any DTD is
+refused, so entity expansion (billion laughs) and external entities (XXE) never happen.
+Items this engine wrote (``data-aaism-key`` present) are read verbatim; any other item's
+XHTML is converted to Markdown. Items other than single-response four-option choice are
+skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+
+from exam_engine.domain.bank import ItemRecord, Problem, RawItem
+from exam_engine.domain.blueprint import Blueprint
+from exam_engine.domain.errors import BlueprintError
+from exam_engine.domain.formats._common import (
+    XML_ILLEGAL,
+    ExportError,
+    Parsed,
+    check_items,
+    domain_mismatch,
+    is_zip,
+    item_texts,
+    labelled,
+    read_zip,
+    safe_member_name,
+    sorted_items,
+    subdomain_from_key,
+    write_zip,
+)
+from exam_engine.domain.formats._markup import element_markdown, local_name
+
+QTI_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
+QTI_XSD = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqti_asiv3p0p1_v1p0.xsd"
+CP_NS = "http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1"
+CP_XSD = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqtiv3p0_imscpv1p2_v1p0.xsd"
+LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
+LOM_XSD = "https://purl.imsglobal.org/spec/md/v1p3/schema/xsd/imsmd_loose_v1p3p2.xsd"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+ITEM_TYPE = "imsqti_item_xmlv3p0"
+MANIFEST = "imsmanifest.xml"
+DATA = "data-aaism-"
+# LOM 1.0 educational difficulty vocabulary, to and from the bank's three levels.
+LOM_DIFFICULTY = {"easy": "easy", "medium": "medium", "hard": "difficult"}
+FROM_LOM_DIFFICULTY = {
+    "very easy": "easy",
+    "easy": "easy",
+    "medium": "medium",
+    "difficult": "hard",
+    "very difficult": "hard",
+    "hard": "hard",
+}
+FEEDBACK_TAGS = frozenset({"qti-feedback-inline", "qti-feedback-block", "qti-modal-feedback"})
+NOT_CONTENT_TAGS = FEEDBACK_TAGS | {
+    "qti-rubric-block",
+    "qti-template-block",
+    "qti-template-inline",
+    "qti-stylesheet",
+    "qti-catalog-info",
+}
+_FILE_SAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+@dataclass
+class _X:
+    """An element to serialise; ``mixed`` elements hold text and are written on one line."""
+
+    tag: str
+    attrs: dict[str, str] = field(default_factory=dict)
+    children: list[_X | str] = field(default_factory=list)
+    mixed: bool = False
+
+
+def _escape_text(value: str) -> str:
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def _escape_attr(value: str) -> str:
+    return _escape_text(value).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+def _open_tag(node: _X, close: bool) -> str:
+    attrs = "".join(f' {name}="{_escape_attr(value)}"' for name, value in node.attrs.items())
+    return f"<{node.tag}{attrs}{'/' if close else ''}>"
+
+
+def _inline(node: _X) -> str:
+    if not node.children:
+        return _open_tag(node, True)
+    inner = "".join(
+        _escape_text(child) if isinstance(child, str) else _inline(child) for child in node.children
+    )
+    return f"{_open_tag(node, False)}{inner}</{node.tag}>"
+
+
+def _render(node: _X, depth: int, out: list[str]) -> None:
+    pad = "  " * depth
+    if node.mixed or not node.children or any(isinstance(c, str) for c in node.children):
+        out.append(pad + _inline(node) + "\n")
+        return
+    out.append(pad + _open_tag(node, False) + "\n")
+    for child in node.children:
+        assert isinstance(child, _X)
+        _render(child, depth + 1, out)
+    out.append(f"{pad}</{node.tag}>\n")
+
+
+def _document(root: _X) -> bytes:
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+    _render(root, 0, out)
+    return "".join(out).encode("utf-8")
+
+
+def _lines(text: str) -> list[_X | str]:
+    """Inline content for a text: newlines become ``<br/>``."""
+    parts: list[_X | str] = []
+    for index, segment in enumerate(text.split("\n")):
+        if index:
+            parts.append(_X("br"))
+        if segment:
+            parts.append(segment)
+    return parts
+
+
+def _paragraphs(text: str) -> list[_X | str]:
+    """Block content for a text: blank lines separate ``<p>`` elements."""
+    return [_X("p", children=_lines(block), mixed=True) for block in text.split("\n\n")]
+
+
+def _el(tag: str, *children: _X | str, **attrs: str) -> _X:
+    return _X(tag, {k.replace("_", "-"): v for k, v in attrs.items()}, list(children))
+
+
+def _check_xml_text(item: ItemRecord) -> None:
+    for name, text in item_texts(item):
+        match = XML_ILLEGAL.search(text)
+        if match:
+            raise ExportError(
+                f"item {item.key}: {name} holds the character U+{ord(match.group()):04X}, "
+                "which XML (and so QTI) cannot carry; remove it and export again"
+            )
+
+
+def item_xml(item: ItemRecord) -> bytes:
+    """One item as a QTI 3.0 ``qti-assessment-item`` document."""
+    _check_xml_text(item)
+    choices = []
+    for index, option in enumerate(item.options):
+        label = "ABCD"[index]
+        feedback = _X(
+            "qti-feedback-inline",
+            {"outcome-identifier": "FEEDBACK", "identifier": label, "show-hide": "show"},
+            _lines(item.rationales[index]),
+            mixed=True,
+        )
+        choices.append(
+            _X("qti-simple-choice", {"identifier": label}, [*_lines(option), feedback], True)
+        )
+    body_attrs = {
+        f"{DATA}key": item.key,
+        f"{DATA}domain": item.domain,
+        f"{DATA}subdomain": item.subdomain,
+        f"{DATA}difficulty": item.difficulty,
+    }
+    if item.enemies:
+        body_attrs[f"{DATA}enemies"] = " ".join(item.enemies)
+    references = _X(
+        "ul",
+        {"data-aaism": "references"},
+        [_X("li", children=_lines(ref), mixed=True) for ref in item.references],
+        mixed=True,
+    )
+    root = _X(
+        "qti-assessment-item",
+        {
+            "xmlns": QTI_NS,
+            "xmlns:xsi": XSI_NS,
+            "xsi:schemaLocation": f"{QTI_NS} {QTI_XSD}",
+            "identifier": item.key,
+            "title": item.key,
+            "adaptive": "false",
+            "time-dependent": "false",
+            "xml:lang": "en",
+        },
+        [
+            _el(
+                "qti-response-declaration",
+                _el("qti-correct-response", _X("qti-value", children=[item.answer_label])),
+                identifier="RESPONSE",
+                cardinality="single",
+                base_type="identifier",
+            ),
+            _el(
+                "qti-outcome-declaration",
+                _el("qti-default-value", _X("qti-value", children=["0"])),
+                identifier="SCORE",
+                cardinality="single",
+                base_type="float",
+            ),
+            _el(
+                "qti-outcome-declaration",
+                identifier="FEEDBACK",
+                cardinality="single",
+                base_type="identifier",
+            ),
+            _el(
+                "qti-outcome-declaration",
+                identifier="SHOW_REFERENCES",
+                cardinality="single",
+                base_type="identifier",
+            ),
+            _X(
+                "qti-item-body",
+                body_attrs,
+                [
+                    _X("div", {"class": "aaism-stem"}, _paragraphs(item.stem), mixed=True),
+                    _X(
+                        "qti-choice-interaction",
+                        {"response-identifier": "RESPONSE", "max-choices": "1", "shuffle": "false"},
+                        list(choices),
+                    ),
+                ],
+            ),
+            _el(
+                "qti-response-processing",
+                _el(
+                    "qti-response-condition",
+                    _el(
+                        "qti-response-if",
+                        _el(
+                            "qti-match",
+                            _el("qti-variable", identifier="RESPONSE"),
+                            _el("qti-correct", identifier="RESPONSE"),
+                        ),
+                        _el(
+                            "qti-set-outcome-value",
+                            _X("qti-base-value", {"base-type": "float"}, ["1"]),
+                            identifier="SCORE",
+                        ),
+                    ),
+                ),
+                _el(
+                    "qti-set-outcome-value",
+                    _el("qti-variable", identifier="RESPONSE"),
+                    identifier="FEEDBACK",
+                ),
+                _el(
+                    "qti-set-outcome-value",
+                    _X("qti-base-value", {"base-type": "identifier"}, ["REFERENCES"]),
+                    identifier="SHOW_REFERENCES",
+                ),
+            ),
+            _X(
+                "qti-modal-feedback",
+                {
+                    "outcome-identifier": "SHOW_REFERENCES",
+                    "identifier": "REFERENCES",
+                    "show-hide": "show",
+                    "title": "References",
+                },
+                [_X("qti-content-body", children=[references])],
+            ),
+        ],
+    )
+    return _document(root)
+
+
+def _lom_string(tag: str, text: str) -> _X:
+    return _X(f"imsmd:{tag}", children=[_X("imsmd:string", {"language": "en"}, [text])])
+
+
+def _vocabulary(tag: str, value: str) -> _X:
+    return _X(
+        f"imsmd:{tag}",
+        children=[_X("imsmd:source", children=["LOMv1.0"]), _X("imsmd:value", children=[value])],
+    )
+
+
+def _lom(item: ItemRecord, blueprint: Blueprint) -> _X:
+    try:
+        sub_title = blueprint.subdomain(item.subdomain).title
+        domain_title = blueprint.domain(item.domain).title
+    except BlueprintError:
+        sub_title, domain_title = item.subdomain, item.domain
+    relations = [
+        _X(
+            "imsmd:relation",
+            children=[
+                _vocabulary("kind", "references"),
+                _X("imsmd:resource", children=[_lom_string("description", ref)]),
+            ],
+        )
+        for ref in item.references
+    ]
+    return _X(
+        "imsmd:lom",
+        children=[
+            _X(
+                "imsmd:general",
+                children=[
+                    _X(
+                        "imsmd:identifier",
+                        children=[
+                            _X("imsmd:catalog", children=[blueprint.name]),
+                            _X("imsmd:entry", children=[item.key]),
+                        ],
+                    ),
+                    _lom_string("title", item.key),
+                ],
+            ),
+            _X(
+                "imsmd:educational",
+                children=[_vocabulary("difficulty", LOM_DIFFICULTY[item.difficulty])],
+            ),
+            *relations,
+            _X(
+                "imsmd:classification",
+                children=[
+                    _vocabulary("purpose", "discipline"),
+                    _X(
+                        "imsmd:taxonPath",
+                        children=[
+                            _lom_string("source", f"{blueprint.title} ({blueprint.name})"),
+                            _X(
+                                "imsmd:taxon",
+                                children=[
+                                    _X("imsmd:id", children=[item.domain]),
+                                    _lom_string("entry", domain_title),
+                                ],
+                            ),
+                            _X(
+                                "imsmd:taxon",
+                                children=[
+                                    _X("imsmd:id", children=[item.subdomain]),
+                                    _lom_string("entry", sub_title),
+                                ],
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def item_path(key: str) -> str:
+    """Where an item's XML lives in the package."""
+    return f"items/{_FILE_SAFE.sub('_', key)}.xml"
+
+
+def manifest_xml(items: Sequence[ItemRecord], blueprint: Blueprint) -> bytes:
+    """The package's ``imsmanifest.xml``: one item resource each, with LOM metadata."""
+    resources = []
+    for item in items:
+        href = item_path(item.key)
+        resources.append(
+            _X(
+                "resource",
+                {
+                    "identifier": f"item-{_FILE_SAFE.sub('_', item.key)}",
+                    "type": ITEM_TYPE,
+                    "href": href,
+                },
+                [_X("metadata", children=[_lom(item, blueprint)]), _X("file", {"href": href})],
+            )
+        )
+    root = _X(
+        "manifest",
+        {
+            "xmlns": CP_NS,
+            "xmlns:imsmd": LOM_NS,
+            "xmlns:xsi": XSI_NS,
+            "xsi:schemaLocation": f"{CP_NS} {CP_XSD} {LOM_NS} {LOM_XSD}",
+            "identifier": f"MANIFEST-{_FILE_SAFE.sub('_', blueprint.name)}-bank",
+        },
+        [
+            _X(
+                "metadata",
+                children=[
+                    _X("schema", children=["QTI Package"]),
+                    _X("schemaversion", children=["3.0.0"]),
+                ],
+            ),
+            _X("organizations"),
+            _X("resources", children=list(resources)),
+        ],
+    )
+    return _document(root)
+
+
+def write(items: Sequence[ItemRecord], blueprint: Blueprint) -> bytes:
+    """Write items as a QTI 3.0 content package (zip); raise ExportError for XML-illegal text."""
+    ordered = sorted_items(items)
+    files = {MANIFEST: manifest_xml(ordered, blueprint)}
+    for item in ordered:
+        files[item_path(item.key)] = item_xml(item)
+    return write_zip(files)
+
+
+# --- safe XML with lines --------------------------------------------------------------------
+
+
+class _LineTarget:
+    """A tree-builder target that remembers the line each element starts on."""
+
+    def __init__(self) -> None:
+        self.builder = ET.TreeBuilder()
+        self.lines: dict[ET.Element, int] = {}
+        self.expat: Any = None
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        element = self.builder.start(tag, attrs)
+        self.lines[element] = int(self.expat.CurrentLineNumber) if self.expat else 1
+        return element
+
+    def end(self, tag: str) -> ET.Element:
+        return self.builder.end(tag)
+
+    def data(self, text: str) -> None:
+        self.builder.data(text)
+
+    def close(self) -> ET.Element:
+        return self.builder.close()
+
+
+@dataclass
+class _Xml:
+    """A parsed document and the start line of each element."""
+
+    root: ET.Element
+    lines: dict[ET.Element, int]
+
+    def line(self, element: ET.Element | None) -> int:
+        return self.lines.get(element, 1) if element is not None else 1
+
+
+def parse_xml(data: bytes, file: str) -> tuple[_Xml | None, Problem | None]:
+    """Parse XML safely: no DTD, so no entity expansion and no external entities."""
+    target = _LineTarget()
+    parser = SafeET.DefusedXMLParser(
+        target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
+    target.expat = parser.parser
+    try:
+        parser.feed(data)
+        root = parser.close()
+    except defusedxml.DefusedXmlException as exc:
+        line = int(getattr(parser.parser, "CurrentLineNumber", 1) or 1)
+        return None, Problem(
+            file,
+            line,
+            f"refused: the XML declares a DTD or entities ({type(exc).__name__}); QTI needs "
+            "neither, and entity expansion (billion laughs) or external entities (XXE) are "
+            "attacks, so such files are never read",
+        )
+    except SafeET.ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else 1
+        message = str(exc).split(": line", 1)[0]
+        return None, Problem(file, line, f"XML syntax error: {message}")
+    return _Xml(root, target.lines), None
+
+
+def _children(element: ET.Element, name: str) -> list[ET.Element]:
+    return [child for child in element if local_name(child.tag) == name]
+
+
+def _first(element: ET.Element | None, *path: str) -> ET.Element | None:
+    """Follow child names (namespace-blind); None when any step is missing."""
+    for name in path:
+        if element is None:
+            return None
+        element = next((c for c in element if local_name(c.tag) == name), None)
+    return element
+
+
+def _text_of(element: ET.Element | None) -> str:
+    return "".join(element.itertext()).strip() if element is not None else ""
+
+
+# --- the manifest -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Entry:
+    """What the manifest says about one item resource."""
+
+    href: str
+    line: int
+    key: str = ""
+    difficulty: str = ""
+    taxa: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+
+
+def _lom_values(lom: ET.Element | None, entry: _Entry) -> None:
+    if lom is None:
+        return
+    entry.key = _text_of(_first(lom, "general", "identifier", "entry"))
+    level = _text_of(_first(lom, "educational", "difficulty", "value")).lower()
+    entry.difficulty = FROM_LOM_DIFFICULTY.get(level, level)
+    for classification in _children(lom, "classification"):
+        for path in _children(classification, "taxonpath"):
+            entry.taxa += [_text_of(_first(taxon, "id")) for taxon in _children(path, "taxon")]
+    for relation in _children(lom, "relation"):
+        if _text_of(_first(relation, "kind", "value")).lower() == "references":
+            text = _text_of(_first(relation, "resource", "description", "string"))
+            if text:
+                entry.references.append(text)
+
+
+def _read_manifest(
+    xml: _Xml, file: str, warnings: list[Problem], problems: list[Problem]
+) -> list[_Entry]:
+    entries: list[_Entry] = []
+    skipped: dict[str, int] = {}
+    resources = [
+        resource
+        for parent in xml.root.iter()
+        if local_name(parent.tag) == "resources"
+        for resource in _children(parent, "resource")
+    ]
+    for resource in resources:
+        kind = (resource.get("type") or "").strip()
+        line = xml.line(resource)
+        if not kind.startswith("imsqti_item_xmlv3"):
+            skipped.setdefault(kind or "(no type)", line)
+            continue
+        href = (resource.get("href") or "").strip()
+        if not href:
+            first_file = _first(resource, "file")
+            href = (first_file.get("href") or "").strip() if first_file is not None else ""
+        safe = safe_member_name(href)
+        if safe is None:
+            problems.append(
+                Problem(file, line, f"resource href {href!r} is missing or leaves the package")
+            )
+            continue
+        entry = _Entry(safe, line)
+        _lom_values(_first(resource, "metadata", "lom"), entry)
+        entries.append(entry)
+    for kind, line in skipped.items():
+        reason = (
+            "QTI 2.x items are not read (QTI 3.0 only)"
+            if kind.startswith("imsqti_item")
+            else "only QTI 3.0 item resources are read"
+        )
+        warnings.append(Problem(file, line, f"resources of type {kind!r} skipped: {reason}"))
+    return entries
+
+
+# --- items --------------------------------------------------------------------------------
+
+
+@dataclass
+class _ItemReader:
+    """Turns QTI item documents into raw items."""
+
+    blueprint: Blueprint
+    raws: list[RawItem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def read(self, data: bytes, file: str, entry: _Entry | None) -> None:
+        xml, bad = parse_xml(data, file)
+        if xml is None:
+            assert bad is not None
+            self.problems.append(bad)
+            return
+        try:
+            self.item(xml, file, entry)
+        except RecursionError:
+            self.problems.append(Problem(file, 1, "the item's XML is nested too deeply to read"))
+
+    def item(self, xml: _Xml, file: str, entry: _Entry | None) -> None:
+        root = xml.root
+        line = xml.line(root)
+        tag = local_name(root.tag)
+        if tag == "assessmentitem":
+            self.warnings.append(
+                Problem(file, line, "skipped: a QTI 2.x assessmentItem (only QTI 3.0 is read)")
+            )
+            return
+        if tag != "qti-assessment-item":
+            self.problems.append(
+                Problem(
+                    file,
+                    line,
+                    f"not a QTI 3.0 item: the root element is <{tag}>, "
+                    "expected <qti-assessment-item>",
+                )
+            )
+            return
+        identifier = (root.get("identifier") or "").strip()
+        name = f"item {identifier!r}" if identifier else "the item"
+
+        def skip(reason: str) -> None:
+            self.warnings.append(Problem(file, line, f"{name} skipped: {reason}"))
+
+        body = _first(root, "qti-item-body")
+        if body is None:
+            self.problems.append(Problem(file, line, f"{name} has no <qti-item-body>"))
+            return
+        interactions = [el for el in body.iter() if local_name(el.tag).endswith("-interaction")]
+        kinds = sorted({local_name(el.tag) for el in interactions})
+        if kinds != ["qti-choice-interaction"] or len(interactions) != 1:
+            found = ", ".join(kinds) or "no interaction"
+            skip(f"it has {found}; the engine reads one qti-choice-interaction")
+            return
+        choice = interactions[0]
+        if (choice.get("max-choices") or "1").strip() != "1":
+            skip(
+                f"max-choices={choice.get('max-choices')!r} (multiple response); the engine "
+                'reads single-best-answer items (max-choices="1")'
+            )
+            return
+        simple = _children(choice, "qti-simple-choice")
+        if len(simple) != 4:
+            skip(f"{len(simple)} choices; the engine needs exactly four")
+            return
+        response_id = (choice.get("response-identifier") or "RESPONSE").strip()
+        declaration = next(
+            (
+                d
+                for d in _children(root, "qti-response-declaration")
+                if (d.get("identifier") or "").strip() == response_id
+            ),
+            None,
+        )
+        correct = _first(declaration, "qti-correct-response")
+        values = (
+            [_text_of(v) for v in _children(correct, "qti-value")] if correct is not None else []
+        )
+        if len(values) != 1:
+            skip(
+                "no correct response is declared"
+                if not values
+                else f"{len(values)} correct responses; the engine needs exactly one"
+            )
+            return
+        ids = [(c.get("identifier") or "").strip() for c in simple]
+        if values[0] not in ids:
+            self.problems.append(
+                Problem(
+                    file,
+                    xml.line(declaration),
+                    f"{name}: the correct response "
+                    f"{values[0]!r} is not one of the choices ({', '.join(ids)})",
+                )
+            )
+            return
+
+        verbatim = body.get(f"{DATA}key") is not None
+        dropped: set[str] = set()
+
+        def text(element: ET.Element, skip_el: Callable[[ET.Element], bool]) -> str:
+            value, lost = element_markdown(element, verbatim=verbatim, skip=skip_el)
+            dropped.update(lost)
+            return value
+
+        prompt = _first(choice, "qti-prompt")
+        stem = text(
+            body,
+            lambda el: el is choice or local_name(el.tag) in NOT_CONTENT_TAGS,
+        )
+        if prompt is not None:
+            prompt_text = text(prompt, lambda el: local_name(el.tag) in NOT_CONTENT_TAGS)
+            stem = "\n\n".join(part for part in (stem, prompt_text) if part.strip())
+        data: dict[str, object] = {"stem": stem}
+        lines: dict[str, int] = {"key": line, "stem": xml.line(body)}
+        options: list[str] = []
+        rationales: dict[str, str] = {}
+        per_choice = self.outside_feedback(root, ids)
+        for index, element in enumerate(simple):
+            label = "ABCD"[index]
+            options.append(text(element, lambda el: local_name(el.tag) in NOT_CONTENT_TAGS))
+            lines[f"options.{label}"] = xml.line(element)
+            inline = next(
+                (el for el in element.iter() if local_name(el.tag) == "qti-feedback-inline"), None
+            )
+            feedback = inline if inline is not None else per_choice.get(ids[index])
+            if feedback is not None:
+                content = _first(feedback, "qti-content-body")
+                source = content if content is not None else feedback
+                rationale = text(source, lambda el: local_name(el.tag) in NOT_CONTENT_TAGS)
+                if rationale.strip():
+                    rationales[label] = rationale
+                lines[f"rationale.{label}"] = xml.line(feedback)
+            else:
+                lines[f"rationale.{label}"] = xml.line(element)
+        data["options"] = labelled(options)
+        data["rationale"] = rationales
+        data["answer"] = "ABCD"[ids.index(values[0])]
+        lines["answer"] = xml.line(declaration)
+        if dropped:
+            tags = ", ".join(f"<{t}>" for t in sorted(dropped))
+            self.warnings.append(
+                Problem(file, line, f"{name}: markup {tags} dropped when converting to Markdown")
+            )
+        self.metadata(root, body, xml, file, name, entry, data, lines)
+        self.raws.append(RawItem(file, line, data, lines))
+
+    def outside_feedback(self, root: ET.Element, ids: list[str]) -> dict[str, ET.Element]:
+        """Feedback blocks or modal feedback whose identifier is a choice's (foreign items)."""
+        found: dict[str, ET.Element] = {}
+        for element in root.iter():
+            if local_name(element.tag) in ("qti-feedback-block", "qti-modal-feedback"):
+                identifier = (element.get("identifier") or "").strip()
+                if identifier in ids and identifier not in found:
+                    found[identifier] = element
+        return found
+
+    def metadata(
+        self,
+        root: ET.Element,
+        body: ET.Element,
+        xml: _Xml,
+        file: str,
+        name: str,
+        entry: _Entry | None,
+        data: dict[str, object],
+        lines: dict[str, int],
+    ) -> None:
+        """Key, sub-domain, difficulty, references and enemies: the item's, else the manifest's."""
+        body_line = xml.line(body)
+        manifest_line = entry.line if entry is not None else body_line
+
+        def pick(what: str, own: str, listed: str) -> tuple[str, int]:
+            if own and listed and own != listed:
+                self.warnings.append(
+                    Problem(
+                        file,
+                        body_line,
+                        f"{name}: the manifest gives {what} {listed!r}, "
+                        f"the item {own!r}; the item's is used",
+                    )
+                )
+            return (own, body_line) if own else (listed, manifest_line)
+
+        # The item's identifier is often a tool's own id: the LOM entry is the better key.
+        own_key = (body.get(f"{DATA}key") or "").strip()
+        key, key_line = pick("the key", own_key, entry.key if entry else "")
+        if not key:
+            key, key_line = (root.get("identifier") or "").strip(), xml.line(root)
+        data["key"] = key
+        lines["key"] = key_line
+
+        subs = set(self.blueprint.subdomain_codes)
+        listed_sub = next((t for t in reversed(entry.taxa) if t in subs), "") if entry else ""
+        own_sub = (body.get(f"{DATA}subdomain") or "").strip()
+        subdomain, sub_line = pick("the sub-domain", own_sub, listed_sub)
+        subdomain = subdomain or subdomain_from_key(key)
+        if subdomain:
+            data["subdomain"] = subdomain
+            lines["subdomain"] = sub_line
+
+        domains = {d.code for d in self.blueprint.domains}
+        stated, stated_line = (body.get(f"{DATA}domain") or "").strip(), body_line
+        if not stated and entry is not None:
+            stated = next((t for t in entry.taxa if t in domains), "")
+            stated_line = manifest_line
+        reason = domain_mismatch(stated, subdomain, self.blueprint)
+        if reason:
+            self.problems.append(Problem(file, stated_line, f"{name}: {reason}"))
+
+        own_level = (body.get(f"{DATA}difficulty") or "").strip().lower()
+        difficulty, level_line = pick(
+            "the difficulty", own_level, entry.difficulty if entry else ""
+        )
+        if difficulty:
+            data["difficulty"] = difficulty
+            lines["difficulty"] = level_line
+
+        references = self.own_references(root, xml)
+        if references is not None:
+            refs, refs_line = references
+            if entry is not None and entry.references and entry.references != refs:
+                self.warnings.append(
+                    Problem(
+                        file,
+                        refs_line,
+                        f"{name}: the manifest lists other references; the item's are used",
+                    )
+                )
+            data["references"] = refs
+            lines["references"] = refs_line
+        elif entry is not None and entry.references:
+            data["references"] = list(entry.references)
+            lines["references"] = manifest_line
+
+        enemies = (body.get(f"{DATA}enemies") or "").split()
+        if enemies:
+            data["enemies"] = enemies
+            lines["enemies"] = body_line
+
+    def own_references(self, root: ET.Element, xml: _Xml) -> tuple[list[str], int] | None:
+        """The references list this engine writes into its modal feedback, if present."""
+        for element in root.iter():
+            if local_name(element.tag) == "ul" and element.get("data-aaism") == "references":
+                refs = [
+                    element_markdown(li, verbatim=True)[0]
+                    for li in element
+                    if local_name(li.tag) == "li"
+                ]
+                return refs, xml.line(element)
+        return None
+
+
+def parse(
+    data: bytes,
+    *,
+    filename: str,
+    blueprint: Blueprint,
+    known_keys: Iterable[str] = (),
+) -> Parsed:
+    """Parse a QTI 3.0 package (zip) or a single item's XML; never raises on bad input."""
+    reader = _ItemReader(blueprint)
+    if is_zip(data):
+        members, problems = read_zip(data, filename)
+        if problems:
+            return Parsed((), (), tuple(problems))
+        manifest = members.get(MANIFEST)
+        entries: list[_Entry] = []
+        if manifest is None:
+            reader.warnings.append(
+                Problem(
+                    filename, 1, f"no {MANIFEST}: every .xml file in the zip is read as an item"
+                )
+            )
+            entries = [_Entry(name, 1) for name in sorted(members) if name.lower().endswith(".xml")]
+            use_entries = False
+        else:
+            manifest_file = f"{filename}/{MANIFEST}"
+            xml, bad = parse_xml(manifest, manifest_file)
+            if xml is None:
+                assert bad is not None
+                return Parsed((), (), (bad,))
+            entries = _read_manifest(xml, manifest_file, reader.warnings, reader.problems)
+            use_entries = True
+        for entry in entries:
+            content = members.get(entry.href)
+            if content is None:
+                reader.problems.append(
+                    Problem(
+                        f"{filename}/{MANIFEST}",
+                        entry.line,
+                        f"resource {entry.href!r} is not in the zip",
+                    )
+                )
+                continue
+            reader.read(content, f"{filename}/{entry.href}", entry if use_entries else None)
+        if not entries and not reader.problems:
+            reader.problems.append(Problem(filename, 1, "the package lists no QTI 3.0 items"))
+    elif data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+        reader.read(data, filename, None)
+    else:
+        reader.problems.append(
+            Problem(
+                filename,
+                1,
+                "not a QTI 3.0 content package (a zip with imsmanifest.xml) "
+                "or a qti-assessment-item XML file",
+            )
+        )
+    return check_items(
+        reader.raws,
+        blueprint,
+        known_keys=known_keys,
+        problems=reader.problems,
+        warnings=reader.warnings,
+    )

@@ -1,0 +1,369 @@
+"""Bank import and export in the interchange formats: YAML, CSV, GIFT (Moodle) and QTI 3.0.
+
+The formats themselves are pure (:mod:`exam_engine.domain.formats`); this module reads and
+writes the database around them. An import is one transaction and all or nothing: any
+problem raises :class:`~exam_engine.services.bank.ImportFailed` with ``file:line: reason``
+lines and writes nothing. Imported items land as drafts unless ``publish`` is given. Each
+import and export is recorded as an AuditEvent on the ``bank``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exam_engine.domain import formats
+from exam_engine.domain.bank import ItemRecord, Problem
+from exam_engine.domain.blueprint import Blueprint
+from exam_engine.domain.formats import ExportError, Parsed, check_items, is_zip, read_zip
+from exam_engine.models import AuditEvent, Question, QuestionVersion
+from exam_engine.models.question import STATUSES
+from exam_engine.services.bank import ImportFailed, ImportReport, import_bank, import_records
+from exam_engine.services.bank import version_record as _version_record
+from exam_engine.services.catalog import bundled_blueprint
+from exam_engine.services.errors import ValidationFailed
+from question_bank import BUNDLED_BLUEPRINT, LoadedBank, read_items_file
+
+FORMATS: tuple[str, ...] = formats.FORMATS
+# Uploads are read whole into memory; a bank of thousands of items is a few megabytes.
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+EXPORT_SUFFIXES: dict[str, str] = {
+    "yaml": "-yaml.zip",
+    "csv": ".csv",
+    "gift": "-gift.txt",
+    "qti": "-qti.zip",
+}
+MEDIA_TYPES: dict[str, str] = {
+    "yaml": "application/zip",
+    "csv": "text/csv; charset=utf-8",
+    "gift": "text/plain; charset=utf-8",
+    "qti": "application/zip",
+}
+YAML_SUFFIXES = (".yaml", ".yml")
+BLUEPRINT_NAME = "blueprint.yaml"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did; ``warnings`` name what the file held but the engine skipped."""
+
+    format: str
+    filename: str
+    status: str
+    created: list[str] = field(default_factory=list)
+    new_versions: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    templates_changed: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """How many items the file held (imported or unchanged)."""
+        return len(self.created) + len(self.new_versions) + len(self.published) + self.unchanged
+
+
+def check_format(fmt: str) -> str:
+    """Return the format's canonical name or raise ValidationFailed naming the choices."""
+    name = (fmt or "").strip().lower()
+    if name not in FORMATS:
+        raise ValidationFailed(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    return name
+
+
+def guess_format(filename: str, data: bytes | None = None) -> str | None:
+    """Guess a format from a file name (and a zip's contents); None when it cannot tell.
+
+    ``.csv`` is csv, ``.gift`` gift, ``.xml`` qti, ``.yaml``/``.yml`` yaml, and a ``.zip`` is
+    qti when it holds ``imsmanifest.xml``, else yaml. A ``.txt`` is not guessed (GIFT files
+    often are, but so is much else).
+    """
+    suffix = PurePosixPath(filename.lower()).suffix
+    by_suffix = {".csv": "csv", ".gift": "gift", ".xml": "qti", ".yaml": "yaml", ".yml": "yaml"}
+    if suffix in by_suffix:
+        return by_suffix[suffix]
+    if suffix == ".zip" and data is not None and is_zip(data):
+        try:
+            with zipfile.ZipFile(BytesIO(data)) as archive:
+                names = {PurePosixPath(n).as_posix() for n in archive.namelist()}
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+        return "qti" if "imsmanifest.xml" in names else "yaml"
+    return None
+
+
+def export_filename(blueprint: Blueprint, fmt: str) -> str:
+    """The suggested download name, e.g. ``aaism-bank.csv``."""
+    return f"{blueprint.name}-bank{EXPORT_SUFFIXES[check_format(fmt)]}"
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+def export_records(session: Session, statuses: Iterable[str] = ("published",)) -> list[ItemRecord]:
+    """Each question's newest version whose status is one of ``statuses``, in key order."""
+    wanted = tuple(statuses)
+    unknown = [s for s in wanted if s not in STATUSES]
+    if unknown or not wanted:
+        raise ValidationFailed(
+            f"unknown status {', '.join(map(repr, unknown)) or '(none given)'}: choose from "
+            f"{', '.join(STATUSES)}"
+        )
+    newest: dict[str, QuestionVersion] = {}
+    rows = session.execute(
+        select(Question.key, QuestionVersion)
+        .join(QuestionVersion, QuestionVersion.question_id == Question.id)
+        .where(QuestionVersion.status.in_(wanted))
+    )
+    for key, version in rows:
+        if key not in newest or version.number > newest[key].number:
+            newest[key] = version
+    return [_version_record(key, newest[key]) for key in sorted(newest)]
+
+
+@dataclass(frozen=True)
+class Export:
+    """An export: the file's bytes, a suggested name, its media type and the item count."""
+
+    content: bytes
+    filename: str
+    media_type: str
+    items: int
+
+
+def export(
+    session: Session,
+    fmt: str,
+    *,
+    statuses: Sequence[str] = ("published",),
+    actor_id: int | None = None,
+) -> Export:
+    """Export the bank in one format, recording an ``export`` AuditEvent.
+
+    Each question contributes its newest version among ``statuses``. Raises ValidationFailed
+    for an unknown format or status, or an item the format cannot carry.
+    """
+    fmt = check_format(fmt)
+    blueprint = bundled_blueprint()
+    records = export_records(session, statuses)
+    blueprint_text = BUNDLED_BLUEPRINT.read_text("utf-8") if fmt == "yaml" else None
+    try:
+        content = formats.write(fmt, records, blueprint, blueprint_text=blueprint_text)
+    except ExportError as error:
+        session.rollback()
+        raise ValidationFailed(str(error)) from error
+    filename = export_filename(blueprint, fmt)
+    try:
+        session.add(
+            AuditEvent(
+                actor_id=actor_id,
+                action="export",
+                object_type="bank",
+                object_id=blueprint.name,
+                summary=f"Exported {len(records)} item(s) as {fmt} ({', '.join(statuses)})",
+                details={
+                    "format": fmt,
+                    "filename": filename,
+                    "statuses": list(statuses),
+                    "items": len(records),
+                },
+            )
+        )
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return Export(content, filename, MEDIA_TYPES[fmt], len(records))
+
+
+def export_bank(
+    session: Session,
+    fmt: str,
+    *,
+    statuses: Sequence[str] = ("published",),
+    actor_id: int | None = None,
+) -> tuple[bytes, str]:
+    """Export the bank: ``(content, suggested filename)``; YAML and QTI are zips."""
+    result = export(session, fmt, statuses=statuses, actor_id=actor_id)
+    return result.content, result.filename
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+def _known_keys(session: Session) -> set[str]:
+    return set(session.scalars(select(Question.key)))
+
+
+def _parse_yaml(
+    data: bytes, filename: str, blueprint: Blueprint, known_keys: Iterable[str]
+) -> Parsed:
+    """Read one YAML item file, or a zip of them, through the bank's own loader."""
+    warnings: list[Problem] = []
+    if is_zip(data):
+        members, problems = read_zip(data, filename)
+        if problems:
+            return Parsed((), (), tuple(problems))
+        files: dict[str, bytes] = {}
+        for name in sorted(members):
+            path = PurePosixPath(name)
+            if path.suffix not in YAML_SUFFIXES or path.name.startswith("."):
+                continue
+            if path.name == BLUEPRINT_NAME:
+                if members[name] != BUNDLED_BLUEPRINT.read_bytes():
+                    warnings.append(
+                        Problem(
+                            f"{filename}/{name}",
+                            1,
+                            "not read: imports use the installed "
+                            "blueprint (sub-domains and templates)",
+                        )
+                    )
+                continue
+            files[f"{filename}/{name}"] = members[name]
+        if not files:
+            return Parsed(
+                (), (), (Problem(filename, 1, "the zip holds no .yaml or .yml item files"),)
+            )
+    else:
+        files = {filename: data}
+    raws = []
+    problems_found: list[Problem] = []
+    # The loader reads files (it keeps each YAML node's line); give it a private copy.
+    with tempfile.TemporaryDirectory(prefix="bank-import-") as folder:
+        for index, (display, content) in enumerate(files.items()):
+            copy = Path(folder) / f"{index}.yaml"
+            copy.write_bytes(content)
+            file_raws, file_problems = read_items_file(copy, display)
+            raws.extend(file_raws)
+            problems_found.extend(file_problems)
+    return check_items(
+        raws, blueprint, known_keys=known_keys, problems=problems_found, warnings=warnings
+    )
+
+
+def parse_file(
+    session: Session, fmt: str, data: bytes, *, filename: str
+) -> tuple[Parsed, Blueprint]:
+    """Parse and validate an upload without writing anything (a dry run)."""
+    fmt = check_format(fmt)
+    filename = filename.strip() or f"upload.{fmt}"
+    blueprint = bundled_blueprint()
+    if len(data) > MAX_IMPORT_BYTES:
+        too_big = Problem(filename, 1, f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB")
+        return Parsed((), (), (too_big,)), blueprint
+    known = _known_keys(session)
+    if fmt == "yaml":
+        return _parse_yaml(data, filename, blueprint, known), blueprint
+    return formats.parse(fmt, data, filename=filename, blueprint=blueprint, known_keys=known), (
+        blueprint
+    )
+
+
+def import_file(
+    session: Session,
+    fmt: str,
+    data: bytes,
+    *,
+    filename: str,
+    publish: bool,
+    author_id: int | None,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Import an uploaded file in one transaction: all or nothing, drafts unless ``publish``.
+
+    Raises ImportFailed (a ValidationFailed) with ``file:line: reason`` problems when the file
+    has any, or holds no item the engine can import; nothing is written then. Otherwise
+    returns the keys created, given new versions or published, the count unchanged, and the
+    warnings (``file:line: reason``) for what was skipped. Callers decide who may publish:
+    the CLI allows it to operators, the web import only to admins.
+    """
+    fmt = check_format(fmt)
+    parsed, blueprint = parse_file(session, fmt, data, filename=filename)
+    filename = filename.strip() or f"upload.{fmt}"
+    if parsed.problems:
+        session.rollback()  # reading the known keys opened a transaction; end it cleanly
+        raise ImportFailed(parsed.problems, parsed.warnings)
+    if not parsed.items:
+        session.rollback()
+        skipped = f" ({len(parsed.warnings)} skipped: see the warnings)" if parsed.warnings else ""
+        raise ImportFailed([Problem(filename, 1, f"no items to import{skipped}")], parsed.warnings)
+    report = import_records(
+        session,
+        parsed.items,
+        blueprint,
+        publish=publish,
+        author_id=author_id,
+        audit={
+            "format": fmt,
+            "filename": filename,
+            "items": len(parsed.items),
+            "warnings": [str(w) for w in parsed.warnings],
+        },
+        now=now,
+    )
+    return _result(fmt, filename, "published" if publish else "draft", report, parsed.warnings)
+
+
+def import_loaded_bank(
+    session: Session,
+    loaded: LoadedBank,
+    *,
+    source: str,
+    publish: bool = True,
+    author_id: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import a bank directory read by the loader (``flask bank import PATH``), audited."""
+    return import_bank(
+        session,
+        loaded,
+        publish=publish,
+        author_id=author_id,
+        progress=progress,
+        audit={"format": "yaml", "source": source, "items": len(loaded.items)},
+    )
+
+
+def _result(
+    fmt: str, filename: str, status: str, report: ImportReport, warnings: Iterable[Problem]
+) -> ImportResult:
+    return ImportResult(
+        format=fmt,
+        filename=filename,
+        status=status,
+        created=list(report.created),
+        new_versions=list(report.new_versions),
+        published=list(report.published),
+        unchanged=report.unchanged,
+        templates_changed=report.templates_changed,
+        warnings=[str(w) for w in warnings],
+    )
+
+
+__all__ = [
+    "EXPORT_SUFFIXES",
+    "FORMATS",
+    "MAX_IMPORT_BYTES",
+    "MEDIA_TYPES",
+    "Export",
+    "ImportFailed",
+    "ImportResult",
+    "check_format",
+    "export",
+    "export_bank",
+    "export_filename",
+    "export_records",
+    "guess_format",
+    "import_file",
+    "import_loaded_bank",
+    "parse_file",
+]

@@ -1,0 +1,158 @@
+"""flask bank validate|lint|import|stats and flask exam assemble on the bundled bank."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from exam_engine.models import Question, QuestionVersion, utcnow
+from exam_engine.services import attempts
+from question_bank import BUNDLED_BANK
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def runner(app, session):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def bank_copy(tmp_path) -> Path:
+    target = tmp_path / "bank"
+    shutil.copytree(BUNDLED_BANK, target)
+    return target
+
+
+def counts(session) -> tuple[int, int]:
+    session.expire_all()
+    return (
+        session.scalar(select(func.count()).select_from(Question)),
+        session.scalar(select(func.count()).select_from(QuestionVersion)),
+    )
+
+
+def test_validate_and_lint_the_bundled_bank(runner) -> None:
+    validate = runner.invoke(args=["bank", "validate"])
+    assert validate.exit_code == 0 and "ok: 329 items in 13 file(s)" in validate.output
+    lint = runner.invoke(args=["bank", "lint"])
+    assert lint.exit_code == 0 and "0 error(s)" in lint.output
+
+
+def test_import_is_idempotent(runner, session) -> None:
+    first = runner.invoke(args=["bank", "import"])
+    assert first.exit_code == 0, first.output
+    assert "329 new" in first.output
+    assert counts(session) == (329, 329)
+    second = runner.invoke(args=["bank", "import"])
+    assert second.exit_code == 0
+    assert "0 new, 0 new version(s), 329 unchanged; 0 template(s)" in second.output
+    assert counts(session) == (329, 329)
+
+
+def test_a_changed_item_becomes_a_new_version(runner, session, bank_copy) -> None:
+    assert runner.invoke(args=["bank", "import", str(bank_copy)]).exit_code == 0
+    shown = session.scalar(select(QuestionVersion).join(Question).where(Question.key == "D2-B-001"))
+    path = bank_copy / "items" / "D2-B.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["items"][0]["stem"] += " Consider the board's risk appetite."
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = runner.invoke(args=["bank", "import", str(bank_copy)])
+    assert result.exit_code == 0, result.output
+    assert "1 new version(s), 328 unchanged" in result.output
+    session.expire_all()
+    versions = session.scalars(
+        select(QuestionVersion)
+        .join(Question)
+        .where(Question.key == "D2-B-001")
+        .order_by(QuestionVersion.number)
+    ).all()
+    assert [(v.number, v.status) for v in versions] == [(1, "retired"), (2, "published")]
+    assert versions[0].id == shown.id and versions[0].stem == shown.stem
+    pool_keys = [item.key for item in attempts.published_pool(session)]
+    assert pool_keys.count("D2-B-001") == 1
+
+
+def test_a_bad_file_imports_nothing(runner, session, bank_copy) -> None:
+    assert runner.invoke(args=["bank", "import", str(bank_copy)]).exit_code == 0
+    before = counts(session)
+    broken = bank_copy / "items" / "D1-A.yaml"
+    broken.write_text(
+        broken.read_text(encoding="utf-8") + "\n  - key: D1-A-999\n    stem: missing the rest\n"
+    )
+    # A valid change elsewhere in the same bank must not land either.
+    other = bank_copy / "items" / "D3-E.yaml"
+    data = yaml.safe_load(other.read_text(encoding="utf-8"))
+    data["items"][0]["stem"] += " (changed)"
+    other.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = runner.invoke(args=["bank", "import", str(bank_copy)])
+    assert result.exit_code == 1
+    assert "D1-A.yaml:" in result.output and "nothing imported" in result.output
+    assert counts(session) == before
+
+
+def test_validate_reports_file_line_reason(runner, tmp_path) -> None:
+    bad = tmp_path / "D1-A.yaml"
+    bad.write_text("subdomain: D1-A\nitems:\n  - key: D1-A-001\n    difficulty: tricky\n")
+    result = runner.invoke(args=["bank", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert str(bad.name) + ":4:" in result.output or ":4: " in result.output
+    missing = runner.invoke(args=["bank", "validate", str(tmp_path / "nope")])
+    assert missing.exit_code == 1 and "no such file or directory" in missing.output
+
+
+def test_stats_json(runner) -> None:
+    runner.invoke(args=["bank", "import"])
+    result = runner.invoke(args=["bank", "stats", "--json"])
+    assert result.exit_code == 0
+    stats = json.loads(result.output)
+    assert {"items", "published", "by_domain", "by_subdomain", "by_difficulty", "lint"} <= set(
+        stats
+    )
+    assert stats["items"] == stats["published"] == 329
+    assert stats["by_domain"] == {"D1": 105, "D2": 99, "D3": 125}
+    assert stats["lint"] == {"errors": 0, "warnings": 0}
+
+
+def test_assemble_json_hits_the_blueprint(runner) -> None:
+    runner.invoke(args=["bank", "import"])
+    result = runner.invoke(
+        args=["exam", "assemble", "--template", "aaism-full", "--seed", "11", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    form = json.loads(result.output)
+    assert form["template"] == "aaism-full" and form["seed"] == 11
+    assert form["by_domain"] == {"D1": 28, "D2": 28, "D3": 34}
+    assert len(form["items"]) == 90 and len({i["key"] for i in form["items"]}) == 90
+    assert set(form["items"][0]) >= {"key", "domain", "subdomain", "difficulty"}
+    assert len(form["by_subdomain"]) == 13
+    again = runner.invoke(
+        args=["exam", "assemble", "--template", "aaism-full", "--seed", "11", "--json"]
+    )
+    assert json.loads(again.output) == form
+
+
+def test_assemble_for_a_candidate_avoids_seen_items(runner, session) -> None:
+    runner.invoke(args=["bank", "import"])
+    user = UserFactory(email="seen@example.com")
+    first = attempts.start_attempt(session, user, "quiz-20", now=utcnow(), seed=5)
+    seen = {item.version.question.key for item in first.items}
+    result = runner.invoke(
+        args=["exam", "assemble", "--template", "quiz-20", "--for", "seen@example.com", "--json"]
+    )
+    keys = {item["key"] for item in json.loads(result.output)["items"]}
+    assert not keys & seen
+
+
+def test_assemble_errors_are_clear(runner) -> None:
+    unknown = runner.invoke(args=["exam", "assemble", "--template", "nope"])
+    assert unknown.exit_code == 1 and "template 'nope' not found" in unknown.output
+    runner.invoke(args=["bank", "import"])
+    nobody = runner.invoke(
+        args=["exam", "assemble", "--template", "quiz-20", "--for", "ghost@example.com"]
+    )
+    assert nobody.exit_code == 1 and "no user with email ghost@example.com" in nobody.output

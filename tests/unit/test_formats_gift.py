@@ -1,0 +1,435 @@
+"""GIFT (Moodle) reading and writing: round trips, Moodle's syntax, skips, errors, fuzzing."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exam_engine.domain.bank import ItemRecord
+from exam_engine.domain.formats import gift
+from question_bank import LoadedBank, load_bank
+
+FILE = "bank.gift"
+
+
+@lru_cache(maxsize=1)
+def bundled() -> LoadedBank:
+    bank = load_bank()
+    assert bank.ok and len(bank.items) > 300
+    return bank
+
+
+def parse(text: str, known_keys: tuple[str, ...] = ()) -> gift.Parsed:
+    return gift.parse(
+        text.encode("utf-8"), filename=FILE, blueprint=bundled().blueprint, known_keys=known_keys
+    )
+
+
+def reasons(found) -> list[str]:
+    return [str(p) for p in found]
+
+
+def content(item: ItemRecord) -> tuple[object, ...]:
+    return (item.domain, item.canonical_content())
+
+
+GOOD = """\
+// A hand-written file in Moodle's own style.
+$CATEGORY: $course$/top/aaism/D2/D2-B
+
+// question: 1  name: D2-B-001
+::D2-B-001::[markdown]A team ships a model. Which control is BEST \\{first\\}?{
+\t~Retrain weekly#Retraining alone does not address the \\= risk at hand.
+\t=Threat-model the pipeline#It finds the attack paths before anything else.
+\t~Buy insurance#Insurance transfers money, not the risk of harm\\: weak.
+\t~Do nothing#Doing nothing leaves every \\#1 risk in place.
+\t####GENERAL
+}
+
+::D2-B-002:: Which activity comes FIRST when \\~ scoping an AI red team?{
+~Write the report#Reports come last, after the exercise.
+=Agree the rules of engagement#Rules of engagement set scope and safety first.
+~Run the attacks#Attacks come after scoping and approval.
+~Fix findings#Fixes follow findings.
+####Difficulty: easy\\n\\nReferences:\\n\\n- MITRE ATLAS
+}
+"""
+GOOD = GOOD.replace(
+    "GENERAL",
+    "Difficulty\\: hard\\n\\nReferences\\:\\n\\n- NIST AI RMF 1.0, MAP 1.1\\n"
+    "- OWASP LLM Top 10\\n\\nEnemies\\: D2-B-002",
+)
+
+
+# --- round trips ----------------------------------------------------------------------------
+
+
+def test_the_whole_bundled_bank_round_trips_exactly() -> None:
+    bank = bundled()
+    parsed = parse(gift.write(bank.items, bank.blueprint).decode("utf-8"))
+    assert parsed.problems == () and parsed.warnings == ()
+    assert len(parsed.items) == len(bank.items)
+    by_key = {item.key: item for item in parsed.items}
+    for original in bank.items:
+        assert content(by_key[original.key]) == content(original), original.key
+        assert by_key[original.key].content_hash() == original.content_hash()
+
+
+def test_the_writer_uses_moodle_syntax_for_metadata() -> None:
+    item = next(i for i in bundled().items if i.enemies)
+    text = gift.write([item], bundled().blueprint).decode("utf-8")
+    assert text.startswith("// ")
+    assert f"$CATEGORY: aaism/{item.domain}/{item.subdomain}\n" in text
+    assert f"::{item.key}::[markdown]" in text
+    assert "\t=" in text and text.count("\t~") == 3
+    assert "####Difficulty\\: " + item.difficulty in text
+    assert "Enemies\\: " + ", ".join(item.enemies) in text
+    assert "\ufeff" not in text
+
+
+def record(**changes: object) -> ItemRecord:
+    base = next(i for i in bundled().items if i.key == "D2-B-001")
+    changes.setdefault("enemies", ())  # its enemies are not in a one-item file
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_awkward_text_survives_every_escape() -> None:
+    awkward = record(
+        stem="Use \\ and \\n and {braces} ~ = # : and //not a comment\nsecond line  with  spaces",
+        options=("[html]<b>not html</b>", "=starts with equals", "~tilde", "#hash"),
+        rationales=("a\\b", "two\n\nparagraphs", "ends with backslash \\", "::colons::"),
+        references=("Ref | with pipe", "multi\nline\n\n  indented ref"),
+        enemies=(),
+    )
+    parsed = parse(gift.write([awkward], bundled().blueprint).decode("utf-8"))
+    assert parsed.problems == () and parsed.warnings == ()
+    assert content(parsed.items[0]) == content(awkward)
+
+
+def test_carriage_returns_become_newlines() -> None:
+    item = record(stem="line one\r\nline two\rline three?")
+    parsed = parse(gift.write([item], bundled().blueprint).decode("utf-8"))
+    assert parsed.items[0].stem == "line one\nline two\nline three?"
+
+
+texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00"),
+    min_size=1,
+    max_size=40,
+).filter(lambda t: t.strip() == t and t.strip() != "")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stem=texts,
+    options=st.lists(texts, min_size=4, max_size=4, unique=True),
+    rationales=st.lists(texts, min_size=4, max_size=4),
+    references=st.lists(texts, min_size=1, max_size=3),
+    answer=st.integers(0, 3),
+)
+def test_any_item_text_round_trips(stem, options, rationales, references, answer) -> None:
+    item = record(
+        stem=stem,
+        options=tuple(options),
+        rationales=tuple(rationales),
+        references=tuple(references),
+        answer=answer,
+        enemies=(),
+    )
+    parsed = parse(gift.write([item], bundled().blueprint).decode("utf-8"))
+    assert parsed.problems == (), reasons(parsed.problems)
+    assert content(parsed.items[0]) == content(item)
+
+
+# --- reading Moodle's syntax ----------------------------------------------------------------
+
+
+def test_a_moodle_style_file_reads_with_escapes_comments_and_metadata() -> None:
+    parsed = parse(GOOD)
+    assert parsed.problems == () and parsed.warnings == ()
+    first, second = parsed.items
+    assert first.key == "D2-B-001" and first.subdomain == "D2-B" and first.domain == "D2"
+    assert first.stem == "A team ships a model. Which control is BEST {first}?"
+    assert first.answer == 1 and first.options[1] == "Threat-model the pipeline"
+    assert first.rationales[0] == "Retraining alone does not address the = risk at hand."
+    assert first.rationales[2] == "Insurance transfers money, not the risk of harm: weak."
+    assert first.rationales[3] == "Doing nothing leaves every #1 risk in place."
+    assert first.difficulty == "hard"
+    assert first.references == ("NIST AI RMF 1.0, MAP 1.1", "OWASP LLM Top 10")
+    assert first.enemies == ("D2-B-002",)
+    assert second.stem == "Which activity comes FIRST when ~ scoping an AI red team?"
+    assert second.references == ("MITRE ATLAS",) and second.difficulty == "easy"
+
+
+def test_lines_point_at_the_question_and_its_answers() -> None:
+    parsed = parse(GOOD)
+    first = parsed.items[0]
+    assert first.source.line == 5  # the title line (the comment above it is not the question)
+    assert first.line_of("options.A") == 6 and first.line_of("options.D") == 9
+    assert first.line_of("difficulty") == 10
+
+
+def test_a_category_line_directly_above_a_question_applies_to_it() -> None:
+    text = GOOD.replace("$CATEGORY: $course$/top/aaism/D2/D2-B\n\n", "$CATEGORY: D2-B\n")
+    parsed = parse(text)
+    assert parsed.problems == ()
+    assert [i.subdomain for i in parsed.items] == ["D2-B", "D2-B"]
+
+
+def test_without_a_category_the_subdomain_comes_from_the_key() -> None:
+    parsed = parse(GOOD.replace("$CATEGORY: $course$/top/aaism/D2/D2-B\n", ""))
+    assert parsed.problems == ()
+    assert {i.subdomain for i in parsed.items} == {"D2-B"}
+
+
+def test_a_category_for_another_subdomain_is_reported_against_the_key() -> None:
+    parsed = parse(GOOD.replace("aaism/D2/D2-B", "aaism/D1/D1-A"))
+    assert parsed.items == ()
+    assert any(
+        p.line == 5 and "key 'D2-B-001' does not match sub-domain D1-A" in p.reason
+        for p in parsed.problems
+    )
+
+
+def test_a_category_whose_domain_disagrees_is_a_problem() -> None:
+    parsed = parse(GOOD.replace("aaism/D2/D2-B", "aaism/D3/D2-B"))
+    assert any(
+        p.line == 2 and "domain 'D3' does not match sub-domain 'D2-B'" in p.reason
+        for p in parsed.problems
+    )
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "plain", "moodle"])
+def test_text_formats_other_than_html_are_taken_as_written(fmt: str) -> None:
+    parsed = parse(GOOD.replace("[markdown]A team", f"[{fmt}]A *team*"))
+    assert parsed.problems == ()
+    assert parsed.items[0].stem.startswith("A *team* ships")
+
+
+def test_html_text_is_converted_to_markdown() -> None:
+    text = GOOD.replace(
+        "[markdown]A team ships a model. Which control is BEST \\{first\\}?",
+        "[html]<p>A <b>team</b> ships<br>a model.</p><p>Which control is BEST?</p>",
+    ).replace("\t~Retrain weekly#", "\t~<i>Retrain</i>   weekly#")
+    # The stem's format is the default for its answers and feedback, the general one too:
+    # as HTML its lines need paragraphs (a newline is only a space in HTML).
+    html_feedback = (
+        "####<p>Difficulty\\: hard</p><p>References\\:</p><ul><li>NIST AI RMF 1.0</li>"
+        "<li>OWASP &amp; co</li></ul>"
+    )
+    text = text.replace(
+        text[text.index("\t####Difficulty\\: hard") + 1 : text.index("\n}")], html_feedback
+    )
+    parsed = parse(text)
+    assert parsed.problems == () and parsed.warnings == ()
+    first = parsed.items[0]
+    assert first.stem == "A **team** ships\na model.\n\nWhich control is BEST?"
+    assert first.options[0] == "*Retrain* weekly"
+    assert first.difficulty == "hard"
+    assert first.references == ("NIST AI RMF 1.0", "OWASP & co")
+
+
+def test_general_feedback_may_set_its_own_format() -> None:
+    text = GOOD.replace("[markdown]A team", "[html]A team").replace(
+        "####Difficulty\\: hard", "####[markdown]Difficulty\\: hard"
+    )
+    parsed = parse(text)
+    assert parsed.problems == ()
+    assert parsed.items[0].references == ("NIST AI RMF 1.0, MAP 1.1", "OWASP LLM Top 10")
+
+
+def test_html_that_loses_markup_is_warned_about() -> None:
+    text = GOOD.replace("[markdown]A team", '[html]<img src="x.png" alt="diagram"> A team')
+    text = text.replace("####Difficulty", "####[markdown]Difficulty")
+    parsed = parse(text)
+    assert parsed.problems == ()
+    assert parsed.items[0].stem.startswith("[image: diagram] A team")
+    assert any("<img>" in w.reason and w.line == 5 for w in parsed.warnings)
+
+
+def test_general_feedback_text_that_is_not_metadata_is_warned_about() -> None:
+    parsed = parse(GOOD.replace("####Difficulty: easy", "####Well done!\\nDifficulty: easy"))
+    assert parsed.problems == ()
+    assert any("1 line(s) of general feedback ignored" in w.reason for w in parsed.warnings)
+
+
+def test_a_full_weight_answer_counts_as_the_key() -> None:
+    parsed = parse(GOOD.replace("\t=Threat-model", "\t~%100%Threat-model"))
+    assert parsed.problems == () and parsed.items[0].answer == 1
+
+
+def test_missing_word_form_with_one_key_and_three_distractors_is_read() -> None:
+    text = (
+        "::D1-A-001::The BEST standard to certify against is {~ISO/IEC 23894#Guidance only. "
+        "~NIST AI RMF#No certification scheme. =ISO/IEC 42001#Certifiable requirements. "
+        "~OECD Principles#Values, not requirements.} for AI management.\n"
+        "{####Difficulty: easy\\nReferences:\\n- ISO/IEC 42001:2023}\n"
+    )
+    # The second brace pair makes two answer sections: skipped, not misread.
+    parsed = parse(text)
+    assert parsed.items == () and "more than one answer section" in parsed.warnings[0].reason
+    fixed = (
+        "::D1-A-001::The BEST standard to certify against is {~ISO/IEC 23894#Guidance only. "
+        "~NIST AI RMF#No certification scheme. =ISO/IEC 42001#Certifiable requirements. "
+        "~OECD Principles#Values, not requirements.####Difficulty: easy\\nReferences:\\n"
+        "- ISO/IEC 42001\\:2023} for AI management.\n"
+    )
+    parsed = parse(fixed)
+    assert parsed.problems == (), reasons(parsed.problems)
+    assert (
+        parsed.items[0].stem == "The BEST standard to certify against is _____ for AI management."
+    )
+    assert parsed.items[0].answer == 2
+
+
+# --- unsupported questions are skipped, named, with their line -------------------------------
+
+UNSUPPORTED = {
+    "true/false": "::TF1::The sky is blue.{TRUE}",
+    "true/false with feedback": "::TF2::Grass is red.{F#Wrong.#Right.}",
+    "short answer": "::SA::Who wrote it?{=Shakespeare =shakespeare}",
+    "matching": "::MATCH::Match.{=Canada -> Ottawa =Italy -> Rome}",
+    "numerical": "::NUM::When was it?{#1822:5}",
+    "essay": "::ESSAY::Write about risk.{}",
+    "description": "::DESC::Read the following case carefully.",
+    "partial weights": "::PARTIAL::Pick two.{~%50%a ~%50%b ~%-100%c ~%-100%d}",
+    "negative weight": "::NEG::Pick.{=a ~%-50%b ~c ~d}",
+    "two keys": "::TWO::Pick.{=a =b ~c ~d}",
+    "no key": "::NONE::Pick.{~a ~b ~c ~d}",
+    "three options": "::THREE::Pick.{=a ~b ~c}",
+    "five options": "::FIVE::Pick.{=a ~b ~c ~d ~e}",
+    "missing word, two answers": "::MW::The {=cat ~dog} sat on the mat.",
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
+def test_unsupported_questions_are_skipped_with_a_named_warning(name: str) -> None:
+    question = UNSUPPORTED[name]
+    parsed = parse(f"{GOOD}\n// the unsupported one\n{question}\n")
+    assert parsed.problems == (), reasons(parsed.problems)
+    assert [i.key for i in parsed.items] == ["D2-B-001", "D2-B-002"]
+    (warning,) = parsed.warnings
+    title = question[2 : question.index("::", 2)]
+    assert warning.line == GOOD.count("\n") + 3
+    assert f"question ::{title}:: skipped" in warning.reason
+
+
+def test_an_untitled_unsupported_question_is_named_by_its_text() -> None:
+    parsed = parse("Is this true?{T}\n")
+    assert parsed.warnings[0].reason.startswith("question 'Is this true?' skipped: a true/false")
+
+
+# --- problems ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ("::D1-A-001::Stem {=a ~b ~c ~d\n", 1, "unbalanced braces"),
+        ("::D1-A-001::Stem } =a ~b ~c ~d {\n", 1, "unbalanced braces"),
+        ("\n\n::D1-A-001::Stem {=a ~b ~c ~d} and } more\n", 3, "a stray }"),
+        ("Which is BEST?{=a#x ~b#x ~c#x ~d#x}\n", 1, "no ::title::; the title is the item key"),
+    ],
+)
+def test_malformed_questions_are_problems_with_lines(text: str, line: int, reason: str) -> None:
+    parsed = parse(text)
+    assert parsed.items == ()
+    assert any(p.line == line and reason in p.reason for p in parsed.problems), reasons(
+        parsed.problems
+    )
+
+
+def test_schema_problems_use_the_bank_rules_and_point_at_lines() -> None:
+    text = GOOD.replace("Difficulty\\: hard", "Difficulty\\: extreme").replace(
+        "~Buy insurance#Insurance transfers money, not the risk of harm\\: weak.",
+        "~Buy insurance",
+    )
+    parsed = parse(text)
+    assert [i.key for i in parsed.items] == ["D2-B-002"]
+    found = reasons(parsed.problems)
+    assert f"{FILE}:10: item D2-B-001: difficulty 'extreme' must be one of easy, medium, hard" in (
+        found
+    )
+    assert any("rationale missing for C" in p for p in found), found
+
+
+def test_missing_metadata_is_reported() -> None:
+    parsed = parse("::D1-A-001::Which is BEST?{=a#why a ~b#why b ~c#why c ~d#why d}\n")
+    found = reasons(parsed.problems)
+    assert any("missing required field 'difficulty'" in p for p in found)
+    assert any("missing required field 'references'" in p for p in found)
+
+
+def test_bad_utf8_names_its_line() -> None:
+    data = GOOD.encode("utf-8").replace(b"Retrain", b"Re\xfftrain")
+    parsed = gift.parse(data, filename=FILE, blueprint=bundled().blueprint)
+    assert parsed.items == ()
+    assert reasons(parsed.problems) == [
+        f"{FILE}:6: not valid UTF-8 (byte 0xff); save the file as UTF-8"
+    ]
+
+
+def test_a_byte_order_mark_is_accepted() -> None:
+    data = b"\xef\xbb\xbf" + GOOD.encode("utf-8")
+    assert len(gift.parse(data, filename=FILE, blueprint=bundled().blueprint).items) == 2
+
+
+def test_enemies_may_name_keys_that_exist_outside_the_file() -> None:
+    text = GOOD.replace("Enemies\\: D2-B-002", "Enemies\\: D2-B-002, D2-B-030")
+    assert any("enemy 'D2-B-030' is not a key" in p.reason for p in parse(text).problems)
+    parsed = parse(text, known_keys=("D2-B-030",))
+    assert parsed.problems == ()
+    assert parsed.items[0].enemies == ("D2-B-002", "D2-B-030")
+
+
+def test_an_empty_file_parses_to_nothing() -> None:
+    assert parse("// only a comment\n\n") == gift.Parsed((), (), ())
+
+
+# --- fuzzing: no exception escapes ----------------------------------------------------------
+
+gift_alphabet = st.sampled_from(
+    list("{}~=#:\\/$[]%-> \n\t\r.aA1") + ["::", "//", "####", "$CATEGORY:", "[html]", "\\n", "<b>"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(gift_alphabet, max_size=80).map("".join))
+def test_fuzzed_gift_text_never_raises(text: str) -> None:
+    parsed = parse(text)
+    assert isinstance(parsed.items, tuple) and isinstance(parsed.problems, tuple)
+    for found in (*parsed.problems, *parsed.warnings):
+        assert found.file == FILE and found.line >= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_fuzzed_bytes_never_raise(data: bytes) -> None:
+    gift.parse(data, filename=FILE, blueprint=bundled().blueprint)
+
+
+question_parts = st.tuples(
+    st.sampled_from(["", "::D1-A-001::", "::D1-A-00x::", "::"]),
+    st.text(max_size=15),
+    st.lists(
+        st.tuples(st.sampled_from(["~", "=", "~%50%", "~%100%"]), st.text(max_size=8)),
+        max_size=6,
+    ),
+    st.sampled_from(["", "####Difficulty: easy\\nReferences:\\n- X", "####junk"]),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(question_parts, max_size=4))
+def test_fuzzed_near_gift_questions_never_raise(questions) -> None:
+    blocks = []
+    for title, stem, answers, general, after in questions:
+        body = " ".join(mark + text for mark, text in answers)
+        blocks.append(f"{title}{stem}{{{body}{general}}}{after}")
+    parsed = parse("\n\n".join(blocks))
+    assert len(parsed.items) <= len(questions)

@@ -1,0 +1,477 @@
+"""QTI 3.0 packages: round trips, metadata in item and manifest, safe XML, foreign items."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import zipfile
+from functools import lru_cache
+
+import defusedxml.ElementTree as SafeET
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exam_engine.domain.bank import ItemRecord
+from exam_engine.domain.formats import ExportError, qti
+from exam_engine.domain.formats import _common as common
+from question_bank import LoadedBank, load_bank
+
+FILE = "bank.zip"
+NS = {"qti": qti.QTI_NS, "cp": qti.CP_NS, "lom": qti.LOM_NS}
+
+
+@lru_cache(maxsize=1)
+def bundled() -> LoadedBank:
+    bank = load_bank()
+    assert bank.ok
+    return bank
+
+
+def parse(data: bytes, known_keys: tuple[str, ...] = (), filename: str = FILE) -> qti.Parsed:
+    return qti.parse(data, filename=filename, blueprint=bundled().blueprint, known_keys=known_keys)
+
+
+def content(item: ItemRecord) -> tuple[object, ...]:
+    return (item.domain, item.canonical_content())
+
+
+def record(**changes: object) -> ItemRecord:
+    base = next(i for i in bundled().items if i.key == "D1-B-003")
+    changes.setdefault("enemies", ())
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def package(files: dict[str, bytes | str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def reasons(found) -> list[str]:
+    return [str(p) for p in found]
+
+
+# --- export and round trips -----------------------------------------------------------------
+
+
+def test_the_whole_bundled_bank_round_trips_exactly() -> None:
+    bank = bundled()
+    parsed = parse(qti.write(bank.items, bank.blueprint))
+    assert parsed.problems == () and parsed.warnings == ()
+    by_key = {item.key: item for item in parsed.items}
+    assert len(by_key) == len(bank.items)
+    for original in bank.items:
+        assert content(by_key[original.key]) == content(original), original.key
+
+
+def test_the_package_is_an_ims_content_package_of_qti3_items() -> None:
+    item = next(i for i in bundled().items if i.enemies)
+    files = members(qti.write([item], bundled().blueprint))
+    assert set(files) == {"imsmanifest.xml", f"items/{item.key}.xml"}
+    manifest = SafeET.fromstring(files["imsmanifest.xml"])
+    (resource,) = manifest.findall("cp:resources/cp:resource", NS)
+    assert resource.get("type") == "imsqti_item_xmlv3p0"
+    assert resource.get("href") == f"items/{item.key}.xml"
+    assert resource.find("cp:file", NS).get("href") == f"items/{item.key}.xml"
+    lom = resource.find("cp:metadata/lom:lom", NS)
+    assert lom.findtext("lom:general/lom:identifier/lom:entry", namespaces=NS) == item.key
+    level = lom.findtext("lom:educational/lom:difficulty/lom:value", namespaces=NS)
+    assert level == qti.LOM_DIFFICULTY[item.difficulty]
+    taxa = [t.text for t in lom.findall("lom:classification/lom:taxonPath/lom:taxon/lom:id", NS)]
+    assert taxa == [item.domain, item.subdomain]
+    refs = lom.findall("lom:relation/lom:resource/lom:description/lom:string", NS)
+    assert [r.text for r in refs] == list(item.references)
+
+    root = SafeET.fromstring(files[f"items/{item.key}.xml"])
+    assert root.tag == f"{{{qti.QTI_NS}}}qti-assessment-item"
+    assert root.get("identifier") == item.key
+    body = root.find("qti:qti-item-body", NS)
+    assert body.get("data-aaism-key") == item.key
+    assert body.get("data-aaism-domain") == item.domain
+    assert body.get("data-aaism-subdomain") == item.subdomain
+    assert body.get("data-aaism-difficulty") == item.difficulty
+    assert body.get("data-aaism-enemies") == " ".join(item.enemies)
+    interaction = body.find("qti:qti-choice-interaction", NS)
+    assert interaction.get("max-choices") == "1"
+    choices = interaction.findall("qti:qti-simple-choice", NS)
+    assert [c.get("identifier") for c in choices] == ["A", "B", "C", "D"]
+    for choice, rationale in zip(choices, item.rationales, strict=True):
+        assert choice.find("qti:qti-feedback-inline", NS).text == rationale
+    correct = root.findtext(
+        "qti:qti-response-declaration/qti:qti-correct-response/qti:qti-value", namespaces=NS
+    )
+    assert correct == item.answer_label
+    listed = root.findall("qti:qti-modal-feedback/qti:qti-content-body/qti:ul/qti:li", NS)
+    assert [li.text for li in listed] == list(item.references)
+
+
+def test_exports_are_reproducible() -> None:
+    items = bundled().items[:5]
+    assert qti.write(items, bundled().blueprint) == qti.write(items, bundled().blueprint)
+
+
+def test_awkward_text_survives_xml() -> None:
+    item = record(
+        stem="A <b>tag</b> & an &amp; entity ]]> and\nnewline\n\n\nthree breaks\r\nand CR?",
+        options=("  <![CDATA[x]]>", "quote \"q\" 's'", "tab\there", "trailing<br/>"),
+        rationales=("a\n\nb", "c", "d", "e"),
+        references=("R & D <1>", "two\nlines"),
+    )
+    parsed = parse(qti.write([item], bundled().blueprint))
+    assert parsed.problems == () and parsed.warnings == ()
+    assert content(parsed.items[0]) == content(
+        dataclasses.replace(item, options=("<![CDATA[x]]>", *item.options[1:]))
+    )
+
+
+def test_text_that_xml_cannot_carry_is_an_export_error() -> None:
+    with pytest.raises(ExportError, match=r"item D1-B-003: options\.B holds the character U\+0007"):
+        qti.write([record(options=("a", "b\x07", "c", "d"))], bundled().blueprint)
+
+
+xml_texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)).filter(
+        lambda c: not common.XML_ILLEGAL.match(c)
+    ),
+    min_size=1,
+    max_size=40,
+).filter(lambda t: t.strip() == t and t != "")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stem=xml_texts,
+    options=st.lists(xml_texts, min_size=4, max_size=4),
+    rationales=st.lists(xml_texts, min_size=4, max_size=4),
+    references=st.lists(xml_texts, min_size=1, max_size=3),
+    answer=st.integers(0, 3),
+)
+def test_any_item_text_round_trips(stem, options, rationales, references, answer) -> None:
+    item = record(
+        stem=stem,
+        options=tuple(options),
+        rationales=tuple(rationales),
+        references=tuple(references),
+        answer=answer,
+    )
+    parsed = parse(qti.write([item], bundled().blueprint))
+    assert parsed.problems == (), reasons(parsed.problems)
+    assert content(parsed.items[0]) == content(item)
+
+
+# --- metadata: the item and the manifest ----------------------------------------------------
+
+
+def exported(item: ItemRecord | None = None) -> dict[str, bytes]:
+    return members(qti.write([item or record()], bundled().blueprint))
+
+
+def test_a_single_item_file_reads_on_its_own() -> None:
+    files = exported()
+    parsed = parse(files["items/D1-B-003.xml"], filename="D1-B-003.xml")
+    assert parsed.problems == ()
+    assert content(parsed.items[0]) == content(record())
+
+
+def test_metadata_falls_back_to_the_manifest() -> None:
+    files = exported()
+    item_xml = files["items/D1-B-003.xml"].decode()
+    for name in ("key", "domain", "subdomain", "difficulty"):
+        item_xml = item_xml.replace(f' data-aaism-{name}="', f' data-x-{name}="')
+    item_xml = item_xml.replace('data-aaism="references"', 'class="refs"')
+    item_xml = item_xml.replace('identifier="D1-B-003"', 'identifier="item-7"', 1)
+    files["items/D1-B-003.xml"] = item_xml.encode()
+    parsed = parse(package(files))
+    assert parsed.problems == (), reasons(parsed.problems)
+    item = parsed.items[0]
+    assert (item.key, item.subdomain, item.difficulty) == ("D1-B-003", "D1-B", record().difficulty)
+    assert item.references == record().references
+
+
+def test_the_item_wins_over_a_disagreeing_manifest_with_a_warning() -> None:
+    files = exported()
+    manifest = files["imsmanifest.xml"].decode()
+    level = qti.LOM_DIFFICULTY[record().difficulty]
+    other = "difficult" if level != "difficult" else "easy"
+    files["imsmanifest.xml"] = manifest.replace(
+        f"<imsmd:value>{level}</imsmd:value>", f"<imsmd:value>{other}</imsmd:value>"
+    ).encode()
+    parsed = parse(package(files))
+    assert parsed.items[0].difficulty == record().difficulty
+    assert any("the manifest gives the difficulty" in w.reason for w in parsed.warnings)
+
+
+def test_a_domain_that_disagrees_with_the_subdomain_is_a_problem() -> None:
+    files = exported()
+    files["items/D1-B-003.xml"] = files["items/D1-B-003.xml"].replace(
+        b'data-aaism-domain="D1"', b'data-aaism-domain="D3"'
+    )
+    parsed = parse(package(files))
+    assert any("domain 'D3' does not match sub-domain 'D1-B'" in p.reason for p in parsed.problems)
+
+
+def test_enemies_may_name_keys_in_the_database() -> None:
+    data = qti.write([record(enemies=("D1-B-040",))], bundled().blueprint)
+    assert any("enemy 'D1-B-040'" in p.reason for p in parse(data).problems)
+    assert parse(data, known_keys=("D1-B-040",)).items[0].enemies == ("D1-B-040",)
+
+
+# --- foreign QTI 3.0 ----------------------------------------------------------------------
+
+FOREIGN_ITEM = """<?xml version="1.0" encoding="UTF-8"?>
+<qti-assessment-item xmlns="http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
+    identifier="D2-A-001" title="Red teaming" adaptive="false" time-dependent="false">
+  <qti-response-declaration identifier="RESPONSE" cardinality="single" base-type="identifier">
+    <qti-correct-response>
+      <qti-value>choice_2</qti-value>
+    </qti-correct-response>
+  </qti-response-declaration>
+  <qti-outcome-declaration identifier="FEEDBACK" cardinality="single" base-type="identifier"/>
+  <qti-item-body>
+    <p>An insurer deploys a <strong>claims</strong> model.</p>
+    <qti-choice-interaction response-identifier="RESPONSE" shuffle="true" max-choices="1">
+      <qti-prompt>Which step comes   FIRST?</qti-prompt>
+      <qti-simple-choice identifier="choice_1">
+        Run the attacks
+        <qti-feedback-inline outcome-identifier="FEEDBACK" identifier="choice_1" show-hide="show">
+          Attacks come after <em>scoping</em>.
+        </qti-feedback-inline>
+      </qti-simple-choice>
+      <qti-simple-choice identifier="choice_2">Agree the rules of engagement
+        <qti-feedback-inline outcome-identifier="FEEDBACK" identifier="choice_2" show-hide="show">
+          Scope and safety first.</qti-feedback-inline></qti-simple-choice>
+      <qti-simple-choice identifier="choice_3">Write the report</qti-simple-choice>
+      <qti-simple-choice identifier="choice_4">Fix findings</qti-simple-choice>
+    </qti-choice-interaction>
+  </qti-item-body>
+  <qti-modal-feedback outcome-identifier="FEEDBACK" identifier="choice_3" show-hide="show">
+    <qti-content-body><p>Reports come last.</p></qti-content-body>
+  </qti-modal-feedback>
+  <qti-feedback-block outcome-identifier="FEEDBACK" identifier="choice_4" show-hide="show">
+    <p>Fixes follow findings.</p>
+  </qti-feedback-block>
+</qti-assessment-item>
+"""
+
+FOREIGN_MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
+<manifest xmlns="http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1"
+    xmlns:lom="http://ltsc.ieee.org/xsd/LOM" identifier="M1">
+  <resources>
+    <resource identifier="r1" type="imsqti_item_xmlv3p0" href="content/item1.xml">
+      <metadata><lom:lom>
+        <lom:educational><lom:difficulty><lom:value>very difficult</lom:value></lom:difficulty>
+        </lom:educational>
+        <lom:relation><lom:kind><lom:value>references</lom:value></lom:kind>
+          <lom:resource><lom:description><lom:string>MITRE ATLAS</lom:string></lom:description>
+          </lom:resource></lom:relation>
+        <lom:classification><lom:taxonPath><lom:taxon><lom:id>D2</lom:id></lom:taxon>
+          <lom:taxon><lom:id>D2-A</lom:id></lom:taxon></lom:taxonPath></lom:classification>
+      </lom:lom></metadata>
+      <file href="content/item1.xml"/>
+    </resource>
+    <resource identifier="t1" type="imsqti_test_xmlv3p0" href="test.xml"/>
+    <resource identifier="old" type="imsqti_item_xmlv2p1" href="old.xml"/>
+  </resources>
+</manifest>
+"""
+
+
+def test_a_foreign_package_reads_with_html_converted_and_manifest_metadata() -> None:
+    parsed = parse(
+        package({"imsmanifest.xml": FOREIGN_MANIFEST, "content/item1.xml": FOREIGN_ITEM})
+    )
+    assert parsed.problems == (), reasons(parsed.problems)
+    (item,) = parsed.items
+    assert item.key == "D2-A-001" and item.subdomain == "D2-A" and item.difficulty == "hard"
+    assert item.stem == "An insurer deploys a **claims** model.\n\nWhich step comes FIRST?"
+    assert item.options == (
+        "Run the attacks",
+        "Agree the rules of engagement",
+        "Write the report",
+        "Fix findings",
+    )
+    assert item.answer == 1
+    assert item.rationales == (
+        "Attacks come after *scoping*.",
+        "Scope and safety first.",
+        "Reports come last.",
+        "Fixes follow findings.",
+    )
+    assert item.references == ("MITRE ATLAS",)
+    skipped = [w.reason for w in parsed.warnings]
+    assert any("'imsqti_test_xmlv3p0' skipped" in r for r in skipped)
+    assert any("'imsqti_item_xmlv2p1' skipped: QTI 2.x items are not read" in r for r in skipped)
+
+
+def test_lines_of_a_foreign_item_point_into_its_file() -> None:
+    parsed = parse(
+        package({"imsmanifest.xml": FOREIGN_MANIFEST, "content/item1.xml": FOREIGN_ITEM})
+    )
+    item = parsed.items[0]
+    assert item.source.file == f"{FILE}/content/item1.xml" and item.source.line == 2
+    assert item.line_of("options.A") == 14 and item.line_of("rationale.A") == 16
+
+
+UNSUPPORTED = {
+    "multiple response": ('max-choices="1"', 'max-choices="2"', "max-choices='2' (multiple"),
+    "text entry": (
+        "<qti-choice-interaction",
+        '<qti-text-entry-interaction response-identifier="R2"/><qti-choice-interaction',
+        "qti-choice-interaction, qti-text-entry-interaction",
+    ),
+    "three choices": (
+        '<qti-simple-choice identifier="choice_4">Fix findings</qti-simple-choice>',
+        "",
+        "3 choices; the engine needs exactly four",
+    ),
+    "no correct response": ("<qti-value>choice_2</qti-value>", "", "no correct response"),
+    "two correct responses": (
+        "<qti-value>choice_2</qti-value>",
+        "<qti-value>choice_2</qti-value><qti-value>choice_3</qti-value>",
+        "2 correct responses",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
+def test_unsupported_items_are_skipped_with_a_warning(name: str) -> None:
+    old, new, reason = UNSUPPORTED[name]
+    assert old in FOREIGN_ITEM
+    parsed = parse(FOREIGN_ITEM.replace(old, new, 1).encode(), filename="one.xml")
+    assert parsed.items == () and parsed.problems == ()
+    (warning,) = parsed.warnings
+    assert warning.file == "one.xml" and warning.line == 2
+    assert warning.reason.startswith("item 'D2-A-001' skipped:") and reason in warning.reason
+
+
+def test_a_qti2_item_is_skipped() -> None:
+    old = '<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="x"/>'
+    parsed = parse(old.encode(), filename="old.xml")
+    assert parsed.items == () and "QTI 2.x assessmentItem" in parsed.warnings[0].reason
+
+
+# --- safety and malformed packages ----------------------------------------------------------
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<qti-assessment-item identifier="x">&lol3;</qti-assessment-item>
+"""
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE item [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<qti-assessment-item identifier="x"><qti-item-body>&xxe;</qti-item-body></qti-assessment-item>
+"""
+
+
+@pytest.mark.parametrize("attack", [BILLION_LAUGHS, XXE], ids=["billion-laughs", "xxe"])
+def test_entity_attacks_are_refused_with_a_clear_error(attack: bytes) -> None:
+    for data, where in (
+        (attack, "evil.xml"),
+        (package({"imsmanifest.xml": attack}), f"{FILE}/imsmanifest.xml"),
+        (
+            package({"imsmanifest.xml": FOREIGN_MANIFEST, "content/item1.xml": attack}),
+            f"{FILE}/content/item1.xml",
+        ),
+    ):
+        parsed = parse(data, filename="evil.xml" if where == "evil.xml" else FILE)
+        assert parsed.items == ()
+        (problem,) = parsed.problems
+        assert problem.file == where and problem.line == 2
+        assert problem.reason.startswith("refused: the XML declares a DTD or entities")
+        assert "billion laughs" in problem.reason and "XXE" in problem.reason
+        assert "root:" not in str(problem)
+
+
+def test_malformed_xml_names_its_line() -> None:
+    broken = FOREIGN_ITEM.replace("</qti-prompt>", "</qti-prompt", 1)
+    parsed = parse(broken.encode(), filename="item.xml")
+    (problem,) = parsed.problems
+    assert problem.line == 14 and problem.reason.startswith("XML syntax error: ")
+
+
+def test_an_undefined_entity_is_a_syntax_error() -> None:
+    parsed = parse(b"<qti-assessment-item>\n&nbsp;</qti-assessment-item>", filename="i.xml")
+    assert [str(p) for p in parsed.problems] == ["i.xml:2: XML syntax error: undefined entity"]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {"imsmanifest.xml": FOREIGN_MANIFEST},
+            f"{FILE}/imsmanifest.xml:5: resource 'content/item1.xml' is not in the zip",
+        ),
+        (
+            {"imsmanifest.xml": FOREIGN_MANIFEST.replace("content/item1.xml", "../../etc/x")},
+            f"{FILE}/imsmanifest.xml:5: resource href '../../etc/x' is missing or leaves the "
+            "package",
+        ),
+        ({"../evil.xml": "<x/>"}, f"{FILE}:1: zip member '../evil.xml' points outside the archive"),
+        ({"/abs.xml": "<x/>"}, f"{FILE}:1: zip member '/abs.xml' points outside the archive"),
+        (
+            {"imsmanifest.xml": '<manifest xmlns="x"><resources/></manifest>'},
+            f"{FILE}:1: the package lists no QTI 3.0 items",
+        ),
+        (
+            {"content/item1.xml": "<not-qti/>"},
+            f"{FILE}/content/item1.xml:1: not a QTI 3.0 item: the root element is <not-qti>, "
+            "expected <qti-assessment-item>",
+        ),
+    ],
+)
+def test_malformed_packages_are_problems(files: dict[str, str], expected: str) -> None:
+    parsed = parse(package(files))
+    assert parsed.items == ()
+    assert expected in reasons(parsed.problems), reasons(parsed.problems)
+
+
+def test_a_package_without_manifest_reads_every_xml_file_with_a_warning() -> None:
+    parsed = parse(package({"content/item1.xml": FOREIGN_ITEM}))
+    assert any("no imsmanifest.xml" in w.reason for w in parsed.warnings)
+    # No manifest means no difficulty or references: the bank's rules say what is missing.
+    found = reasons(parsed.problems)
+    assert any("missing required field 'difficulty'" in p for p in found)
+
+
+def test_an_oversized_member_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common, "MAX_MEMBER_BYTES", 1000)
+    parsed = parse(package({"imsmanifest.xml": FOREIGN_MANIFEST, "big.xml": "x" * 5000}))
+    assert "is larger than" in parsed.problems[0].reason
+
+
+def test_too_many_members_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common, "MAX_ZIP_MEMBERS", 2)
+    parsed = parse(package({"a.xml": "<a/>", "b.xml": "<b/>", "c.xml": "<c/>"}))
+    assert reasons(parsed.problems) == [f"{FILE}:1: the zip holds 3 files; at most 2 are read"]
+
+
+@pytest.mark.parametrize("data", [b"", b"plain text", b"PK\x03\x04 broken zip", b"\x00\x01\x02"])
+def test_other_content_is_a_problem_not_a_crash(data: bytes) -> None:
+    parsed = parse(data)
+    assert parsed.items == () and len(parsed.problems) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_fuzzed_bytes_never_raise(data: bytes) -> None:
+    parse(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([*"<>/=\"'&;! \n", "qti-", "<?xml ", "<!DOCTYPE", "a"]), max_size=60)
+)
+def test_fuzzed_xml_never_raises(parts: list[str]) -> None:
+    parse("".join(parts).encode(), filename="f.xml")
