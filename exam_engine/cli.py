@@ -59,12 +59,15 @@ def demo_command(skip_migrate: bool) -> None:
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
+    from exam_engine import cli_stats  # noqa: F401  (adds `flask bank item-stats`)
     from exam_engine.cli_bank import bank_cli, exam_cli
+    from exam_engine.cli_cohorts import cohort_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(bank_cli)
     app.cli.add_command(exam_cli)
+    app.cli.add_command(cohort_cli)
 
 
 def main() -> None:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Update, and_, func, select, update
+from sqlalchemy import Table, Update, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from exam_engine.domain.assembly import BankIndex, PoolItem, assemble
 from exam_engine.domain.errors import AssemblyError
@@ -30,6 +31,7 @@ from exam_engine.models import (
     Response,
     User,
 )
+from exam_engine.services import item_stats
 from exam_engine.services.catalog import blueprint_named, get_template, template_spec
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 
@@ -56,6 +58,9 @@ class SaveResult:
     seq: int
     saved_at: datetime | None
     attempt_seq: int
+    # The attempt as the save saw it, still loaded: holding it keeps it in the session's
+    # identity map, so the caller's next get_attempt costs no round trip.
+    attempt: Attempt | None = field(default=None, repr=False, compare=False)
 
 
 def rows_changed(session: Session, statement: Update) -> int:
@@ -108,8 +113,13 @@ def start_attempt(
     now: datetime,
     seed: int | None = None,
     kind: str = "mock",
+    assignment_id: int | None = None,
 ) -> Attempt:
     """Assemble a form from the published bank and store it as a new attempt (committed)."""
+    from exam_engine.services import study  # imports this module, so not at the top
+
+    if template_name == study.DRILL_TEMPLATE:
+        return study.start_weak_area_drill(session, user, now=now, seed=seed)
     template = get_template(session, template_name)
     spec = template_spec(template)
     blueprint = blueprint_named(template.blueprint)
@@ -124,6 +134,7 @@ def start_attempt(
     attempt = Attempt(
         user_id=user.id,
         template_id=template.id,
+        assignment_id=assignment_id,
         seed=seed,
         mode=template.mode,
         kind=kind,
@@ -155,12 +166,17 @@ def start_attempt(
 
 def get_attempt(session: Session, user_id: int, attempt_id: int, *, lock: bool = False) -> Attempt:
     """Return the user's own attempt; another user's (or a missing) one is NotFound."""
-    query = select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user_id)
     if lock:
         # Saves take a shared lock and finalizing an exclusive one, so an accepted save can
         # never slip in after the attempt was graded (PostgreSQL; SQLite has one writer).
-        query = query.with_for_update(read=True)
-    attempt = session.scalar(query)
+        query = select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user_id)
+        attempt = session.scalar(query.with_for_update(read=True))
+    else:
+        # The identity map answers without a round trip when the request has the attempt
+        # loaded already (the autosave view reads it again right after the save).
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is not None and attempt.user_id != user_id:
+            attempt = None
     if attempt is None:
         raise NotFound(f"attempt {attempt_id} not found")
     return attempt
@@ -193,11 +209,16 @@ def touch(session: Session, attempt: Attempt, now: datetime, grace_seconds: int)
 
 def choice_to_stored(item: AttemptItem, choice: str | None) -> int | None:
     """Map a candidate-facing option id to the stored option index."""
+    return stored_index(item.option_order, choice)
+
+
+def stored_index(option_order: list[Any], choice: str | None) -> int | None:
+    """Map an option id to the stored index, given the attempt item's option order."""
     if choice is None:
         return None
-    if choice not in OPTION_IDS[: len(item.option_order)]:
+    if choice not in OPTION_IDS[: len(option_order)]:
         raise ValidationFailed(f"choice: {choice!r} is not one of A, B, C, D or null")
-    return int(item.option_order[OPTION_IDS.index(choice)])
+    return int(option_order[OPTION_IDS.index(choice)])
 
 
 def stored_to_choice(item: AttemptItem, stored: int | None) -> str | None:
@@ -205,6 +226,59 @@ def stored_to_choice(item: AttemptItem, stored: int | None) -> str | None:
     if stored is None:
         return None
     return OPTION_IDS[list(item.option_order).index(stored)]
+
+
+# The autosave's statements, built once: building them on every save cost more CPU than
+# running them. One read takes the attempt under a shared lock (finalize takes it
+# exclusively, so no save is accepted after grading) with the item and the attempt's
+# highest seq so far; then the response is inserted once per seq and the item updated
+# only by a newer seq.
+ITEMS = cast(Table, AttemptItem.__table__)
+RESPONSES = cast(Table, Response.__table__)
+_OTHER = aliased(AttemptItem)
+SAVE_READ = (
+    select(
+        Attempt,
+        AttemptItem.id,
+        AttemptItem.option_order,
+        AttemptItem.choice,
+        select(func.coalesce(func.max(_OTHER.last_seq), 0))
+        .where(_OTHER.attempt_id == bindparam("attempt_id"))
+        .scalar_subquery(),
+    )
+    .join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
+    .where(
+        Attempt.id == bindparam("attempt_id"),
+        Attempt.user_id == bindparam("user_id"),
+        AttemptItem.position == bindparam("position"),
+    )
+    .with_for_update(read=True, of=Attempt)
+)
+RESPONSE_VALUES: dict[str, Any] = {
+    "attempt_item_id": bindparam("item_id"),
+    "seq": bindparam("seq"),
+    "choice": bindparam("choice"),
+    "flagged": bindparam("flagged"),
+    "saved_at": bindparam("at"),
+}
+# ON CONFLICT DO NOTHING: one statement where a savepoint costs two more round trips.
+SAVE_INSERT = {
+    module.__name__.rsplit(".", 1)[1]: module.insert(RESPONSES)
+    .values(RESPONSE_VALUES)
+    .on_conflict_do_nothing(index_elements=["attempt_item_id", "seq"])
+    .returning(RESPONSES.c.id)
+    for module in (postgresql, sqlite)
+}
+SAVE_UPDATE = (
+    update(ITEMS)
+    .where(ITEMS.c.id == bindparam("item_id"), ITEMS.c.last_seq < bindparam("seq"))
+    .values(
+        choice=bindparam("choice"),
+        flagged=bindparam("flagged"),
+        last_seq=bindparam("seq"),
+        saved_at=bindparam("at"),
+    )
+)
 
 
 def save_response(
@@ -222,60 +296,96 @@ def save_response(
     """Record one save; idempotent per (position, seq), newest seq wins, refused after time."""
     if seq < 1:
         raise ValidationFailed("seq: must be a positive integer")
-    attempt = get_attempt(session, user_id, attempt_id, lock=True)
-    if attempt.status in FINISHED:
+    row = session.execute(
+        SAVE_READ, {"attempt_id": attempt_id, "user_id": user_id, "position": position}
+    ).one_or_none()
+    if row is None:
+        # No such attempt of this user, or no such position: say which, in the usual order.
+        refuse_closed(
+            session, get_attempt(session, user_id, attempt_id, lock=True), now, grace_seconds
+        )
         session.rollback()
-        raise AttemptFinished(f"attempt {attempt_id} is already {attempt.status}")
+        raise NotFound(f"attempt {attempt_id} has no position {position}")
+    attempt, item_id, option_order, current, newest_seq = row
+    refuse_closed(session, attempt, now, grace_seconds)
+    stored = stored_index(option_order, choice)
+    if attempt.mode == "practice" and current is not None and stored != current:
+        session.rollback()
+        raise Conflict(f"position {position} was already answered and checked in practice mode")
+    values = {"item_id": item_id, "seq": seq, "choice": stored, "flagged": flagged, "at": now}
+    # The same seq again (a retry) inserts nothing: the first one counted.
+    accepted = (
+        insert_response_once(session, values)
+        and cast(CursorResult[Any], session.execute(SAVE_UPDATE, values)).rowcount == 1
+    )
+    state: tuple[int | None, bool, int, datetime | None] = (stored, flagged, seq, now)
+    if not accepted:
+        state = (
+            session.execute(
+                select(
+                    AttemptItem.choice,
+                    AttemptItem.flagged,
+                    AttemptItem.last_seq,
+                    AttemptItem.saved_at,
+                ).where(AttemptItem.id == item_id)
+            )
+            .one()
+            ._tuple()
+        )
+    commit_keeping_loaded(session)
+    return SaveResult(
+        position=position,
+        accepted=accepted,
+        choice=None if state[0] is None else OPTION_IDS[list(option_order).index(state[0])],
+        flagged=state[1],
+        seq=state[2],
+        saved_at=state[3],
+        attempt_seq=max(newest_seq, state[2]),
+        attempt=attempt,
+    )
+
+
+def refuse_closed(session: Session, attempt: Attempt, now: datetime, grace_seconds: int) -> None:
+    """Raise when the attempt takes no more saves (finalizing it when its time is up)."""
+    attempt_id, status, deadline = attempt.id, attempt.status, attempt.deadline_at
+    if status in FINISHED:
+        session.rollback()
+        raise AttemptFinished(f"attempt {attempt_id} is already {status}")
     if is_past_grace(attempt, now, grace_seconds):
         session.rollback()
         finalize(session, attempt_id, now, status="expired")
         raise DeadlinePassed(
             f"time is up for attempt {attempt_id}: the deadline was "
-            f"{attempt.deadline_at:%H:%M:%S} UTC; answers saved before it are graded"
+            f"{deadline:%H:%M:%S} UTC; answers saved before it are graded"
         )
-    item = session.scalar(
-        select(AttemptItem).where(
-            AttemptItem.attempt_id == attempt_id, AttemptItem.position == position
-        )
-    )
-    if item is None:
-        session.rollback()
-        raise NotFound(f"attempt {attempt_id} has no position {position}")
-    stored = choice_to_stored(item, choice)
-    if attempt.mode == "practice" and item.choice is not None and stored != item.choice:
-        session.rollback()
-        raise Conflict(f"position {position} was already answered and checked in practice mode")
+
+
+def insert_response_once(session: Session, values: dict[str, Any]) -> bool:
+    """Insert a Response unless its (item, seq) exists; True when this call inserted it."""
+    statement = SAVE_INSERT.get(session.get_bind().dialect.name)
+    if statement is not None:
+        # RETURNING, not rowcount: psycopg reports no row count for this statement.
+        return session.execute(statement, values).first() is not None
     try:
         with session.begin_nested():
-            session.add(
-                Response(
-                    attempt_item_id=item.id, seq=seq, choice=stored, flagged=flagged, saved_at=now
-                )
-            )
+            session.execute(RESPONSES.insert().values(RESPONSE_VALUES), values)
     except IntegrityError:
-        # The same seq again (a retry): the first one counted; report the stored state.
-        accepted = False
-    else:
-        accepted = (
-            rows_changed(
-                session,
-                update(AttemptItem)
-                .where(and_(AttemptItem.id == item.id, AttemptItem.last_seq < seq))
-                .values(choice=stored, flagged=flagged, last_seq=seq, saved_at=now),
-            )
-            == 1
-        )
-    session.commit()
-    session.refresh(item)
-    return SaveResult(
-        position=position,
-        accepted=accepted,
-        choice=stored_to_choice(item, item.choice),
-        flagged=item.flagged,
-        seq=item.last_seq,
-        saved_at=item.saved_at,
-        attempt_seq=attempt_seq(session, attempt_id),
-    )
+        return False
+    return True
+
+
+def commit_keeping_loaded(session: Session) -> None:
+    """Commit without expiring loaded objects.
+
+    The autosave view reads the signed-in user and the attempt again right after the save;
+    both are unchanged by it, so refreshing them would cost two round trips for nothing.
+    """
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def attempt_seq(session: Session, attempt_id: int) -> int:
@@ -313,6 +423,7 @@ def finalize(session: Session, attempt_id: int, now: datetime, *, status: str) -
         return False
     session.refresh(attempt)
     attempt.result = grade_attempt(session, attempt)
+    item_stats.mark_stale(session, attempt.template.name, now=now, kind=attempt.kind)
     session.commit()
     return True
 

@@ -142,7 +142,7 @@
         storePending(pending);
       }
       setStatus("Saved at " + clock(new Date()) + ".");
-      if (mode === "practice" && r.data.feedback && pos === position) { window.location.reload(); }
+      if (mode === "practice" && r.data.feedback && Number(pos) === position) { window.location.reload(); }
       return r.data;
     });
   }

@@ -16,4 +16,5 @@ def csrf_token() -> Any:
     return jsonify(csrf_token=generate_csrf())
 
 
-from exam_engine.web.api import attempts  # noqa: E402,F401  (registers the views)
+from exam_engine.web.api import attempts, results  # noqa: E402,F401  (registers the views)
+from exam_engine.web.api import study as study  # noqa: E402,F401  (registers the views)

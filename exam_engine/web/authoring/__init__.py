@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("authoring", __name__, url_prefix="/authoring")
 
-from exam_engine.web.authoring import routes  # noqa: E402,F401  (registers the views)
+from exam_engine.web.authoring import routes, transfer  # noqa: E402,F401  (registers the views)

@@ -4,30 +4,120 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField
 
 from exam_engine.extensions import current_session
-from exam_engine.services import attempts
+from exam_engine.services import attempts, scorecards
+from exam_engine.services.errors import ValidationFailed
 from exam_engine.web.candidate import bp
-from exam_engine.web.candidate.routes import open_attempt
-from exam_engine.web.security import login_required
+from exam_engine.web.candidate.forms import StartForm
+from exam_engine.web.clock import grace_seconds, now
+from exam_engine.web.security import login_required, wants_json
+
+
+class ReviewFilterForm(FlaskForm):
+    """The review's GET filter form (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    domain = SelectField("Domain", choices=[], validate_choice=False)
+    subdomain = SelectField("Sub-domain", choices=[], validate_choice=False)
+    wrong = BooleanField("Wrong or unanswered only")
+    flagged = BooleanField("Flagged only")
+
+
+def weak_target() -> float:
+    """Return the target rate that weak areas and readiness are judged against."""
+    return float(current_app.config["WEAK_TARGET"])
+
+
+def _still_running(attempt_id: int) -> Any:
+    """Send an unfinished attempt's results request back to its summary."""
+    flash("This exam is still in progress: its results open once you submit it.", "info")
+    return redirect(url_for("candidate.summary", attempt_id=attempt_id))
 
 
 @bp.get("/attempts/<int:attempt_id>/scorecard")
 @login_required
 def scorecard(attempt_id: int) -> Any:
-    """The result of a finished attempt."""
-    attempt = open_attempt(attempt_id)
-    if attempt.status == "in_progress":
-        flash("This exam is still in progress.", "info")
-        return redirect(url_for("candidate.summary", attempt_id=attempt_id))
-    return render_template("candidate/scorecard.html", attempt=attempt, result=attempt.result)
+    """The scorecard of a finished attempt."""
+    try:
+        card = scorecards.build_scorecard(
+            current_session(),
+            current_user.id,
+            attempt_id,
+            now=now(),
+            grace_seconds=grace_seconds(),
+            target=weak_target(),
+        )
+    except scorecards.AttemptInProgress:
+        if wants_json():
+            raise
+        return _still_running(attempt_id)
+    return render_template("candidate/scorecard.html", card=card, form=StartForm())
+
+
+@bp.get("/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int) -> Any:
+    """Every item of a finished attempt with the key and rationales; GET filters."""
+    form = ReviewFilterForm(request.args)
+    filters = scorecards.ReviewFilter(
+        domain=form.domain.data or None,
+        subdomain=form.subdomain.data or None,
+        wrong_only=bool(form.wrong.data),
+        flagged_only=bool(form.flagged.data),
+    )
+    status, filter_error = 200, None
+
+    def build(chosen: scorecards.ReviewFilter) -> scorecards.Review:
+        return scorecards.build_review(
+            current_session(),
+            current_user.id,
+            attempt_id,
+            now=now(),
+            grace_seconds=grace_seconds(),
+            filters=chosen,
+        )
+
+    try:
+        result = build(filters)
+    except scorecards.AttemptInProgress:
+        if wants_json():
+            raise
+        return _still_running(attempt_id)
+    except ValidationFailed as error:
+        if wants_json():
+            raise
+        # Show the form with the message at the field it names; list no items until fixed.
+        field = form.subdomain if str(error).startswith("subdomain") else form.domain
+        field.errors = [str(error)]
+        result = build(scorecards.ReviewFilter())
+        status, filter_error = 400, str(error)
+    form.domain.choices = [("", "All domains")] + [
+        (code, f"{code} {title}") for code, title in result.domains
+    ]
+    form.subdomain.choices = [("", "All sub-domains")] + [
+        (code, f"{code} {title}") for code, _domain, title in result.subdomains
+    ]
+    items = () if filter_error else result.items
+    page = render_template(
+        "candidate/review.html", review=result, items=items, form=form, filter_error=filter_error
+    )
+    return page, status
 
 
 @bp.get("/history")
 @login_required
 def history() -> Any:
-    """All of the candidate's attempts."""
-    mine = attempts.user_attempts(current_session(), current_user.id)
-    return render_template("candidate/history.html", attempts=mine)
+    """All of the candidate's mocks, the trend per domain, and where they stand now."""
+    session = current_session()
+    # Finalize any attempt whose time ran out, so it shows with its result.
+    for attempt in attempts.user_attempts(session, current_user.id):
+        attempts.touch(session, attempt, now(), grace_seconds())
+    past = scorecards.build_history(session, current_user.id, target=weak_target())
+    return render_template("candidate/history.html", history=past, form=StartForm())

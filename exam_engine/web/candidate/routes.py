@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from exam_engine.extensions import current_session
-from exam_engine.services import attempts, catalog
+from exam_engine.services import attempts, catalog, cohorts
 from exam_engine.services.attempt_views import item_view
 from exam_engine.services.errors import Conflict
 from exam_engine.web.candidate import bp
@@ -41,6 +41,7 @@ def dashboard() -> Any:
         finished=[a for a in mine if a.status != "in_progress"],
         form=StartForm(),
         now=moment,
+        assigned=cohorts.assigned_to(session, current_user, now=moment),
     )
 
 

@@ -1,0 +1,1 @@
+"""Load client, stack control and scenarios for the autosave and start endpoints."""

@@ -1,0 +1,244 @@
+"""Authoring forms: they turn input into values; the bank's rules live in the service."""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from exam_engine.domain.bank import OPTION_LABELS
+from exam_engine.domain.blueprint import DIFFICULTIES
+from exam_engine.services.authoring import LINT_FILTERS, SORTS, ItemInput
+
+STEM_MAX = 6000
+OPTION_MAX = 1000
+RATIONALE_MAX = 3000
+REFERENCES_MAX = 3000
+ENEMIES_MAX = 1000
+STATUS_LABELS = {
+    "draft": "Draft",
+    "in_review": "In review",
+    "published": "Published",
+    "retired": "Retired",
+}
+LINT_LABELS = {"errors": "Has errors", "warnings": "Has warnings", "clean": "Clean"}
+SORT_LABELS = {
+    "key": "Key",
+    "subdomain": "Sub-domain",
+    "difficulty": "Difficulty",
+    "status": "Status",
+    "updated": "Last change",
+    "lint": "Lint findings",
+}
+_ENEMY_SPLIT = re.compile(r"[\s,;]+")
+ANY = SelectChoice("", "Any")
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class QuestionForm(FlaskForm):
+    """One question version: stem, four options with a rationale each, key, metadata."""
+
+    key = StringField(
+        "Key",
+        validators=[Length(max=40)],
+        filters=[_strip],
+        description="The sub-domain code and a three-digit number, e.g. D2-B-034.",
+    )
+    subdomain = SelectField("Sub-domain", choices=[], validate_choice=False)
+    difficulty = SelectField(
+        "Difficulty",
+        choices=[SelectChoice("", "Choose a difficulty")]
+        + [SelectChoice(d, d.capitalize()) for d in DIFFICULTIES],
+        validate_choice=False,
+    )
+    stem = TextAreaField(
+        "Stem",
+        validators=[Length(max=STEM_MAX)],
+        description=(
+            "Markdown. A scenario, then the question with a capitalised qualifier "
+            "(BEST, MOST, FIRST ...)."
+        ),
+        render_kw={"rows": 6},
+    )
+    option_a = TextAreaField("Option A", validators=[Length(max=OPTION_MAX)], render_kw={"rows": 2})
+    option_b = TextAreaField("Option B", validators=[Length(max=OPTION_MAX)], render_kw={"rows": 2})
+    option_c = TextAreaField("Option C", validators=[Length(max=OPTION_MAX)], render_kw={"rows": 2})
+    option_d = TextAreaField("Option D", validators=[Length(max=OPTION_MAX)], render_kw={"rows": 2})
+    rationale_a = TextAreaField(
+        "Rationale A", validators=[Length(max=RATIONALE_MAX)], render_kw={"rows": 3}
+    )
+    rationale_b = TextAreaField(
+        "Rationale B", validators=[Length(max=RATIONALE_MAX)], render_kw={"rows": 3}
+    )
+    rationale_c = TextAreaField(
+        "Rationale C", validators=[Length(max=RATIONALE_MAX)], render_kw={"rows": 3}
+    )
+    rationale_d = TextAreaField(
+        "Rationale D", validators=[Length(max=RATIONALE_MAX)], render_kw={"rows": 3}
+    )
+    answer = RadioField(
+        "Key (the correct option)",
+        choices=[SelectChoice(label, f"{label} is the correct answer") for label in OPTION_LABELS],
+        validate_choice=False,
+    )
+    references = TextAreaField(
+        "References",
+        validators=[Length(max=REFERENCES_MAX)],
+        description="One citation a line, e.g. ISO/IEC 42001:2023, clause 6.1.",
+        render_kw={"rows": 3},
+    )
+    enemies = StringField(
+        "Enemies",
+        validators=[Length(max=ENEMIES_MAX)],
+        description=(
+            "Keys of questions that must never appear in the same exam as this one, "
+            "separated by commas or spaces."
+        ),
+    )
+    base = HiddenField()
+
+    def option_field(self, label: str) -> TextAreaField:
+        """The option text field for a letter."""
+        field: TextAreaField = getattr(self, f"option_{label.lower()}")
+        return field
+
+    def rationale_field(self, label: str) -> TextAreaField:
+        """The rationale field for a letter."""
+        field: TextAreaField = getattr(self, f"rationale_{label.lower()}")
+        return field
+
+    def to_input(self, *, key: str | None = None, subdomain: str | None = None) -> ItemInput:
+        """The submitted values (``key``/``subdomain`` override them when editing)."""
+        return ItemInput(
+            key=key if key is not None else (self.key.data or ""),
+            subdomain=subdomain if subdomain is not None else (self.subdomain.data or ""),
+            difficulty=self.difficulty.data or "",
+            stem=self.stem.data or "",
+            options=tuple(self.option_field(label).data or "" for label in OPTION_LABELS),
+            rationales=tuple(self.rationale_field(label).data or "" for label in OPTION_LABELS),
+            answer=self.answer.data or "",
+            references=tuple(
+                line.strip() for line in (self.references.data or "").splitlines() if line.strip()
+            ),
+            enemies=tuple(e for e in _ENEMY_SPLIT.split(self.enemies.data or "") if e),
+        )
+
+    def fill(self, data: ItemInput) -> None:
+        """Show stored values."""
+        self.key.data = data.key
+        self.subdomain.data = data.subdomain
+        self.difficulty.data = data.difficulty
+        self.stem.data = data.stem
+        for i, label in enumerate(OPTION_LABELS):
+            self.option_field(label).data = data.options[i]
+            self.rationale_field(label).data = data.rationales[i]
+        self.answer.data = data.answer
+        self.references.data = "\n".join(data.references)
+        self.enemies.data = ", ".join(data.enemies)
+
+    def field_for(self, name: str) -> object | None:
+        """The form field a service field name (``options.B``, ``rationale``) points at."""
+        head, _, label = name.partition(".")
+        if head == "options":
+            return self.option_field(label) if label in OPTION_LABELS else None
+        if head == "rationale":
+            return self.rationale_field(label) if label in OPTION_LABELS else None
+        if head in ("key", "subdomain", "difficulty", "stem", "answer", "references", "enemies"):
+            found: object = getattr(self, head)
+            return found
+        return None
+
+    def add_errors(self, problems: dict[str, list[str]]) -> list[str]:
+        """Attach service problems to their fields; return those that belong to no field."""
+        general: list[str] = []
+        for name, messages in problems.items():
+            target = self.field_for(name)
+            if target is None:
+                general.extend(messages)
+                continue
+            errors = list(getattr(target, "errors", ()) or ())
+            errors.extend(m for m in messages if m not in errors)
+            target.errors = errors  # type: ignore[attr-defined]
+        return general
+
+
+class ActionForm(FlaskForm):
+    """A bare form for workflow buttons (its CSRF token is the point)."""
+
+
+class ReturnForm(FlaskForm):
+    """A reviewer sends a version back to its author."""
+
+    note = TextAreaField(
+        "Note to the author",
+        validators=[
+            DataRequired(message="Say what the author should change."),
+            Length(max=2000),
+        ],
+        render_kw={"rows": 3},
+    )
+
+
+class BrowseForm(FlaskForm):
+    """Bank-browser filters, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Search", validators=[Optional(), Length(max=200)])
+    domain = SelectField("Domain", choices=[], validators=[Optional()])
+    subdomain = SelectField("Sub-domain", choices=[], validators=[Optional()])
+    difficulty = SelectField(
+        "Difficulty",
+        choices=[ANY] + [SelectChoice(d, d.capitalize()) for d in DIFFICULTIES],
+        validators=[Optional()],
+    )
+    status = SelectField(
+        "Status",
+        choices=[ANY] + [SelectChoice(k, v) for k, v in STATUS_LABELS.items()],
+        validators=[Optional()],
+    )
+    lint = SelectField(
+        "Lint",
+        choices=[ANY] + [SelectChoice(k, LINT_LABELS[k]) for k in LINT_FILTERS],
+        validators=[Optional()],
+    )
+    sort = SelectField(
+        "Sort by", choices=[SelectChoice(s, SORT_LABELS[s]) for s in SORTS], default="key"
+    )
+    dir = SelectField(
+        "Order",
+        choices=[SelectChoice("asc", "Ascending"), SelectChoice("desc", "Descending")],
+        default="asc",
+    )
+    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1)])
+
+
+class ImportForm(FlaskForm):
+    """Upload a file in one of the interchange formats."""
+
+    file = FileField(
+        "File",
+        validators=[FileRequired(message="Choose a file to import.")],
+    )
+    fmt = SelectField("Format", choices=[])
+    publish = BooleanField(
+        "Publish the imported items at once",
+        description="Admins only. Otherwise imported items arrive as drafts for review.",
+    )
