@@ -23,6 +23,7 @@ from exam_engine.domain.assembly import BankIndex, PoolItem, assemble
 from exam_engine.domain.errors import AssemblyError
 from exam_engine.domain.grading import GradedItem, grade
 from exam_engine.models import (
+    Assignment,
     Attempt,
     AttemptItem,
     ExamTemplate,
@@ -100,6 +101,28 @@ def seen_counts(session: Session, user_id: int) -> dict[str, int]:
     return dict(Counter(key for (key,) in rows))
 
 
+def usage_counts(
+    session: Session, template_id: int, assignment_id: int | None = None
+) -> dict[str, int]:
+    """How often each question key was used by the template's attempts (exposure control).
+
+    For an assigned mock the count is over the assignment's cohort, else over everyone.
+    """
+    query = (
+        select(Question.key, func.count())
+        .join(AttemptItem, AttemptItem.question_id == Question.id)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+        .where(Attempt.template_id == template_id)
+        .group_by(Question.key)
+    )
+    if assignment_id is not None:
+        cohort = select(Assignment.cohort_id).where(Assignment.id == assignment_id)
+        query = query.join(Assignment, Assignment.id == Attempt.assignment_id).where(
+            Assignment.cohort_id == cohort.scalar_subquery()
+        )
+    return {key: count for key, count in session.execute(query)}
+
+
 def deadline_for(started: datetime, minutes: int, multiplier: float) -> datetime:
     """The server's deadline: start + minutes x the user's time multiplier."""
     return started + timedelta(minutes=minutes * multiplier)
@@ -112,10 +135,14 @@ def start_attempt(
     *,
     now: datetime,
     seed: int | None = None,
-    kind: str = "mock",
+    kind: str | None = None,
     assignment_id: int | None = None,
 ) -> Attempt:
-    """Assemble a form from the published bank and store it as a new attempt (committed)."""
+    """Assemble a form from the published bank and store it as a new attempt (committed).
+
+    ``kind`` defaults to "mock" for exam templates and "drill" for practice ones: only
+    mocks count as seen items, toward scores and toward item statistics.
+    """
     from exam_engine.services import study  # imports this module, so not at the top
 
     if template_name == study.DRILL_TEMPLATE:
@@ -125,9 +152,19 @@ def start_attempt(
     blueprint = blueprint_named(template.blueprint)
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
+    kind = kind or ("mock" if template.mode == "exam" else "drill")
     seen = seen_counts(session, user.id) if kind == "mock" else {}
+    usage = usage_counts(session, template.id, assignment_id) if template.exposure_cap else {}
     try:
-        form = assemble(BankIndex(published_pool(session)), blueprint, spec, seed=seed, seen=seen)
+        form = assemble(
+            BankIndex(published_pool(session)),
+            blueprint,
+            spec,
+            seed=seed,
+            seen=seen,
+            usage=usage,
+            exposure_cap=template.exposure_cap,
+        )
     except AssemblyError as error:
         raise Conflict(f"template {template_name!r}: {error}") from error
     timed = template.mode == "exam"

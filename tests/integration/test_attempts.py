@@ -238,3 +238,27 @@ def test_short_template_expiry_grades_saved_answers(session, bank, user) -> None
     assert attempt.status == "expired" and attempt.result["answered"] == 1
     items = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)).all()
     assert sum(i.choice is not None for i in items) == 1
+
+
+def test_practice_templates_start_drills_not_mocks(session, bank, user) -> None:
+    drill = start(session, user, "drill-d1")
+    assert drill.kind == "drill"
+    # A drill does not count as seen for later mocks.
+    assert attempts.seen_counts(session, user.id) == {}
+    assert start(session, user).kind == "mock"
+
+
+def test_exposure_cap_keeps_overused_items_out(session, user) -> None:
+    # 13 items at 31/31/38 take two from D2-A each time; four there allow two forms.
+    seed_bank(session, per_subdomain=4)
+    capped = add_template(session, "capped", item_count=13, minutes=30)
+    capped.exposure_cap = 1
+    session.commit()
+    first = start(session, user, "capped")
+    second = start(session, UserFactory(), "capped")
+    assert not {i.question_id for i in first.items} & {i.question_id for i in second.items}
+    # D2-A's four items have now been used once each: a third form cannot be assembled.
+    with pytest.raises(Conflict, match="D2-A needs 2 eligible items, has 0"):
+        start(session, UserFactory(), "capped")
+    usage = attempts.usage_counts(session, capped.id)
+    assert len(usage) == 26 and set(usage.values()) == {1}
