@@ -23,6 +23,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "30 per minute",
     "LOGIN_LOCKOUT_LIMIT": "5 per 15 minutes",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Item statistics are shown only from this many first-attempt responses on.
+    "ITEM_STATS_MIN_RESPONSES": 30,
     # Trust X-Forwarded-For/-Proto from this many proxies in front of the app.
     "PROXY_FIX": 0,
 }
