@@ -1,0 +1,90 @@
+"""Access rules generated from the URL map, so a new route is covered the day it is added.
+
+Anonymous users reach only the public endpoints; candidates never reach instructor areas;
+objects that are not the caller's are 404. Finer per-area matrices live beside each area
+(tests/web/test_cohorts_access.py, test_authoring_access.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.factories import UserFactory
+
+PUBLIC = {"auth.login", "auth.register", "health.healthz", "api.csrf_token", "static"}
+INSTRUCTOR_AREAS = ("authoring.", "stats.")
+
+
+def get_routes(app) -> list[tuple[str, str]]:
+    """(endpoint, concrete path) for every GET rule, parameters filled with 1."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if "GET" in (rule.methods or set()):
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", "1", rule.rule)
+            routes.append((rule.endpoint, path))
+    return sorted(routes)
+
+
+def test_anonymous_reaches_only_public_endpoints(app, client) -> None:
+    leaks = []
+    for endpoint, path in get_routes(app):
+        if endpoint in PUBLIC or endpoint == "main.index":
+            continue
+        response = client.get(path)
+        refused = (response.status_code == 302 and "/login" in response.location) or (
+            response.status_code == 401
+        )
+        if not refused:
+            leaks.append(f"{path} ({endpoint}) -> {response.status_code}")
+    assert leaks == []
+
+
+def test_index_sends_anonymous_users_to_login(client) -> None:
+    response = client.get("/")
+    assert response.status_code == 302 and response.location.startswith("/login")
+
+
+@pytest.mark.parametrize("role", ["candidate"])
+def test_candidates_never_reach_instructor_areas(app, client, role) -> None:
+    UserFactory(email="cand@example.com", role=role)
+    client.login("cand@example.com")
+    reached = []
+    for endpoint, path in get_routes(app):
+        if endpoint.startswith(INSTRUCTOR_AREAS):
+            status = client.get(path).status_code
+            if status not in (403, 404):
+                reached.append(f"{path} ({endpoint}) -> {status}")
+    assert reached == []
+
+
+@pytest.mark.parametrize("role", ["instructor", "admin"])
+def test_instructor_area_home_pages_open_for_staff(client, role) -> None:
+    UserFactory(email=f"{role}@example.com", role=role)
+    client.login(f"{role}@example.com")
+    for path in ("/authoring/", "/item-analysis/", "/cohorts/"):
+        assert client.get(path).status_code == 200, path
+
+
+def test_other_users_attempt_pages_are_404_for_every_role(app, client, session) -> None:
+    from exam_engine.models import utcnow
+    from exam_engine.services import attempts
+    from tests.support import seed_bank
+
+    seed_bank(session, per_subdomain=4)
+    owner = UserFactory(email="owner@example.com")
+    attempt = attempts.start_attempt(session, owner, "quiz-20", now=utcnow())
+    attempts.submit_attempt(session, owner.id, attempt.id, now=utcnow(), grace_seconds=30)
+    paths = [
+        path.replace("/1", f"/{attempt.id}", 1)
+        for endpoint, path in get_routes(app)
+        if path.startswith("/attempts/1") or path.startswith("/api/v1/attempts/1")
+    ]
+    assert len(paths) >= 5
+    for role in ("candidate", "instructor", "admin"):
+        UserFactory(email=f"other-{role}@example.com", role=role)
+        client.post("/logout")
+        client.login(f"other-{role}@example.com")
+        for path in paths:
+            assert client.get(path).status_code == 404, (role, path)
