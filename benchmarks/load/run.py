@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\nsaturation ({sat['concurrency']} clients, {sat['rounds']}x{sat['seconds_each']} s"
             f" each): autosave {sat['autosave_per_second']}/s, floor {sat['floor_per_second']}/s,"
             f" ratio {sat['ratio']} (per round {sat['pair_ratios']},"
-            f" median {statistics.median(sat['pair_ratios'])})"
+            f" median {round(statistics.median(sat['pair_ratios']), 3)})"
         )
         print(table(sat["endpoints"]))
     if "started" in result:

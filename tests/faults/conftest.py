@@ -8,9 +8,11 @@ They use a database of their own (``exam_faults``), never the test suite's.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,9 @@ import pytest
 from benchmarks.load import stack
 from tests.faults.support import FaultDatabase
 
-DATABASE = "exam_faults"
+# One database per pytest-xdist worker; the tests themselves never overlap (see ``alone``).
+DATABASE = "exam_faults_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+LOCK = Path(tempfile.gettempdir()) / "exam-engine-faults.lock"
 USERS = 600
 SKIP_REASON = (
     "fault tests kill gunicorn workers and restart PostgreSQL: run them alone with "
@@ -43,15 +47,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
 
 
+@contextmanager
+def alone() -> Iterator[None]:
+    """Hold a machine-wide lock: no two fault tests (or set-ups) run at once, even when
+    pytest-xdist spreads them over workers, since one of them stops PostgreSQL."""
+    with LOCK.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def _one_fault_at_a_time() -> Iterator[None]:
+    """Run each fault test alone (see ``alone``)."""
+    with alone():
+        yield
+
+
 @pytest.fixture(scope="session")
 def fault_db() -> Iterator[FaultDatabase]:
-    """A fresh ``exam_faults`` database: migrated, bundled bank imported, users created."""
+    """A fresh fault-test database: migrated, bundled bank imported, users created."""
     with stack.database_kept_running():
-        if not stack.pg_ready(timeout=10):
-            pytest.fail("PostgreSQL does not answer at " + stack.SERVER)
-        url = stack.recreate_database(DATABASE)
-        instance = Path(tempfile.mkdtemp(prefix="exam-faults-"))
-        emails = stack.prepare(url, stack.app_env(url, instance / "instance"), USERS, "fault")
+        with alone():  # not while a fault test of another worker has PostgreSQL down
+            if not stack.pg_ready(timeout=10):
+                pytest.fail("PostgreSQL does not answer at " + stack.SERVER)
+            url = stack.recreate_database(DATABASE)
+            instance = Path(tempfile.mkdtemp(prefix="exam-faults-"))
+            env = stack.app_env(url, instance / "instance")
+            emails = stack.prepare(url, env, USERS, "fault")
         yield FaultDatabase(url, emails)
 
 
