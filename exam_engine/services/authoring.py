@@ -38,7 +38,7 @@ from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.errors import BlueprintError
 from exam_engine.domain.lint import Finding, lint
 from exam_engine.models import AuditEvent, Question, QuestionVersion, User
-from exam_engine.services.bank import version_record
+from exam_engine.services.bank import latest_versions, version_record
 from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -148,25 +148,6 @@ def field_of(finding: Finding) -> str:
 
 
 # --- reading ---------------------------------------------------------------------------------
-
-
-def newest_versions(session: Session) -> dict[str, QuestionVersion]:
-    """Return each question key's newest version."""
-    newest = (
-        select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
-        .group_by(QuestionVersion.question_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Question.key, QuestionVersion)
-        .join(QuestionVersion, QuestionVersion.question_id == Question.id)
-        .join(
-            newest,
-            (newest.c.question_id == QuestionVersion.question_id)
-            & (newest.c.number == QuestionVersion.number),
-        )
-    )
-    return {key: version for key, version in rows}
 
 
 def get_question(session: Session, key: str, *, lock: bool = False) -> Question:
@@ -338,7 +319,7 @@ def lint_record(session: Session, record: ItemRecord) -> tuple[Finding, ...]:
     """
     others = [
         version_record(key, version)
-        for key, version in sorted(newest_versions(session).items())
+        for key, version in sorted(latest_versions(session).items())
         if key != record.key and version.status != "retired"
     ]
     own = lint([record])
@@ -971,7 +952,7 @@ def _updated(version: QuestionVersion) -> datetime:
 
 def browse(session: Session, query: BrowseQuery) -> BrowsePage:
     """Search, filter, sort and page the newest version of every question."""
-    newest = newest_versions(session)
+    newest = latest_versions(session)
     # As in the editor, retired items are not compared with the rest of the bank.
     active = [version_record(k, v) for k, v in sorted(newest.items()) if v.status != "retired"]
     findings = lint(active)

@@ -53,7 +53,7 @@ class ImportReport:
         return bool(self.created or self.new_versions or self.published or self.templates_changed)
 
 
-def _latest_versions(session: Session) -> dict[str, QuestionVersion]:
+def latest_versions(session: Session) -> dict[str, QuestionVersion]:
     """Return each question key's newest version."""
     newest = (
         select(QuestionVersion.question_id, func.max(QuestionVersion.number).label("number"))
@@ -121,7 +121,7 @@ def import_records(
     now = now or utcnow()
     status = "published" if publish else "draft"
     try:
-        latest = _latest_versions(session)
+        latest = latest_versions(session)
         live = _published_versions(session) if publish else {}
         for record in items:
             current = latest.get(record.key)
@@ -266,7 +266,7 @@ def bank_stats(session: Session) -> dict[str, Any]:
 
     Counts by domain, sub-domain and difficulty are over published items (what exams draw).
     """
-    latest = _latest_versions(session)
+    latest = latest_versions(session)
     published = [v for v in latest.values() if v.status == "published"]
     findings = lint([version_record(k, v) for k, v in sorted(latest.items())])
     return {
