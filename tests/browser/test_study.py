@@ -54,6 +54,8 @@ def _check(page, key: str) -> None:
     """Choose by keyboard: in practice mode the save brings the feedback up at once."""
     page.keyboard.press(key.lower())
     page.locator(".feedback").wait_for()
+    # The feedback arrives by a reload: wait until the page's script handles keys again.
+    page.wait_for_load_state("load")
 
 
 def _submit(page) -> None:
