@@ -33,7 +33,7 @@ from fractions import Fraction
 from types import MappingProxyType
 
 from exam_engine.domain.apportion import largest_remainder
-from exam_engine.domain.assembly import BankIndex, PoolItem
+from exam_engine.domain.assembly import BankIndex, FormItem, PoolItem
 from exam_engine.domain.blueprint import DIFFICULTIES, Blueprint
 from exam_engine.domain.errors import DomainError
 from exam_engine.domain.stats import BetaDist
@@ -64,24 +64,11 @@ class Posterior:
 
 
 @dataclass(frozen=True)
-class DrillItem:
-    """One position of a drill, with the option order it shows."""
-
-    position: int
-    key: str
-    version_id: int
-    domain: str
-    subdomain: str
-    difficulty: str
-    option_order: tuple[int, ...]
-
-
-@dataclass(frozen=True)
 class Drill:
     """A drill: its items in position order and how many came from each sub-domain."""
 
     seed: int
-    items: tuple[DrillItem, ...]
+    items: tuple[FormItem, ...]
     counts: dict[str, int]
 
 
@@ -250,12 +237,12 @@ def build_drill(
         picks.extend(picker.pick(code, count, difficulty_weights(by_code[code].mean)))
     # Interleaved sub-domains: a drill should not read as blocks of one topic.
     rng.shuffle(picks)
-    items: list[DrillItem] = []
+    items: list[FormItem] = []
     for position, item in enumerate(picks, start=1):
         options = list(range(n_options))
         rng.shuffle(options)
         items.append(
-            DrillItem(
+            FormItem(
                 position=position,
                 key=item.key,
                 version_id=item.version_id,
