@@ -47,9 +47,9 @@ from exam_engine.models import (  # noqa: E402
     User,
     utcnow,
 )
-from exam_engine.services import attempts as attempt_service  # noqa: E402
 from exam_engine.services.catalog import bundled_blueprint, sync_templates, template_spec  # noqa: E402
 from exam_engine.services.passwords import hash_password  # noqa: E402
+from exam_engine.services.pool import published_pool  # noqa: E402
 
 MOCKS = 10
 PER_SUBDOMAIN = 30
@@ -146,7 +146,7 @@ def build(app: Any, students: int, seed: int = 7) -> int:
             )
         )
     }
-    index = BankIndex(attempt_service.published_pool(session))
+    index = BankIndex(published_pool(session))
     spec = template_spec(template)
     forms = [assemble(index, blueprint, spec, seed=s) for s in range(40)]
     session.commit()

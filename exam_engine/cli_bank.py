@@ -20,7 +20,7 @@ from exam_engine.domain.lint import lint, summarize
 from exam_engine.extensions import current_session
 from exam_engine.models import User, utcnow
 from exam_engine.models.question import STATUSES
-from exam_engine.services import attempts, bank, catalog, interchange
+from exam_engine.services import attempts, bank, catalog, interchange, pool
 from exam_engine.services.bank import ImportFailed
 from exam_engine.services.errors import ServiceError, ValidationFailed
 from question_bank import BUNDLED_BANK, LoadedBank, load_bank
@@ -276,7 +276,7 @@ def assemble_command(
         seed = random.SystemRandom().randrange(2**31)
     try:
         form = assemble(
-            BankIndex(attempts.published_pool(session)),
+            BankIndex(pool.published_pool(session)),
             catalog.blueprint_named(template.blueprint),
             catalog.template_spec(template),
             seed=seed,

@@ -116,8 +116,9 @@ def prestart_attempts(url: str, emails: list[str], template: str) -> dict[str, t
     from exam_engine.config import normalize_database_url
     from exam_engine.domain.assembly import BankIndex, assemble
     from exam_engine.models import QuestionVersion, User
-    from exam_engine.services.attempts import deadline_for, published_pool
+    from exam_engine.services.attempts import deadline_for
     from exam_engine.services.catalog import blueprint_named, get_template, template_spec
+    from exam_engine.services.pool import published_pool
 
     engine = create_engine(normalize_database_url(url))
     with Session(engine) as session:

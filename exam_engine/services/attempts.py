@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, bindparam, func, select, update
+from sqlalchemy import Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from exam_engine.domain.assembly import BankIndex, PoolItem, assemble
+from exam_engine.domain.assembly import FormItem, assemble
 from exam_engine.domain.errors import AssemblyError
 from exam_engine.domain.grading import GradedItem, grade
 from exam_engine.models import (
@@ -35,6 +36,7 @@ from exam_engine.models import (
 from exam_engine.services import item_stats
 from exam_engine.services.catalog import blueprint_named, get_template, template_spec
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
+from exam_engine.services.pool import published_bank
 
 OPTION_IDS = ("A", "B", "C", "D")
 FINISHED = ("submitted", "expired")
@@ -68,26 +70,6 @@ def rows_changed(session: Session, statement: Update) -> int:
     """Execute an UPDATE and return how many rows it changed."""
     result = cast(CursorResult[Any], session.execute(statement))
     return result.rowcount
-
-
-def published_pool(session: Session) -> list[PoolItem]:
-    """Return every published item version as assembly sees it."""
-    rows = session.execute(
-        select(
-            Question.key,
-            QuestionVersion.id,
-            QuestionVersion.domain,
-            QuestionVersion.subdomain,
-            QuestionVersion.difficulty,
-            QuestionVersion.enemies,
-        )
-        .join(Question, Question.id == QuestionVersion.question_id)
-        .where(QuestionVersion.status == "published")
-    )
-    return [
-        PoolItem(key, vid, domain, sub, diff, frozenset(enemies or ()))
-        for key, vid, domain, sub, diff, enemies in rows
-    ]
 
 
 def seen_counts(session: Session, user_id: int) -> dict[str, int]:
@@ -155,9 +137,10 @@ def start_attempt(
     kind = kind or ("mock" if template.mode == "exam" else "drill")
     seen = seen_counts(session, user.id) if kind == "mock" else {}
     usage = usage_counts(session, template.id, assignment_id) if template.exposure_cap else {}
+    bank = published_bank(session)
     try:
         form = assemble(
-            BankIndex(published_pool(session)),
+            bank.index,
             blueprint,
             spec,
             seed=seed,
@@ -179,25 +162,34 @@ def start_attempt(
         started_at=now,
         deadline_at=deadline_for(now, template.minutes, user.time_multiplier) if timed else None,
     )
-    question_ids: dict[int, int] = {
-        version_id: question_id
-        for version_id, question_id in session.execute(
-            select(QuestionVersion.id, QuestionVersion.question_id).where(
-                QuestionVersion.id.in_([item.version_id for item in form.items])
-            )
-        )
-    }
-    attempt.items = [
-        AttemptItem(
-            position=item.position,
-            question_id=question_ids[item.version_id],
-            question_version_id=item.version_id,
-            option_order=list(item.option_order),
-        )
-        for item in form.items
-    ]
+    return store_form(session, attempt, form.items, bank.question_of)
+
+
+def store_form(
+    session: Session, attempt: Attempt, items: Iterable[FormItem], question_of: Mapping[int, int]
+) -> Attempt:
+    """Insert a new attempt and its form's items, and commit.
+
+    The items go in as one multi-row INSERT rather than through the unit of work: building,
+    tracking and flushing 90 ORM objects was the largest part of a start's cost. The attempt
+    stays loaded after the commit; its ``items`` load on first use.
+    """
     session.add(attempt)
-    session.commit()
+    session.flush()
+    session.execute(
+        insert(AttemptItem),
+        [
+            {
+                "attempt_id": attempt.id,
+                "position": item.position,
+                "question_id": question_of[item.version_id],
+                "question_version_id": item.version_id,
+                "option_order": list(item.option_order),
+            }
+            for item in items
+        ],
+    )
+    commit_keeping_loaded(session)
     return attempt
 
 
@@ -528,12 +520,21 @@ def sweep_expired(session: Session, *, now: datetime, grace_seconds: int) -> lis
     ]
 
 
-def load_for_view(session: Session, user_id: int, attempt_id: int) -> Attempt:
-    """Return the attempt with its items and shown versions loaded for rendering."""
+def load_for_view(
+    session: Session, user_id: int, attempt_id: int, *, questions_only: bool = False
+) -> Attempt:
+    """Return the attempt with its items and shown versions loaded for rendering.
+
+    ``questions_only`` loads just the stems and options, enough for an attempt that can reveal
+    nothing yet (a new one); anything else would still load on first use, one item at a time.
+    """
+    versions = selectinload(Attempt.items).selectinload(AttemptItem.version)
+    if questions_only:
+        versions = versions.load_only(QuestionVersion.stem, QuestionVersion.options)
     attempt = session.scalar(
         select(Attempt)
         .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
-        .options(selectinload(Attempt.items).selectinload(AttemptItem.version))
+        .options(versions)
     )
     if attempt is None:
         raise NotFound(f"attempt {attempt_id} not found")

@@ -28,7 +28,7 @@ from exam_engine.models import (
     User,
     utcnow,
 )
-from exam_engine.services import accounts, attempts
+from exam_engine.services import accounts, attempts, pool
 from exam_engine.services.bank import import_bank
 from exam_engine.services.catalog import blueprint_named, template_spec
 from exam_engine.services.passwords import hash_password
@@ -263,7 +263,7 @@ def seed_demo_cohort(
             )
         )
     }
-    index = BankIndex(attempts.published_pool(session))
+    index = BankIndex(pool.published_pool(session))
     # Sub-domains the whole cohort finds hard, so the weakest list says something.
     cohort_shift = {code: rng.gauss(0.0, 0.3) for code in blueprint.subdomain_codes}
     for code in ("D2-B", "D3-C"):

@@ -39,7 +39,6 @@ from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from exam_engine.domain.assembly import BankIndex
 from exam_engine.domain.blueprint import Blueprint, Subdomain
 from exam_engine.domain.drills import (
     DrillError,
@@ -74,6 +73,7 @@ from exam_engine.models import (
 from exam_engine.services import attempts
 from exam_engine.services.catalog import blueprint_named, bundled_blueprint
 from exam_engine.services.errors import Conflict, ValidationFailed
+from exam_engine.services.pool import published_bank
 
 DRILL_TEMPLATE = "drill-weak-areas"
 REVIEW_TEMPLATE = "review-due"
@@ -230,17 +230,6 @@ def _check_subdomains(blueprint: Blueprint, subdomains: Sequence[str]) -> list[s
     return codes
 
 
-def _question_ids(session: Session, version_ids: Iterable[int]) -> dict[int, int]:
-    return {
-        vid: qid
-        for vid, qid in session.execute(
-            select(QuestionVersion.id, QuestionVersion.question_id).where(
-                QuestionVersion.id.in_(list(version_ids))
-            )
-        )
-    }
-
-
 def start_weak_area_drill(
     session: Session,
     user: User,
@@ -261,9 +250,10 @@ def start_weak_area_drill(
     current = assess(
         (_observation(r) for r in _measured_rows(session, user.id)), blueprint
     )  # the target does not move the posteriors
+    bank = published_bank(session)
     try:
         drill = build_drill(
-            BankIndex(attempts.published_pool(session)),
+            bank.index,
             posteriors(current, blueprint),
             item_count=template.item_count,
             seed=seed,
@@ -273,7 +263,6 @@ def start_weak_area_drill(
     except DrillError as error:
         session.rollback()
         raise Conflict(f"template {DRILL_TEMPLATE!r}: {error}") from error
-    question_ids = _question_ids(session, (item.version_id for item in drill.items))
     attempt = Attempt(
         user_id=user.id,
         template_id=template.id,
@@ -284,18 +273,7 @@ def start_weak_area_drill(
         started_at=now,
         deadline_at=None,
     )
-    attempt.items = [
-        AttemptItem(
-            position=item.position,
-            question_id=question_ids[item.version_id],
-            question_version_id=item.version_id,
-            option_order=list(item.option_order),
-        )
-        for item in drill.items
-    ]
-    session.add(attempt)
-    session.commit()
-    return attempt
+    return attempts.store_form(session, attempt, drill.items, bank.question_of)
 
 
 def _published_versions() -> Any:

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from exam_engine.models import Attempt, AttemptItem, ExamTemplate, Question, QuestionVersion
-from exam_engine.services import attempts
+from exam_engine.services import pool
 from tests.browser.conftest import axe_violations, describe, login
 from tests.factories import UserFactory
 from tests.integration.test_authoring import clean_item
@@ -111,7 +111,7 @@ def test_write_review_publish_draw_and_edit(live_server, browser_page, session) 
     session.expire_all()
     v1 = session.scalar(select(QuestionVersion).join(Question).where(Question.key == key))
     assert v1.status == "published" and v1.reviewer_id is not None
-    assert v1.id in {item.version_id for item in attempts.published_pool(session)}
+    assert v1.id in {item.version_id for item in pool.published_pool(session)}
 
     # 3. A candidate's new mock over a template restricted to that sub-domain draws it.
     session.add(

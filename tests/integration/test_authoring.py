@@ -17,7 +17,7 @@ from exam_engine.models import (
     QuestionVersion,
     utcnow,
 )
-from exam_engine.services import attempts, authoring
+from exam_engine.services import attempts, authoring, pool
 from exam_engine.services.authoring import BrowseQuery, ItemInput, ItemInvalid, LintErrors
 from exam_engine.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.factories import QuestionVersionFactory, UserFactory
@@ -265,7 +265,7 @@ def test_editing_a_published_version_makes_a_new_draft_and_keeps_it_live(
     session.expire_all()
     v1 = session.get(QuestionVersion, v1_id)
     assert v1.status == "published" and "retailer" in v1.stem
-    assert [p.version_id for p in attempts.published_pool(session)] == [v1_id]
+    assert [p.version_id for p in pool.published_pool(session)] == [v1_id]
     assert events(session, key)[-1].action == "new_version"
 
 
@@ -430,7 +430,7 @@ def test_retire_takes_the_live_version_even_under_a_new_draft(session, author, r
     key = published_item(session, author, reviewer)
     authoring.save_draft(session, author.id, key, clean_item(difficulty="easy"), now=NOW)
     assert authoring.retire(session, reviewer.id, key, now=NOW).number == 1
-    assert attempts.published_pool(session) == []
+    assert pool.published_pool(session) == []
 
 
 def test_published_content_is_immutable(session, author, reviewer) -> None:
@@ -470,7 +470,7 @@ def test_attempts_keep_the_version_they_showed(session, author, reviewer) -> Non
     assert v1.id in shown
     v2 = authoring.newest_of(authoring.get_question(session, key))
     assert v2.number == 2 and v2.id not in shown
-    assert v2.id in {p.version_id for p in attempts.published_pool(session)}
+    assert v2.id in {p.version_id for p in pool.published_pool(session)}
 
 
 # --- history and diff ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import yaml
 from sqlalchemy import func, select
 
 from exam_engine.models import Question, QuestionVersion, utcnow
-from exam_engine.services import attempts
+from exam_engine.services import attempts, pool
 from question_bank import BUNDLED_BANK
 from tests.factories import UserFactory
 
@@ -73,7 +73,7 @@ def test_a_changed_item_becomes_a_new_version(runner, session, bank_copy) -> Non
     ).all()
     assert [(v.number, v.status) for v in versions] == [(1, "retired"), (2, "published")]
     assert versions[0].id == shown.id and versions[0].stem == shown.stem
-    pool_keys = [item.key for item in attempts.published_pool(session)]
+    pool_keys = [item.key for item in pool.published_pool(session)]
     assert pool_keys.count("D2-B-001") == 1
 
 

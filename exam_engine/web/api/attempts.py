@@ -42,8 +42,11 @@ def create_attempt() -> Any:
     template = data.get("template")
     if not isinstance(template, str) or not template:
         raise ValidationFailed("template: expected a template name (string)")
-    attempt = attempts.start_attempt(current_session(), current_user, template, now=now())
-    payload = _attempt_payload(attempt.id)
+    session = current_session()
+    started = attempts.start_attempt(session, current_user, template, now=now())
+    # A new attempt has no answers, no saves and nothing to reveal: stems and options suffice.
+    attempt = attempts.load_for_view(session, current_user.id, started.id, questions_only=True)
+    payload = attempt_json(attempt, now(), seq=0)
     response = jsonify(payload)
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_attempt", attempt_id=attempt.id)
