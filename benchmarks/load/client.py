@@ -265,7 +265,8 @@ class Candidate:
         reply = await self._retrying(
             "POST", "/api/v1/attempts", "POST attempts", intended, json_body={"template": template}
         )
-        if reply is None or reply.status != 201:
+        # 200: a retry whose first try had started the attempt gets that attempt back.
+        if reply is None or reply.status not in (200, 201):
             return False
         data = reply.json()
         self.adopt(data["id"], len(data["items"]), int(data.get("seq") or 0))

@@ -110,6 +110,51 @@ def deadline_for(started: datetime, minutes: int, multiplier: float) -> datetime
     return started + timedelta(minutes=minutes * multiplier)
 
 
+def lock_user(session: Session, user_id: int) -> None:
+    """Serialize one user's starts (and study-queue updates) across requests and workers."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has one writer: taking the write lock before reading makes the reads current.
+        session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(is_active=User.is_active)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
+def start_or_resume(
+    session: Session, user: User, template_name: str, *, now: datetime
+) -> tuple[Attempt, bool]:
+    """Return the user's open attempt of this template (True), or start one (False).
+
+    One attempt of a template is open at a time, as in Moodle: a second press of Start, a
+    double click or a client retrying after a lost reply gets the attempt already running
+    instead of a second form. The user's row lock makes simultaneous requests queue, so two
+    workers can never both start. An attempt whose deadline has passed is not resumed: it is
+    finalized by its next touch or the sweep.
+    """
+    lock_user(session, user.id)
+    open_attempt = session.scalar(
+        select(Attempt)
+        .join(ExamTemplate, ExamTemplate.id == Attempt.template_id)
+        .where(
+            Attempt.user_id == user.id,
+            ExamTemplate.name == template_name,
+            Attempt.assignment_id.is_(None),
+            Attempt.status == "in_progress",
+            (Attempt.deadline_at.is_(None)) | (Attempt.deadline_at > now),
+        )
+        .order_by(Attempt.started_at.desc(), Attempt.id.desc())
+        .limit(1)
+    )
+    if open_attempt is not None:
+        commit_keeping_loaded(session)  # ends the transaction, so the row lock
+        return open_attempt, True
+    return start_attempt(session, user, template_name, now=now), False
+
+
 def start_attempt(
     session: Session,
     user: User,

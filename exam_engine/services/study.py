@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from fsrs import Rating
-from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -492,26 +492,12 @@ def _relevant(events: Sequence[_Event], cards: dict[int, ReviewCard]) -> list[_E
     return kept
 
 
-def _lock_user(session: Session, user_id: int) -> None:
-    """Serialize queue updates of one user across requests and workers."""
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite has one writer: taking the write lock before reading makes the reads current.
-        session.execute(
-            update(User)
-            .where(User.id == user_id)
-            .values(is_active=User.is_active)
-            .execution_options(synchronize_session=False)
-        )
-    else:
-        session.execute(select(User.id).where(User.id == user_id).with_for_update())
-
-
 def record_outcomes(session: Session, user_id: int, *, now: datetime) -> int:
     """Turn unrecorded answers into FSRS reviews (see the module doc); return how many."""
     events = _pending_events(session, user_id)
     if not _relevant(events, _cards(session, user_id, {e.question_id for e in events})):
         return 0
-    _lock_user(session, user_id)
+    attempts.lock_user(session, user_id)
     events = _pending_events(session, user_id)
     cards = _cards(session, user_id, {e.question_id for e in events})
     applied = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, make_response, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -15,6 +15,9 @@ from exam_engine.services.errors import ServiceError
 from exam_engine.web.security import wants_json
 
 log = logging.getLogger(__name__)
+
+# A restarted database or a failed-over pool is usually back within seconds.
+RETRY_AFTER_SECONDS = 5
 
 TITLES = {
     400: "Bad request",
@@ -58,7 +61,12 @@ def register(app: Flask) -> None:
     def _database(error: OperationalError) -> Any:
         db.session.rollback()
         log.error("database unavailable: %s", error)
-        return error_response(503, "The database is unavailable. Your request was not saved.")
+        response = make_response(
+            error_response(503, "The database is unavailable. Your request was not saved.")
+        )
+        # Clients (the exam page retries with backoff) may come back this soon.
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:

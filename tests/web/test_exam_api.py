@@ -224,3 +224,35 @@ def test_sweep_command_is_safe_twice(app, session, clock) -> None:
     session.expire_all()
     assert session.get(Attempt, attempt.id).status == "expired"
     assert session.query(AttemptItem).count() == 4
+
+
+def test_starting_again_answers_the_open_attempt(client, candidate, clock, session) -> None:
+    data = start(client)
+    put(client, data["id"], 2, choice="C", seq=1)
+    clock["now"] += timedelta(minutes=3)
+    again = client.post("/api/v1/attempts", json={"template": "quiz-20"})
+    assert again.status_code == 200
+    assert again.headers["Location"].endswith(f"/api/v1/attempts/{data['id']}")
+    body = again.get_json()
+    assert body["id"] == data["id"] and body["items"] == data["items"]
+    assert body["responses"][1] == {"position": 2, "choice": "C", "flagged": False}
+    assert body["seq"] == 1 and body["remaining_seconds"] == 37 * 60
+    assert "feedback" not in body
+    assert session.query(Attempt).filter_by(user_id=candidate.id).count() == 1
+
+
+def test_a_finished_or_timed_out_attempt_is_not_resumed(client, candidate, clock) -> None:
+    first = start(client)
+    assert client.post(f"/api/v1/attempts/{first['id']}/submit").status_code == 200
+    second = start(client)
+    assert second["id"] != first["id"]
+    clock["now"] += timedelta(minutes=40, seconds=1)  # past the deadline, still in the grace
+    third = start(client)
+    assert third["id"] not in (first["id"], second["id"])
+
+
+def test_another_template_starts_its_own_attempt(client, candidate, clock, session) -> None:
+    add_template(session, "quiz-b", item_count=10, minutes=20)
+    first = start(client)
+    other = start(client, "quiz-b")
+    assert other["id"] != first["id"] and len(other["items"]) == 10

@@ -136,3 +136,14 @@ def test_practice_check_shows_feedback(client, session, clock) -> None:
 def test_starting_an_unknown_template_flashes_an_error(client, started) -> None:
     response = client.post("/attempts", data={"template": "nope"}, follow_redirects=True)
     assert "not found" in response.get_data(as_text=True)
+
+
+def test_pressing_start_again_resumes_at_the_first_unanswered(client, started, session) -> None:
+    for position in (1, 2):
+        client.post(f"/attempts/{started}/q/{position}", data={"choice": "A", "go": "next"})
+    again = client.post("/attempts", data={"template": "quiz-20"})
+    assert again.status_code == 303
+    assert again.location.endswith(f"/attempts/{started}/q/3")
+    page = client.get(again.location).get_data(as_text=True)
+    assert "already have this exam in progress" in page
+    assert session.query(Attempt).count() == 1

@@ -37,19 +37,27 @@ def _attempt_payload(attempt_id: int) -> dict[str, Any]:
 @bp.post("/attempts")
 @login_required
 def create_attempt() -> Any:
-    """Start an attempt of a template: 201 with the form as the candidate sees it."""
+    """Start an attempt of a template: 201 with the form as the candidate sees it.
+
+    When the candidate already has an attempt of that template open, it is answered instead
+    (200, same body, with the saved responses), so retrying a start whose reply was lost
+    never makes a second attempt.
+    """
     data = json_body()
     template = data.get("template")
     if not isinstance(template, str) or not template:
         raise ValidationFailed("template: expected a template name (string)")
     session = current_session()
-    started = attempts.start_attempt(session, current_user, template, now=now())
-    # A new attempt has no answers, no saves and nothing to reveal: stems and options suffice.
-    attempt = attempts.load_for_view(session, current_user.id, started.id, questions_only=True)
-    payload = attempt_json(attempt, now(), seq=0)
+    started, resumed = attempts.start_or_resume(session, current_user, template, now=now())
+    if resumed:
+        payload = _attempt_payload(started.id)
+    else:
+        # A new attempt has no answers, no saves and nothing to reveal: stems and options do.
+        attempt = attempts.load_for_view(session, current_user.id, started.id, questions_only=True)
+        payload = attempt_json(attempt, now(), seq=0)
     response = jsonify(payload)
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.get_attempt", attempt_id=attempt.id)
+    response.status_code = 200 if resumed else 201
+    response.headers["Location"] = url_for("api.get_attempt", attempt_id=started.id)
     return response
 
 

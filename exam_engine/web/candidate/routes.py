@@ -53,13 +53,17 @@ def start() -> Any:
     if not form.validate():
         abort(400, "Choose an exam template to start.")
     try:
-        attempt = attempts.start_attempt(
+        attempt, resumed = attempts.start_or_resume(
             current_session(), current_user, form.template.data or "", now=now()
         )
     except Conflict as error:
         flash(str(error), "error")
         return redirect(url_for("candidate.dashboard")), 303
-    return redirect(url_for("candidate.question", attempt_id=attempt.id, position=1)), 303
+    position = 1
+    if resumed:
+        flash("You already have this exam in progress: carry on where you left off.", "info")
+        position = next((i.position for i in attempt.items if i.choice is None), 1)
+    return redirect(url_for("candidate.question", attempt_id=attempt.id, position=position)), 303
 
 
 @bp.route("/attempts/<int:attempt_id>/q/<int:position>", methods=["GET", "POST"])
