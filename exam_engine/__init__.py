@@ -53,11 +53,14 @@ def register_extensions(app: Flask) -> None:
     from exam_engine.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
+    def load_user(session_id: str) -> User | None:
+        user_id = session_id.partition(".")[0]
         if not user_id.isdigit():
             return None
         user = db.session.get(User, int(user_id))
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active or not user.matches_session_id(session_id):
+            return None
+        return user
 
     with app.app_context():
         from exam_engine.models.base import enable_sqlite_pragmas

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, String
@@ -45,8 +47,17 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        """Return the session identifier."""
-        return str(self.id)
+        """Return the session identifier: the id and a fingerprint of the password hash.
+
+        Changing the password changes the fingerprint, which signs out every other session
+        without storing sessions on the server (cookies are the only session store).
+        """
+        digest = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        return f"{self.id}.{digest}"
+
+    def matches_session_id(self, session_id: str) -> bool:
+        """Tell whether a stored session identifier still belongs to this user's password."""
+        return hmac.compare_digest(self.get_id(), session_id)
 
     def has_role(self, *roles: str) -> bool:
         """Tell whether the user holds one of ``roles`` (admins hold every role)."""

@@ -1,4 +1,4 @@
-"""Account use cases: register, authenticate, create users, set accommodations."""
+"""Account use cases: register, authenticate, change passwords, create users, accommodations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from exam_engine.models import ROLES, User, utcnow
+from exam_engine.models import ROLES, AuditEvent, User, utcnow
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 from exam_engine.services.passwords import DUMMY_HASH, hash_password, verify_password
 
@@ -90,6 +90,33 @@ def authenticate(session: Session, email: str, password: str) -> User:
     if not verify_password(user.password_hash, password or ""):
         raise InvalidCredentials("Invalid email or password.")
     user.last_login_at = utcnow()
+    session.commit()
+    return user
+
+
+def change_password(session: Session, user_id: int, current: str, new: str) -> User:
+    """Replace a user's password once the current one is proven; record it in the audit trail.
+
+    Errors name the form field they belong to (``current_password: ...``).
+    """
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotFound(f"user {user_id} not found")
+    if not verify_password(user.password_hash, current or ""):
+        raise InvalidCredentials("current_password: that is not your current password")
+    if new == current:
+        raise ValidationFailed("new_password: must differ from your current password")
+    check_password_rules(new)
+    user.password_hash = hash_password(new)
+    session.add(
+        AuditEvent(
+            actor_id=user.id,
+            action="account.password",
+            object_type="user",
+            object_id=str(user.id),
+            summary=f"{user.email} changed their password",
+        )
+    )
     session.commit()
     return user
 

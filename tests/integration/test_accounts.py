@@ -6,7 +6,7 @@ import pytest
 
 from exam_engine.models import User
 from exam_engine.services import accounts
-from exam_engine.services.errors import Conflict, ValidationFailed
+from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 
 
 def test_create_user_hashes_with_argon2(session) -> None:
@@ -61,3 +61,45 @@ def test_time_multiplier(session) -> None:
     assert accounts.set_time_multiplier(session, user.id, 1.5).time_multiplier == 1.5
     with pytest.raises(ValidationFailed, match="between 1.0 and 4.0"):
         accounts.set_time_multiplier(session, user.id, 9)
+
+
+def test_change_password_rehashes_and_changes_the_session_id(session) -> None:
+    user = accounts.create_user(session, "p@example.com", "long-enough-pw")
+    old_hash, old_id = user.password_hash, user.get_id()
+    accounts.change_password(session, user.id, "long-enough-pw", "another-long-pw")
+    session.refresh(user)
+    assert user.password_hash.startswith("$argon2id$") and user.password_hash != old_hash
+    assert user.get_id().startswith(f"{user.id}.") and user.get_id() != old_id
+    assert user.matches_session_id(user.get_id()) and not user.matches_session_id(old_id)
+    assert accounts.authenticate(session, "p@example.com", "another-long-pw").id == user.id
+    with pytest.raises(accounts.InvalidCredentials):
+        accounts.authenticate(session, "p@example.com", "long-enough-pw")
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "error", "message"),
+    [
+        ("wrong-password", "another-long-pw", accounts.InvalidCredentials, "^current_password:"),
+        ("long-enough-pw", "long-enough-pw", ValidationFailed, "^new_password: must differ"),
+        ("long-enough-pw", "short", ValidationFailed, "at least 10"),
+    ],
+)
+def test_change_password_refusals_leave_the_hash_alone(
+    session, current, new, error, message
+) -> None:
+    user = accounts.create_user(session, "p@example.com", "long-enough-pw")
+    before = user.password_hash
+    with pytest.raises(error, match=message):
+        accounts.change_password(session, user.id, current, new)
+    session.rollback()
+    session.refresh(user)
+    assert user.password_hash == before
+
+
+def test_change_password_of_a_missing_or_inactive_user_is_not_found(session) -> None:
+    user = accounts.create_user(session, "p@example.com", "long-enough-pw")
+    user.is_active = False
+    session.commit()
+    for user_id in (user.id, user.id + 1):
+        with pytest.raises(NotFound):
+            accounts.change_password(session, user_id, "long-enough-pw", "another-long-pw")

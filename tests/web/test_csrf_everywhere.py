@@ -30,7 +30,13 @@ def state_changing_routes(app) -> list[tuple[str, str, str]]:
 
 def test_there_are_state_changing_routes(app) -> None:
     endpoints = {endpoint for endpoint, _, _ in state_changing_routes(app)}
-    assert {"auth.login", "auth.logout", "api.put_response", "candidate.submit"} <= endpoints
+    assert {
+        "auth.login",
+        "auth.logout",
+        "auth.change_password",
+        "api.put_response",
+        "candidate.submit",
+    } <= endpoints
 
 
 @pytest.mark.parametrize("role", [None, "candidate", "instructor", "admin"])

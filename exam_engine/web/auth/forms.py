@@ -30,3 +30,27 @@ class RegisterForm(FlaskForm):
         "Repeat password",
         validators=[DataRequired(), EqualTo("password", message="Passwords do not match.")],
     )
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password and a new one, typed twice."""
+
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=1024)]
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, message=f"Must be at least {MIN_PASSWORD} characters."),
+            Length(max=1024),
+        ],
+        description=f"At least {MIN_PASSWORD} characters, different from your current one.",
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message="Passwords do not match."),
+        ],
+    )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from exam_engine.extensions import current_session, limiter
 from exam_engine.services import accounts
 from exam_engine.services.errors import ServiceError
 from exam_engine.web.auth import bp
-from exam_engine.web.auth.forms import LoginForm, RegisterForm
+from exam_engine.web.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from exam_engine.web.security import login_required
 
 
@@ -105,3 +105,48 @@ def logout() -> Any:
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+def _password_change_key() -> str:
+    """Throttle key for wrong current passwords: one bucket per signed-in account."""
+    user_id = current_user.id if current_user.is_authenticated else "anonymous"
+    return f"password-change:{user_id}"
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LOCKOUT_LIMIT"],
+    methods=["POST"],
+    key_func=_password_change_key,
+    deduct_when=lambda response: response.status_code == 401,
+    error_message="Too many wrong current passwords. Wait 15 minutes and try again.",
+)
+@login_required
+def change_password() -> Any:
+    """Change the signed-in user's password; other sessions of the account end."""
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.change_password(
+                current_session(),
+                current_user.id,
+                form.current_password.data or "",
+                form.new_password.data or "",
+            )
+        except ServiceError as error:
+            field, _, message = str(error).partition(": ")
+            target = getattr(form, field, form.new_password)
+            target.errors.append(message or str(error))
+            status = error.status
+        else:
+            # A fresh cookie under the new password's session id: copies of the old one
+            # (other browsers, a stolen cookie) no longer load the user.
+            logout_user()
+            session.clear()
+            login_user(user, fresh=True)
+            flash("Password changed. Your other sessions are signed out.", "success")
+            return redirect(url_for("candidate.dashboard"), 303)
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/password.html", form=form), status
