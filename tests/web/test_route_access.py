@@ -13,7 +13,14 @@ import pytest
 
 from tests.factories import UserFactory
 
-PUBLIC = {"auth.login", "auth.register", "health.healthz", "api.csrf_token", "static"}
+PUBLIC = {
+    "auth.login",
+    "auth.register",
+    "health.healthz",
+    "api.csrf_token",
+    "static",
+    "main.favicon",
+}
 INSTRUCTOR_AREAS = ("authoring.", "stats.")
 
 
