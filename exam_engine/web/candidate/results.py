@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
 
 from exam_engine.extensions import current_session
-from exam_engine.services import attempts, scorecards
+from exam_engine.services import attempts, scorecards, study
 from exam_engine.services.errors import ValidationFailed
 from exam_engine.web.candidate import bp
 from exam_engine.web.candidate.forms import StartForm
@@ -114,10 +114,13 @@ def review(attempt_id: int) -> Any:
 @bp.get("/history")
 @login_required
 def history() -> Any:
-    """All of the candidate's mocks, the trend per domain, and where they stand now."""
+    """All of the candidate's mocks, the trends per domain and sub-domain, where they stand."""
     session = current_session()
     # Finalize any attempt whose time ran out, so it shows with its result.
     for attempt in attempts.user_attempts(session, current_user.id):
         attempts.touch(session, attempt, now(), grace_seconds())
     past = scorecards.build_history(session, current_user.id, target=weak_target())
-    return render_template("candidate/history.html", history=past, form=StartForm())
+    mastery = study.mastery_history(session, current_user.id, target=weak_target())
+    return render_template(
+        "candidate/history.html", history=past, mastery=mastery, form=StartForm()
+    )
