@@ -8,12 +8,18 @@ Practice mode adds feedback for an item only after the candidate has answered it
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from exam_engine.models import Attempt, AttemptItem
-from exam_engine.services.attempts import OPTION_IDS, remaining_seconds, stored_to_choice
+from exam_engine.services.attempts import (
+    OPTION_IDS,
+    QuestionRow,
+    remaining_seconds,
+    stored_to_choice,
+)
 
 
 @dataclass(frozen=True)
@@ -38,11 +44,29 @@ class ItemView:
 
 def shown_options(item: AttemptItem) -> tuple[OptionView, ...]:
     """The version's options in this attempt's order, under ids A-D."""
-    texts = item.version.options
+    return _in_order(item.version.options, item.option_order)
+
+
+def _in_order(texts: Sequence[Any], option_order: Sequence[int]) -> tuple[OptionView, ...]:
     return tuple(
         OptionView(OPTION_IDS[shown], str(texts[stored]))
-        for shown, stored in enumerate(item.option_order)
+        for shown, stored in enumerate(option_order)
     )
+
+
+def unanswered_views(rows: Iterable[QuestionRow]) -> list[ItemView]:
+    """Views of a new attempt's positions: nothing is answered yet, so nothing is revealed."""
+    return [
+        ItemView(
+            position=row.position,
+            stem=row.stem,
+            options=_in_order(row.options, row.option_order),
+            choice=None,
+            flagged=False,
+            feedback=None,
+        )
+        for row in rows
+    ]
 
 
 def feedback_for(item: AttemptItem) -> dict[str, Any]:
@@ -81,9 +105,12 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def attempt_json(attempt: Attempt, now: datetime, *, seq: int) -> dict[str, Any]:
-    """The API representation of an attempt for its candidate."""
-    views = [item_view(attempt, item) for item in attempt.items]
+def attempt_json(
+    attempt: Attempt, now: datetime, *, seq: int, views: Sequence[ItemView] | None = None
+) -> dict[str, Any]:
+    """The API representation of an attempt for its candidate (``views``: built already)."""
+    if views is None:
+        views = [item_view(attempt, item) for item in attempt.items]
     data: dict[str, Any] = {
         "id": attempt.id,
         "template": attempt.template.name,

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -565,25 +565,41 @@ def sweep_expired(session: Session, *, now: datetime, grace_seconds: int) -> lis
     ]
 
 
-def load_for_view(
-    session: Session, user_id: int, attempt_id: int, *, questions_only: bool = False
-) -> Attempt:
-    """Return the attempt with its items and shown versions loaded for rendering.
-
-    ``questions_only`` loads just the stems and options, enough for an attempt that can reveal
-    nothing yet (a new one); anything else would still load on first use, one item at a time.
-    """
-    versions = selectinload(Attempt.items).selectinload(AttemptItem.version)
-    if questions_only:
-        versions = versions.load_only(QuestionVersion.stem, QuestionVersion.options)
+def load_for_view(session: Session, user_id: int, attempt_id: int) -> Attempt:
+    """Return the attempt with its items and shown versions loaded for rendering."""
     attempt = session.scalar(
         select(Attempt)
         .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
-        .options(versions)
+        .options(selectinload(Attempt.items).selectinload(AttemptItem.version))
     )
     if attempt is None:
         raise NotFound(f"attempt {attempt_id} not found")
     return attempt
+
+
+class QuestionRow(NamedTuple):
+    """A position's question as shown: stem, stored options and this attempt's order."""
+
+    position: int
+    stem: str
+    options: list[Any]
+    option_order: list[int]
+
+
+def question_rows(session: Session, attempt_id: int) -> list[QuestionRow]:
+    """The attempt's positions with stems and options, from one narrow query (no ORM objects)."""
+    rows = session.execute(
+        select(
+            AttemptItem.position,
+            QuestionVersion.stem,
+            QuestionVersion.options,
+            AttemptItem.option_order,
+        )
+        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+        .where(AttemptItem.attempt_id == attempt_id)
+        .order_by(AttemptItem.position)
+    )
+    return [QuestionRow(*row) for row in rows]
 
 
 def user_attempts(session: Session, user_id: int) -> list[Attempt]:

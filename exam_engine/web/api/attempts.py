@@ -9,7 +9,12 @@ from flask_login import current_user
 
 from exam_engine.extensions import current_session
 from exam_engine.services import attempts
-from exam_engine.services.attempt_views import attempt_json, feedback_for, iso
+from exam_engine.services.attempt_views import (
+    attempt_json,
+    feedback_for,
+    iso,
+    unanswered_views,
+)
 from exam_engine.services.errors import ValidationFailed
 from exam_engine.web.api import bp
 from exam_engine.web.clock import grace_seconds, now
@@ -53,8 +58,8 @@ def create_attempt() -> Any:
         payload = _attempt_payload(started.id)
     else:
         # A new attempt has no answers, no saves and nothing to reveal: stems and options do.
-        attempt = attempts.load_for_view(session, current_user.id, started.id, questions_only=True)
-        payload = attempt_json(attempt, now(), seq=0)
+        views = unanswered_views(attempts.question_rows(session, started.id))
+        payload = attempt_json(started, now(), seq=0, views=views)
     response = jsonify(payload)
     response.status_code = 200 if resumed else 201
     response.headers["Location"] = url_for("api.get_attempt", attempt_id=started.id)
