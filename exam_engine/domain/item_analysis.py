@@ -67,8 +67,9 @@ the sorted keys; sums of rest scores are centred per item first, for precision.
 
 from __future__ import annotations
 
+import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -121,15 +122,23 @@ class Scored:
     """Marks and rest scores of every entry, with each attempt's total and form size.
 
     ``rest_rank`` orders the rest scores exactly (equal rank if and only if equal rest, a
-    higher rank for a higher rest; -1 where there is no rest score): it lets ``item_stats``
-    sort integers instead of floats.
+    higher rank for a higher rest; -1 where there is no rest score), and ``levels[rank]`` is
+    the score itself: it lets ``rank_entries`` sort integers instead of floats.
     """
 
     correct: Bools
-    rest: Floats
     rest_rank: Ints
     totals: Ints
     form_size: Ints
+    levels: Floats
+
+    @property
+    def rest(self) -> Floats:
+        """Each entry's rest score (NaN where there is none)."""
+        scored = self.rest_rank >= 0
+        if not self.levels.size:
+            return np.full(self.rest_rank.shape, np.nan)
+        return np.where(scored, self.levels[np.where(scored, self.rest_rank, 0)], np.nan)
 
 
 def _as_ints(values: Any, name: str) -> Ints:
@@ -175,13 +184,19 @@ def score_entries(attempt: Any, item: Any, choice: Any, keys: Any, n_attempts: i
     if_right = np.full(n_attempts, np.nan)
     np.divide(totals, others, out=if_wrong, where=has_rest)
     np.divide(totals - 1, others, out=if_right, where=has_rest & (totals > 0))
-    levels = np.unique(np.concatenate((if_wrong[has_rest], if_right[has_rest & (totals > 0)])))
+    # Only scores some entry has: a wrong one where the attempt missed any, a right one where
+    # it got any (so every level is in [0, 1]).
+    some_wrong = has_rest & (totals < form_size)
+    levels = np.unique(np.concatenate((if_wrong[some_wrong], if_right[has_rest & (totals > 0)])))
     rank_wrong = np.where(has_rest, np.searchsorted(levels, if_wrong), -1)
     rank_right = np.where(has_rest, np.searchsorted(levels, if_right), -1)
-    rest = np.where(correct, if_right[attempt_], if_wrong[attempt_])
     rest_rank = np.where(correct, rank_right[attempt_], rank_wrong[attempt_]).astype(np.int64)
     return Scored(
-        correct=correct, rest=rest, rest_rank=rest_rank, totals=totals, form_size=form_size
+        correct=correct,
+        rest_rank=rest_rank,
+        totals=totals,
+        form_size=form_size,
+        levels=levels.astype(np.float64),
     )
 
 
@@ -203,13 +218,27 @@ def first_exposures(person: Any, item: Any, order: Any) -> Bools:
         raise ValueError("person, item and order must be >= 0")
     n_items = int(item_.max()) + 1
     n_order = int(order_.max()) + 1
+    pairs = (int(person_.max()) + 1) * n_items
     pair = person_ * n_items + item_
-    # One int64 key sorts much faster than a lexsort of two; fall back when it would overflow.
-    if (int(person_.max()) + 1) * n_items * n_order < 2**62:
-        ranked = np.argsort(pair * n_order + order_)
+    index_bits = max(1, int(pair.size - 1).bit_length())
+    if bool(np.all(order_[1:] >= order_[:-1])):
+        # Entries in attempt order (as a recompute reads them): the first entry of a pair in
+        # storage order is its earliest, so the pair alone is the sort key.
+        if pairs.bit_length() + index_bits <= 62:
+            # The index packed under the key: a plain int64 sort (SIMD) instead of an argsort.
+            packed = np.sort((pair << index_bits) | np.arange(pair.size, dtype=np.int64))
+            ranked = packed & ((1 << index_bits) - 1)
+            sorted_pair = packed >> index_bits
+        else:
+            ranked = np.argsort(pair, kind="stable")
+            sorted_pair = pair[ranked]
     else:
-        ranked = np.lexsort((order_, pair))
-    sorted_pair = pair[ranked]
+        # One int64 key sorts much faster than a lexsort of two; fall back when it would overflow.
+        if pairs * n_order < 2**62:
+            ranked = np.argsort(pair * n_order + order_)
+        else:
+            ranked = np.lexsort((order_, pair))
+        sorted_pair = pair[ranked]
     first = np.ones(ranked.size, dtype=np.bool_)
     first[1:] = sorted_pair[1:] != sorted_pair[:-1]
     counted[ranked[first]] = True
@@ -269,45 +298,85 @@ def _block_weights(key_s: Ints, item_s: Ints, n: Ints) -> tuple[Floats, Floats]:
     return np.repeat(upper, block_len), np.repeat(lower, block_len)
 
 
-def _sort_key(item: Ints, rest_rank: Ints, n_levels: int) -> Ints:
-    """One integer per entry that orders by item, then rest score from the highest."""
-    return item * n_levels + (n_levels - 1 - rest_rank)
+# Bits of a packed entry below the scope: the option column, 0..BLANK.
+_COLUMN_BITS = 3
 
 
-def _rank(item: Ints, rest_rank: Ints, n_levels: int) -> tuple[NDArray[np.intp] | None, Ints]:
-    """Order entries by item, then rest from the highest; return the order and sorted keys.
+@dataclass(frozen=True)
+class RankedEntries:
+    """Entries sorted by item, then rest score from the highest, one packed int64 each.
 
-    The order is None when the entries are already in that order (see ``entry_order``).
+    From the high bits down a value holds the item column, the rest level counted from the
+    highest (``levels`` holds the scores, ascending), the scope and the option column (A-D,
+    then BLANK for unanswered). Entries of one item tied on rest are interchangeable for every
+    statistic (each sum adds equal values either way), so the order within a tie does not
+    matter; a scope's entries are a subset in the same order, which need no sort of their own.
     """
-    key = _sort_key(item, rest_rank, n_levels)
-    if key.size < 2 or bool(np.all(key[1:] >= key[:-1])):
-        return None, key
-    index_bits = max(1, int(item.size).bit_length())
-    if int(key.max()).bit_length() + index_bits <= 62:
-        # Pack the entry index under the key: a plain sort of int64 (SIMD) is several times
-        # faster than an argsort, and the keys are distinct, so the order is the same.
-        packed = np.sort((key << index_bits) | np.arange(item.size, dtype=np.int64))
-        order = (packed & ((1 << index_bits) - 1)).astype(np.intp)
-        return order, packed >> index_bits
-    order = np.argsort(key, kind="stable")
-    return order, key[order]
+
+    packed: Ints
+    levels: Floats
+    n_items: int
+    n_scopes: int
+    level_bits: int
+    scope_bits: int
+
+    def scope(self, value: int) -> RankedEntries:
+        """The entries of one scope, in the same order."""
+        scope = (self.packed >> _COLUMN_BITS) & ((1 << self.scope_bits) - 1)
+        return replace(self, packed=self.packed[scope == value])
 
 
-def entry_order(item: Any, rest_rank: Any) -> NDArray[np.intp]:
-    """The order ``item_stats`` sorts entries into (item, then rest from the highest).
+def rank_entries(
+    item: Any,
+    choice: Any,
+    rest_rank: Any,
+    levels: Any,
+    *,
+    n_items: int,
+    scope: Any = None,
+    n_scopes: int = 1,
+) -> RankedEntries:
+    """Sort entries once for ``ranked_item_stats``; entries with ``rest_rank`` -1 are left out.
 
-    Entries passed to ``item_stats`` already in this order, or any subset of them in the same
-    relative order, are not sorted again: several scopes of one population sort only once.
+    :param item: item column of each entry, 0..n_items-1
+    :param choice: stored option index of each entry, or -1 for unanswered
+    :param rest_rank: index of each entry's rest score in ``levels``, or -1 to leave it out
+    :param levels: the distinct rest scores, ascending, in [0, 1]
+    :param scope: optional scope (0..n_scopes-1) of each entry, for ``RankedEntries.scope``
     """
     item_ = _as_ints(item, "item")
+    choice_ = _as_ints(choice, "choice")
     rank = _as_ints(rest_rank, "rest_rank")
-    if item_.size != rank.size:
-        raise ValueError("item and rest_rank must have the same length")
-    if not item_.size:
-        return np.zeros(0, dtype=np.intp)
-    n_levels = int(rank.max()) + 1
-    order, _ = _rank(item_, rank, n_levels)
-    return np.arange(item_.size, dtype=np.intp) if order is None else order
+    scope_ = np.zeros(item_.size, np.int64) if scope is None else _as_ints(scope, "scope")
+    levels_ = np.asarray(levels, dtype=np.float64)
+    if not item_.size == choice_.size == rank.size == scope_.size:
+        raise ValueError("item, choice, rest_rank and scope must have the same length")
+    if levels_.ndim != 1 or not np.all((levels_ >= 0.0) & (levels_ <= 1.0)):
+        raise ValueError("levels must be rest scores in [0, 1]")
+    if np.any(levels_[1:] <= levels_[:-1]):
+        raise ValueError("levels must be strictly ascending")
+    if item_.size:
+        if item_.min() < 0 or item_.max() >= n_items:
+            raise ValueError(f"item columns must be in 0..{n_items - 1}")
+        if choice_.min() < UNANSWERED or choice_.max() >= N_OPTIONS:
+            raise ValueError(f"choices must be -1 (unanswered) or 0..{N_OPTIONS - 1}")
+        if rank.min() < -1 or rank.max() >= levels_.size:
+            raise ValueError(f"rest_rank must be -1 or in 0..{levels_.size - 1}")
+        if scope_.min() < 0 or scope_.max() >= n_scopes:
+            raise ValueError(f"scopes must be in 0..{n_scopes - 1}")
+    level_bits = max(1, (levels_.size - 1).bit_length())
+    scope_bits = max(0, n_scopes - 1).bit_length()
+    item_bits = max(1, n_items - 1).bit_length()
+    if item_bits + level_bits + scope_bits + _COLUMN_BITS > 63:
+        raise ValueError("too many items x rest levels x scopes to rank in 63 bits")
+    column = np.where(choice_ < 0, BLANK, choice_)
+    level_shift = scope_bits + _COLUMN_BITS
+    packed = (item_ << (level_bits + level_shift)) | (((levels_.size - 1) - rank) << level_shift)
+    packed |= (scope_ << _COLUMN_BITS) | column
+    kept = packed[rank >= 0]
+    # Sorting the packed values directly (SIMD) is several times faster than an argsort.
+    kept.sort()
+    return RankedEntries(kept, levels_, int(n_items), int(n_scopes), level_bits, scope_bits)
 
 
 def item_stats(item: Any, choice: Any, rest: Any, keys: Any, *, rest_rank: Any = None) -> ItemStats:
@@ -317,101 +386,115 @@ def item_stats(item: Any, choice: Any, rest: Any, keys: Any, *, rest_rank: Any =
     :param choice: stored option index of each entry, or -1 for unanswered
     :param rest: each entry's rest-of-form score in [0, 1]
     :param keys: the key's stored option index of each item column
-    :param rest_rank: optional exact ranks of ``rest`` (``Scored.rest_rank``), a speed-up
+    :param rest_rank: optional exact ranks of ``rest`` (``Scored.rest_rank``), checked
     """
     item_ = _as_ints(item, "item")
-    choice_ = _as_ints(choice, "choice")
-    keys_ = _as_ints(keys, "keys")
     rest_ = np.asarray(rest, dtype=np.float64)
-    n_items = keys_.size
-    if not item_.size == choice_.size == rest_.size:
+    if rest_.ndim != 1 or rest_.size != item_.size:
         raise ValueError("item, choice and rest must have the same length")
-    if item_.size:
-        if item_.min() < 0 or item_.max() >= n_items:
-            raise ValueError(f"item columns must be in 0..{n_items - 1}")
-        if choice_.min() < UNANSWERED or choice_.max() >= N_OPTIONS:
-            raise ValueError(f"choices must be -1 (unanswered) or 0..{N_OPTIONS - 1}")
-        if not np.all((rest_ >= 0.0) & (rest_ <= 1.0)):
-            raise ValueError("rest scores must be in [0, 1] (leave out one-item forms)")
-    if keys_.size and (keys_.min() < 0 or keys_.max() >= N_OPTIONS):
-        raise ValueError(f"keys must be in 0..{N_OPTIONS - 1}")
+    if not np.all((rest_ >= 0.0) & (rest_ <= 1.0)):
+        raise ValueError("rest scores must be in [0, 1] (leave out one-item forms)")
     if rest_rank is None:
         levels, inverse = np.unique(rest_, return_inverse=True)
         rank = inverse.astype(np.int64).ravel()
-        n_levels = max(1, levels.size)
     else:
-        rank = _as_ints(rest_rank, "rest_rank")
-        if rank.size != item_.size:
+        given = _as_ints(rest_rank, "rest_rank")
+        if given.size != item_.size:
             raise ValueError("rest_rank must have the same length as rest")
-        n_levels = int(rank.max()) + 1 if rank.size else 1
-        if rank.size and rank.min() < 0:
+        if given.size and given.min() < 0:
             raise ValueError("rest_rank must be >= 0")
-    columns = N_OPTIONS + 1
-    size = n_items * columns
-    rows = np.arange(n_items)
-    n = np.bincount(item_, minlength=n_items).astype(np.int64)
+        used, rank = np.unique(given, return_inverse=True)
+        rank = rank.astype(np.int64).ravel()
+        levels = np.zeros(used.size)
+        levels[rank] = rest_
+        # The ranks must order the scores exactly, or groups and ties would be wrong.
+        if np.any(levels[rank] != rest_) or np.any(levels[1:] <= levels[:-1]):
+            raise ValueError("rest_rank does not order rest exactly")
+    keys_ = _as_ints(keys, "keys")
+    ranked = rank_entries(item_, choice, rank, levels, n_items=keys_.size)
+    return ranked_item_stats(ranked, keys_)
+
+
+def ranked_item_stats(ranked: RankedEntries, keys: Any) -> ItemStats:
+    """Compute every item statistic (see the module docstring) of entries ranked once."""
+    return scoped_item_stats(ranked, keys, scopes=False)[0]
+
+
+def scoped_item_stats(
+    ranked: RankedEntries, keys: Any, *, scopes: bool = True
+) -> tuple[ItemStats, list[ItemStats]]:
+    """Statistics of all the ranked entries and of each scope's (``ranked.n_scopes``).
+
+    One pass over the entries: each chunk's shared arrays serve every scope, and a scope's
+    entries are that chunk's entries of the scope, still in ranked order.
+    """
+    keys_ = _as_ints(keys, "keys")
+    n_items = keys_.size
+    if n_items != ranked.n_items:
+        raise ValueError(f"keys must have one key per item column ({ranked.n_items})")
+    if keys_.size and (keys_.min() < 0 or keys_.max() >= N_OPTIONS):
+        raise ValueError(f"keys must be in 0..{N_OPTIONS - 1}")
+    item_shift = ranked.level_bits + ranked.scope_bits + _COLUMN_BITS
+    # Item i's entries are packed[bounds[i]:bounds[i + 1]]: the item is the sort's first key.
+    bounds = np.searchsorted(ranked.packed, np.arange(n_items + 1, dtype=np.int64) << item_shift)
+    n = np.diff(bounds).astype(np.int64)
+    # With one scope, its statistics are those of all the entries.
+    split = ranked.n_scopes if scopes and ranked.n_scopes > 1 else 0
+    everything = _Sums.empty(n_items)
+    parts = [_Sums.empty(n_items) for _ in range(split)]
+    for first, last in _item_chunks(bounds):
+        packed = ranked.packed[int(bounds[first]) : int(bounds[last])]
+        # Equal exactly for entries of one item tied on rest: the tie blocks.
+        key_s = packed >> (ranked.scope_bits + _COLUMN_BITS)
+        item_s = (key_s >> ranked.level_bits) - first
+        # A lookup in a small table of scores: exactly the floats that were ranked.
+        rest_s = ranked.levels[::-1][key_s & ((1 << ranked.level_bits) - 1)]
+        cell_s = item_s * (N_OPTIONS + 1) + (packed & ((1 << _COLUMN_BITS) - 1))
+        chunk = _Chunk(key_s, item_s, rest_s, cell_s, n[first:last])
+        _chunk_sums(chunk, keys_[first:last], everything, first)
+        if split:
+            scope = (packed >> _COLUMN_BITS) & ((1 << ranked.scope_bits) - 1)
+            for value, sums in enumerate(parts):
+                _chunk_sums(chunk.subset(scope == value), keys_[first:last], sums, first)
+    stats = _item_stats_from_sums(everything, keys_)
+    if not scopes:
+        return stats, []
+    if not split:
+        return stats, [stats] * ranked.n_scopes
+    return stats, [_item_stats_from_sums(sums, keys_) for sums in parts]
+
+
+def _item_stats_from_sums(sums: _Sums, keys: Ints) -> ItemStats:
+    """The statistics of the module docstring from the per-item (and option) sums."""
+    rows = np.arange(keys.size)
+    n = sums.n
     nf = n.astype(np.float64)
     per_item = nf[:, None]
-
-    ranked, key_s = _rank(item_, rank, n_levels)
-    item_s = key_s // n_levels
-    rest_s = rest_ if ranked is None else rest_[ranked]
-    if rest_rank is not None and rest_s.size > 1:
-        # The ranks must order the scores exactly, or groups and ties would be wrong.
-        same = key_s[1:] == key_s[:-1]
-        same_item = item_s[1:] == item_s[:-1]
-        if np.any(same & (rest_s[1:] != rest_s[:-1])) or np.any(
-            same_item & ~same & (rest_s[1:] >= rest_s[:-1])
-        ):
-            raise ValueError("rest_rank does not order rest exactly")
-    # Unanswered (-1) goes to the last column, BLANK.
-    cell = item_ * columns + choice_ + columns * (choice_ < 0)
-    cell_s = cell if ranked is None else cell[ranked]
-    starts = np.concatenate(([0], np.cumsum(n)[:-1])).astype(np.int64)
-    seen = n > 0
-    # Exactly constant rest scores (compared, not summed) have no variance at all.
-    constant = np.ones(n_items, dtype=np.bool_)
-    constant[seen] = key_s[starts[seen]] == key_s[starts[seen] + n[seen] - 1]
-
-    counts = np.bincount(cell_s, minlength=size).reshape(n_items, columns).astype(np.int64)
+    counts = sums.counts
     counts_f = counts.astype(np.float64)
-    n1 = counts_f[rows, keys_]
+    n1 = counts_f[rows, keys]
     facility = _divide(n1, nf)
     sd = np.sqrt(_divide(n1 * (nf - n1), nf * (nf - 1.0)))
-
-    # Centre rest scores per item first: sums of centred values keep full precision.
-    rest_mean = _divide(_sum_by(item_s, rest_s, n_items), nf)
-    centred = rest_s - rest_mean[item_s]
-    rest_ss = _sum_by(item_s, centred * centred, n_items)
-    rest_ss[constant] = 0.0
-    cross = _sum_by(cell_s, centred, size).reshape(n_items, columns)
+    rest_ss = sums.rest_ss
+    rest_ss[sums.constant] = 0.0
     option_ss = _divide(counts_f * (per_item - counts_f), np.broadcast_to(per_item, counts.shape))
-    option_r = np.clip(_divide(cross, np.sqrt(option_ss * rest_ss[:, None])), -1.0, 1.0)
-
-    upper_w, lower_w = _block_weights(key_s, item_s, n)
+    option_r = np.clip(_divide(sums.cross, np.sqrt(option_ss * rest_ss[:, None])), -1.0, 1.0)
     g = GROUP_SHARE * nf
     group = np.broadcast_to(g[:, None], counts.shape)
-    upper_cells = _sum_by(cell_s, upper_w, size).reshape(n_items, columns)
-    lower_cells = _sum_by(cell_s, lower_w, size).reshape(n_items, columns)
-    option_upper = _divide(upper_cells, group)
-    option_lower = _divide(lower_cells, group)
-
+    option_upper = _divide(sums.upper, group)
+    option_lower = _divide(sums.lower, group)
     # Largest covariance for these marginals: the N1 highest rest scores paired with the ones.
-    rank_in_item = np.arange(item_s.size) - starts[item_s]
-    top = rank_in_item < n1[item_s]
-    top_sum = _sum_by(item_s, centred * top, n_items)
     defined = (n1 > 0) & (n1 < nf) & (rest_ss > 0.0)
-    efficiency = _divide(cross[rows, keys_], np.where(defined, top_sum, 0.0))
-
+    efficiency = _divide(sums.cross[rows, keys], np.where(defined, sums.top, 0.0))
     return ItemStats(
-        keys=keys_,
+        keys=keys,
         responses=n,
         facility=facility,
         sd=sd,
-        discrimination=option_r[rows, keys_],
+        discrimination=option_r[rows, keys],
         efficiency=efficiency,
-        upper=option_upper[rows, keys_],
-        lower=option_lower[rows, keys_],
+        upper=option_upper[rows, keys],
+        lower=option_lower[rows, keys],
         group_size=g,
         option_count=counts,
         option_share=_divide(counts_f, np.broadcast_to(per_item, counts.shape)),
@@ -419,6 +502,93 @@ def item_stats(item: Any, choice: Any, rest: Any, keys: Any, *, rest_rank: Any =
         option_lower=option_lower,
         option_r=option_r,
     )
+
+
+# Entries per chunk of items: the temporaries of a chunk stay in the CPU cache, where passes
+# over the whole population would each stream (and page-fault) tens of megabytes.
+_CHUNK = 1 << 15
+
+
+def _item_chunks(bounds: Ints) -> list[tuple[int, int]]:
+    """Split the items into runs of about ``_CHUNK`` entries (a larger item runs alone)."""
+    total = int(bounds[-1])
+    cuts = np.searchsorted(bounds, np.arange(_CHUNK, total, _CHUNK, dtype=np.int64))
+    edges = np.unique(np.concatenate(([0], cuts, [bounds.size - 1]))).tolist()
+    return list(itertools.pairwise(edges))
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Ranked entries of a run of items: tie keys, items, rest, cells, entries per item."""
+
+    key: Ints
+    item: Ints
+    rest: Floats
+    cell: Ints
+    n: Ints
+
+    def subset(self, mask: Bools) -> _Chunk:
+        """The entries where ``mask`` is set, in the same order."""
+        item = self.item[mask]
+        n = np.bincount(item, minlength=self.n.size).astype(np.int64)
+        return _Chunk(self.key[mask], item, self.rest[mask], self.cell[mask], n)
+
+
+@dataclass(frozen=True)
+class _Sums:
+    """Per item (and option column) sums over the ranked entries."""
+
+    n: Ints
+    counts: Ints
+    cross: Floats
+    upper: Floats
+    lower: Floats
+    rest_ss: Floats
+    top: Floats
+    constant: Bools
+
+    @classmethod
+    def empty(cls, n_items: int) -> _Sums:
+        shape = (n_items, N_OPTIONS + 1)
+        return cls(
+            n=np.zeros(n_items, dtype=np.int64),
+            counts=np.zeros(shape, dtype=np.int64),
+            cross=np.zeros(shape),
+            upper=np.zeros(shape),
+            lower=np.zeros(shape),
+            rest_ss=np.zeros(n_items),
+            top=np.zeros(n_items),
+            constant=np.ones(n_items, dtype=np.bool_),
+        )
+
+
+def _chunk_sums(chunk: _Chunk, keys: Ints, sums: _Sums, first: int) -> None:
+    """Fill ``sums`` for the chunk's items; each sum adds its entries in ranked order."""
+    columns = N_OPTIONS + 1
+    n = chunk.n
+    width = n.size
+    last = first + width
+    key_s, item_s, rest_s, cell_s = chunk.key, chunk.item, chunk.rest, chunk.cell
+    nf = n.astype(np.float64)
+    starts = np.concatenate(([0], np.cumsum(n)[:-1])).astype(np.int64)
+    seen = n > 0
+    sums.n[first:last] = n
+    # Exactly constant rest scores (compared, not summed) have no variance at all.
+    sums.constant[first:last][seen] = key_s[starts[seen]] == key_s[starts[seen] + n[seen] - 1]
+    counts = np.bincount(cell_s, minlength=width * columns).reshape(width, columns)
+    sums.counts[first:last] = counts
+    # Centre rest scores per item first: sums of centred values keep full precision.
+    rest_mean = _divide(_sum_by(item_s, rest_s, width), nf)
+    centred = rest_s - rest_mean[item_s]
+    sums.rest_ss[first:last] = _sum_by(item_s, centred * centred, width)
+    sums.cross[first:last] = _sum_by(cell_s, centred, width * columns).reshape(width, columns)
+    upper_w, lower_w = _block_weights(key_s, item_s, n)
+    sums.upper[first:last] = _sum_by(cell_s, upper_w, width * columns).reshape(width, columns)
+    sums.lower[first:last] = _sum_by(cell_s, lower_w, width * columns).reshape(width, columns)
+    # The key's N1 highest rest scores (the first N1 entries of the item) give Cmax.
+    n1 = counts[np.arange(width), keys]
+    top = np.arange(item_s.size) < (starts + n1)[item_s]
+    sums.top[first:last] = _sum_by(item_s, centred * top, width)
 
 
 def _distractors(keys: Ints) -> Bools:
@@ -714,6 +884,51 @@ def slot_matrix(attempt: Any, position: Any, correct: Any) -> tuple[Floats, int]
     matrix = np.zeros((int(keep_row.sum()), k))
     matrix[new_row[row_of[keep]], position_[keep] - 1] = correct_[keep]
     return matrix, int(rows.size - keep_row.sum())
+
+
+def slot_matrices(
+    attempt: Any, position: Any, correct: Any, group: Any, n_groups: int
+) -> list[tuple[Floats, int]]:
+    """``slot_matrix`` of the entries of each group 0..n_groups-1 of attempts.
+
+    :param attempt: attempt row of each entry, indexing ``group``
+    :param group: group of each attempt row, or -1 for none
+
+    When the entries are attempt after attempt, each the same k positions 1..k in order (how
+    a recompute reads them), the matrices are rows of one reshaped array; otherwise each
+    group's entries are picked and arranged by ``slot_matrix``.
+    """
+    attempt_ = _as_ints(attempt, "attempt")
+    position_ = _as_ints(position, "position")
+    correct_ = np.asarray(correct, dtype=np.bool_)
+    group_ = _as_ints(group, "group")
+    if not attempt_.size == position_.size == correct_.size:
+        raise ValueError("attempt, position and correct must have the same length")
+    if attempt_.size and (attempt_.min() < 0 or attempt_.max() >= group_.size):
+        raise ValueError(f"attempt rows must be in 0..{group_.size - 1}")
+    k = int(np.argmax(attempt_ != attempt_[0])) if attempt_.size else 0
+    if attempt_.size and k == 0:
+        k = attempt_.size  # one attempt only
+    if k and attempt_.size % k == 0:
+        rows = attempt_.reshape(-1, k)
+        first = rows[:, 0]
+        uniform = (
+            bool(np.all(rows == first[:, None]))
+            and bool(np.all(first[1:] > first[:-1]))
+            and bool(np.all(position_.reshape(-1, k) == np.arange(1, k + 1)))
+        )
+        if uniform:
+            marks = correct_.reshape(-1, k)
+            label = group_[first]
+            picked = [marks[label == g].astype(np.float64) for g in range(n_groups)]
+            # As slot_matrix has it: no attempts, no slots.
+            return [(m if m.shape[0] else np.zeros((0, 0)), 0) for m in picked]
+    label = group_[attempt_]
+    out = []
+    for g in range(n_groups):
+        chosen = label == g
+        out.append(slot_matrix(attempt_[chosen], position_[chosen], correct_[chosen]))
+    return out
 
 
 def score_stats(matrix: Any, *, excluded: int = 0) -> ScoreStats:

@@ -5,7 +5,7 @@ from exam_engine.models.base import Base, utcnow
 from exam_engine.models.cohort import Assignment, Cohort, Membership
 from exam_engine.models.exam import Attempt, AttemptItem, ExamTemplate, Response
 from exam_engine.models.question import PublishedVersionImmutable, Question, QuestionVersion
-from exam_engine.models.stats import ItemStatistic, TemplateStatistic
+from exam_engine.models.stats import ItemStatistic, ResponseRecord, TemplateStatistic
 from exam_engine.models.study import ReviewCard, ReviewLog
 from exam_engine.models.user import ROLES, User
 
@@ -24,6 +24,7 @@ __all__ = [
     "Question",
     "QuestionVersion",
     "Response",
+    "ResponseRecord",
     "ReviewCard",
     "ReviewLog",
     "TemplateStatistic",

@@ -498,6 +498,7 @@ def finalize(session: Session, attempt_id: int, now: datetime, *, status: str) -
     session.refresh(attempt)
     attempt.result = grade_attempt(session, attempt)
     item_stats.mark_stale(session, attempt.template.name, now=now, kind=attempt.kind)
+    item_stats.record_responses(session, attempt_id, kind=attempt.kind)
     session.commit()
     return True
 

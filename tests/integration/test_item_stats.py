@@ -587,20 +587,3 @@ def test_positions_too_large_to_pack_fall_back_to_the_plain_query(session, versi
         assert item_stats._sqlite_packed(session, 2**60) is None
     data = item_stats.load_responses(session)
     assert sorted(data.entry_position.tolist()) == [1, 5000]
-
-
-def test_compute_restores_the_garbage_collector(session, versions):
-    import gc
-
-    template = ExamTemplateFactory()
-    add_attempt(session, UserFactory(), template, [(versions[0], 0), (versions[1], 0)])
-    data = item_stats.load_responses(session)
-    assert gc.isenabled()
-    item_stats.compute(data, Thresholds(min_responses=1))
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        item_stats.compute(data, Thresholds(min_responses=1))
-        assert not gc.isenabled()
-    finally:
-        gc.enable()

@@ -143,6 +143,8 @@ def test_rest_is_the_share_correct_on_the_rest_of_the_own_form() -> None:
 def test_one_item_forms_have_no_rest_score() -> None:
     scored = score_entries([0, 1, 1], [0, 0, 1], [0, 0, 1], [0, 0], 2)
     assert math.isnan(scored.rest[0]) and scored.rest_rank[0] == -1
+    alone = score_entries([0, 1], [0, 1], [0, 1], [0, 0], 2)
+    assert alone.levels.size == 0 and np.isnan(alone.rest).all()
     assert scored.rest[1:].tolist() == [0.0, 1.0]
 
 
@@ -154,6 +156,12 @@ def test_rest_rank_orders_rest_exactly() -> None:
     ranks, rests = scored.rest_rank[order], scored.rest[order]
     assert np.all((ranks[1:] == ranks[:-1]) == (rests[1:] == rests[:-1]))
     assert np.all(rests[1:] >= rests[:-1])
+    # The levels are exactly the scores entries have, ascending, and each rank points at its own.
+    totals = np.bincount(attempt, weights=scored.correct).astype(int)
+    sizes = np.bincount(attempt)
+    expected = (totals[attempt] - scored.correct) / (sizes[attempt] - 1)
+    assert scored.levels.tolist() == sorted(set(expected.tolist()))
+    assert scored.levels[scored.rest_rank].tolist() == expected.tolist()
 
 
 # --- An independent computation --------------------------------------------------------------
@@ -324,16 +332,144 @@ def test_everyone_right_gives_undefined_discrimination() -> None:
     assert math.isnan(stats.discrimination[0]) and math.isnan(stats.efficiency[0])
 
 
-def test_sort_fallback_gives_the_same_order() -> None:
-    rng = np.random.default_rng(8)
-    item = rng.integers(0, 50, 400)
-    rank = rng.integers(0, 30, 400)
-    packed, packed_keys = ia._rank(item, rank, 30)
-    # 2**55 levels leave no room to pack the index: the argsort path must agree.
-    plain, plain_keys = ia._rank(item, rank, 2**55)
-    np.testing.assert_array_equal(item[packed], item[plain])
-    np.testing.assert_array_equal(rank[packed], rank[plain])
-    assert np.all(np.diff(packed_keys) >= 0) and np.all(np.diff(plain_keys) >= 0)
+def ranked_fixture(seed: int = 8):
+    """Entries of 300 attempts over 40 items in two scopes, scored, with first exposures."""
+    rng = np.random.default_rng(seed)
+    attempt, item, choice, keys = random_forms(rng, n_attempts=300, bank=40, lengths=(6, 11))
+    scored = score_entries(attempt, item, choice, keys, 300)
+    scope = (attempt % 3 == 0).astype(np.int64)
+    return attempt, item, choice, keys, scored, scope
+
+
+def assert_same_stats(first: ItemStats, second: ItemStats) -> None:
+    for name in ItemStats.__dataclass_fields__:
+        a, b = getattr(first, name), getattr(second, name)
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+
+
+def test_ranked_entries_are_sorted_by_item_then_rest_from_the_highest() -> None:
+    _, item, choice, keys, scored, scope = ranked_fixture()
+    ranked = ia.rank_entries(
+        item, choice, scored.rest_rank, scored.levels, n_items=keys.size, scope=scope, n_scopes=2
+    )
+    assert np.all(np.diff(ranked.packed) >= 0) and ranked.packed.size == item.size
+    for value in (0, 1):
+        part = ranked.scope(value)
+        assert part.packed.size == np.count_nonzero(scope == value)
+        assert np.all(np.diff(part.packed) >= 0)
+        # A scope ranked on its own is the same entries in the same order.
+        alone = ia.rank_entries(
+            item[scope == value],
+            choice[scope == value],
+            scored.rest_rank[scope == value],
+            scored.levels,
+            n_items=keys.size,
+            scope=scope[scope == value],
+            n_scopes=2,
+        )
+        assert part.packed.tobytes() == alone.packed.tobytes()
+        # ... and the statistics equal item_stats on the scope's entries, to the last bit.
+        mask = scope == value
+        expected = item_stats(item[mask], choice[mask], scored.rest[mask], keys)
+        assert_same_stats(ia.ranked_item_stats(part, keys), expected)
+
+
+@pytest.mark.parametrize("chunk", [None, 5])
+def test_scoped_statistics_equal_each_scope_ranked_alone(monkeypatch, chunk) -> None:
+    if chunk:
+        monkeypatch.setattr(ia, "_CHUNK", chunk)
+    _, item, choice, keys, scored, scope = ranked_fixture(15)
+    three = scope + (np.arange(scope.size) % 5 == 0)
+    ranked = ia.rank_entries(
+        item, choice, scored.rest_rank, scored.levels, n_items=keys.size, scope=three, n_scopes=4
+    )
+    everything, parts = ia.scoped_item_stats(ranked, keys)
+    assert_same_stats(everything, ia.ranked_item_stats(ranked, keys))
+    assert len(parts) == 4 and parts[3].responses.sum() == 0
+    for value, stats in enumerate(parts):
+        assert_same_stats(stats, ia.ranked_item_stats(ranked.scope(value), keys))
+        assert stats.responses.sum() == np.count_nonzero(three == value)
+    # One scope: its statistics are those of everything.
+    single = ia.rank_entries(item, choice, scored.rest_rank, scored.levels, n_items=keys.size)
+    whole, only = ia.scoped_item_stats(single, keys)
+    assert len(only) == 1 and only[0] is whole
+
+
+def test_statistics_do_not_depend_on_the_order_of_the_entries() -> None:
+    # Ties are ranked by scope and option, not by storage order: every sum adds equal values
+    # in the same order, so a shuffled input gives bit-identical results.
+    _, item, choice, keys, scored, _ = ranked_fixture(9)
+    first = item_stats(item, choice, scored.rest, keys, rest_rank=scored.rest_rank)
+    shuffle = np.random.default_rng(3).permutation(item.size)
+    second = item_stats(
+        item[shuffle],
+        choice[shuffle],
+        scored.rest[shuffle],
+        keys,
+        rest_rank=scored.rest_rank[shuffle],
+    )
+    assert_same_stats(first, second)
+
+
+def test_entries_with_rank_minus_one_are_left_out() -> None:
+    _, item, choice, keys, scored, _ = ranked_fixture(10)
+    keep = np.arange(item.size) % 4 != 0
+    ranked = ia.rank_entries(
+        item, choice, np.where(keep, scored.rest_rank, -1), scored.levels, n_items=keys.size
+    )
+    expected = item_stats(item[keep], choice[keep], scored.rest[keep], keys)
+    assert_same_stats(ia.ranked_item_stats(ranked, keys), expected)
+
+
+def test_small_chunks_give_the_same_statistics(monkeypatch) -> None:
+    # Items are summed a chunk of items at a time; chunks of a few entries (an item larger
+    # than a chunk runs alone) must change nothing.
+    _, item, choice, keys, scored, _ = ranked_fixture(11)
+    ranked = ia.rank_entries(item, choice, scored.rest_rank, scored.levels, n_items=keys.size)
+    whole = ia.ranked_item_stats(ranked, keys)
+    monkeypatch.setattr(ia, "_CHUNK", 7)
+    shift = ranked.level_bits + ranked.scope_bits + 3
+    assert len(ia._item_chunks(np.searchsorted(ranked.packed, np.arange(41) << shift))) > 10
+    assert_same_stats(ia.ranked_item_stats(ranked, keys), whole)
+    # Items nobody saw, at both ends and in the middle, stay empty.
+    sparse = np.concatenate(([0], keys, [1], keys))
+    shifted = ia.rank_entries(
+        item + 1, choice, scored.rest_rank, scored.levels, n_items=sparse.size
+    )
+    stats = ia.ranked_item_stats(shifted, sparse)
+    assert stats.responses[0] == 0 and stats.responses[41:].sum() == 0
+    np.testing.assert_array_equal(stats.facility[1:41], whole.facility)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"levels": [0.5, 0.2]}, "ascending"),
+        ({"levels": [0.2, 1.5]}, r"\[0, 1\]"),
+        ({"rest_rank": [0, 2]}, "rest_rank"),
+        ({"rest_rank": [0, -2]}, "rest_rank"),
+        ({"scope": [0, 3]}, "scopes"),
+        ({"item": [0, 9]}, "item columns"),
+        ({"choice": [0, 4]}, "choices"),
+        ({"choice": [0]}, "same length"),
+        ({"n_items": 2**50, "levels": np.linspace(0, 1, 2**12)}, "63 bits"),
+    ],
+)
+def test_rank_entries_rejects_bad_input(kwargs, message) -> None:
+    args = {"item": [0, 1], "choice": [0, -1], "rest_rank": [0, 1], "levels": [0.2, 0.5]}
+    args.update(kwargs)
+    n_items = args.pop("n_items", 2)
+    scope = args.pop("scope", None)
+    with pytest.raises(ValueError, match=message):
+        ia.rank_entries(**args, n_items=n_items, scope=scope, n_scopes=2 if scope else 1)
+
+
+def test_ranked_statistics_need_one_key_per_item() -> None:
+    ranked = ia.rank_entries([0, 1], [0, 1], [0, 1], [0.2, 0.5], n_items=2)
+    with pytest.raises(ValueError, match="one key per item"):
+        ia.ranked_item_stats(ranked, [0])
+    with pytest.raises(ValueError, match="keys"):
+        ia.ranked_item_stats(ranked, [0, 4])
 
 
 # --- First exposures ---------------------------------------------------------------------------
@@ -354,6 +490,17 @@ def test_first_exposures_match_a_dictionary(scale) -> None:
     person = rng.integers(0, 20, 500) * scale
     item = rng.integers(0, 15, 500) * scale
     order = rng.permutation(500)
+    expected = reference_first(person.tolist(), item.tolist(), order.tolist())
+    assert first_exposures(person, item, order).tolist() == expected
+
+
+@pytest.mark.parametrize("scale", [1, 10**7])
+def test_first_exposures_of_entries_in_attempt_order_match_a_dictionary(scale) -> None:
+    # Entries stored attempt after attempt (as a recompute reads them) take the shorter sort.
+    rng = np.random.default_rng(12)
+    person = rng.integers(0, 20, 500) * scale
+    item = rng.integers(0, 15, 500) * scale
+    order = np.sort(rng.integers(0, 60, 500))
     expected = reference_first(person.tolist(), item.tolist(), order.tolist())
     assert first_exposures(person, item, order).tolist() == expected
 
@@ -625,25 +772,62 @@ def test_simulation_flags_the_planted_items_and_only_them(seed) -> None:
     assert min(stats.discrimination[:40]) > 0.2
 
 
-def test_presorted_entries_and_their_subsets_give_the_same_numbers() -> None:
-    rng = np.random.default_rng(12)
-    attempt, item, choice, keys = random_forms(rng, n_attempts=120, bank=20, lengths=(6, 9))
-    scored = score_entries(attempt, item, choice, keys, 120)
-    order = ia.entry_order(item, scored.rest_rank)
-    assert sorted(order.tolist()) == list(range(item.size))
-    subset = rng.random(item.size) < 0.6
-    for mask in (np.ones(item.size, dtype=bool), subset):
-        plain = item_stats(
-            item[mask], choice[mask], scored.rest[mask], keys, rest_rank=scored.rest_rank[mask]
-        )
-        kept = order[mask[order]]
-        presorted = item_stats(
-            item[kept], choice[kept], scored.rest[kept], keys, rest_rank=scored.rest_rank[kept]
-        )
-        for name in ("facility", "discrimination", "efficiency", "upper", "lower", "option_r"):
-            np.testing.assert_allclose(
-                getattr(presorted, name), getattr(plain, name), rtol=1e-12, equal_nan=True
-            )
+def per_group_reference(attempt, position, correct, group, n_groups):
+    attempt, position, correct = map(np.asarray, (attempt, position, correct))
+    label = np.asarray(group)[attempt]
+    return [
+        slot_matrix(attempt[label == g], position[label == g], correct[label == g])
+        for g in range(n_groups)
+    ]
+
+
+def assert_same_matrices(got, expected) -> None:
+    assert len(got) == len(expected)
+    for (matrix, excluded), (want, want_excluded) in zip(got, expected, strict=True):
+        assert excluded == want_excluded and matrix.dtype == want.dtype
+        assert matrix.shape == want.shape and matrix.tobytes() == want.tobytes()
+
+
+def test_slot_matrices_of_uniform_forms_equal_slot_matrix_per_group() -> None:
+    rng = np.random.default_rng(13)
+    attempt = np.repeat(np.arange(40), 6)
+    position = np.tile(np.arange(1, 7), 40)
+    correct = rng.random(attempt.size) < 0.6
+    group = rng.integers(-1, 3, 40)
+    got = ia.slot_matrices(attempt, position, correct, group, 3)
+    assert_same_matrices(got, per_group_reference(attempt, position, correct, group, 3))
+    assert sum(m.shape[0] for m, _ in got) == np.count_nonzero(group >= 0)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["shuffled", "short form", "positions from 0", "attempt repeated", "one attempt", "empty"],
+)
+def test_slot_matrices_of_other_layouts_equal_slot_matrix_per_group(change) -> None:
+    rng = np.random.default_rng(14)
+    attempt = np.repeat(np.arange(30), 5)
+    position = np.tile(np.arange(1, 6), 30)
+    if change == "shuffled":
+        order = rng.permutation(attempt.size)
+        attempt, position = attempt[order], position[order]
+    elif change == "short form":
+        attempt, position = attempt[:-1], position[:-1]
+    elif change == "positions from 0":
+        position = position - 1
+    elif change == "attempt repeated":
+        attempt = np.repeat(np.arange(30) // 2 * 2, 5)
+    elif change == "one attempt":
+        attempt, position = attempt[:5], position[:5]
+    elif change == "empty":
+        attempt, position = attempt[:0], position[:0]
+    correct = rng.random(attempt.size) < 0.5
+    group = rng.integers(-1, 2, 30)
+    got = ia.slot_matrices(attempt, position, correct, group, 2)
+    assert_same_matrices(got, per_group_reference(attempt, position, correct, group, 2))
+
+
+def test_slot_matrices_reject_bad_input() -> None:
     with pytest.raises(ValueError, match="same length"):
-        ia.entry_order([0, 1], [0])
-    assert ia.entry_order([], []).tolist() == []
+        ia.slot_matrices([0, 0], [1], [True, False], [0], 1)
+    with pytest.raises(ValueError, match="attempt rows"):
+        ia.slot_matrices([0, 2], [1, 1], [True, False], [0, 0], 1)
