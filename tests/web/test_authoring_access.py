@@ -45,7 +45,9 @@ def question(session):
 def unchanged(session) -> bool:
     session.expire_all()
     versions = session.scalars(select(QuestionVersion)).all()
-    events = session.scalars(select(AuditEvent.action)).all()
+    # By id: without an order PostgreSQL returns rows as they sit in the heap, which after
+    # other tests' deletes need not be the order they were written in.
+    events = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     return [(v.number, v.status, v.difficulty) for v in versions] == [
         (1, "in_review", "medium")
     ] and events == ["create", "submit"]
