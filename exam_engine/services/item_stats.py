@@ -22,7 +22,8 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -515,10 +516,21 @@ def recompute(
     # upgrades to a writer after someone else wrote would fail instead of waiting.
     session.rollback()
     loaded = time.perf_counter()
-    computed = compute(data, thresholds)
-    done = time.perf_counter()
-    skipped = not _write(session, computed, now, data.seen, thresholds, records=data.unrecorded)
-    session.commit()
+    try:
+        with _clearing(session) as cleared:
+            computed = compute(data, thresholds)
+        done = time.perf_counter()
+        skipped = not _write(
+            session, computed, now, data.seen, thresholds, records=data.unrecorded, cleared=cleared
+        )
+    except BaseException:
+        session.rollback()
+        raise
+    if skipped:
+        # A skipped write may already have deleted rows (see _clearing): undo it.
+        session.rollback()
+    else:
+        session.commit()
     written = time.perf_counter()
     everything = next(t for t in computed.templates if t["template"] == ALL_TEMPLATES)
     return RecomputeReport(
@@ -535,6 +547,24 @@ def recompute(
     )
 
 
+@contextmanager
+def _clearing(session: Session) -> Iterator[bool]:
+    """PostgreSQL: open the write now, taking the recompute lock and deleting the item rows.
+
+    Sent in pipeline mode, so the server waits for the lock and deletes while the caller
+    computes (on the other core); yields True when it did. Readers still see the old rows
+    until the commit. SQLite has one writer, so there the write starts only after computing.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        yield False
+        return
+    raw: Any = session.connection().connection.dbapi_connection
+    with raw.pipeline(), raw.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        cursor.execute("DELETE FROM item_statistics")
+        yield True
+
+
 def _write(
     session: Session,
     computed: Computed,
@@ -543,6 +573,7 @@ def _write(
     thresholds: Thresholds,
     *,
     records: Mapping[int, bytes] | None = None,
+    cleared: bool = False,
 ) -> bool:
     """Replace the stored rows in one transaction; False when a newer recompute already wrote.
 
@@ -551,9 +582,11 @@ def _write(
     transaction holds the statistics rows (PostgreSQL: row locks; SQLite: the write lock), so
     an attempt finishing meanwhile either was counted here or marks the row after this commit.
     ``records`` (attempts that were read from their rows) are stored in the same transaction.
+    ``cleared``: ``_clearing`` already took the lock and deleted the rows in this transaction
+    (the caller rolls back when this returns False).
     """
     postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
+    if postgres and not cleared:
         # Two recomputes at once would both delete and then both insert the same keys.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     latest = session.scalar(
@@ -561,7 +594,8 @@ def _write(
     )
     if latest is not None and latest > now:
         return False
-    session.execute(delete(ItemStatistic))
+    if not cleared:
+        session.execute(delete(ItemStatistic))
     existing = select(TemplateStatistic.template)
     names_stored = session.scalars(existing.with_for_update() if postgres else existing).all()
     current = {

@@ -307,6 +307,24 @@ def test_an_older_recompute_does_not_overwrite_a_newer_one(session, versions):
     assert stat(session, versions[0]).responses == 1
 
 
+def test_a_failed_recompute_leaves_the_stored_numbers(session, versions, monkeypatch):
+    # On PostgreSQL the old rows are deleted while computing (see _clearing): a failure must
+    # roll that back, and readers never see the table empty.
+    template = ExamTemplateFactory()
+    add_attempt(session, UserFactory(), template, [(versions[0], 0), (versions[1], 0)])
+    recompute(session)
+    before = session.scalar(select(func.count(ItemStatistic.id)))
+    session.rollback()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("compute failed")
+
+    monkeypatch.setattr(item_stats, "compute", broken)
+    with pytest.raises(RuntimeError, match="compute failed"):
+        recompute(session, now=utcnow() + timedelta(seconds=5))
+    assert before == 4 and session.scalar(select(func.count(ItemStatistic.id))) == before
+
+
 def test_templates_without_attempts_are_computed_as_empty(session, versions):
     template = ExamTemplateFactory(name="zeta")
     add_attempt(session, UserFactory(), template, [(versions[0], 0), (versions[1], 0)])
