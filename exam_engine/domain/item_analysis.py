@@ -173,7 +173,8 @@ def score_entries(attempt: Any, item: Any, choice: Any, keys: Any, n_attempts: i
             raise ValueError(f"choices must be -1 (unanswered) or 0..{N_OPTIONS - 1}")
     if keys_.size and (keys_.min() < 0 or keys_.max() >= N_OPTIONS):
         raise ValueError(f"keys must be in 0..{N_OPTIONS - 1}")
-    correct = choice_ == keys_[item_]
+    # A key table of bytes: the gather makes a small temporary instead of a large one.
+    correct = choice_ == keys_.astype(np.int8)[item_]
     totals = np.bincount(attempt_, weights=correct, minlength=n_attempts).astype(np.int64)
     form_size = np.bincount(attempt_, minlength=n_attempts).astype(np.int64)
     # An entry's rest score is one of two per attempt: T / (k - 1) when the entry is wrong,
@@ -190,7 +191,12 @@ def score_entries(attempt: Any, item: Any, choice: Any, keys: Any, n_attempts: i
     levels = np.unique(np.concatenate((if_wrong[some_wrong], if_right[has_rest & (totals > 0)])))
     rank_wrong = np.where(has_rest, np.searchsorted(levels, if_wrong), -1)
     rank_right = np.where(has_rest, np.searchsorted(levels, if_right), -1)
-    rest_rank = np.where(correct, rank_right[attempt_], rank_wrong[attempt_]).astype(np.int64)
+    # One gather from a table of both ranks per attempt: [wrong ranks..., right ranks...].
+    both = np.concatenate((rank_wrong, rank_right)).astype(np.int64)
+    index = correct.astype(np.int64)
+    index *= n_attempts
+    index += attempt_
+    rest_rank = both[index]
     return Scored(
         correct=correct,
         rest_rank=rest_rank,
@@ -219,16 +225,21 @@ def first_exposures(person: Any, item: Any, order: Any) -> Bools:
     n_items = int(item_.max()) + 1
     n_order = int(order_.max()) + 1
     pairs = (int(person_.max()) + 1) * n_items
-    pair = person_ * n_items + item_
+    pair = person_ * n_items
+    pair += item_
     index_bits = max(1, int(pair.size - 1).bit_length())
     if bool(np.all(order_[1:] >= order_[:-1])):
         # Entries in attempt order (as a recompute reads them): the first entry of a pair in
         # storage order is its earliest, so the pair alone is the sort key.
         if pairs.bit_length() + index_bits <= 62:
-            # The index packed under the key: a plain int64 sort (SIMD) instead of an argsort.
-            packed = np.sort((pair << index_bits) | np.arange(pair.size, dtype=np.int64))
+            # The index packed under the key: a plain int64 sort (SIMD) instead of an argsort,
+            # in place (each temporary of this size is tens of megabytes).
+            packed = pair << index_bits
+            packed |= np.arange(pair.size, dtype=np.int64)
+            packed.sort()
             ranked = packed & ((1 << index_bits) - 1)
-            sorted_pair = packed >> index_bits
+            packed >>= index_bits
+            sorted_pair = packed
         else:
             ranked = np.argsort(pair, kind="stable")
             sorted_pair = pair[ranked]
@@ -369,10 +380,17 @@ def rank_entries(
     item_bits = max(1, n_items - 1).bit_length()
     if item_bits + level_bits + scope_bits + _COLUMN_BITS > 63:
         raise ValueError("too many items x rest levels x scopes to rank in 63 bits")
-    column = np.where(choice_ < 0, BLANK, choice_)
     level_shift = scope_bits + _COLUMN_BITS
-    packed = (item_ << (level_bits + level_shift)) | (((levels_.size - 1) - rank) << level_shift)
-    packed |= (scope_ << _COLUMN_BITS) | column
+    # In place where possible: every temporary of this size is tens of megabytes.
+    packed = item_ << (level_bits + level_shift)
+    part = np.subtract(levels_.size - 1, rank)
+    part <<= level_shift
+    packed |= part
+    np.left_shift(scope_, _COLUMN_BITS, out=part)
+    packed |= part
+    np.copyto(part, choice_)
+    part[choice_ < 0] = BLANK
+    packed |= part
     kept = packed[rank >= 0]
     # Sorting the packed values directly (SIMD) is several times faster than an argsort.
     kept.sort()

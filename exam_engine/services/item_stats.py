@@ -371,16 +371,15 @@ def load_responses(session: Session, *, records: bool = True) -> ResponseData:
             unrecorded = response_records.pack_entries(*(row_entries[:, i] for i in range(4)))
             # An attempt without items gets an empty record: there is nothing to read for it.
             unrecorded.update({int(i): b"" for i in unread_ids if int(i) not in unrecorded})
-    entry_row, position, version, choice = (
-        np.concatenate([part[i] for part in parts]) if parts else np.zeros(0, np.int64)
-        for i in range(4)
-    )
-    if len(parts) > 1:
+    if len(parts) == 1:
+        entry_row, position, version, choice = parts[0]
+    elif not parts:
+        entry_row, position, version, choice = (np.zeros(0, np.int64) for _ in range(4))
+    else:
         # Records come in attempt order; put the attempts read from rows in their place.
-        order = np.argsort(entry_row, kind="stable")
-        entry_row, position, version, choice = (
-            a[order] for a in (entry_row, position, version, choice)
-        )
+        joined = [np.concatenate([part[i] for part in parts]) for i in range(4)]
+        order = np.argsort(joined[0], kind="stable")
+        entry_row, position, version, choice = (a[order] for a in joined)
     present = np.flatnonzero(np.bincount(version)) if version.size else np.zeros(0, np.int64)
     column_of = np.full(int(present.max(initial=0)) + 1, -1, dtype=np.int64)
     column_of[present] = np.arange(present.size)
