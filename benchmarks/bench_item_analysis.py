@@ -4,26 +4,33 @@ Run as ``.venv/bin/python benchmarks/bench_item_analysis.py [--repeat N] [--data
 prints markdown tables. Parts, each timed on its own:
 
 1. compute: ``item_stats.compute`` on arrays built in memory (what a recompute does after the
-   query), against a baseline in the same run: the same statistics one item at a time (a
+   read), against a baseline in the same run: the same statistics one item at a time (a
    per-item numpy loop, the obvious first implementation).
 2. database: the synthetic data written to a fresh database (SQLite in a temporary folder, or
-   ``--database`` for PostgreSQL, where a scratch schema is made and dropped), then the load
-   query alone, the full recompute (load + compute + write), and the item-analysis pages
-   through the Flask test client as a signed-in instructor.
+   ``--database`` for PostgreSQL, where a scratch schema is made and dropped) at migration
+   0002, then migration 0003 run on it (its backfill packs a record per finished attempt).
+   Timed: the read of the records and the row-based read it replaced, the full recompute
+   (read + compute + write) and, as the same-run baseline, the full recompute of the code
+   before packed records (``--baseline-ref``, run from ``git archive`` in a subprocess on the
+   same database; the rows it stores are compared with the new code's: they must be equal),
+   then the item-analysis pages through the Flask test client as a signed-in instructor.
 
 The data follow a two-parameter logistic model with one planted miskeyed item in a hundred;
 45,000 attempts are of ``aaism-full`` and 5,000 of ``aaism-exam-pace`` (both 90 items), by
 20,000 users, so first exposures, two template scopes and the all-templates scope are real.
+Each attempt carries a graded result of the real shape (about 1.3 KB), as finished attempts do.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -97,19 +104,18 @@ def generate(seed: int = 9) -> dict[str, np.ndarray]:
 
 
 def response_data(data: dict[str, np.ndarray]) -> item_stats.ResponseData:
-    """The arrays ``load_responses`` would return for this data (attempt rows by start time)."""
+    """The arrays ``load_responses`` returns for this data: attempts by start, items by position."""
     order = np.argsort(data["started"])
-    row_of = np.empty(N_ATTEMPTS, dtype=np.int64)
-    row_of[order] = np.arange(N_ATTEMPTS)
+    entries = (order[:, None] * FORM + np.arange(FORM)).ravel()
     return item_stats.ResponseData(
         attempt_ids=order + 1,
         attempt_user=data["user"][order],
         attempt_template=data["template"][order],
         template_names=TEMPLATES,
-        entry_attempt=np.repeat(row_of, FORM),
-        entry_position=data["position"],
-        entry_item=data["item"],
-        entry_choice=data["choice"],
+        entry_attempt=np.repeat(np.arange(N_ATTEMPTS), FORM),
+        entry_position=data["position"][entries],
+        entry_item=data["item"][entries],
+        entry_choice=data["choice"][entries],
         version_ids=np.arange(1, N_ITEMS + 1),
         keys=data["keys"],
     )
@@ -180,8 +186,32 @@ def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float, float, Any
     return statistics.median(wall), p95, statistics.median(cpu), result
 
 
+def graded_result() -> dict[str, Any]:
+    """A finished attempt's cached result of the real shape (90 items over the blueprint)."""
+    from exam_engine.domain.grading import GradedItem, grade
+    from exam_engine.services.catalog import bundled_blueprint
+
+    items = [
+        GradedItem(
+            p,
+            f"{SUBDOMAINS[p % 13]}-{p:03d}",
+            SUBDOMAINS[p % 13][:2],
+            SUBDOMAINS[p % 13],
+            p % 3 != 0,
+            p % 17 != 0,
+            p % 11 == 0,
+        )
+        for p in range(1, FORM + 1)
+    ]
+    return grade(items, bundled_blueprint()).to_dict()
+
+
 def write_database(url: str, data: dict[str, np.ndarray], instance: str, *, fill: bool) -> Any:
-    """Create the schema and (when ``fill``) the bank, users and attempts; return the app."""
+    """Create the schema at 0002 and (when ``fill``) the bank, users and attempts; return the app.
+
+    The attempts are written as they were before packed records existed; ``migrate`` then
+    runs migration 0003, whose backfill packs them.
+    """
     os.environ["EXAM_ENGINE_INSTANCE_PATH"] = instance
     from flask_migrate import upgrade
     from sqlalchemy import insert
@@ -203,7 +233,7 @@ def write_database(url: str, data: dict[str, np.ndarray], instance: str, *, fill
     if not fill:
         return app
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
+        upgrade(directory=app.extensions["migrate"].directory, revision="0002")
         session = db.session
         sync_templates(session, bundled_blueprint())
         session.commit()
@@ -216,6 +246,7 @@ def write_database(url: str, data: dict[str, np.ndarray], instance: str, *, fill
             for name in TEMPLATES
         ]
         now = EPOCH
+        result = graded_result()
         session.execute(
             insert(Question),
             [
@@ -277,6 +308,7 @@ def write_database(url: str, data: dict[str, np.ndarray], instance: str, *, fill
                     "started_at": now + timedelta(minutes=int(data["started"][a])),
                     "deadline_at": now + timedelta(minutes=int(data["started"][a]) + 180),
                     "submitted_at": now + timedelta(minutes=int(data["started"][a]) + 100),
+                    "result": result,
                 }
                 for a in range(N_ATTEMPTS)
             ],
@@ -329,42 +361,168 @@ def _write_items(session: Any, data: dict[str, np.ndarray]) -> None:
         cursor.close()
 
 
+def migrate(app: Any) -> float:
+    """Upgrade the database to head (migration 0003 and its backfill); return the seconds."""
+    from flask_migrate import upgrade
+
+    from exam_engine.extensions import db
+
+    with app.app_context():
+        start = time.perf_counter()
+        upgrade(directory=app.extensions["migrate"].directory)
+        spent = time.perf_counter() - start
+        db.session.remove()
+    return spent
+
+
+# Runs the item analysis of a checkout (this one, or ``git archive`` of --baseline-ref) on the
+# same database and prints, per run, wall, CPU, read, compute and write seconds as JSON.
+BASELINE_WORKER = """
+import json, os, sys, tempfile, time
+from datetime import UTC, datetime
+sys.path.insert(0, sys.argv[1])
+os.environ["EXAM_ENGINE_INSTANCE_PATH"] = tempfile.mkdtemp()
+import exam_engine
+assert exam_engine.__file__.startswith(sys.argv[1]), exam_engine.__file__
+from exam_engine import create_app
+from exam_engine.extensions import db
+from exam_engine.services import item_stats
+app = create_app({"DATABASE_URL": sys.argv[2], "SECRET_KEY": "bench", "TESTING": True})
+runs = []
+with app.app_context():
+    for _ in range(int(sys.argv[3])):
+        start, cpu = time.perf_counter(), time.process_time()
+        report = item_stats.recompute(db.session, now=datetime.now(UTC), min_responses=30)
+        runs.append([time.perf_counter() - start, time.process_time() - cpu,
+                     report.load_seconds, report.compute_seconds, report.write_seconds])
+print(json.dumps(runs))
+"""
+
+
+def run_worker(checkout: str | Path, url: str, runs: int) -> list[list[float]]:
+    """Run ``runs`` recomputes of the code in ``checkout`` in a new process; their timings."""
+    done = subprocess.run(
+        [sys.executable, "-c", BASELINE_WORKER, str(checkout), url, str(runs)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    measured: list[list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return measured
+
+
+def run_baseline(ref: str, url: str, runs: int) -> list[list[float]]:
+    """Time the recompute of the code at git ``ref`` (a warm-up, then ``runs``) on ``url``."""
+    with tempfile.TemporaryDirectory() as checkout:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", ref, "exam_engine", "question_bank"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", checkout], input=archive, check=True)
+        return run_worker(checkout, url, runs + 1)[1:]
+
+
+def stored_rows(session: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Every stored statistic except ids and times, decoded, in a fixed order."""
+    from sqlalchemy import select
+
+    from exam_engine.models import ItemStatistic, TemplateStatistic
+
+    items = sorted(
+        (
+            row.question_version_id,
+            row.template,
+            row.responses,
+            row.facility,
+            row.discrimination,
+            json.dumps(row.flags),
+            json.dumps(row.values, sort_keys=True),
+        )
+        for row in session.execute(select(ItemStatistic.__table__))
+    )
+    templates = sorted(
+        (row.template, row.attempts, json.dumps(row.values, sort_keys=True))
+        for row in session.execute(select(TemplateStatistic.__table__))
+    )
+    session.rollback()
+    return items, templates
+
+
+def split(rows: list[tuple[str, float, float, float]], label: str, runs: list[list[float]]) -> None:
+    """Record wall and CPU of ``runs`` ([wall, cpu, read, compute, write]) and the split."""
+    wall = sorted(run[0] for run in runs)
+    p95 = wall[min(len(wall) - 1, max(0, round(0.95 * len(wall)) - 1))]
+    record(rows, (label, statistics.median(wall), p95, statistics.median(r[1] for r in runs)))
+    for index, part in ((2, "read"), (3, "compute"), (4, "write")):
+        spent = sorted(run[index] for run in runs)
+        record(rows, (f"  of which {part}", statistics.median(spent), spent[-1], math.nan))
+
+
 def bench_database(
-    url: str, data: dict[str, np.ndarray], repeat: int, *, fill: bool = True
+    url: str, data: dict[str, np.ndarray], repeat: int, *, fill: bool, baseline_ref: str
 ) -> list[tuple[str, float, float, float]]:
-    """Write the data, then time the load query, the full recompute and the pages."""
+    """Write the data, migrate, then time the reads, the full recompute (new and old), pages."""
     rows: list[tuple[str, float, float, float]] = []
     with tempfile.TemporaryDirectory() as instance:
         start = time.perf_counter()
         app = write_database(url, data, instance, fill=fill)
         print(f"database written in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        spent = migrate(app)
+        record(rows, ("migration 0003 with its backfill, 1 run", spent, spent, math.nan))
         from exam_engine.extensions import db
 
         with app.app_context():
             session = db.session
-            median, p95, cpu, _ = timed(
-                lambda: item_stats.load_responses(session), max(3, repeat // 2)
-            )
-            session.rollback()
-            record(rows, ("load query (4.5M entries -> arrays)", median, p95, cpu))
+            runs = max(3, repeat // 2)
+
+            def read(records: bool) -> Any:
+                loaded = item_stats.load_responses(session, records=records)
+                session.rollback()
+                return loaded
+
+            median, p95, cpu, loaded = timed(lambda: read(True), runs)
+            record(rows, ("read: packed records (50,000 values)", median, p95, cpu))
+            assert not loaded.unrecorded, "every finished attempt should have its record"
+            median, p95, cpu, _ = timed(lambda: read(False), runs)
+            record(rows, ("read: attempt_items rows (4.5M), the reader before", median, p95, cpu))
+            session.remove()
+            old = run_baseline(baseline_ref, url, runs)
+            split(rows, f"baseline: full recompute of {baseline_ref} (before records)", old)
+            old_rows = stored_rows(session)
             reports = []
 
             def full() -> None:
+                start, cpu = time.perf_counter(), time.process_time()
+                report = item_stats.recompute(session, now=datetime.now(UTC), min_responses=30)
                 reports.append(
-                    item_stats.recompute(session, now=datetime.now(UTC), min_responses=30)
+                    [
+                        time.perf_counter() - start,
+                        time.process_time() - cpu,
+                        report.load_seconds,
+                        report.compute_seconds,
+                        report.write_seconds,
+                    ]
                 )
 
-            median, p95, cpu, _ = timed(full, max(3, repeat // 2))
-            record(rows, ("full recompute (load + compute + write)", median, p95, cpu))
-            for part in ("load", "compute", "write"):
-                spent = sorted(getattr(r, f"{part}_seconds") for r in reports[1:])
-                record(rows, (f"  of which {part}", statistics.median(spent), spent[-1], math.nan))
-            report = reports[-1]
+            full()
+            reports.clear()
+            for _ in range(repeat):
+                full()
+            split(rows, "full recompute (read + compute + write)", reports)
+            session.remove()
+            # As `flask bank item-stats --recompute` runs it: the first recompute of a process.
+            cold = [run_worker(ROOT, url, 1)[0] for _ in range(max(3, repeat // 2))]
+            split(rows, "full recompute, first in a fresh process (the CLI)", cold)
+            new_rows = stored_rows(session)
+            identical = new_rows == old_rows
             print(
-                f"recompute: {report.attempts} attempts, {report.responses} counted responses, "
-                f"{report.rows} item rows, {report.flagged} flagged (all templates)",
+                f"stored rows identical to {baseline_ref}'s: {identical} "
+                f"({len(new_rows[0]):,} item rows, {len(new_rows[1])} template rows)",
                 file=sys.stderr,
             )
+            assert identical, "the new recompute stored different numbers"
+            session.remove()
         client = app.test_client()
         token = client.get("/api/v1/csrf-token").get_json()["csrf_token"]
         signed_in = client.post(
@@ -415,9 +573,16 @@ def main() -> None:
     parser.add_argument(
         "--sqlite-file",
         default=None,
-        help="SQLite file to use; written when missing, reused as it is when present",
+        help="SQLite file to use; written when missing, reused (and migrated) when present",
+    )
+    parser.add_argument(
+        "--baseline-ref",
+        default="e8282e6",
+        help="git commit whose recompute is the same-run baseline (default: the last one "
+        "before packed records)",
     )
     args = parser.parse_args()
+    load_before = os.getloadavg()
     start = time.perf_counter()
     data = generate()
     arrays = response_data(data)
@@ -430,7 +595,7 @@ def main() -> None:
         )
         record(rows, ("compute (all scopes + test statistics + rows)", median, p95, cpu))
         print(
-            f"{len(computed.items):,} item rows, {computed.responses:,} counted responses",
+            f"{computed.row_count:,} item rows, {computed.responses:,} counted responses",
             file=sys.stderr,
         )
         start, start_cpu = time.perf_counter(), time.process_time()
@@ -449,7 +614,9 @@ def main() -> None:
             fill = not path.exists()
             url = "sqlite:///" + str(path.resolve())
         try:
-            rows += bench_database(url, data, args.repeat, fill=fill)
+            rows += bench_database(
+                url, data, args.repeat, fill=fill, baseline_ref=args.baseline_ref
+            )
         finally:
             if args.database:
                 drop_schema(args.database, "bench_item_analysis")
@@ -463,7 +630,8 @@ def main() -> None:
     print(
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs ({cpu}), "
         f"numpy {np.__version__}, {engine}; {N_ATTEMPTS:,} attempts x {FORM} items, "
-        f"{N_ITEMS:,}-item bank\n"
+        f"{N_ITEMS:,}-item bank; load average {load_before[0]:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after\n"
     )
     print("| measurement | median (ms) | p95 (ms) | median CPU (ms) |")
     print("|---|---:|---:|---:|")

@@ -335,7 +335,7 @@ def load_responses(session: Session, *, records: bool = True) -> ResponseData:
     key_of = _version_keys(session)
     if records:
         # Every record in one scan, matched to the attempts here: a join costs SQLite a
-        # B-tree search per attempt, several times the scan.
+        # B-tree search per attempt (almost twice the two scans).
         row_of = {attempt_id: row for row, attempt_id in enumerate(attempt_ids.tolist())}
         blobs: list[bytes | None] = [None] * n_attempts
         for attempt_id, entries in _raw_rows(
