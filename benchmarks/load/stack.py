@@ -39,12 +39,18 @@ def database_url(name: str) -> str:
     return f"{SERVER}/{name}"
 
 
-def recreate_database(name: str) -> str:
-    """Drop (forcing out old sessions) and create ``name``; return its URL."""
+def drop_database(name: str) -> None:
+    """Drop ``name`` if it exists, forcing out old sessions (never a shared database)."""
     if name in PROTECTED or not name.replace("_", "").isalnum():
-        raise ValueError(f"refusing to recreate database {name!r}")
+        raise ValueError(f"refusing to drop database {name!r}")
     with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def recreate_database(name: str) -> str:
+    """Drop (forcing out old sessions) and create ``name``; return its URL."""
+    drop_database(name)
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return database_url(name)
 
