@@ -66,6 +66,8 @@ class Attempt(Base):
         ),
         Index("ix_attempts_user_status", "user_id", "status"),
         Index("ix_attempts_status_deadline", "status", "deadline_at"),
+        # A cohort's attempts of an assignment (scorecards) and a student's sitting of it.
+        Index("ix_attempts_assignment_user", "assignment_id", "user_id"),
         # Finished mocks in start order with what item analysis reads: its queries never
         # touch the table (migration 0003).
         Index(

@@ -719,6 +719,8 @@ def start_assignment(
     session: Session, user: User, assignment_id: int, *, now: datetime, grace_seconds: int
 ) -> Attempt:
     """Start (or resume) the user's sitting of an assigned mock, only inside its window."""
+    # Simultaneous presses queue here, so the second finds the first's sitting to resume.
+    attempts.lock_user(session, user.id)
     assignment = session.scalar(
         select(Assignment)
         .join(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -22,37 +23,71 @@ from tests.support import seed_bank
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
-def test_simultaneous_starts_make_one_attempt(session: Session) -> None:
-    seed_bank(session, per_subdomain=4)
-    user_id = UserFactory().id
-    engine = session.get_bind()
+def _simultaneously(session: Session, user_id: int, press: Callable[[Session, User], Attempt]):
+    """Run ``press`` from four threads, each on its own session, released together."""
     barrier = threading.Barrier(4)
-    results: list[tuple[int, bool]] = []
+    results: list[int] = []
     errors: list[BaseException] = []
 
-    def press_start() -> None:
-        with Session(engine) as own:
+    def run() -> None:
+        with Session(session.get_bind()) as own:
             user = own.get(User, user_id)
             assert user is not None
             barrier.wait()
             try:
-                attempt, resumed = attempts.start_or_resume(own, user, "quiz-20", now=NOW)
-                results.append((attempt.id, resumed))
+                results.append(press(own, user).id)
             except BaseException as error:  # reported below, with the others
                 errors.append(error)
 
-    threads = [threading.Thread(target=press_start) for _ in range(4)]
+    threads = [threading.Thread(target=run) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
     assert not errors, errors
-    assert len({attempt_id for attempt_id, _ in results}) == 1
-    assert sorted(resumed for _, resumed in results) == [False, True, True, True]
-    count = session.scalar(
+    assert len(results) == 4
+    return results
+
+
+def _attempt_count(session: Session, user_id: int) -> int | None:
+    return session.scalar(
         select(func.count()).select_from(Attempt).where(Attempt.user_id == user_id)
     )
-    assert count == 1
+
+
+def test_simultaneous_starts_make_one_attempt(session: Session) -> None:
+    seed_bank(session, per_subdomain=4)
+    user_id = UserFactory().id
+    resumed: list[bool] = []
+
+    def press(own: Session, user: User) -> Attempt:
+        attempt, again = attempts.start_or_resume(own, user, "quiz-20", now=NOW)
+        resumed.append(again)
+        return attempt
+
+    assert len(set(_simultaneously(session, user_id, press))) == 1
+    assert sorted(resumed) == [False, True, True, True]
+    assert _attempt_count(session, user_id) == 1
+
+
+def test_simultaneous_starts_of_an_assignment_make_one_sitting(session: Session) -> None:
+    seed_bank(session, per_subdomain=4)
+    student = UserFactory()
+    cohort = CohortFactory()
+    MembershipFactory(cohort=cohort, user=student, role="student")
+    template = ExamTemplateFactory(name="assigned-4", item_count=4)
+    assignment = AssignmentFactory(
+        cohort_id=cohort.id,
+        template_id=template.id,
+        opens_at=NOW - timedelta(hours=1),
+        closes_at=NOW + timedelta(hours=1),
+    )
+
+    def press(own: Session, user: User) -> Attempt:
+        return cohorts.start_assignment(own, user, assignment.id, now=NOW, grace_seconds=30)
+
+    assert len(set(_simultaneously(session, student.id, press))) == 1
+    assert _attempt_count(session, student.id) == 1
 
 
 def test_an_assigned_sitting_is_not_taken_for_a_free_start(session: Session) -> None:
