@@ -6,10 +6,11 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from exam_engine.models import Attempt, User
+from exam_engine.models import Assignment, Attempt, ExamTemplate, User
 from exam_engine.services import attempts, cohorts
 from tests.factories import (
     AssignmentFactory,
@@ -21,6 +22,23 @@ from tests.factories import (
 from tests.support import seed_bank
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sitting(session: Session) -> tuple[User, ExamTemplate, Assignment]:
+    """A student of a cohort with a 4-item mock assigned and open now."""
+    seed_bank(session, per_subdomain=4)
+    student = UserFactory()
+    cohort = CohortFactory()
+    MembershipFactory(cohort=cohort, user=student, role="student")
+    template = ExamTemplateFactory(name="assigned-4", item_count=4)
+    assignment = AssignmentFactory(
+        cohort_id=cohort.id,
+        template_id=template.id,
+        opens_at=NOW - timedelta(hours=1),
+        closes_at=NOW + timedelta(hours=1),
+    )
+    return student, template, assignment
 
 
 def _simultaneously(session: Session, user_id: int, press: Callable[[Session, User], Attempt]):
@@ -70,18 +88,10 @@ def test_simultaneous_starts_make_one_attempt(session: Session) -> None:
     assert _attempt_count(session, user_id) == 1
 
 
-def test_simultaneous_starts_of_an_assignment_make_one_sitting(session: Session) -> None:
-    seed_bank(session, per_subdomain=4)
-    student = UserFactory()
-    cohort = CohortFactory()
-    MembershipFactory(cohort=cohort, user=student, role="student")
-    template = ExamTemplateFactory(name="assigned-4", item_count=4)
-    assignment = AssignmentFactory(
-        cohort_id=cohort.id,
-        template_id=template.id,
-        opens_at=NOW - timedelta(hours=1),
-        closes_at=NOW + timedelta(hours=1),
-    )
+def test_simultaneous_starts_of_an_assignment_make_one_sitting(
+    session: Session, sitting: tuple[User, ExamTemplate, Assignment]
+) -> None:
+    student, _, assignment = sitting
 
     def press(own: Session, user: User) -> Attempt:
         return cohorts.start_assignment(own, user, assignment.id, now=NOW, grace_seconds=30)
@@ -90,18 +100,10 @@ def test_simultaneous_starts_of_an_assignment_make_one_sitting(session: Session)
     assert _attempt_count(session, student.id) == 1
 
 
-def test_an_assigned_sitting_is_not_taken_for_a_free_start(session: Session) -> None:
-    seed_bank(session, per_subdomain=4)
-    student = UserFactory()
-    cohort = CohortFactory()
-    MembershipFactory(cohort=cohort, user=student, role="student")
-    template = ExamTemplateFactory(name="assigned-4", item_count=4)
-    assignment = AssignmentFactory(
-        cohort_id=cohort.id,
-        template_id=template.id,
-        opens_at=NOW - timedelta(hours=1),
-        closes_at=NOW + timedelta(hours=1),
-    )
+def test_an_assigned_sitting_is_not_taken_for_a_free_start(
+    session: Session, sitting: tuple[User, ExamTemplate, Assignment]
+) -> None:
+    student, template, assignment = sitting
     assigned = cohorts.start_assignment(session, student, assignment.id, now=NOW, grace_seconds=30)
     own, resumed = attempts.start_or_resume(
         session, student, template.name, now=NOW + timedelta(minutes=1)
