@@ -54,6 +54,8 @@ SHINGLE_WORDS = 3
 SKEW_SHARE_DEVIATION = 0.10
 SKEW_P_VALUE = 0.05
 SKEW_MIN_ITEMS = 12
+# The key's length among the four options, by how many distractors are shorter than it.
+LENGTH_RANKS = ("shortest", "second shortest", "second longest", "longest")
 
 
 @dataclass(frozen=True)
@@ -473,29 +475,42 @@ def chi_square_p_value_3df(statistic: float) -> float:
     return math.erfc(math.sqrt(half)) + math.sqrt(2 * statistic / math.pi) * math.exp(-half)
 
 
-def answer_skew(items: Sequence[ItemRecord]) -> tuple[dict[str, int], float, float] | None:
-    """Return (counts per letter, largest share deviation from 1/4, p-value) or None."""
-    answers = [
-        item.answer_label
-        for item in items
-        if len(item.options) == len(OPTION_LABELS) and 0 <= item.answer < len(item.options)
-    ]
-    if not answers:
+def share_skew(
+    values: Sequence[str], categories: Sequence[str]
+) -> tuple[dict[str, int], float, float] | None:
+    """Return (count per category, largest share deviation from even, chi-square p-value)."""
+    if not values:
         return None
-    total = len(answers)
-    counts = {label: answers.count(label) for label in OPTION_LABELS}
-    expected = total / len(OPTION_LABELS)
+    total = len(values)
+    counts = {category: values.count(category) for category in categories}
+    expected = total / len(categories)
     statistic = sum((n - expected) ** 2 / expected for n in counts.values())
-    deviation = max(abs(n / total - 1 / len(OPTION_LABELS)) for n in counts.values())
+    deviation = max(abs(n / total - 1 / len(categories)) for n in counts.values())
     return counts, deviation, chi_square_p_value_3df(statistic)
 
 
-@bank_rule(
-    "answer-balance",
-    "answer letters are not badly skewed, per file and over the bank: a letter more than "
-    f"{SKEW_SHARE_DEVIATION:.0%} from a quarter, unlikely by chance (warning)",
-)
-def check_answer_balance(items: Sequence[ItemRecord]) -> Iterator[Finding]:
+def _four_options(item: ItemRecord) -> bool:
+    return len(item.options) == len(OPTION_LABELS) and 0 <= item.answer < len(item.options)
+
+
+def answer_skew(items: Sequence[ItemRecord]) -> tuple[dict[str, int], float, float] | None:
+    """Return (counts per letter, largest share deviation from 1/4, p-value) or None."""
+    return share_skew([item.answer_label for item in items if _four_options(item)], OPTION_LABELS)
+
+
+def key_length_rank(item: ItemRecord) -> str:
+    """Where the key's length falls among the options: how many distractors are shorter."""
+    key_len = len(item.options[item.answer].strip())
+    shorter = sum(
+        len(text.strip()) < key_len for i, text in enumerate(item.options) if i != item.answer
+    )
+    return LENGTH_RANKS[shorter]
+
+
+def _file_and_bank_groups(
+    items: Sequence[ItemRecord],
+) -> list[tuple[str, str, Sequence[ItemRecord]]]:
+    """Each file's items, and the whole bank when it spans several files."""
     by_file: dict[str, list[ItemRecord]] = defaultdict(list)
     for item in items:
         by_file[item.source.file].append(item)
@@ -504,10 +519,20 @@ def check_answer_balance(items: Sequence[ItemRecord]) -> Iterator[Finding]:
     ]
     if len(by_file) > 1:
         groups.append(("<bank>", "over the bank", items))
-    for file, where, group in groups:
+    return groups
+
+
+def _skew_findings(
+    items: Sequence[ItemRecord],
+    rule: str,
+    classify: Callable[[ItemRecord], str],
+    categories: Sequence[str],
+    describe: str,
+) -> Iterator[Finding]:
+    for file, where, group in _file_and_bank_groups(items):
         if len(group) < SKEW_MIN_ITEMS:
             continue
-        skew = answer_skew(group)
+        skew = share_skew([classify(item) for item in group if _four_options(item)], categories)
         if skew is None:
             continue
         counts, deviation, p_value = skew
@@ -515,11 +540,36 @@ def check_answer_balance(items: Sequence[ItemRecord]) -> Iterator[Finding]:
             total = sum(counts.values())
             shares = ", ".join(f"{label} {n} ({n / total:.0%})" for label, n in counts.items())
             line = min(item.source.line for item in group) if file != "<bank>" else 0
-            yield Finding(
-                "",
-                file,
-                line,
-                "answer-balance",
-                "warning",
-                f"answer letters are skewed {where}: {shares}; aim for about a quarter each",
-            )
+            message = f"{describe} {where}: {shares}; aim for about a quarter each"
+            yield Finding("", file, line, rule, "warning", message)
+
+
+@bank_rule(
+    "answer-balance",
+    "answer letters are not badly skewed, per file and over the bank: a letter more than "
+    f"{SKEW_SHARE_DEVIATION:.0%} from a quarter, unlikely by chance (warning)",
+)
+def check_answer_balance(items: Sequence[ItemRecord]) -> Iterator[Finding]:
+    yield from _skew_findings(
+        items,
+        "answer-balance",
+        lambda item: item.answer_label,
+        OPTION_LABELS,
+        "answer letters are skewed",
+    )
+
+
+@bank_rule(
+    "key-length-rank",
+    "the key is not usually the shortest option, nor seldom the longest, per file and over the "
+    f"bank: a length rank more than {SKEW_SHARE_DEVIATION:.0%} from a quarter, unlikely by "
+    "chance (warning); test-wise candidates learn such habits",
+)
+def check_key_length_rank(items: Sequence[ItemRecord]) -> Iterator[Finding]:
+    yield from _skew_findings(
+        items,
+        "key-length-rank",
+        key_length_rank,
+        LENGTH_RANKS,
+        "the key's length rank among the options is skewed",
+    )

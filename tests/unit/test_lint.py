@@ -15,6 +15,7 @@ from exam_engine.domain import lint as lint_module
 from exam_engine.domain.bank import ItemRecord, SourceRef
 from exam_engine.domain.lint import (
     ABSOLUTES,
+    LENGTH_RANKS,
     QUALIFIERS,
     RULES,
     Finding,
@@ -23,6 +24,7 @@ from exam_engine.domain.lint import (
     finding,
     item_rule,
     jaccard,
+    key_length_rank,
     lint,
     question_sentence,
     shingles,
@@ -400,6 +402,43 @@ def test_skew_over_the_whole_bank_is_reported_for_the_bank() -> None:
     [found] = lint(items, rules=["answer-balance"])
     assert (found.file, found.line) == ("<bank>", 0)
     assert "over the bank" in found.message
+
+
+# --- key length rank ---------------------------------------------------------------------
+
+# Four options of 10, 20, 30 and 40 characters: the key's rank is the length of its text.
+BY_LENGTH = ("a" * 10, "b" * 20, "c" * 30, "d" * 40)
+
+
+def ranked(ranks: str, file: str = "items/D3-B.yaml") -> list[ItemRecord]:
+    """Items whose key is the option of rank r (0 shortest .. 3 longest), one per digit."""
+    return [
+        make_item(f"D3-B-{n:03d}", file=file, options=BY_LENGTH, answer=int(rank))
+        for n, rank in enumerate(ranks)
+    ]
+
+
+def test_key_length_rank_counts_shorter_distractors() -> None:
+    assert [key_length_rank(item) for item in ranked("0123")] == list(LENGTH_RANKS)
+    # A key tied with the longest distractor is not "the longest".
+    tied = make_item(options=("a" * 40, "b" * 10, "c" * 20, "d" * 40), answer=0)
+    assert key_length_rank(tied) == "second longest"
+
+
+def test_keys_that_are_usually_shortest_are_a_warning() -> None:
+    [found] = lint(ranked("0" * 10 + "0123" + "12"), rules=["key-length-rank"])
+    assert (found.level, found.file, found.key) == ("warning", "items/D3-B.yaml", "")
+    assert "shortest 11 (69%)" in found.message and "longest 1 (6%)" in found.message
+
+
+def test_keys_that_are_seldom_longest_are_a_warning() -> None:
+    [found] = lint(ranked("012" * 8), rules=["key-length-rank"])
+    assert "longest 0 (0%)" in found.message
+
+
+def test_keys_spread_over_the_length_ranks_pass() -> None:
+    assert lint(ranked("0123" * 6), rules=["key-length-rank"]) == []
+    assert lint(ranked("0000"), rules=["key-length-rank"]) == []  # too few to judge
 
 
 def test_chi_square_p_values() -> None:
