@@ -71,6 +71,13 @@ def login() -> Any:
     return render_template("auth/login.html", form=form), status
 
 
+def _show_on_field(form: Any, error: ServiceError, default: Any) -> int:
+    """Put a service error ("field: message") under its form field; return its status."""
+    field, _, message = str(error).partition(": ")
+    getattr(form, field, default).errors.append(message or str(error))
+    return error.status
+
+
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> Any:
     """Create a candidate account."""
@@ -85,10 +92,7 @@ def register() -> Any:
                 form.name.data or "",
             )
         except ServiceError as error:
-            field, _, message = str(error).partition(": ")
-            target = getattr(form, field, form.email)
-            target.errors.append(message or str(error))
-            status = error.status
+            status = _show_on_field(form, error, form.email)
         else:
             login_user(user)
             flash("Welcome! Your candidate account is ready.", "success")
@@ -135,10 +139,7 @@ def change_password() -> Any:
                 form.new_password.data or "",
             )
         except ServiceError as error:
-            field, _, message = str(error).partition(": ")
-            target = getattr(form, field, form.new_password)
-            target.errors.append(message or str(error))
-            status = error.status
+            status = _show_on_field(form, error, form.new_password)
         else:
             # A fresh cookie under the new password's session id: copies of the old one
             # (other browsers, a stolen cookie) no longer load the user.
