@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exam_engine.models.base import Base, utcnow
@@ -32,6 +32,9 @@ class User(Base):
     # Accommodation: the exam's minutes are multiplied by this (set by an instructor or admin).
     time_multiplier: Mapped[float] = mapped_column(default=1.0)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Set for accounts made with a one-time password (roster uploads): the first thing the
+    # person does after signing in is choose their own, since an instructor has seen this one.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 

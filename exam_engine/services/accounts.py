@@ -108,6 +108,7 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> U
         raise ValidationFailed("new_password: must differ from your current password")
     check_password_rules(new)
     user.password_hash = hash_password(new)
+    user.must_change_password = False
     session.add(
         AuditEvent(
             actor_id=user.id,

@@ -469,6 +469,7 @@ def upload_roster(session: Session, actor: User, cohort: Cohort, text: str) -> R
                 name=row.name,
                 role="candidate",
                 password_hash=hash_password(password),
+                must_change_password=True,
             )
             session.add(user)
             session.flush()

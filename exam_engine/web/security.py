@@ -64,9 +64,40 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+# What a signed-in user who must replace a one-time password may still reach.
+ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset(
+    {
+        "static",
+        "main.favicon",
+        "health.healthz",
+        "api.csrf_token",
+        "auth.login",
+        "auth.logout",
+        "auth.change_password",
+    }
+)
+
+
+def _password_change_first() -> Any:
+    """Send a user still on a one-time password to the change-password page first."""
+    # Checked before current_user, so static files never cost a user lookup.
+    if request.endpoint in ALLOWED_BEFORE_PASSWORD_CHANGE or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    from flask import jsonify, redirect, url_for
+
+    if wants_json():
+        message = "choose your own password first at /account/password: yours is a one-time one"
+        return jsonify(error=message, status=403), 403
+    # The page itself says why (auth/password.html).
+    return redirect(url_for("auth.change_password"))
+
+
 def register(app: Flask) -> None:
-    """Install the response-header hook and the anonymous-user JSON behaviour."""
+    """Install the response-header hook, the one-time-password gate and the JSON 401."""
     app.after_request(_security_headers)
+    app.before_request(_password_change_first)
 
     @login_manager.unauthorized_handler
     def _unauthorized() -> Any:

@@ -177,13 +177,42 @@ def test_rule_failures_do_not_count_toward_the_lock(signed_in, session, user) ->
     assert verify_password(stored_hash(session, user), NEW)
 
 
-def test_a_roster_account_replaces_its_one_time_password(client, session) -> None:
+def _roster_account(session) -> str:
+    """Upload a one-row roster; return the new account's one-time password."""
     from exam_engine.services import cohorts
 
     teacher = UserFactory(email="teach@example.com", role="instructor")
     cohort = cohorts.create_cohort(session, "Evening group", teacher)
     report = cohorts.upload_roster(session, teacher, cohort, "fresh@example.com,Fresh\n")
     ((_row, one_time),) = report.created
+    return one_time
+
+
+def test_a_roster_account_must_replace_its_one_time_password_first(client, session) -> None:
+    one_time = _roster_account(session)
+    signed_in = client.login("fresh@example.com", one_time)
+    assert signed_in.status_code == 302
+    dashboard = client.get("/dashboard")
+    assert dashboard.status_code == 302 and dashboard.location.endswith(URL)
+    page = client.get(URL).get_data(as_text=True)
+    assert "one-time password" in page and "Cancel" not in page
+    api = client.get("/api/v1/attempts/1")
+    assert api.status_code == 403 and "/account/password" in api.get_json()["error"]
+    assert client.get("/favicon.ico").status_code == 200
+    assert change(client, current=one_time).status_code == 303
+    assert client.get("/dashboard").status_code == 200
+    assert not session.scalar(
+        select(User).where(User.email == "fresh@example.com")
+    ).must_change_password
+
+
+def test_accounts_made_otherwise_are_not_sent_to_change_their_password(signed_in) -> None:
+    assert signed_in.get("/dashboard").status_code == 200
+    assert "Cancel" in signed_in.get(URL).get_data(as_text=True)
+
+
+def test_a_roster_account_replaces_its_one_time_password(client, session) -> None:
+    one_time = _roster_account(session)
     assert client.login("fresh@example.com", one_time).status_code == 302
     assert change(client, current=one_time).status_code == 303
     client.post("/logout")
