@@ -448,6 +448,12 @@ def test_migration_0003_backfills_finished_mocks(tmp_path, fresh_url):
                 )
         db.session.commit()
         upgrade(directory=directory)
+        # Later migrations rebuild tables on SQLite (batch mode): no row may be lost, and the
+        # pooled connection must enforce foreign keys again afterwards.
+        assert db.session.execute(text("SELECT count(*) FROM attempts")).scalar() == 5
+        assert db.session.execute(text("SELECT count(*) FROM attempt_items")).scalar() == 12
+        if db.engine.dialect.name == "sqlite":
+            assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         records = {
             attempt_id: np.frombuffer(entries, "<i4").reshape(-1, 3).tolist()
             for attempt_id, entries in db.session.execute(
