@@ -81,3 +81,40 @@ def add_template(session, name: str, *, item_count: int, minutes: int, mode: str
     session.add(template)
     session.commit()
     return template
+
+
+def stored_attempt(
+    session, user, template, answers, *, started, seed=0, kind="mock", status="submitted"
+):
+    """Store an attempt of ``template`` that showed ``answers``: [(version, stored choice)].
+
+    Timed for an hour from ``started``; a finished one was submitted after 30 minutes.
+    """
+    from datetime import timedelta
+
+    from exam_engine.models import Attempt, AttemptItem
+
+    attempt = Attempt(
+        user_id=user.id,
+        template_id=template.id,
+        seed=seed,
+        mode="exam",
+        kind=kind,
+        status=status,
+        started_at=started,
+        deadline_at=started + timedelta(minutes=60),
+        submitted_at=None if status == "in_progress" else started + timedelta(minutes=30),
+    )
+    attempt.items = [
+        AttemptItem(
+            position=position,
+            question_id=version.question_id,
+            question_version_id=version.id,
+            option_order=[0, 1, 2, 3],
+            choice=choice,
+        )
+        for position, (version, choice) in enumerate(answers, start=1)
+    ]
+    session.add(attempt)
+    session.commit()
+    return attempt

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from exam_engine.models import Attempt, AttemptItem, utcnow
+from exam_engine.models import utcnow
 from tests.browser.conftest import axe_violations, describe, login
 from tests.factories import (
     ExamTemplateFactory,
@@ -16,6 +16,7 @@ from tests.factories import (
     QuestionVersionFactory,
     UserFactory,
 )
+from tests.support import stored_attempt
 
 N_ITEMS = 8
 N_CANDIDATES = 45
@@ -47,35 +48,17 @@ def seed_finished_mocks(session) -> None:
     for n in range(N_CANDIDATES):
         user = UserFactory()
         ability = rng.normal()
-        attempt = Attempt(
-            user_id=user.id,
-            template_id=template.id,
-            seed=n,
-            kind="mock",
-            status="submitted",
-            started_at=start + timedelta(minutes=n),
-            deadline_at=start + timedelta(minutes=n + 60),
-            submitted_at=start + timedelta(minutes=n + 30),
-        )
-        items = []
+        answers = []
         for position, version in enumerate(versions, start=1):
             right = rng.random() < 1 / (1 + math.exp(-1.8 * (ability - (position - 4) / 3)))
             if version.question.key == MISKEYED:
                 choice = 1 if right else int(rng.choice([0, 2, 3]))
             else:
                 choice = 0 if right else int(rng.integers(1, 4))
-            items.append(
-                AttemptItem(
-                    position=position,
-                    question_id=version.question_id,
-                    question_version_id=version.id,
-                    option_order=[0, 1, 2, 3],
-                    choice=choice,
-                )
-            )
-        attempt.items = items
-        session.add(attempt)
-    session.commit()
+            answers.append((version, choice))
+        stored_attempt(
+            session, user, template, answers, started=start + timedelta(minutes=n), seed=n
+        )
 
 
 def test_instructor_reads_item_analysis_and_opens_the_editor(live_server, browser_page, session):

@@ -27,7 +27,7 @@ from tests.factories import (
     QuestionVersionFactory,
     UserFactory,
 )
-from tests.support import seed_bank
+from tests.support import seed_bank, stored_attempt
 
 T0 = utcnow().replace(microsecond=0) - timedelta(days=30)
 
@@ -35,30 +35,9 @@ T0 = utcnow().replace(microsecond=0) - timedelta(days=30)
 def add_attempt(session, user, template, answers, *, minutes=0, kind="mock", status="submitted"):
     """Store a finished (or not) attempt that showed ``answers``: [(version, stored choice)]."""
     started = T0 + timedelta(minutes=minutes)
-    attempt = Attempt(
-        user_id=user.id,
-        template_id=template.id,
-        seed=minutes,
-        mode="exam",
-        kind=kind,
-        status=status,
-        started_at=started,
-        deadline_at=started + timedelta(minutes=60),
-        submitted_at=None if status == "in_progress" else started + timedelta(minutes=30),
+    return stored_attempt(
+        session, user, template, answers, started=started, seed=minutes, kind=kind, status=status
     )
-    attempt.items = [
-        AttemptItem(
-            position=position,
-            question_id=version.question_id,
-            question_version_id=version.id,
-            option_order=[0, 1, 2, 3],
-            choice=choice,
-        )
-        for position, (version, choice) in enumerate(answers, start=1)
-    ]
-    session.add(attempt)
-    session.commit()
-    return attempt
 
 
 def stat(session, version, template=""):

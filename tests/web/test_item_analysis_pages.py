@@ -10,8 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from exam_engine.models import (
-    Attempt,
-    AttemptItem,
     ExamTemplate,
     ItemStatistic,
     TemplateStatistic,
@@ -24,37 +22,15 @@ from tests.factories import (
     QuestionVersionFactory,
     UserFactory,
 )
+from tests.support import stored_attempt
 
 T0 = utcnow().replace(microsecond=0) - timedelta(days=3)
 
 
 def add_attempt(session, template, answers, *, minutes=0, started=None):
     """A submitted mock of a new candidate that showed ``answers``: [(version, stored choice)]."""
-    user = UserFactory()
     started = started or T0 + timedelta(minutes=minutes)
-    attempt = Attempt(
-        user_id=user.id,
-        template_id=template.id,
-        seed=minutes,
-        kind="mock",
-        status="submitted",
-        started_at=started,
-        deadline_at=started + timedelta(hours=1),
-        submitted_at=started + timedelta(minutes=30),
-    )
-    attempt.items = [
-        AttemptItem(
-            position=position,
-            question_id=version.question_id,
-            question_version_id=version.id,
-            option_order=[0, 1, 2, 3],
-            choice=choice,
-        )
-        for position, (version, choice) in enumerate(answers, start=1)
-    ]
-    session.add(attempt)
-    session.commit()
-    return attempt
+    return stored_attempt(session, UserFactory(), template, answers, started=started, seed=minutes)
 
 
 @pytest.fixture
