@@ -38,7 +38,7 @@ from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.errors import BlueprintError
 from exam_engine.domain.lint import Finding, lint
 from exam_engine.models import AuditEvent, Question, QuestionVersion, User
-from exam_engine.services.bank import latest_versions, version_record
+from exam_engine.services.bank import latest_versions, version_record, version_values
 from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -349,21 +349,6 @@ def _valid_record(session: Session, data: ItemInput, *, editing: str | None = No
     return record
 
 
-def _content(record: ItemRecord) -> dict[str, Any]:
-    return {
-        "domain": record.domain,
-        "subdomain": record.subdomain,
-        "difficulty": record.difficulty,
-        "stem": record.stem,
-        "options": list(record.options),
-        "rationales": list(record.rationales),
-        "answer_index": record.answer,
-        "references": list(record.references),
-        "enemies": list(record.enemies),
-        "content_hash": record.content_hash(),
-    }
-
-
 def _changed_fields(version: QuestionVersion, record: ItemRecord) -> list[str]:
     """The editor fields whose content differs between a stored version and a record."""
     old = ItemInput.from_version(record.key, version)
@@ -445,7 +430,7 @@ def create_question(
             status="draft",
             author_id=actor_id,
             created_at=now,
-            **_content(record),
+            **version_values(record),
         )
         session.add(version)
         _audit(
@@ -498,7 +483,7 @@ def save_draft(
                 f"{current.status}); reload the editor to see their version"
             )
         record = _valid_record(session, data, editing=key)
-        content = _content(record)
+        content = version_values(record)
         fields = tuple(_changed_fields(current, record))
         if not fields and current.content_hash == content["content_hash"]:
             session.rollback()

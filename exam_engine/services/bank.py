@@ -82,7 +82,8 @@ def _published_versions(session: Session) -> dict[int, list[QuestionVersion]]:
     return found
 
 
-def _version_values(record: ItemRecord) -> dict[str, Any]:
+def version_values(record: ItemRecord) -> dict[str, Any]:
+    """The columns of a question version that hold an item's content (and its hash)."""
     return {
         "domain": record.domain,
         "subdomain": record.subdomain,
@@ -125,7 +126,7 @@ def import_records(
         live = _published_versions(session) if publish else {}
         for record in items:
             current = latest.get(record.key)
-            values = _version_values(record)
+            values = version_values(record)
             if current is not None and current.content_hash == values["content_hash"]:
                 if publish and current.status in ("draft", "in_review"):
                     _retire(live.get(current.question_id, ()), keep=current, now=now)
