@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from exam_engine.domain import formats
+from exam_engine.domain import formats, testwise
 from exam_engine.domain.assembly import BankIndex, assemble
 from exam_engine.domain.errors import AssemblyError, SourceError
 from exam_engine.domain.lint import lint, summarize
@@ -75,6 +75,74 @@ def lint_command(path: Path | None, errors_only: bool) -> None:
         + (f", {len(loaded.problems)} validation problem(s)" if loaded.problems else "")
     )
     if totals["errors"] or loaded.problems:
+        sys.exit(1)
+
+
+@bank_cli.command("testwise")
+@PATH_ARG
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--limit",
+    type=click.FloatRange(0, 1),
+    default=testwise.HIT_RATE_LIMIT,
+    show_default=True,
+    help="Highest hit rate a strategy may reach over the bank.",
+)
+@click.option("--worst", type=click.IntRange(0), default=0, help="List the N most cued items.")
+def testwise_command(path: Path | None, as_json: bool, limit: float, worst: int) -> None:
+    """Answer every item with no-knowledge strategies; exit 1 when one beats --limit.
+
+    Chance is 25%. Rates are given over the bank and per file; --worst lists the items on
+    which the strategies together earn the most credit (rewrite those first).
+    """
+    loaded = _load(path)
+    for problem in loaded.problems:
+        click.echo(f"{problem} [validate]", err=True)
+    report = testwise.run(loaded.items)
+    files = {item.key: item.source.file for item in loaded.items}
+    by_file: dict[str, dict[str, float]] = {}
+    for name, per_item in report.credits.items():
+        grouped: dict[str, list[float]] = {}
+        for key, value in per_item.items():
+            grouped.setdefault(files[key], []).append(value)
+        for file, values in grouped.items():
+            by_file.setdefault(file, {})[name] = round(sum(values) / len(values), 4)
+    load = sorted(report.cue_load().items(), key=lambda pair: (-pair[1], pair[0]))[:worst]
+    failing = report.failing(limit)
+    if as_json:
+        payload = {
+            "items": report.items,
+            "limit": limit,
+            "testwise": {name: round(rate, 4) for name, rate in report.hit_rates.items()},
+            "failing": sorted(failing),
+            "by_file": dict(sorted(by_file.items())),
+            "worst": [
+                {
+                    "key": key,
+                    "credit": round(value, 3),
+                    "strategies": sorted(
+                        name for name, per in report.credits.items() if per.get(key) == 1.0
+                    ),
+                }
+                for key, value in load
+            ],
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        click.echo(f"{report.items} items; chance 25%, limit {limit:.0%}")
+        for name, rate in sorted(report.hit_rates.items(), key=lambda pair: -pair[1]):
+            mark = "  FAIL" if name in failing else ""
+            summary = testwise.STRATEGIES[name].summary
+            click.echo(f"  {rate:6.1%}  {name:<20} {summary}{mark}")
+        if len(by_file) > 1:
+            click.echo("highest rate per file:")
+            for file, rates in sorted(by_file.items()):
+                name, rate = max(rates.items(), key=lambda pair: pair[1])
+                click.echo(f"  {file}: {rate:.1%} ({name})")
+        for key, value in load:
+            names = [n for n, per in report.credits.items() if per.get(key) == 1.0]
+            click.echo(f"  {key}: credit {value:.2f} from {', '.join(sorted(names)) or '-'}")
+    if failing or loaded.problems:
         sys.exit(1)
 
 

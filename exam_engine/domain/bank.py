@@ -8,6 +8,7 @@ across the bank and returns immutable :class:`ItemRecord` values plus every
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -28,7 +29,7 @@ REQUIRED_FIELDS: tuple[str, ...] = (
     "rationale",
     "references",
 )
-OPTIONAL_FIELDS: tuple[str, ...] = ("subdomain", "enemies")
+OPTIONAL_FIELDS: tuple[str, ...] = ("subdomain", "enemies", "as_of")
 ITEM_FIELDS: tuple[str, ...] = REQUIRED_FIELDS + OPTIONAL_FIELDS
 KEY_NUMBER_DIGITS = 3
 # Bump when the canonical content changes shape, so old hashes never match new ones.
@@ -97,6 +98,8 @@ class ItemRecord:
     references: tuple[str, ...]
     difficulty: str
     enemies: tuple[str, ...] = ()
+    # When the item's time-sensitive facts (a law's dates, a standard's edition) were checked.
+    as_of: dt.date | None = None
     source: SourceRef = SourceRef("<memory>", 0)
     field_lines: Mapping[str, int] = field(
         default_factory=dict, compare=False, hash=False, repr=False
@@ -119,7 +122,7 @@ class ItemRecord:
 
     def canonical_content(self) -> dict[str, object]:
         """The content fields as plain JSON values; the source location is not content."""
-        return {
+        content: dict[str, object] = {
             "v": CONTENT_HASH_VERSION,
             "key": self.key,
             "subdomain": self.subdomain,
@@ -132,6 +135,10 @@ class ItemRecord:
             # Enemy order carries no meaning; sorting keeps the hash stable under reordering.
             "enemies": sorted(self.enemies),
         }
+        # Added only when set, so items written before the field keep their hashes.
+        if self.as_of is not None:
+            content["as_of"] = self.as_of.isoformat()
+        return content
 
     def content_hash(self) -> str:
         """Return the sha256 of the canonical content (import skips an unchanged item)."""
@@ -242,6 +249,25 @@ class _ItemCheck:
         return tuple(result) if ok else None
 
 
+def parse_as_of(value: object) -> dt.date | str:
+    """Return the date an ``as_of`` value names, or the reason it is not a YYYY-MM-DD date."""
+    if isinstance(value, dt.datetime):
+        return "as_of must be a date (YYYY-MM-DD), not a date and time"
+    if isinstance(value, dt.date):
+        return value
+    if value is None:
+        return "as_of is empty: give the date the facts were checked, YYYY-MM-DD"
+    if not isinstance(value, str):
+        return f"as_of must be a date written YYYY-MM-DD, got {_type_name(value)}"
+    text = value.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return f"as_of {text!r} must be a date written YYYY-MM-DD, e.g. 2026-12-04"
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return f"as_of {text!r} is not a calendar date"
+
+
 def _subdomain_of(check: _ItemCheck, blueprint: Blueprint) -> tuple[str, str] | None:
     """Resolve the item's sub-domain (item field, else the file's) and its domain."""
     raw = check.raw
@@ -334,6 +360,13 @@ def _validate_one(raw: RawItem, blueprint: Blueprint) -> tuple[ItemRecord | None
         check.text_list("references", "citations", required=True) if "references" in data else None
     )
     enemies = check.text_list("enemies", "item keys", required=False)
+    as_of: dt.date | None = None
+    if "as_of" in data:
+        parsed = parse_as_of(data["as_of"])
+        if isinstance(parsed, str):
+            check.fail("as_of", parsed)
+        else:
+            as_of = parsed
 
     if check.problems:
         return None, check.problems
@@ -351,6 +384,7 @@ def _validate_one(raw: RawItem, blueprint: Blueprint) -> tuple[ItemRecord | None
         references=references,
         difficulty=difficulty,
         enemies=tuple(dict.fromkeys(enemies)),
+        as_of=as_of,
         source=SourceRef(raw.file, raw.line),
         field_lines=dict(raw.lines),
     )
