@@ -211,6 +211,11 @@ def _odd(question: Question, context: Context) -> list[float]:
     return [float(len(wording.odd_feature(question.options, i))) for i in range(4)]
 
 
+@strategy("drop-odd", "drop options whose form differs from the other three")
+def _drop_odd(question: Question, context: Context) -> list[float]:
+    return [0.0 if wording.odd_feature(question.options, i) else 1.0 for i in range(4)]
+
+
 @strategy(
     "drop-then-two-part",
     "drop self-arguing options, then prefer two parts, then the longest",
