@@ -116,7 +116,7 @@ def seed(app: Flask) -> tuple[int, int]:
         attempt_id = 0
         for mock in range(5):
             when = start + timedelta(days=6 * mock)
-            attempt = attempts.start_attempt(session, user, "aaism-full", now=when, seed=mock)
+            attempt = attempts.start_attempt(session, user.id, "aaism-full", now=when, seed=mock)
             for item in attempt.items:
                 if rng.random() < 0.05:
                     continue  # a few left blank: they count as wrong

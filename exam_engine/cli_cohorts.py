@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from exam_engine.domain.vocabulary import CohortRole, values
 from exam_engine.extensions import current_session
 from exam_engine.services import accounts, cohorts
 from exam_engine.services.errors import ServiceError
@@ -22,7 +23,7 @@ def create_command(name: str, email: str) -> None:
     if instructor is None:
         raise click.ClickException(f"no account for {email.strip().lower()}")
     try:
-        cohort = cohorts.create_cohort(session, name, instructor)
+        cohort = cohorts.create_cohort(session, name, instructor.id)
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
     click.echo(cohort.id)
@@ -33,8 +34,8 @@ def create_command(name: str, email: str) -> None:
 @click.argument("emails", metavar="EMAIL...", nargs=-1, required=True)
 @click.option(
     "--role",
-    type=click.Choice(["student", "instructor"]),
-    default="student",
+    type=click.Choice(values(CohortRole)),
+    default=CohortRole.STUDENT.value,
     show_default=True,
     help="Enrol as students (candidate accounts) or as co-instructors.",
 )

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from exam_engine.domain.errors import BlueprintError
+from exam_engine.domain.vocabulary import Difficulty, Mode, values
 
-DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
-MODES: tuple[str, ...] = ("exam", "practice")
+DIFFICULTIES: tuple[str, ...] = values(Difficulty)
+MODES: tuple[str, ...] = values(Mode)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from typing import Any
 from scipy import stats as _scipy_stats  # type: ignore[import-untyped]
 
 from exam_engine.domain.blueprint import Blueprint
-from exam_engine.domain.charts import Series, trend_lines
 from exam_engine.domain.grading import Score
 from exam_engine.domain.stats import BetaDist, smoothed_rate
 from exam_engine.domain.weak_areas import NEEDS_MORE, STRONG, WEAK, Status
@@ -536,35 +535,3 @@ def heat_class(percent: float | None) -> str:
     if percent is None:
         return "heat-none"
     return f"heat-{min(9, max(0, int(percent // 10)))}"
-
-
-def trend_chart(card: CohortScorecard, blueprint: Blueprint, *, chart_id: str = "trend") -> str:
-    """Return the SVG line chart of the cohort's domain averages across its mocks ('' if none)."""
-    points = [p for p in card.trend if p.attempts]
-    if not points:
-        return ""
-    titles = {d.code: d.title for d in blueprint.domains}
-    codes = [d.code for d in blueprint.domains]
-    series = [
-        Series(
-            label=f"{code} {titles.get(code, '')}".strip(),
-            values=tuple(p.domains[code].percent if code in p.domains else None for p in points),
-        )
-        for code in codes
-    ]
-    labels = [f"Mock {card.assignments.index(p.assignment) + 1}" for p in points]
-    summary = (
-        "Cohort percent correct per domain on each assigned mock, pooled over the students "
-        "who finished it. "
-        + " ".join(
-            f"{label} is {p.assignment.label}." for label, p in zip(labels, points, strict=True)
-        )
-    )
-    return trend_lines(
-        series[:5],
-        labels,
-        chart_id=chart_id,
-        title="Cohort average by domain across mocks",
-        summary=summary,
-        target=100.0 * card.target,
-    )

@@ -573,8 +573,3 @@ def check_key_length_rank(items: Sequence[ItemRecord]) -> Iterator[Finding]:
         LENGTH_RANKS,
         "the key's length rank among the options is skewed",
     )
-
-
-# Rules in sibling modules register themselves on import; imported last, as they use the
-# decorators above.
-from exam_engine.domain import cue_rules  # noqa: E402, F401

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from exam_engine.domain.vocabulary import CohortRole, sql_in
 from exam_engine.models.base import Base, utcnow
 from exam_engine.models.user import User
 
@@ -34,13 +35,13 @@ class Membership(Base):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("cohort_id", "user_id"),
-        CheckConstraint("role IN ('instructor', 'student')", name="role"),
+        CheckConstraint(sql_in("role", CohortRole), name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(20), default="student")
+    role: Mapped[str] = mapped_column(String(20), default=CohortRole.STUDENT)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     cohort: Mapped[Cohort] = relationship(back_populates="memberships")

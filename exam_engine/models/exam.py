@@ -16,12 +16,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from exam_engine.domain.vocabulary import (
+    FINISHED,
+    AttemptKind,
+    AttemptStatus,
+    Mode,
+    sql_in,
+    values,
+)
 from exam_engine.models.base import Base, utcnow
 from exam_engine.models.question import QuestionVersion
 from exam_engine.models.user import User
 
-ATTEMPT_STATUSES = ("in_progress", "submitted", "expired")
-FINISHED_MOCK = "kind = 'mock' AND status IN ('submitted', 'expired')"
+ATTEMPT_STATUSES = values(AttemptStatus)
+FINISHED_MOCK = f"kind = '{AttemptKind.MOCK}' AND {sql_in('status', FINISHED)}"
 
 
 class ExamTemplate(Base):
@@ -31,7 +39,7 @@ class ExamTemplate(Base):
     __table_args__ = (
         CheckConstraint("item_count > 0", name="item_count_positive"),
         CheckConstraint("minutes > 0", name="minutes_positive"),
-        CheckConstraint("mode IN ('exam', 'practice')", name="mode"),
+        CheckConstraint(sql_in("mode", Mode), name="mode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,7 +49,7 @@ class ExamTemplate(Base):
     blueprint: Mapped[str] = mapped_column(String(80))
     item_count: Mapped[int]
     minutes: Mapped[int]
-    mode: Mapped[str] = mapped_column(String(20), default="exam")
+    mode: Mapped[str] = mapped_column(String(20), default=Mode.EXAM)
     domain_weights: Mapped[dict[str, Any]] = mapped_column(default=dict)
     subdomains: Mapped[list[Any]] = mapped_column(default=list)
     difficulty_mix: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -57,12 +65,13 @@ class Attempt(Base):
 
     __tablename__ = "attempts"
     __table_args__ = (
-        CheckConstraint("status IN ('in_progress', 'submitted', 'expired')", name="status"),
-        CheckConstraint("mode IN ('exam', 'practice')", name="mode"),
-        CheckConstraint("kind IN ('mock', 'drill', 'review')", name="kind"),
+        CheckConstraint(sql_in("status", AttemptStatus), name="status"),
+        CheckConstraint(sql_in("mode", Mode), name="mode"),
+        CheckConstraint(sql_in("kind", AttemptKind), name="kind"),
         CheckConstraint("deadline_at IS NULL OR deadline_at > started_at", name="deadline"),
         CheckConstraint(
-            "(status = 'in_progress') = (submitted_at IS NULL)", name="submitted_when_finished"
+            f"(status = '{AttemptStatus.IN_PROGRESS}') = (submitted_at IS NULL)",
+            name="submitted_when_finished",
         ),
         Index("ix_attempts_user_status", "user_id", "status"),
         Index("ix_attempts_status_deadline", "status", "deadline_at"),
@@ -88,9 +97,9 @@ class Attempt(Base):
         ForeignKey("assignments.id", ondelete="SET NULL")
     )
     seed: Mapped[int] = mapped_column(BigInteger)
-    mode: Mapped[str] = mapped_column(String(20), default="exam")
-    kind: Mapped[str] = mapped_column(String(20), default="mock")
-    status: Mapped[str] = mapped_column(String(20), default="in_progress")
+    mode: Mapped[str] = mapped_column(String(20), default=Mode.EXAM)
+    kind: Mapped[str] = mapped_column(String(20), default=AttemptKind.MOCK)
+    status: Mapped[str] = mapped_column(String(20), default=AttemptStatus.IN_PROGRESS)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     # NULL for untimed practice; otherwise started + minutes x the user's time multiplier.
     deadline_at: Mapped[datetime | None]

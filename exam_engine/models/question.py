@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from exam_engine.domain.vocabulary import Difficulty, VersionStatus, sql_in, values
 from exam_engine.models.base import Base, utcnow
 
-STATUSES = ("draft", "in_review", "published", "retired")
+STATUSES = values(VersionStatus)
 # Fields a published version may never change; only its status may move on (to retired).
 CONTENT_FIELDS = (
     "stem",
@@ -49,15 +50,15 @@ class QuestionVersion(Base):
         CheckConstraint("number >= 1", name="number_positive"),
         # A single answer index is "one key per version" by construction; this bounds it.
         CheckConstraint("answer_index >= 0 AND answer_index < 4", name="answer_index"),
-        CheckConstraint("difficulty IN ('easy', 'medium', 'hard')", name="difficulty"),
-        CheckConstraint("status IN ('draft', 'in_review', 'published', 'retired')", name="status"),
+        CheckConstraint(sql_in("difficulty", Difficulty), name="difficulty"),
+        CheckConstraint(sql_in("status", VersionStatus), name="status"),
         Index("ix_question_versions_status_subdomain", "status", "subdomain"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="RESTRICT"))
     number: Mapped[int]
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=VersionStatus.DRAFT)
     domain: Mapped[str] = mapped_column(String(20))
     subdomain: Mapped[str] = mapped_column(String(20))
     difficulty: Mapped[str] = mapped_column(String(10))
@@ -95,7 +96,7 @@ def _guard_published_versions(session: Session, _ctx: object, _instances: object
         state = inspect(obj)
         status_hist = state.attrs.status.history
         was = status_hist.deleted[0] if status_hist.deleted else obj.status
-        if was not in ("published", "retired"):
+        if was not in (VersionStatus.PUBLISHED, VersionStatus.RETIRED):
             continue
         changed = [f for f in CONTENT_FIELDS if state.attrs[f].history.has_changes()]
         if changed:

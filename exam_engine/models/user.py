@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from exam_engine.domain.vocabulary import Role, sql_in, values
 from exam_engine.models.base import Base, utcnow
 
-ROLES = ("candidate", "instructor", "admin")
+ROLES = values(Role)
 
 
 class User(Base):
@@ -19,7 +20,7 @@ class User(Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('candidate', 'instructor', 'admin')", name="role"),
+        CheckConstraint(sql_in("role", Role), name="role"),
         CheckConstraint("time_multiplier >= 1.0 AND time_multiplier <= 4.0", name="multiplier"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
     )
@@ -28,7 +29,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20), default="candidate")
+    role: Mapped[str] = mapped_column(String(20), default=Role.CANDIDATE)
     # Accommodation: the exam's minutes are multiplied by this (set by an instructor or admin).
     time_multiplier: Mapped[float] = mapped_column(default=1.0)
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -64,7 +65,7 @@ class User(Base):
 
     def has_role(self, *roles: str) -> bool:
         """Tell whether the user holds one of ``roles`` (admins hold every role)."""
-        return self.role == "admin" or self.role in roles
+        return self.role == Role.ADMIN or self.role in roles
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam_engine.models import ROLES, AuditEvent, User, utcnow
+from exam_engine.domain.vocabulary import Role
+from exam_engine.models import ROLES, User, utcnow
+from exam_engine.services import audit
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 from exam_engine.services.passwords import DUMMY_HASH, hash_password, verify_password
+from exam_engine.services.transaction import transaction
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
@@ -41,7 +43,7 @@ def create_user(
     email: str,
     password: str,
     *,
-    role: str = "candidate",
+    role: str = Role.CANDIDATE,
     name: str = "",
     time_multiplier: float = 1.0,
 ) -> User:
@@ -61,19 +63,15 @@ def create_user(
         role=role,
         time_multiplier=time_multiplier,
     )
-    session.add(user)
-    try:
-        session.commit()
-    except IntegrityError:
-        # Two registrations racing for one email: the unique constraint decides.
-        session.rollback()
-        raise Conflict(f"email: an account for {email} already exists") from None
+    # Two registrations racing for one email: the unique constraint decides.
+    with transaction(session, conflict=f"email: an account for {email} already exists"):
+        session.add(user)
     return user
 
 
 def register_candidate(session: Session, email: str, password: str, name: str = "") -> User:
     """Self-registration always creates a candidate."""
-    return create_user(session, email, password, role="candidate", name=name)
+    return create_user(session, email, password, role=Role.CANDIDATE, name=name)
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -89,8 +87,8 @@ def authenticate(session: Session, email: str, password: str) -> User:
         raise InvalidCredentials("Invalid email or password.")
     if not verify_password(user.password_hash, password or ""):
         raise InvalidCredentials("Invalid email or password.")
-    user.last_login_at = utcnow()
-    session.commit()
+    with transaction(session):
+        user.last_login_at = utcnow()
     return user
 
 
@@ -107,33 +105,32 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> U
     if new == current:
         raise ValidationFailed("new_password: must differ from your current password")
     check_password_rules(new)
-    user.password_hash = hash_password(new)
-    user.must_change_password = False
-    session.add(
-        AuditEvent(
-            actor_id=user.id,
-            action="account.password",
-            object_type="user",
-            object_id=str(user.id),
-            summary=f"{user.email} changed their password",
+    with transaction(session):
+        user.password_hash = hash_password(new)
+        user.must_change_password = False
+        audit.record(
+            session,
+            user.id,
+            "account.password",
+            "user",
+            user.id,
+            f"{user.email} changed their password",
         )
-    )
-    session.commit()
     return user
 
 
-def set_time_multiplier(session: Session, user_id: int, multiplier: float) -> User:
-    """Set a candidate's accommodation multiplier (1.0 to 4.0)."""
+def apply_time_multiplier(session: Session, user_id: int, multiplier: float) -> User:
+    """Change a user's accommodation multiplier (1.0 to 4.0) in the caller's transaction."""
     if not 1.0 <= multiplier <= 4.0:
         raise ValidationFailed("time multiplier: must be between 1.0 and 4.0")
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")
     user.time_multiplier = multiplier
-    session.commit()
     return user
 
 
-def count_users(session: Session) -> int:
-    """Return how many accounts exist."""
-    return session.scalar(select(func.count()).select_from(User)) or 0
+def set_time_multiplier(session: Session, user_id: int, multiplier: float) -> User:
+    """Set a candidate's accommodation multiplier (1.0 to 4.0)."""
+    with transaction(session):
+        return apply_time_multiplier(session, user_id, multiplier)

@@ -30,7 +30,9 @@ def register(app: Flask) -> None:
     if app.config.get("BENCHMARK_FLOOR"):  # off by default: benchmarks/load only
         benchmark_floor.register(app)
 
+    from exam_engine.web import charts
     from exam_engine.web.text import render_inline, render_markdown
 
+    app.jinja_env.globals["charts"] = charts
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(render_inline, "markdown_inline")

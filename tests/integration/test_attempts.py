@@ -29,7 +29,7 @@ def user(session):
 
 def start(session, user, template="quiz-20", **kwargs):
     kwargs.setdefault("now", utcnow())
-    return attempts.start_attempt(session, user, template, **kwargs)
+    return attempts.start_attempt(session, user.id, template, **kwargs)
 
 
 def save(session, user, attempt, position, choice, *, seq, now=None, flagged=False):

@@ -38,7 +38,7 @@ def clean_item(**changes: object) -> ItemInput:
             "responsibly. What should the AI security manager do FIRST?"
         ),
         options=(
-            "Review the vendor's AI governance evidence and contract terms",
+            "Review the vendor's AI governance evidence against its contract terms",
             "Run a penetration test against the chatbot's production endpoint",
             "Ask the vendor to share the model's training dataset for audit",
             "Draft an incident response playbook for chatbot misuse cases",
@@ -459,7 +459,7 @@ def test_attempts_keep_the_version_they_showed(session, author, reviewer) -> Non
     )
     session.commit()
     candidate = UserFactory()
-    attempt = attempts.start_attempt(session, candidate, "d2b-only", now=NOW, seed=1)
+    attempt = attempts.start_attempt(session, candidate.id, "d2b-only", now=NOW, seed=1)
     v1 = authoring.get_question(session, key).versions[0]
     assert v1.id in {item.question_version_id for item in attempt.items}
     authoring.save_draft(session, author.id, key, clean_item(key=key, difficulty="hard"), now=NOW)

@@ -139,7 +139,7 @@ def test_assemble_json_hits_the_blueprint(runner) -> None:
 def test_assemble_for_a_candidate_avoids_seen_items(runner, session) -> None:
     runner.invoke(args=["bank", "import"])
     user = UserFactory(email="seen@example.com")
-    first = attempts.start_attempt(session, user, "quiz-20", now=utcnow(), seed=5)
+    first = attempts.start_attempt(session, user.id, "quiz-20", now=utcnow(), seed=5)
     seen = {item.version.question.key for item in first.items}
     result = runner.invoke(
         args=["exam", "assemble", "--template", "quiz-20", "--for", "seen@example.com", "--json"]

@@ -197,7 +197,7 @@ def test_finalize_marks_the_template_stale_and_recompute_clears_it(session):
     seed_bank(session, per_subdomain=3)
     user = UserFactory()
     now = utcnow()
-    attempt = attempts.start_attempt(session, user, "quiz-20", now=now)
+    attempt = attempts.start_attempt(session, user.id, "quiz-20", now=now)
     assert item_stats.scope_status(session, "quiz-20").stale_since is None
     attempts.submit_attempt(session, user.id, attempt.id, now=now, grace_seconds=30)
     status = item_stats.scope_status(session, "quiz-20")
@@ -209,7 +209,7 @@ def test_finalize_marks_the_template_stale_and_recompute_clears_it(session):
     assert status.computed and not status.stale and status.attempts == 1
     # A later submission makes it stale again, counting the attempts not yet analysed.
     later = now + timedelta(minutes=5)
-    second = attempts.start_attempt(session, UserFactory(), "quiz-20", now=later)
+    second = attempts.start_attempt(session, UserFactory().id, "quiz-20", now=later)
     attempts.submit_attempt(session, second.user_id, second.id, now=later, grace_seconds=30)
     status = item_stats.scope_status(session, "quiz-20")
     assert status.stale and status.stale_since == later and status.new_attempts == 1
@@ -218,7 +218,7 @@ def test_finalize_marks_the_template_stale_and_recompute_clears_it(session):
 def test_drills_do_not_make_statistics_stale(session):
     seed_bank(session, per_subdomain=6)
     user = UserFactory()
-    attempt = attempts.start_attempt(session, user, "drill-d1", now=utcnow(), kind="drill")
+    attempt = attempts.start_attempt(session, user.id, "drill-d1", now=utcnow(), kind="drill")
     attempts.submit_attempt(session, user.id, attempt.id, now=utcnow(), grace_seconds=30)
     assert session.scalar(select(func.count(TemplateStatistic.id))) == 0
 

@@ -105,10 +105,10 @@ def test_same_ids_with_other_content_rebuild_the_index(
 def test_a_start_after_the_bank_changed_never_uses_the_old_index(session: Session) -> None:
     seed_bank(session, per_subdomain=4)
     user = UserFactory()
-    attempts.start_attempt(session, user, "quiz-20", now=NOW, seed=1)
+    attempts.start_attempt(session, user.id, "quiz-20", now=NOW, seed=1)
     session.execute(
         update(QuestionVersion).where(QuestionVersion.subdomain == "D3-C").values(status="retired")
     )
     session.commit()
     with pytest.raises(Conflict, match="D3-C needs"):
-        attempts.start_attempt(session, user, "quiz-20", now=NOW, seed=2)
+        attempts.start_attempt(session, user.id, "quiz-20", now=NOW, seed=2)

@@ -60,7 +60,7 @@ def rows_of(session, attempt_id):
 def take(session, user, template, *, kind=None, now=None, answers=3, submit=True):
     """Start an attempt through the service, answer some positions, and submit it."""
     now = now or utcnow()
-    attempt = attempts.start_attempt(session, user, template, now=now, kind=kind)
+    attempt = attempts.start_attempt(session, user.id, template, now=now, kind=kind)
     for position in range(1, answers + 1):
         attempts.save_response(
             session,

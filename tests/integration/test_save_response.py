@@ -20,7 +20,7 @@ GRACE = 30
 def attempt(session):
     seed_bank(session, per_subdomain=4)
     user = UserFactory()
-    return attempts.start_attempt(session, user, "quiz-20", now=utcnow())
+    return attempts.start_attempt(session, user.id, "quiz-20", now=utcnow())
 
 
 def save(session, attempt, position, choice, *, seq, now=None, flagged=False, user_id=None):
@@ -107,7 +107,7 @@ def test_the_saved_attempt_is_read_again_without_a_round_trip(session, attempt) 
 
 
 def test_other_databases_fall_back_to_a_savepoint(session, attempt, monkeypatch) -> None:
-    monkeypatch.setattr(attempts, "SAVE_INSERT", {})
+    monkeypatch.setattr(attempts.saving, "SAVE_INSERT", {})
     assert save(session, attempt, 1, "A", seq=4).accepted
     again = save(session, attempt, 1, "B", seq=4)
     assert not again.accepted and again.choice == "A"

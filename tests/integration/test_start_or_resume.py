@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from exam_engine.models import Assignment, Attempt, ExamTemplate, User
-from exam_engine.services import attempts, cohorts
+from exam_engine.services import cohorts, launch
 from tests.factories import (
     AssignmentFactory,
     CohortFactory,
@@ -79,7 +79,7 @@ def test_simultaneous_starts_make_one_attempt(session: Session) -> None:
     resumed: list[bool] = []
 
     def press(own: Session, user: User) -> Attempt:
-        attempt, again = attempts.start_or_resume(own, user, "quiz-20", now=NOW)
+        attempt, again = launch.start_or_resume(own, user.id, "quiz-20", now=NOW)
         resumed.append(again)
         return attempt
 
@@ -94,7 +94,7 @@ def test_simultaneous_starts_of_an_assignment_make_one_sitting(
     student, _, assignment = sitting
 
     def press(own: Session, user: User) -> Attempt:
-        return cohorts.start_assignment(own, user, assignment.id, now=NOW, grace_seconds=30)
+        return cohorts.start_assignment(own, user.id, assignment.id, now=NOW, grace_seconds=30)
 
     assert len(set(_simultaneously(session, student.id, press))) == 1
     assert _attempt_count(session, student.id) == 1
@@ -104,12 +104,14 @@ def test_an_assigned_sitting_is_not_taken_for_a_free_start(
     session: Session, sitting: tuple[User, ExamTemplate, Assignment]
 ) -> None:
     student, template, assignment = sitting
-    assigned = cohorts.start_assignment(session, student, assignment.id, now=NOW, grace_seconds=30)
-    own, resumed = attempts.start_or_resume(
-        session, student, template.name, now=NOW + timedelta(minutes=1)
+    assigned = cohorts.start_assignment(
+        session, student.id, assignment.id, now=NOW, grace_seconds=30
+    )
+    own, resumed = launch.start_or_resume(
+        session, student.id, template.name, now=NOW + timedelta(minutes=1)
     )
     assert not resumed and own.id != assigned.id and own.assignment_id is None
-    again, resumed = attempts.start_or_resume(
-        session, student, template.name, now=NOW + timedelta(minutes=2)
+    again, resumed = launch.start_or_resume(
+        session, student.id, template.name, now=NOW + timedelta(minutes=2)
     )
     assert resumed and again.id == own.id

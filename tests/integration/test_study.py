@@ -17,7 +17,7 @@ from exam_engine.models import (
     ReviewCard,
     ReviewLog,
 )
-from exam_engine.services import attempts, study
+from exam_engine.services import attempts, launch, study
 from exam_engine.services.errors import Conflict, ValidationFailed
 from tests.factories import UserFactory
 from tests.support import seed_bank
@@ -90,7 +90,7 @@ def count(session, model) -> int:
 
 
 def test_start_attempt_dispatches_the_drill_template(session, bank, user) -> None:
-    attempt = attempts.start_attempt(session, user, study.DRILL_TEMPLATE, now=T0, seed=4)
+    attempt = launch.start(session, user.id, study.DRILL_TEMPLATE, now=T0, seed=4)
     assert (attempt.kind, attempt.mode, attempt.status) == ("drill", "practice", "in_progress")
     assert attempt.deadline_at is None and attempt.seed == 4
     assert len(attempt.items) == 15
@@ -98,7 +98,7 @@ def test_start_attempt_dispatches_the_drill_template(session, bank, user) -> Non
     template = session.get(ExamTemplate, attempt.template_id)
     assert template.name == study.DRILL_TEMPLATE and not template.is_active
     # The template row is made once, however many drills start.
-    attempts.start_attempt(session, user, study.DRILL_TEMPLATE, now=T0)
+    launch.start(session, user.id, study.DRILL_TEMPLATE, now=T0)
     rows = select(func.count()).where(ExamTemplate.name == study.DRILL_TEMPLATE)
     assert session.scalar(rows) == 1
 
@@ -107,13 +107,13 @@ def test_the_drill_draws_only_from_requested_subdomains_and_respects_the_seed(
     session, bank
 ) -> None:
     first = study.start_weak_area_drill(
-        session, UserFactory(), now=T0, seed=11, subdomains=["D2-B", "D3-A"]
+        session, UserFactory().id, now=T0, seed=11, subdomains=["D2-B", "D3-A"]
     )
     second = study.start_weak_area_drill(
-        session, UserFactory(), now=T0, seed=11, subdomains=["D2-B", "D3-A"]
+        session, UserFactory().id, now=T0, seed=11, subdomains=["D2-B", "D3-A"]
     )
     other = study.start_weak_area_drill(
-        session, UserFactory(), now=T0, seed=12, subdomains=["D2-B", "D3-A"]
+        session, UserFactory().id, now=T0, seed=12, subdomains=["D2-B", "D3-A"]
     )
     subdomains = {i.version.subdomain for i in first.items}
     assert subdomains == {"D2-B", "D3-A"}
@@ -128,11 +128,11 @@ def test_the_drill_draws_only_from_requested_subdomains_and_respects_the_seed(
 
 def test_the_drill_goes_where_the_candidate_is_weak(session, bank, user) -> None:
     # A finished mock with every D1-A item wrong and every other item right.
-    mock = attempts.start_attempt(session, user, "aaism-full", now=T0, seed=1)
+    mock = attempts.start_attempt(session, user.id, "aaism-full", now=T0, seed=1)
     for item in mock.items:
         answer(session, user, mock, item.position, correct=item.version.subdomain != "D1-A", at=T0)
     submit(session, user, mock, T0 + timedelta(minutes=30))
-    drill = study.start_weak_area_drill(session, user, now=T0 + timedelta(hours=1), seed=3)
+    drill = study.start_weak_area_drill(session, user.id, now=T0 + timedelta(hours=1), seed=3)
     subdomains = [i.version.subdomain for i in drill.items]
     assert subdomains.count("D1-A") == 5  # the per-sub-domain cap: a third of the drill
     # Unseen items first: of D1-A's 10 items the drill repeats a mock item only when it must.
@@ -143,22 +143,22 @@ def test_the_drill_goes_where_the_candidate_is_weak(session, bank, user) -> None
 
 def test_unknown_subdomains_and_an_empty_bank_write_nothing(session, user) -> None:
     with pytest.raises(ValidationFailed, match="subdomains: unknown sub-domain.*'D9-Z'"):
-        study.start_weak_area_drill(session, user, now=T0, subdomains=["D1-A", "D9-Z"])
+        study.start_weak_area_drill(session, user.id, now=T0, subdomains=["D1-A", "D9-Z"])
     with pytest.raises(Conflict, match="no published items to drill"):
-        study.start_weak_area_drill(session, user, now=T0)
+        study.start_weak_area_drill(session, user.id, now=T0)
     assert count(session, Attempt) == 0
     assert count(session, ExamTemplate) == 0
 
 
 def test_a_mock_after_drills_still_avoids_items_seen_in_earlier_mocks(session, user) -> None:
     seed_bank(session, per_subdomain=4)  # 52 items: two 20-item mocks and two drills crowd it
-    first = attempts.start_attempt(session, user, "quiz-20", now=T0)
+    first = attempts.start_attempt(session, user.id, "quiz-20", now=T0)
     submit(session, user, first, T0 + timedelta(minutes=5))
     for n in range(2):
-        drill = attempts.start_attempt(session, user, study.DRILL_TEMPLATE, now=T0, seed=n)
+        drill = launch.start(session, user.id, study.DRILL_TEMPLATE, now=T0, seed=n)
         assert drill.kind == "drill"
         submit(session, user, drill, T0 + timedelta(minutes=10 + n))
-    second = attempts.start_attempt(session, user, "quiz-20", now=T0 + timedelta(hours=1))
+    second = attempts.start_attempt(session, user.id, "quiz-20", now=T0 + timedelta(hours=1))
     assert not {i.question_id for i in first.items} & {i.question_id for i in second.items}
     assert sum(attempts.seen_counts(session, user.id).values()) == 40
 
@@ -167,7 +167,7 @@ def test_a_mock_after_drills_still_avoids_items_seen_in_earlier_mocks(session, u
 
 
 def test_a_finished_mock_feeds_the_queue_with_fsrs_ratings(session, bank, user) -> None:
-    mock = attempts.start_attempt(session, user, "quiz-20", now=T0)
+    mock = attempts.start_attempt(session, user.id, "quiz-20", now=T0)
     at = T0 + timedelta(seconds=30)
     answer(session, user, mock, 1, correct=False, at=at)
     answer(session, user, mock, 2, correct=True, flagged=True, at=at + timedelta(seconds=30))
@@ -193,7 +193,7 @@ def test_a_finished_mock_feeds_the_queue_with_fsrs_ratings(session, bank, user) 
 
 
 def test_recording_twice_changes_nothing(session, bank, user, app) -> None:
-    mock = attempts.start_attempt(session, user, "quiz-20", now=T0)
+    mock = attempts.start_attempt(session, user.id, "quiz-20", now=T0)
     answer(session, user, mock, 1, correct=False, at=T0)
     submit(session, user, mock, T0 + timedelta(minutes=5))
     later = T0 + timedelta(hours=1)
@@ -213,7 +213,7 @@ def test_recording_twice_changes_nothing(session, bank, user, app) -> None:
 
 
 def test_an_all_right_attempt_writes_nothing_and_is_read_again(session, bank, user) -> None:
-    mock = attempts.start_attempt(session, user, "quiz-20", now=T0)
+    mock = attempts.start_attempt(session, user.id, "quiz-20", now=T0)
     answer(session, user, mock, 1, correct=True, at=T0)
     submit(session, user, mock, T0 + timedelta(minutes=5))
     assert study.record_outcomes(session, user.id, now=T0 + timedelta(hours=1)) == 0
@@ -221,7 +221,7 @@ def test_an_all_right_attempt_writes_nothing_and_is_read_again(session, bank, us
 
 
 def test_in_progress_mocks_and_other_users_are_left_alone(session, bank, user) -> None:
-    mock = attempts.start_attempt(session, user, "quiz-20", now=T0)
+    mock = attempts.start_attempt(session, user.id, "quiz-20", now=T0)
     answer(session, user, mock, 1, correct=False, at=T0)
     assert study.record_outcomes(session, user.id, now=T0 + timedelta(minutes=1)) == 0
     submit(session, user, mock, T0 + timedelta(minutes=5))
@@ -233,14 +233,14 @@ def test_in_progress_mocks_and_other_users_are_left_alone(session, bank, user) -
 
 
 def test_a_right_answer_only_reviews_a_card_that_already_exists(session, bank, user) -> None:
-    drill = study.start_weak_area_drill(session, user, now=T0, seed=2, subdomains=["D1-A"])
+    drill = study.start_weak_area_drill(session, user.id, now=T0, seed=2, subdomains=["D1-A"])
     answer(session, user, drill, 1, correct=False, at=T0 + timedelta(seconds=20))
     submit(session, user, drill, T0 + timedelta(minutes=5))
     study.record_outcomes(session, user.id, now=T0 + timedelta(minutes=6))
     missed = drill.items[0]
     # The next drill shows the missed item again (the bank has 10 D1-A items); right now: Good.
     again = study.start_weak_area_drill(
-        session, user, now=T0 + timedelta(days=1), seed=5, subdomains=["D1-A"]
+        session, user.id, now=T0 + timedelta(days=1), seed=5, subdomains=["D1-A"]
     )
     positions = {i.question_id: i.position for i in again.items}
     assert missed.question_id in positions
@@ -260,7 +260,7 @@ def test_a_right_answer_only_reviews_a_card_that_already_exists(session, bank, u
 
 
 def _mock_with_misses(session, user, misses: int = 3) -> Attempt:
-    mock = attempts.start_attempt(session, user, "quiz-20", now=T0)
+    mock = attempts.start_attempt(session, user.id, "quiz-20", now=T0)
     for position in range(1, misses + 1):
         answer(session, user, mock, position, correct=False, at=T0 + timedelta(seconds=position))
     submit(session, user, mock, T0 + timedelta(minutes=10))
@@ -272,7 +272,7 @@ def test_due_dates_follow_fsrs_through_mock_and_reviews(session, bank, user) -> 
     mocked = T0 + timedelta(minutes=10)
     tracked = {item.question_id for item in mock.items[:3]}
     with pytest.raises(Conflict, match="nothing is due"):
-        study.start_review(session, user, now=T0 + timedelta(hours=2))
+        study.start_review(session, user.id, now=T0 + timedelta(hours=2))
 
     script: dict[int, list[tuple[Rating, datetime]]] = {
         q: [(Rating.Again, mocked)] for q in tracked
@@ -284,7 +284,7 @@ def test_due_dates_follow_fsrs_through_mock_and_reviews(session, bank, user) -> 
         expected = {
             card.question_id for card in session.scalars(select(ReviewCard)) if card.due_at < cutoff
         }
-        review, position = study.start_review(session, user, now=day)
+        review, position = study.start_review(session, user.id, now=day)
         assert (review.kind, review.mode, position) == ("review", "practice", 1)
         due_now = {i.question_id for i in review.items}
         assert due_now == expected and due_now <= tracked
@@ -314,20 +314,20 @@ def test_due_dates_follow_fsrs_through_mock_and_reviews(session, bank, user) -> 
 def test_a_review_session_resumes_then_rolls_over(session, bank, user) -> None:
     _mock_with_misses(session, user, misses=2)
     day = T0 + timedelta(days=1, hours=1)
-    review, position = study.start_review(session, user, now=day)
+    review, position = study.start_review(session, user.id, now=day)
     assert len(review.items) == 2
     answer(session, user, review, 1, correct=True, at=day)
     # Not finished: the same session, at its first unanswered position.
-    same, position = study.start_review(session, user, now=day + timedelta(minutes=1))
+    same, position = study.start_review(session, user.id, now=day + timedelta(minutes=1))
     assert (same.id, position) == (review.id, 2)
     answer(session, user, review, 2, correct=False, at=day + timedelta(minutes=2))
     # Every item answered: that session is submitted; the miss is due tomorrow, not today.
     with pytest.raises(Conflict, match="nothing is due"):
-        study.start_review(session, user, now=day + timedelta(minutes=3))
+        study.start_review(session, user.id, now=day + timedelta(minutes=3))
     session.refresh(review)
     assert review.status == "submitted"
     tomorrow = day + timedelta(days=1)
-    fresh, _ = study.start_review(session, user, now=tomorrow)
+    fresh, _ = study.start_review(session, user.id, now=tomorrow)
     assert fresh.id != review.id and len(fresh.items) == 1
 
 
@@ -346,15 +346,15 @@ def test_due_items_skip_retired_questions_and_tomorrow(session, bank, user) -> N
     session.commit()
     left = study.due_items(session, user.id, now=day)
     assert len(left) == 1
-    review, _ = study.start_review(session, user, now=day)
+    review, _ = study.start_review(session, user.id, now=day)
     assert [i.question_id for i in review.items] == [mock.items[1].question_id]
 
 
 def test_drills_and_reviews_never_count_as_mocks(session, bank, user) -> None:
     mock = _mock_with_misses(session, user, misses=2)
-    drill = study.start_weak_area_drill(session, user, now=T0 + timedelta(hours=1), seed=1)
+    drill = study.start_weak_area_drill(session, user.id, now=T0 + timedelta(hours=1), seed=1)
     submit(session, user, drill, T0 + timedelta(hours=2))
-    study.start_review(session, user, now=T0 + timedelta(days=1, hours=1))
+    study.start_review(session, user.id, now=T0 + timedelta(days=1, hours=1))
     seen = attempts.seen_counts(session, user.id)
     assert sum(seen.values()) == len(mock.items)
     kinds = sorted(session.scalars(select(Attempt.kind)))
@@ -376,7 +376,7 @@ def test_summary_counts_due_items_queue_and_streak(session, bank, user) -> None:
     morning = T0 + timedelta(days=1, hours=-8)
     tomorrow = study.summary(session, user.id, now=morning)
     assert (tomorrow.due_today, tomorrow.streak, tomorrow.reviewed_today) == (3, 1, False)
-    review, _ = study.start_review(session, user, now=morning)
+    review, _ = study.start_review(session, user.id, now=morning)
     for item in review.items:
         answer(session, user, review, item.position, correct=True, at=morning)
     after = study.summary(session, user.id, now=morning + timedelta(minutes=1))
@@ -388,15 +388,15 @@ def test_summary_counts_due_items_queue_and_streak(session, bank, user) -> None:
 def test_mastery_history_has_a_point_per_mock_and_drill(session, bank, user) -> None:
     empty = study.mastery_history(session, user.id)
     assert empty.points == () and len(empty.subdomains) == 13
-    mock = attempts.start_attempt(session, user, "quiz-20", now=T0)
+    mock = attempts.start_attempt(session, user.id, "quiz-20", now=T0)
     for item in mock.items:
         answer(session, user, mock, item.position, correct=False, at=T0)
     submit(session, user, mock, T0 + timedelta(minutes=30))
-    drill = study.start_weak_area_drill(session, user, now=T0 + timedelta(hours=1), seed=9)
+    drill = study.start_weak_area_drill(session, user.id, now=T0 + timedelta(hours=1), seed=9)
     for item in drill.items:
         answer(session, user, drill, item.position, correct=True, at=T0 + timedelta(hours=1))
     submit(session, user, drill, T0 + timedelta(hours=2))
-    study.start_review(session, user, now=T0 + timedelta(days=1, hours=1))  # not a point
+    study.start_review(session, user.id, now=T0 + timedelta(days=1, hours=1))  # not a point
     history = study.mastery_history(session, user.id)
     assert [(p.attempt_id, p.kind) for p in history.points] == [
         (mock.id, "mock"),

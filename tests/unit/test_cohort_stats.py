@@ -20,11 +20,11 @@ from exam_engine.domain.cohort_stats import (
     mark_counts,
     most_missed,
     sort_rows,
-    trend_chart,
 )
 from exam_engine.domain.grading import GradedItem, grade
 from exam_engine.domain.stats import wilson_interval
 from exam_engine.domain.weak_areas import Observation, assess
+from exam_engine.web.charts import cohort_trend
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -197,14 +197,14 @@ def test_completion_and_trend_per_assignment() -> None:
     assert first.attempts == 2 and first.domains["D1"].correct == 3
     assert first.domains["D1"].total == 8
     assert second.attempts == 1 and second.domains["D2"].percent == 50.0
-    svg = trend_chart(card, BP)
+    svg = cohort_trend(card, BP)
     assert svg.startswith("<svg") and "Mock 1 is Mock A." in svg and "Mock 2" in svg
     assert "D1 Domain D1: Mock 1 38%, Mock 2 100%." in svg
 
 
 def test_trend_chart_is_empty_without_finished_mocks() -> None:
     card = build_scorecard([StudentRef(1, "x")], [AssignmentRef(1, "M")], [], BP)
-    assert trend_chart(card, BP) == ""
+    assert cohort_trend(card, BP) == ""
     assert card.weakest == () and card.overall.total == 0
 
 

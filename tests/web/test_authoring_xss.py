@@ -168,7 +168,7 @@ def test_candidate_question_page(client, session, published) -> None:
     )
     session.commit()
     candidate = UserFactory(email="cand@example.com")
-    attempt = attempts.start_attempt(session, candidate, "d2b", now=utcnow(), seed=3)
+    attempt = attempts.start_attempt(session, candidate.id, "d2b", now=utcnow(), seed=3)
     client.post("/logout")
     client.login(candidate.email)
     page = client.get(f"/attempts/{attempt.id}/q/1")

@@ -45,14 +45,14 @@ def world(session):
         ("own", users["instructor"], users["student"]),
         ("other", users["other_instructor"], UserFactory(email="b@example.com", name="Bea B")),
     ):
-        cohort = cohorts.create_cohort(session, f"Cohort {label}", teacher)
+        cohort = cohorts.create_cohort(session, f"Cohort {label}", teacher.id)
         MembershipFactory(cohort=cohort, user=student, role="student")
         window = {"opens_at": now - timedelta(hours=1), "closes_at": now + timedelta(days=1)}
-        used = cohorts.create_assignment(session, teacher, cohort, "tiny", **window)
-        spare = cohorts.create_assignment(session, teacher, cohort, "tiny", **window)
-        attempt = cohorts.start_assignment(session, student, used.id, now=now, grace_seconds=30)
+        used = cohorts.create_assignment(session, teacher.id, cohort, "tiny", **window)
+        spare = cohorts.create_assignment(session, teacher.id, cohort, "tiny", **window)
+        attempt = cohorts.start_assignment(session, student.id, used.id, now=now, grace_seconds=30)
         attempts.submit_attempt(session, student.id, attempt.id, now=now, grace_seconds=30)
-        code = cohorts.new_join_code(session, teacher, cohort, now=now, days=7)
+        code = cohorts.new_join_code(session, teacher.id, cohort, now=now, days=7)
         sides[label] = Side(cohort.id, student.id, attempt.id, used.id, spare.id, code)
     return users, sides
 

@@ -25,7 +25,7 @@ def instructor(session):
 
 @pytest.fixture
 def cohort(session, instructor):
-    return cohorts.create_cohort(session, "Evening group", instructor)
+    return cohorts.create_cohort(session, "Evening group", instructor.id)
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_join_code_flow_and_expiry(client, app, session, instructor, cohort) -> 
 
 
 def test_join_without_csrf_is_refused(raw_client, session, instructor, cohort) -> None:
-    code = cohorts.new_join_code(session, instructor, cohort, now=utcnow(), days=3)
+    code = cohorts.new_join_code(session, instructor.id, cohort, now=utcnow(), days=3)
     UserFactory(email="stu@example.com")
     page = raw_client.get("/login")
     token = re.search(r'name="csrf-token" content="([^"]+)"', page.get_data(as_text=True))[1]
@@ -184,7 +184,7 @@ def test_dashboard_shows_assigned_mocks_and_start_refuses_outside_the_window(
     now = utcnow()
     assignment = cohorts.create_assignment(
         session,
-        instructor,
+        instructor.id,
         cohort,
         "tiny",
         opens_at=now - timedelta(hours=1),
@@ -218,7 +218,7 @@ def sat(session, bank, instructor, cohort):
     now = utcnow()
     assignment = cohorts.create_assignment(
         session,
-        instructor,
+        instructor.id,
         cohort,
         "tiny",
         opens_at=now - timedelta(hours=1),
@@ -228,7 +228,9 @@ def sat(session, bank, instructor, cohort):
     for email, name in (("ann@example.com", "Ann A"), ("zed@example.com", "Zed Z")):
         user = UserFactory(email=email, name=name)
         MembershipFactory(cohort=cohort, user=user)
-        attempt = cohorts.start_assignment(session, user, assignment.id, now=now, grace_seconds=30)
+        attempt = cohorts.start_assignment(
+            session, user.id, assignment.id, now=now, grace_seconds=30
+        )
         attempts.save_response(
             session,
             user.id,
@@ -266,13 +268,15 @@ def test_in_progress_attempt_sends_the_instructor_back(client, session, bank, in
     MembershipFactory(cohort=cohort, user=student)
     assignment = cohorts.create_assignment(
         session,
-        instructor,
+        instructor.id,
         cohort,
         "tiny",
         opens_at=now - timedelta(hours=1),
         closes_at=now + timedelta(hours=1),
     )
-    attempt = cohorts.start_assignment(session, student, assignment.id, now=now, grace_seconds=30)
+    attempt = cohorts.start_assignment(
+        session, student.id, assignment.id, now=now, grace_seconds=30
+    )
     client.login(instructor.email)
     response = client.get(f"/cohorts/{cohort.id}/attempts/{attempt.id}/scorecard")
     assert response.status_code == 303
@@ -327,7 +331,9 @@ def test_scorecard_query_count_does_not_grow_with_students(client, app, session,
     for n in range(4):
         user = UserFactory(email=f"more{n}@example.com")
         MembershipFactory(cohort=cohort, user=user)
-        attempt = cohorts.start_assignment(session, user, assignment.id, now=now, grace_seconds=30)
+        attempt = cohorts.start_assignment(
+            session, user.id, assignment.id, now=now, grace_seconds=30
+        )
         attempts.submit_attempt(session, user.id, attempt.id, now=now, grace_seconds=30)
     with count_queries(app) as many:
         assert client.get(url).status_code == 200

@@ -213,7 +213,7 @@ def test_sweep_command_is_safe_twice(app, session, clock) -> None:
     from exam_engine.services import attempts
 
     user = UserFactory()
-    attempt = attempts.start_attempt(session, user, "tiny", now=utcnow() - timedelta(minutes=5))
+    attempt = attempts.start_attempt(session, user.id, "tiny", now=utcnow() - timedelta(minutes=5))
     runner = app.test_cli_runner()
     first = runner.invoke(args=["exam", "sweep"])
     assert (

@@ -26,7 +26,7 @@ def bank(session):
 def finish_quiz(session, user, *, days_ago: int, right_every: int = 2):
     """Finish a 20-item quiz, answering every ``right_every``-th item right."""
     when = utcnow() - timedelta(days=days_ago)
-    attempt = attempts.start_attempt(session, user, "quiz-20", now=when)
+    attempt = attempts.start_attempt(session, user.id, "quiz-20", now=when)
     for item in attempt.items:
         key = item.version.answer_index
         item.choice = key if item.position % right_every == 0 else (key + 1) % 4
@@ -92,7 +92,7 @@ def test_history_escapes_the_mastery_labels(client, session, bank, monkeypatch) 
     first = blueprint.domains[0]
     renamed = replace(first.subdomains[0], title=hostile)
     monkeypatch.setattr(
-        study,
+        study.observations,
         "bundled_blueprint",
         lambda: replace(
             blueprint,

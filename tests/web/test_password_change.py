@@ -182,8 +182,8 @@ def _roster_account(session) -> str:
     from exam_engine.services import cohorts
 
     teacher = UserFactory(email="teach@example.com", role="instructor")
-    cohort = cohorts.create_cohort(session, "Evening group", teacher)
-    report = cohorts.upload_roster(session, teacher, cohort, "fresh@example.com,Fresh\n")
+    cohort = cohorts.create_cohort(session, "Evening group", teacher.id)
+    report = cohorts.upload_roster(session, teacher.id, cohort, "fresh@example.com,Fresh\n")
     ((_row, one_time),) = report.created
     return one_time
 

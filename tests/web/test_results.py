@@ -31,7 +31,7 @@ def finish(session, user, template="aaism-full", *, right=lambda item: True, fla
            submit=True):  # fmt: skip
     """Start an attempt, answer every item (right or wrong), optionally submit it."""
     when = when or utcnow() - timedelta(hours=1)
-    attempt = attempts.start_attempt(session, user, template, now=when)
+    attempt = attempts.start_attempt(session, user.id, template, now=when)
     for item in attempt.items:
         key = item.version.answer_index
         item.choice = key if right(item) else (key + 1) % 4

@@ -81,7 +81,7 @@ def test_other_users_attempt_pages_are_404_for_every_role(app, client, session) 
 
     seed_bank(session, per_subdomain=4)
     owner = UserFactory(email="owner@example.com")
-    attempt = attempts.start_attempt(session, owner, "quiz-20", now=utcnow())
+    attempt = attempts.start_attempt(session, owner.id, "quiz-20", now=utcnow())
     attempts.submit_attempt(session, owner.id, attempt.id, now=utcnow(), grace_seconds=30)
     paths = [
         path.replace("/1", f"/{attempt.id}", 1)

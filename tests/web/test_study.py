@@ -34,7 +34,7 @@ def candidate(client, session, clock):
 
 def missed_mock(session, user, *, misses: int = 3, at: datetime = T0) -> Attempt:
     """A finished quiz with the first ``misses`` positions answered wrong."""
-    mock = attempts.start_attempt(session, user, "quiz-20", now=at)
+    mock = attempts.start_attempt(session, user.id, "quiz-20", now=at)
     for position in range(1, misses + 1):
         item = mock.items[position - 1]
         key = attempts.stored_to_choice(item, item.version.answer_index)
@@ -210,5 +210,5 @@ def test_review_page_and_session_end_to_end(client, candidate, session, clock) -
 def test_another_users_review_session_is_not_found(client, candidate, session, clock) -> None:
     other = UserFactory()
     missed_mock(session, other, misses=1)
-    review, _ = study.start_review(session, other, now=T0 + timedelta(days=1, hours=1))
+    review, _ = study.start_review(session, other.id, now=T0 + timedelta(days=1, hours=1))
     assert client.get(f"/attempts/{review.id}/q/1").status_code == 404

@@ -8,7 +8,7 @@ from flask import jsonify, request, url_for
 from flask_login import current_user
 
 from exam_engine.extensions import current_session
-from exam_engine.services import attempts
+from exam_engine.services import attempts, launch
 from exam_engine.services.attempt_views import (
     attempt_json,
     feedback_for,
@@ -53,7 +53,7 @@ def create_attempt() -> Any:
     if not isinstance(template, str) or not template:
         raise ValidationFailed("template: expected a template name (string)")
     session = current_session()
-    started, resumed = attempts.start_or_resume(session, current_user, template, now=now())
+    started, resumed = launch.start_or_resume(session, current_user.id, template, now=now())
     if resumed:
         payload = _attempt_payload(started.id)
     else:

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from exam_engine.extensions import current_session
-from exam_engine.services import attempts, catalog, cohorts
+from exam_engine.services import attempts, catalog, cohorts, launch
 from exam_engine.services.attempt_views import item_view
 from exam_engine.services.errors import Conflict
 from exam_engine.web.candidate import bp
@@ -41,7 +41,7 @@ def dashboard() -> Any:
         finished=[a for a in mine if a.status != "in_progress"],
         form=StartForm(),
         now=moment,
-        assigned=cohorts.assigned_to(session, current_user, now=moment),
+        assigned=cohorts.assigned_to(session, current_user.id, now=moment),
     )
 
 
@@ -53,8 +53,8 @@ def start() -> Any:
     if not form.validate():
         abort(400, "Choose an exam template to start.")
     try:
-        attempt, resumed = attempts.start_or_resume(
-            current_session(), current_user, form.template.data or "", now=now()
+        attempt, resumed = launch.start_or_resume(
+            current_session(), current_user.id, form.template.data or "", now=now()
         )
     except Conflict as error:
         flash(str(error), "error")

@@ -45,7 +45,7 @@ bp.add_app_template_global(heatmap_rows, "cohort_heatmap_rows")
 
 def _cohort(cohort_id: int) -> Cohort:
     """The cohort, if the signed-in user may manage it (else NotFound, rendered as 404)."""
-    return cohorts.managed_cohort(current_session(), current_user, cohort_id)
+    return cohorts.managed_cohort(current_session(), current_user.id, cohort_id)
 
 
 def _target() -> float:
@@ -79,7 +79,7 @@ def _redirect_to(cohort_id: int, anchor: str = "") -> Any:
 @login_required
 def index() -> Any:
     """The cohorts the user teaches (all of them for an admin) and those they study in."""
-    teaching, studying = cohorts.list_cohorts(current_session(), current_user)
+    teaching, studying = cohorts.list_cohorts(current_session(), current_user.id)
     return render_template(
         "cohorts/index.html",
         teaching=teaching,
@@ -96,7 +96,7 @@ def create() -> Any:
     form = CohortForm()
     if form.validate():
         try:
-            cohort = cohorts.create_cohort(current_session(), form.name.data or "", current_user)
+            cohort = cohorts.create_cohort(current_session(), form.name.data or "", current_user.id)
         except ValidationFailed as error:
             form.name.errors.append(str(error).partition(": ")[2] or str(error))
         else:
@@ -105,7 +105,7 @@ def create() -> Any:
                 "success",
             )
             return _redirect_to(cohort.id)
-    teaching, studying = cohorts.list_cohorts(current_session(), current_user)
+    teaching, studying = cohorts.list_cohorts(current_session(), current_user.id)
     return (
         render_template(
             "cohorts/index.html",
@@ -139,7 +139,7 @@ def join() -> Any:
         if form.validate():
             try:
                 cohort, added = cohorts.join_by_code(
-                    session, current_user, form.code.data or "", now=now()
+                    session, current_user.id, form.code.data or "", now=now()
                 )
             except ServiceError as error:
                 form.code.errors = [_sentence(error)]
@@ -160,7 +160,7 @@ def join() -> Any:
 def start_assignment(assignment_id: int) -> Any:
     """Start (or resume) an assigned mock inside its window; 409 outside it."""
     attempt = cohorts.start_assignment(
-        current_session(), current_user, assignment_id, now=now(), grace_seconds=grace_seconds()
+        current_session(), current_user.id, assignment_id, now=now(), grace_seconds=grace_seconds()
     )
     return redirect(url_for("candidate.question", attempt_id=attempt.id, position=1), 303)
 
@@ -216,7 +216,7 @@ def new_join_code(cohort_id: int) -> Any:
     if not form.validate():
         return _render_manage(cohort, 400, code_form=form)
     code = cohorts.new_join_code(
-        current_session(), current_user, cohort, now=now(), days=int(form.days.data or 0)
+        current_session(), current_user.id, cohort, now=now(), days=int(form.days.data or 0)
     )
     flash(f"New join code {code}, valid for {form.days.data} days.", "success")
     return _redirect_to(cohort_id, "#invite-heading")
@@ -226,7 +226,7 @@ def new_join_code(cohort_id: int) -> Any:
 @instructor_only
 def revoke_join_code(cohort_id: int) -> Any:
     """Stop the join code from working."""
-    cohorts.revoke_join_code(current_session(), current_user, _cohort(cohort_id))
+    cohorts.revoke_join_code(current_session(), current_user.id, _cohort(cohort_id))
     flash("The join code no longer works.", "info")
     return _redirect_to(cohort_id, "#invite-heading")
 
@@ -247,7 +247,7 @@ def upload_roster(cohort_id: int) -> Any:
             text = form.text.data
         else:
             raise ValidationFailed("roster: choose a CSV file or paste the lines")
-        report = cohorts.upload_roster(current_session(), current_user, cohort, text)
+        report = cohorts.upload_roster(current_session(), current_user.id, cohort, text)
     except cohorts.RosterRejected as error:
         return _render_manage(cohort, 400, roster_form=form, roster_problems=list(error.problems))
     except ValidationFailed as error:
@@ -264,7 +264,7 @@ def upload_roster(cohort_id: int) -> Any:
 @instructor_only
 def remove_student(cohort_id: int, user_id: int) -> Any:
     """Take a student off the roster."""
-    user = cohorts.remove_student(current_session(), current_user, _cohort(cohort_id), user_id)
+    user = cohorts.remove_student(current_session(), current_user.id, _cohort(cohort_id), user_id)
     flash(f"{user.name or user.email} is no longer in this cohort.", "info")
     return _redirect_to(cohort_id, "#roster-heading")
 
@@ -279,7 +279,7 @@ def set_multiplier(cohort_id: int, user_id: int) -> Any:
         message = " ".join(form.multiplier.errors) or "Enter a multiplier between 1.0 and 4.0."
         raise ValidationFailed(f"time multiplier: {message}")
     user = cohorts.set_student_multiplier(
-        current_session(), current_user, cohort, user_id, float(form.multiplier.data or 0)
+        current_session(), current_user.id, cohort, user_id, float(form.multiplier.data or 0)
     )
     flash(
         f"{user.name or user.email} now gets x{user.time_multiplier:g} time on timed mocks.",
@@ -301,7 +301,7 @@ def create_assignment(cohort_id: int) -> Any:
     try:
         cohorts.create_assignment(
             current_session(),
-            current_user,
+            current_user.id,
             cohort,
             form.template.data or "",
             opens_at=opens,
@@ -319,7 +319,7 @@ def create_assignment(cohort_id: int) -> Any:
 @instructor_only
 def delete_assignment(cohort_id: int, assignment_id: int) -> Any:
     """Withdraw an assignment nobody has started."""
-    cohorts.delete_assignment(current_session(), current_user, _cohort(cohort_id), assignment_id)
+    cohorts.delete_assignment(current_session(), current_user.id, _cohort(cohort_id), assignment_id)
     flash("Assignment withdrawn.", "info")
     return _redirect_to(cohort_id, "#assignments-heading")
 

@@ -64,7 +64,7 @@ def drill() -> Any:
         return _render_index(form, 400)
     try:
         attempt = study.start_weak_area_drill(
-            current_session(), current_user, now=now(), subdomains=form.subdomains.data or ()
+            current_session(), current_user.id, now=now(), subdomains=form.subdomains.data or ()
         )
     except Conflict as error:
         flash(f"No drill could be started: {error}", "error")
@@ -96,7 +96,7 @@ def start_review() -> Any:
         return redirect(url_for("study.review"), 303)
     try:
         attempt, position = study.start_review(
-            current_session(), current_user, now=now(), grace_seconds=grace_seconds()
+            current_session(), current_user.id, now=now(), grace_seconds=grace_seconds()
         )
     except Conflict as error:
         flash(f"{str(error).capitalize()}.", "info")

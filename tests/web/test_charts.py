@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exam_engine.domain.charts import Bar, Series, interval_bars, trend_lines
+from exam_engine.web.charts import Bar, Series, interval_bars, trend_lines
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -1,4 +1,4 @@
-"""Server-rendered SVG charts: pure functions that return accessible SVG markup strings.
+"""Server-rendered SVG charts: the web layer draws what the services return as data.
 
 Every chart is an ``<svg role="img">`` named by its ``<title>`` (``aria-labelledby``) and
 described by a ``<desc>`` (``aria-describedby``) that spells out every plotted value, so a
@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for annotations: the services never import this module
+    from exam_engine.domain.blueprint import Blueprint
+    from exam_engine.domain.cohort_stats import CohortScorecard
+    from exam_engine.services.scorecards import History, Scorecard
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 TEXT = "#1c2330"
@@ -380,3 +386,125 @@ def trend_lines(
         out.append("</g>")
     out.append("</svg>")
     return "".join(out)
+
+
+# --- the engine's charts: data from the services, drawn here -----------------------------------
+
+
+def attempt_domains(card: Scorecard) -> str:
+    """The per-domain bar chart of one attempt ('' when it has no domain lines)."""
+    if not card.domains:
+        return ""
+    score = card.score
+    return interval_bars(
+        [
+            Bar(
+                label=f"{line.code} {line.title}",
+                value=line.score.percent,
+                low=line.score.ci[0],
+                high=line.score.ci[1],
+                note=f"{line.score.correct} of {line.score.total} correct",
+            )
+            for line in card.domains
+        ],
+        chart_id="domain-chart",
+        title="Percent correct by domain, with 95% intervals",
+        summary=(
+            f"Overall {score.correct} of {score.total} correct ({score.percent:.0f}%). "
+            "Bars show percent correct; whiskers show the 95% Wilson interval."
+        ),
+        target=100.0 * card.outlook.target,
+    )
+
+
+def history_trend(history: History, *, narrow: bool = False) -> str:
+    """The per-domain trend over the candidate's mocks, oldest first ('' with no mock).
+
+    ``narrow`` draws it for phone widths (the page shows one or the other with CSS).
+    """
+    mocks = history.mocks
+    if not mocks:
+        return ""
+    series = [
+        Series(
+            label=code,
+            values=tuple(m.by_domain[code].percent if code in m.by_domain else None for m in mocks),
+        )
+        for code, _title in history.domains
+    ]
+    series.append(Series("Overall", tuple(m.score.percent if m.score else None for m in mocks)))
+    labels = [
+        f"{m.submitted_at.day} {m.submitted_at:%b}" if m.submitted_at else f"#{i}"
+        for i, m in enumerate(mocks, start=1)
+    ]
+    names = "; ".join(f"{code} is {title}" for code, title in history.domains)
+    return trend_lines(
+        series,
+        labels,
+        chart_id="trend-chart-narrow" if narrow else "trend-chart",
+        title="Percent correct per domain across your mocks",
+        summary=f"{len(mocks)} finished mocks, oldest first. {names}.",
+        target=100.0 * history.outlook.target,
+        width=360 if narrow else 640,
+        height=280 if narrow else 300,
+        css_class="chart-narrow" if narrow else "chart-wide",
+    )
+
+
+def cohort_domains(card: CohortScorecard, titles: Mapping[str, str]) -> str:
+    """The cohort's pooled average per domain with intervals ('' before any answer)."""
+    bars = [
+        Bar(
+            label=f"{d.code} {titles.get(d.code, '')}".strip(),
+            value=d.score.percent,
+            low=d.score.ci[0],
+            high=d.score.ci[1],
+            note=f"{d.score.correct} of {d.score.total} answers correct, {d.students} students",
+        )
+        for d in card.domains
+        if d.score.total
+    ]
+    if not bars:
+        return ""
+    return interval_bars(
+        bars,
+        chart_id="cohort-domains",
+        title="Cohort average by domain, with 95% intervals",
+        summary=(
+            f"Pooled over every finished assigned mock: {card.overall.correct} of "
+            f"{card.overall.total} answers correct ({card.overall.percent:.0f}%)."
+        ),
+        target=100.0 * card.target,
+    )
+
+
+def cohort_trend(card: CohortScorecard, blueprint: Blueprint) -> str:
+    """The cohort's domain averages across its mocks as lines ('' before any finished mock)."""
+    points = [p for p in card.trend if p.attempts]
+    if not points:
+        return ""
+    titles = {d.code: d.title for d in blueprint.domains}
+    codes = [d.code for d in blueprint.domains]
+    series = [
+        Series(
+            label=f"{code} {titles.get(code, '')}".strip(),
+            values=tuple(p.domains[code].percent if code in p.domains else None for p in points),
+        )
+        for code in codes
+    ]
+    labels = [f"Mock {card.assignments.index(p.assignment) + 1}" for p in points]
+    summary = (
+        "Cohort percent correct per domain on each assigned mock, pooled over the students "
+        "who finished it. "
+        + " ".join(
+            f"{label} is {p.assignment.label}." for label, p in zip(labels, points, strict=True)
+        )
+    )
+    return trend_lines(
+        series[:5],
+        labels,
+        chart_id="cohort-trend",
+        title="Cohort average by domain across mocks",
+        summary=summary,
+        target=100.0 * card.target,
+    )

@@ -1,0 +1,88 @@
+"""Attempt use cases: start (assemble), save a response, submit, sweep expired attempts.
+
+The clock is the server's: every function takes ``now``. Saves are idempotent per
+(position, seq); an older seq never overwrites a newer one; a save after the deadline plus
+the grace period is refused, and the attempt is finalized on its next touch.
+"""
+
+from exam_engine.domain.vocabulary import FINISHED
+from exam_engine.services.attempts.finishing import (
+    finalize,
+    grade_attempt,
+    graded_items,
+    rows_changed,
+    submit_attempt,
+    sweep_expired,
+    touch,
+)
+from exam_engine.services.attempts.reading import (
+    OPTION_IDS,
+    QuestionRow,
+    attempt_seq,
+    get_attempt,
+    grace,
+    is_past_grace,
+    load_for_view,
+    question_rows,
+    remaining_seconds,
+    stored_index,
+    stored_to_choice,
+    user_attempts,
+)
+from exam_engine.services.attempts.saving import (
+    AttemptFinished,
+    DeadlinePassed,
+    SaveResult,
+    insert_response_once,
+    refuse_closed,
+    save_response,
+)
+from exam_engine.services.attempts.start import (
+    add_form,
+    deadline_for,
+    load_user,
+    lock_user,
+    new_attempt,
+    open_attempt,
+    seen_counts,
+    start_attempt,
+    usage_counts,
+)
+
+__all__ = [
+    "FINISHED",
+    "OPTION_IDS",
+    "AttemptFinished",
+    "DeadlinePassed",
+    "QuestionRow",
+    "SaveResult",
+    "add_form",
+    "attempt_seq",
+    "deadline_for",
+    "finalize",
+    "get_attempt",
+    "grace",
+    "grade_attempt",
+    "graded_items",
+    "insert_response_once",
+    "is_past_grace",
+    "load_for_view",
+    "load_user",
+    "lock_user",
+    "new_attempt",
+    "open_attempt",
+    "question_rows",
+    "refuse_closed",
+    "remaining_seconds",
+    "rows_changed",
+    "save_response",
+    "seen_counts",
+    "start_attempt",
+    "stored_index",
+    "stored_to_choice",
+    "submit_attempt",
+    "sweep_expired",
+    "touch",
+    "usage_counts",
+    "user_attempts",
+]

@@ -1,0 +1,230 @@
+"""Saving an answer: idempotent per (position, seq), newest seq wins, refused after time.
+
+Saves take a shared lock on the attempt and finalizing an exclusive one, so no save is
+accepted after grading (PostgreSQL; SQLite has one writer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from exam_engine.domain.vocabulary import FINISHED, Mode
+from exam_engine.models import Attempt, AttemptItem, Response
+from exam_engine.services.attempts.finishing import finalize
+from exam_engine.services.attempts.reading import (
+    OPTION_IDS,
+    get_attempt,
+    is_past_grace,
+    stored_index,
+)
+from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
+from exam_engine.services.transaction import transaction
+
+
+class DeadlinePassed(Conflict):
+    """The attempt's time is up; the save was not recorded."""
+
+
+class AttemptFinished(Conflict):
+    """The attempt is already submitted or expired."""
+
+
+class _TimeUp(Exception):
+    """Raised inside a save's transaction when the clock has run out (finalized after it)."""
+
+    def __init__(self, attempt_id: int, deadline: datetime) -> None:
+        self.attempt_id = attempt_id
+        self.deadline = deadline
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """Outcome of a save: whether this request changed the stored answer."""
+
+    position: int
+    accepted: bool
+    choice: str | None
+    flagged: bool
+    seq: int
+    saved_at: datetime | None
+    attempt_seq: int
+    # The attempt as the save saw it, still loaded: holding it keeps it in the session's
+    # identity map, so the caller's next get_attempt costs no round trip.
+    attempt: Attempt | None = field(default=None, repr=False, compare=False)
+
+
+# The autosave's statements, built once: building them on every save cost more CPU than
+# running them. One read takes the attempt under a shared lock (finalize takes it
+# exclusively, so no save is accepted after grading) with the item and the attempt's
+# highest seq so far; then the response is inserted once per seq and the item updated
+# only by a newer seq.
+ITEMS = cast(Table, AttemptItem.__table__)
+RESPONSES = cast(Table, Response.__table__)
+_OTHER = aliased(AttemptItem)
+SAVE_READ = (
+    select(
+        Attempt,
+        AttemptItem.id,
+        AttemptItem.option_order,
+        AttemptItem.choice,
+        select(func.coalesce(func.max(_OTHER.last_seq), 0))
+        .where(_OTHER.attempt_id == bindparam("attempt_id"))
+        .scalar_subquery(),
+    )
+    .join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
+    .where(
+        Attempt.id == bindparam("attempt_id"),
+        Attempt.user_id == bindparam("user_id"),
+        AttemptItem.position == bindparam("position"),
+    )
+    .with_for_update(read=True, of=Attempt)
+)
+RESPONSE_VALUES: dict[str, Any] = {
+    "attempt_item_id": bindparam("item_id"),
+    "seq": bindparam("seq"),
+    "choice": bindparam("choice"),
+    "flagged": bindparam("flagged"),
+    "saved_at": bindparam("at"),
+}
+# ON CONFLICT DO NOTHING: one statement where a savepoint costs two more round trips.
+SAVE_INSERT = {
+    module.__name__.rsplit(".", 1)[1]: module.insert(RESPONSES)
+    .values(RESPONSE_VALUES)
+    .on_conflict_do_nothing(index_elements=["attempt_item_id", "seq"])
+    .returning(RESPONSES.c.id)
+    for module in (postgresql, sqlite)
+}
+SAVE_UPDATE = (
+    update(ITEMS)
+    .where(ITEMS.c.id == bindparam("item_id"), ITEMS.c.last_seq < bindparam("seq"))
+    .values(
+        choice=bindparam("choice"),
+        flagged=bindparam("flagged"),
+        last_seq=bindparam("seq"),
+        saved_at=bindparam("at"),
+    )
+)
+
+
+def save_response(
+    session: Session,
+    user_id: int,
+    attempt_id: int,
+    position: int,
+    *,
+    choice: str | None,
+    flagged: bool,
+    seq: int,
+    now: datetime,
+    grace_seconds: int,
+) -> SaveResult:
+    """Record one save; idempotent per (position, seq), newest seq wins, refused after time."""
+    if seq < 1:
+        raise ValidationFailed("seq: must be a positive integer")
+    try:
+        with transaction(session, keep_loaded=True):
+            return _save(
+                session,
+                user_id,
+                attempt_id,
+                position,
+                choice=choice,
+                flagged=flagged,
+                seq=seq,
+                now=now,
+                grace_seconds=grace_seconds,
+            )
+    except _TimeUp as up:
+        # Graded in its own transaction, once the save's shared lock is released.
+        finalize(session, up.attempt_id, now, status="expired")
+        raise DeadlinePassed(
+            f"time is up for attempt {up.attempt_id}: the deadline was "
+            f"{up.deadline:%H:%M:%S} UTC; answers saved before it are graded"
+        ) from None
+
+
+def _save(
+    session: Session,
+    user_id: int,
+    attempt_id: int,
+    position: int,
+    *,
+    choice: str | None,
+    flagged: bool,
+    seq: int,
+    now: datetime,
+    grace_seconds: int,
+) -> SaveResult:
+    row = session.execute(
+        SAVE_READ, {"attempt_id": attempt_id, "user_id": user_id, "position": position}
+    ).one_or_none()
+    if row is None:
+        # No such attempt of this user, or no such position: say which, in the usual order.
+        refuse_closed(get_attempt(session, user_id, attempt_id, lock=True), now, grace_seconds)
+        raise NotFound(f"attempt {attempt_id} has no position {position}")
+    attempt, item_id, option_order, current, newest_seq = row
+    refuse_closed(attempt, now, grace_seconds)
+    stored = stored_index(option_order, choice)
+    if attempt.mode == Mode.PRACTICE and current is not None and stored != current:
+        raise Conflict(f"position {position} was already answered and checked in practice mode")
+    values = {"item_id": item_id, "seq": seq, "choice": stored, "flagged": flagged, "at": now}
+    # The same seq again (a retry) inserts nothing: the first one counted.
+    accepted = (
+        insert_response_once(session, values)
+        and cast(CursorResult[Any], session.execute(SAVE_UPDATE, values)).rowcount == 1
+    )
+    state: tuple[int | None, bool, int, datetime | None] = (stored, flagged, seq, now)
+    if not accepted:
+        state = (
+            session.execute(
+                select(
+                    AttemptItem.choice,
+                    AttemptItem.flagged,
+                    AttemptItem.last_seq,
+                    AttemptItem.saved_at,
+                ).where(AttemptItem.id == item_id)
+            )
+            .one()
+            ._tuple()
+        )
+    return SaveResult(
+        position=position,
+        accepted=accepted,
+        choice=None if state[0] is None else OPTION_IDS[list(option_order).index(state[0])],
+        flagged=state[1],
+        seq=state[2],
+        saved_at=state[3],
+        attempt_seq=max(newest_seq, state[2]),
+        attempt=attempt,
+    )
+
+
+def refuse_closed(attempt: Attempt, now: datetime, grace_seconds: int) -> None:
+    """Raise when the attempt takes no more saves (the caller finalizes one whose time is up)."""
+    if attempt.status in FINISHED:
+        raise AttemptFinished(f"attempt {attempt.id} is already {attempt.status}")
+    if is_past_grace(attempt, now, grace_seconds):
+        assert attempt.deadline_at is not None  # is_past_grace is False without one
+        raise _TimeUp(attempt.id, attempt.deadline_at)
+
+
+def insert_response_once(session: Session, values: dict[str, Any]) -> bool:
+    """Insert a Response unless its (item, seq) exists; True when this call inserted it."""
+    statement = SAVE_INSERT.get(session.get_bind().dialect.name)
+    if statement is not None:
+        # RETURNING, not rowcount: psycopg reports no row count for this statement.
+        return session.execute(statement, values).first() is not None
+    try:
+        with session.begin_nested():
+            session.execute(RESPONSES.insert().values(RESPONSE_VALUES), values)
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,197 @@
+"""The scorecard of one finished attempt: scores with intervals, outlook, pacing.
+
+A scorecard is read-only: it takes the grade cached at finalize (graded against the versions
+the attempt showed), the candidate's standing pooled from first exposures in their finished
+mocks, the readiness estimate, and the attempt's pacing. An attempt's scorecard pools the
+mocks finished up to that attempt, so it reads the same later; the history page pools all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from exam_engine.domain.grading import Score
+from exam_engine.domain.moments import iso_utc
+from exam_engine.domain.pacing import Pacing, measure_pacing
+from exam_engine.domain.readiness import ESTIMATE_LABEL
+from exam_engine.domain.readiness import scaled_estimate as to_scaled
+from exam_engine.domain.vocabulary import AttemptStatus
+from exam_engine.models import Attempt
+from exam_engine.services import attempts
+from exam_engine.services.catalog import blueprint_named
+from exam_engine.services.errors import Conflict, NotFound
+from exam_engine.services.scorecards.outlook import (
+    Outlook,
+    domain_of,
+    outlook,
+    score_of,
+    title_of,
+)
+
+
+class AttemptInProgress(Conflict):
+    """The attempt is not finished, so it has no results yet."""
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    """A domain's or sub-domain's score in one attempt, with its blueprint title."""
+
+    code: str
+    title: str
+    domain: str
+    score: Score
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """Everything the scorecard page and the result API show for one finished attempt."""
+
+    attempt_id: int
+    title: str
+    template: str
+    kind: str
+    mode: str
+    status: str
+    started_at: datetime
+    submitted_at: datetime
+    score: Score
+    domains: tuple[ScoreLine, ...]
+    subdomains: tuple[ScoreLine, ...]
+    answered: int
+    unanswered_positions: tuple[int, ...]
+    flagged_positions: tuple[int, ...]
+    scaled_estimate: int
+    outlook: Outlook
+    pacing: Pacing | None
+    elapsed_seconds: float
+    estimate_label: str = ESTIMATE_LABEL
+
+    @property
+    def items(self) -> int:
+        """Return how many items the attempt had."""
+        return self.score.total
+
+    @property
+    def seconds_per_answered(self) -> float | None:
+        """Return elapsed seconds per answered item (timed or not), None if none answered."""
+        return self.elapsed_seconds / self.answered if self.answered else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON result of the attempt."""
+
+        def lines(values: Iterable[ScoreLine]) -> dict[str, Any]:
+            return {
+                line.code: {**line.score.to_dict(), "title": line.title, "domain": line.domain}
+                for line in values
+            }
+
+        readiness = self.outlook.readiness
+        return {
+            "id": self.attempt_id,
+            "template": self.template,
+            "title": self.title,
+            "kind": self.kind,
+            "mode": self.mode,
+            "status": self.status,
+            "started_at": iso_utc(self.started_at),
+            "submitted_at": iso_utc(self.submitted_at),
+            "score": self.score.to_dict(),
+            "by_domain": lines(self.domains),
+            "by_subdomain": lines(self.subdomains),
+            "answered": self.answered,
+            "unanswered_positions": list(self.unanswered_positions),
+            "flagged_positions": list(self.flagged_positions),
+            "weak_areas": [line.to_dict() for line in self.outlook.weak_areas],
+            "next_drill": self.outlook.next_drill.to_dict() if self.outlook.next_drill else None,
+            "pass_probability": readiness.pass_probability if readiness else None,
+            "scaled_estimate": self.scaled_estimate,
+            "estimate_label": self.estimate_label,
+            "outlook": self.outlook.to_dict(),
+            "pacing": self.pacing.to_dict() if self.pacing else None,
+            "elapsed_seconds": self.elapsed_seconds,
+        }
+
+
+def finished_attempt(
+    session: Session, user_id: int, attempt_id: int, *, now: datetime, grace_seconds: int
+) -> Attempt:
+    """Return the user's attempt, finalized if its time is up; Conflict while in progress."""
+    # The template comes in the same query: every results page shows its title.
+    attempt = session.scalar(
+        select(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
+        .options(joinedload(Attempt.template))
+    )
+    if attempt is None:
+        raise NotFound(f"attempt {attempt_id} not found")
+    attempts.touch(session, attempt, now, grace_seconds)
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        raise AttemptInProgress(
+            f"attempt {attempt_id} is still in progress: its results open once it is submitted"
+        )
+    return attempt
+
+
+def build_scorecard(
+    session: Session,
+    user_id: int,
+    attempt_id: int,
+    *,
+    now: datetime,
+    grace_seconds: int,
+    target: float,
+) -> Scorecard:
+    """Assemble the scorecard of the user's finished attempt (Conflict while in progress)."""
+    attempt = finished_attempt(session, user_id, attempt_id, now=now, grace_seconds=grace_seconds)
+    template = attempt.template
+    blueprint = blueprint_named(template.blueprint)
+    result = attempt.result or attempts.grade_attempt(session, attempt)
+    assert attempt.submitted_at is not None  # finished attempts always have one
+    domains = tuple(
+        ScoreLine(code, title_of(blueprint, code), code, score_of(data))
+        for code, data in result["by_domain"].items()
+    )
+    subdomains = tuple(
+        ScoreLine(code, title_of(blueprint, code), domain_of(blueprint, code), score_of(data))
+        for code, data in result["by_subdomain"].items()
+    )
+    score = score_of(result["score"])
+    answered = int(result["answered"])
+    elapsed = max(0.0, (attempt.submitted_at - attempt.started_at).total_seconds())
+    pacing = None
+    if attempt.deadline_at is not None and score.total:
+        pacing = measure_pacing(
+            attempt.started_at,
+            attempt.submitted_at,
+            items=score.total,
+            answered=answered,
+            deadline=attempt.deadline_at,
+        )
+        elapsed = pacing.used_seconds
+    return Scorecard(
+        attempt_id=attempt.id,
+        title=template.title,
+        template=template.name,
+        kind=attempt.kind,
+        mode=attempt.mode,
+        status=attempt.status,
+        started_at=attempt.started_at,
+        submitted_at=attempt.submitted_at,
+        score=score,
+        domains=domains,
+        subdomains=subdomains,
+        answered=answered,
+        unanswered_positions=tuple(result["unanswered_positions"]),
+        flagged_positions=tuple(result["flagged_positions"]),
+        scaled_estimate=to_scaled(score.percent, target=target),
+        outlook=outlook(session, user_id, blueprint, target=target, until=attempt.submitted_at),
+        pacing=pacing,
+        elapsed_seconds=elapsed,
+    )

@@ -1,0 +1,94 @@
+"""A candidate's history: finished mocks for the trend (oldest first), other attempts, outlook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from exam_engine.domain.grading import Score
+from exam_engine.domain.readiness import ESTIMATE_LABEL
+from exam_engine.domain.readiness import scaled_estimate as to_scaled
+from exam_engine.domain.vocabulary import FINISHED, AttemptKind, Mode
+from exam_engine.models import Attempt
+from exam_engine.services.catalog import bundled_blueprint
+from exam_engine.services.scorecards.outlook import Outlook, outlook, score_of
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One attempt in the history list."""
+
+    attempt_id: int
+    title: str
+    template: str
+    kind: str
+    mode: str
+    status: str
+    started_at: datetime
+    submitted_at: datetime | None
+    score: Score | None
+    by_domain: dict[str, Score] = field(default_factory=dict)
+
+    @property
+    def scaled_estimate(self) -> int | None:
+        """Return this engine's scaled estimate of the score (None when unfinished)."""
+        return to_scaled(self.score.percent) if self.score else None
+
+
+@dataclass(frozen=True)
+class History:
+    """A candidate's mocks (oldest first), other attempts and current outlook."""
+
+    mocks: tuple[HistoryEntry, ...]
+    others: tuple[HistoryEntry, ...]
+    domains: tuple[tuple[str, str], ...]
+    outlook: Outlook
+    estimate_label: str = ESTIMATE_LABEL
+
+
+def _entry(attempt: Attempt) -> HistoryEntry:
+    """Turn an attempt row into a history entry."""
+    result = attempt.result or {}
+    return HistoryEntry(
+        attempt_id=attempt.id,
+        title=attempt.template.title,
+        template=attempt.template.name,
+        kind=attempt.kind,
+        mode=attempt.mode,
+        status=attempt.status,
+        started_at=attempt.started_at,
+        submitted_at=attempt.submitted_at,
+        score=score_of(result["score"]) if "score" in result else None,
+        by_domain={code: score_of(data) for code, data in result.get("by_domain", {}).items()},
+    )
+
+
+def build_history(session: Session, user_id: int, *, target: float) -> History:
+    """Return the user's mocks with a per-domain trend, other attempts, and current outlook."""
+    blueprint = bundled_blueprint()
+    rows = session.scalars(
+        select(Attempt)
+        .where(Attempt.user_id == user_id)
+        .options(selectinload(Attempt.template))
+        .order_by(Attempt.started_at, Attempt.id)
+    ).all()
+    mocks = [
+        _entry(row)
+        for row in rows
+        if row.kind == AttemptKind.MOCK
+        and row.mode == Mode.EXAM
+        and row.status in FINISHED
+        and row.result
+    ]
+    mocks.sort(key=lambda e: (e.submitted_at or e.started_at, e.attempt_id))
+    in_trend = {m.attempt_id for m in mocks}
+    others = [_entry(row) for row in reversed(rows) if row.id not in in_trend]
+    return History(
+        mocks=tuple(mocks),
+        others=tuple(others),
+        domains=tuple((d.code, d.title) for d in blueprint.domains),
+        outlook=outlook(session, user_id, blueprint, target=target),
+    )

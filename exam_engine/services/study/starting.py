@@ -1,0 +1,213 @@
+"""Starting study sessions: a drill from the weakest sub-domains, a review of due items."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from exam_engine.domain.blueprint import Blueprint
+from exam_engine.domain.drills import DrillError, build_drill, posteriors
+from exam_engine.domain.scheduling import due_cutoff
+from exam_engine.domain.vocabulary import AttemptKind, AttemptStatus, Mode, VersionStatus
+from exam_engine.domain.weak_areas import assess
+from exam_engine.models import Attempt, AttemptItem, QuestionVersion, ReviewCard
+from exam_engine.services import attempts
+from exam_engine.services.catalog import blueprint_named, bundled_blueprint
+from exam_engine.services.errors import Conflict, ValidationFailed
+from exam_engine.services.pool import published_bank
+from exam_engine.services.study.observations import (
+    all_seen_counts,
+    measured_rows,
+    observation,
+)
+from exam_engine.services.study.queue import record_outcomes
+from exam_engine.services.study.templates import (
+    DRILL_TEMPLATE,
+    REVIEW_TEMPLATE,
+    ensure_template,
+)
+from exam_engine.services.transaction import retry_on_race, transaction
+
+
+def check_subdomains(blueprint: Blueprint, subdomains: Sequence[str]) -> list[str]:
+    """Return the requested codes, or raise naming the unknown ones."""
+    codes = list(dict.fromkeys(subdomains))
+    unknown = [c for c in codes if c not in blueprint.subdomain_codes]
+    if unknown:
+        raise ValidationFailed(
+            f"subdomains: unknown sub-domain(s) {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(blueprint.subdomain_codes)}"
+        )
+    return codes
+
+
+def new_weak_area_drill(
+    session: Session,
+    user_id: int,
+    *,
+    now: datetime,
+    seed: int | None = None,
+    subdomains: Sequence[str] = (),
+) -> Attempt:
+    """Build a drill from the user's weakest sub-domains and add it, in the caller's transaction.
+
+    Creates the hidden drill template on first use: run the caller with ``retry_on_race``.
+    """
+    requested = check_subdomains(bundled_blueprint(), subdomains)
+    template = ensure_template(session, DRILL_TEMPLATE)
+    blueprint = blueprint_named(template.blueprint)
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+    # The target does not move the posteriors.
+    current = assess((observation(r) for r in measured_rows(session, user_id)), blueprint)
+    bank = published_bank(session)
+    try:
+        drill = build_drill(
+            bank.index,
+            posteriors(current, blueprint),
+            item_count=template.item_count,
+            seed=seed,
+            seen=all_seen_counts(session, user_id),
+            subdomains=requested,
+        )
+    except DrillError as error:
+        raise Conflict(f"template {DRILL_TEMPLATE!r}: {error}") from error
+    attempt = Attempt(
+        user_id=user_id,
+        template_id=template.id,
+        seed=seed,
+        mode=Mode.PRACTICE,
+        kind=AttemptKind.DRILL,
+        status=AttemptStatus.IN_PROGRESS,
+        started_at=now,
+        deadline_at=None,
+    )
+    return attempts.add_form(session, attempt, drill.items, bank.question_of)
+
+
+def start_weak_area_drill(
+    session: Session,
+    user_id: int,
+    *,
+    now: datetime,
+    seed: int | None = None,
+    subdomains: Sequence[str] = (),
+) -> Attempt:
+    """Start a practice drill from the user's weakest sub-domains (committed).
+
+    :param subdomains: limit the drill to these sub-domain codes (empty: all of them).
+    """
+    check_subdomains(bundled_blueprint(), subdomains)
+
+    def start() -> Attempt:
+        with transaction(session, keep_loaded=True):
+            return new_weak_area_drill(session, user_id, now=now, seed=seed, subdomains=subdomains)
+
+    return retry_on_race(start)
+
+
+def published_versions() -> Any:
+    """Subquery: the newest published version id of each question."""
+    return (
+        select(
+            QuestionVersion.question_id.label("question_id"),
+            func.max(QuestionVersion.id).label("version_id"),
+        )
+        .where(QuestionVersion.status == VersionStatus.PUBLISHED)
+        .group_by(QuestionVersion.question_id)
+        .subquery()
+    )
+
+
+def open_review(session: Session, user_id: int) -> Attempt | None:
+    """The user's newest review attempt still in progress, if any."""
+    return session.scalar(
+        select(Attempt)
+        .where(
+            Attempt.user_id == user_id,
+            Attempt.kind == AttemptKind.REVIEW,
+            Attempt.status == AttemptStatus.IN_PROGRESS,
+        )
+        .order_by(Attempt.id.desc())
+        .limit(1)
+    )
+
+
+def _first_unanswered(attempt: Attempt) -> int | None:
+    return next((item.position for item in attempt.items if item.choice is None), None)
+
+
+def start_review(
+    session: Session,
+    user_id: int,
+    *,
+    now: datetime,
+    seed: int | None = None,
+    grace_seconds: int = 30,
+) -> tuple[Attempt, int]:
+    """Resume the open review session, or start one over today's due items (committed).
+
+    Returns the attempt and the position to show. A review session whose items are all
+    answered is submitted first. Raises Conflict when nothing is due today.
+    """
+    record_outcomes(session, user_id, now=now)
+    current = open_review(session, user_id)
+    if current is not None:
+        position = _first_unanswered(current)
+        if position is not None:
+            return current, position
+        attempts.submit_attempt(session, user_id, current.id, now=now, grace_seconds=grace_seconds)
+        record_outcomes(session, user_id, now=now)
+    return retry_on_race(lambda: _new_review(session, user_id, now=now, seed=seed))
+
+
+def _new_review(
+    session: Session, user_id: int, *, now: datetime, seed: int | None
+) -> tuple[Attempt, int]:
+    with transaction(session):
+        template = ensure_template(session, REVIEW_TEMPLATE)
+        latest = published_versions()
+        rows = session.execute(
+            select(ReviewCard.question_id, latest.c.version_id)
+            .join(latest, latest.c.question_id == ReviewCard.question_id)
+            .where(ReviewCard.user_id == user_id, ReviewCard.due_at < due_cutoff(now))
+            .order_by(ReviewCard.due_at, ReviewCard.id)
+            .limit(template.item_count)
+        ).all()
+        if not rows:
+            raise Conflict("nothing is due for review today")
+        if seed is None:
+            seed = random.SystemRandom().randrange(2**31)
+        rng = random.Random(seed)
+        order = list(rows)
+        rng.shuffle(order)
+        attempt = Attempt(
+            user_id=user_id,
+            template_id=template.id,
+            seed=seed,
+            mode=Mode.PRACTICE,
+            kind=AttemptKind.REVIEW,
+            status=AttemptStatus.IN_PROGRESS,
+            started_at=now,
+            deadline_at=None,
+        )
+        items = []
+        for position, (question_id, version_id) in enumerate(order, start=1):
+            options = list(range(4))
+            rng.shuffle(options)
+            items.append(
+                AttemptItem(
+                    position=position,
+                    question_id=question_id,
+                    question_version_id=version_id,
+                    option_order=options,
+                )
+            )
+        attempt.items = items
+        session.add(attempt)
+    return attempt, 1
