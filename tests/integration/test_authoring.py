@@ -173,7 +173,7 @@ def test_losing_a_race_for_a_key_is_a_conflict_and_writes_nothing(
     authoring.create_question(session, author.id, clean_item(), now=NOW)
     # Another request takes the key between this one's check and its commit.
     checked = authoring.check_item(session, clean_item(), editing="D2-B-001").record
-    monkeypatch.setattr(authoring, "validate_input", lambda *a, **k: (checked, {}))
+    monkeypatch.setattr(authoring.editor, "validate_input", lambda *a, **k: (checked, {}))
     with pytest.raises(Conflict, match="someone else created 'D2-B-001' at the same moment"):
         authoring.create_question(session, author.id, clean_item(), now=NOW)
     assert count(session, QuestionVersion) == 1 and count(session, AuditEvent) == 1

@@ -246,7 +246,7 @@ def test_an_attempt_finishing_during_a_recompute_keeps_the_mark(session, version
     item_stats.mark_stale(session, "epsilon", now=T0 + timedelta(minutes=31))
     session.commit()
     computed = item_stats.compute(data, Thresholds(min_responses=1))
-    assert item_stats._write(session, computed, utcnow(), data.seen, Thresholds())
+    assert item_stats.refresh._write(session, computed, utcnow(), data.seen, Thresholds())
     session.commit()
     status = item_stats.scope_status(session, "epsilon")
     assert status.computed and status.stale_since == T0 + timedelta(minutes=31)
@@ -264,13 +264,17 @@ def test_a_missed_attempt_marks_even_an_unmarked_template(session, versions):
     session.rollback()
     add_attempt(session, UserFactory(), template, [(versions[0], 0), (versions[1], 0)])
     now = utcnow()
-    item_stats._write(session, item_stats.compute(data, Thresholds()), now, data.seen, Thresholds())
+    item_stats.refresh._write(
+        session, item_stats.compute(data, Thresholds()), now, data.seen, Thresholds()
+    )
     session.commit()
     # No row for kappa existed, so none was written; a stored row would have been marked.
     assert item_stats.scope_status(session, "kappa").stale_since is None
     item_stats.mark_stale(session, "kappa", now=T0)
     session.commit()
-    item_stats._write(session, item_stats.compute(data, Thresholds()), now, data.seen, Thresholds())
+    item_stats.refresh._write(
+        session, item_stats.compute(data, Thresholds()), now, data.seen, Thresholds()
+    )
     session.commit()
     assert item_stats.scope_status(session, "kappa").stale_since == T0
 
@@ -298,7 +302,7 @@ def test_a_failed_recompute_leaves_the_stored_numbers(session, versions, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("compute failed")
 
-    monkeypatch.setattr(item_stats, "compute", broken)
+    monkeypatch.setattr(item_stats.refresh, "compute", broken)
     with pytest.raises(RuntimeError, match="compute failed"):
         recompute(session, now=utcnow() + timedelta(seconds=5))
     assert before == 4 and session.scalar(select(func.count(ItemStatistic.id))) == before
@@ -547,9 +551,9 @@ def plain_entries(session):
             func.coalesce(AttemptItem.choice, -1),
         )
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
-        .where(item_stats._finished_mock())
+        .where(item_stats.fast_io.finished_mock())
     )
-    rows = item_stats._fetch_ints(session, statement, 4)
+    rows = item_stats.fast_io.fetch_ints(session, statement, 4)
     return sorted(map(tuple, rows.tolist()))
 
 
@@ -580,7 +584,7 @@ def test_positions_too_large_to_pack_fall_back_to_the_plain_query(session, versi
     attempt.items[1].position = 5000
     session.commit()
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        assert item_stats._sqlite_packed(session, attempt.id) is None
-        assert item_stats._sqlite_packed(session, 2**60) is None
+        assert item_stats.fast_io._sqlite_packed(session, attempt.id) is None
+        assert item_stats.fast_io._sqlite_packed(session, 2**60) is None
     data = item_stats.load_responses(session)
     assert sorted(data.entry_position.tolist()) == [1, 5000]

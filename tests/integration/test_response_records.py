@@ -321,7 +321,7 @@ def test_many_attempts_without_records_are_read_in_one_scan(session, cohort, mon
     expected = stored(session)
     session.execute(ResponseRecord.__table__.delete())
     session.commit()
-    monkeypatch.setattr(service, "_BY_ID_LIMIT", 2)
+    monkeypatch.setattr(service.fast_io, "_BY_ID_LIMIT", 2)
     report = service.recompute(session, now=utcnow() + timedelta(seconds=1), min_responses=3)
     assert report.unrecorded > 2 and stored(session) == expected
 
