@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
+from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
 from exam_engine.models import ROLES
 from exam_engine.services.errors import ServiceError
@@ -17,7 +18,7 @@ users_cli = AppGroup("users", help="Manage accounts.")
 
 @users_cli.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), default="candidate", show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default=Role.CANDIDATE.value, show_default=True)
 @click.option("--name", default="", help="Display name.")
 @click.option(
     "--password",

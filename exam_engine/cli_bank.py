@@ -13,10 +13,11 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from exam_engine.domain import formats, testwise
+from exam_engine.domain import formats, review, testwise
 from exam_engine.domain.assembly import BankIndex, assemble
 from exam_engine.domain.errors import AssemblyError, SourceError
 from exam_engine.domain.lint import lint, summarize
+from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.extensions import current_session
 from exam_engine.models import User, utcnow
 from exam_engine.models.question import STATUSES
@@ -25,6 +26,7 @@ from exam_engine.services.bank import ImportFailed
 from exam_engine.services.errors import ServiceError, ValidationFailed
 from question_bank import BUNDLED_BANK, LoadedBank, load_bank
 from question_bank.loader import display_path
+from question_bank.reviews import load_reviews, review_folder
 
 bank_cli = AppGroup("bank", help="Validate, lint, import and count the question bank.")
 exam_cli = AppGroup("exam", help="Assemble exam forms and finalize expired attempts.")
@@ -257,7 +259,7 @@ def _import_bank_path(path: Path | None, publish: bool) -> None:
     "statuses",
     multiple=True,
     type=click.Choice(STATUSES),
-    default=("published",),
+    default=(VersionStatus.PUBLISHED.value,),
     show_default=True,
     help="Export each question's newest version with this status (repeat for several).",
 )
@@ -384,3 +386,101 @@ def sweep_command() -> None:
         current_session(), now=utcnow(), grace_seconds=int(current_app.config["GRACE_SECONDS"])
     )
     click.echo(f"finalized {len(done)} expired attempt(s)" + (f": {done}" if done else ""))
+
+
+@bank_cli.command("review-packet")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--writer", required=True, help="Who wrote (or last rewrote) these items.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder for the blind packet (.packet.md) and the review sheet (.review.csv).",
+)
+@click.option("--key", "keys", multiple=True, help="Only these item keys (repeat).")
+def review_packet_command(path: Path, writer: str, out: Path, keys: tuple[str, ...]) -> None:
+    """Write a blind packet (stems and options, no keys) and a review sheet for PATH's items.
+
+    The protocol is question_bank/REVIEW.md: answer every item from the packet first, then
+    open the item file and judge each one on the sheet.
+    """
+    # A file inside a bank's items/ folder is read with its bank, so enemies in other files
+    # resolve; its own items are the packet.
+    in_bank = path.is_file() and path.resolve().parent.name == "items"
+    loaded = _load(path.resolve().parent.parent if in_bank else path)
+    if loaded.problems:
+        for problem in loaded.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    mine = {display_path(path.resolve())} if in_bank else None
+    items = [
+        item
+        for item in loaded.items
+        if (mine is None or display_path(Path(item.source.file).resolve()) in mine)
+        and (not keys or item.key in keys)
+    ]
+    unknown = sorted(set(keys) - {item.key for item in items})
+    if unknown:
+        raise click.ClickException(f"no such item(s) in {display_path(path)}: {', '.join(unknown)}")
+    out.mkdir(parents=True, exist_ok=True)
+    stem = path.stem if path.is_file() else "bank"
+    packet, sheet = out / f"{stem}.packet.md", out / f"{stem}.review.csv"
+    for target in (packet, sheet):
+        if target.exists():
+            raise click.ClickException(f"{display_path(target)} exists; choose another --out")
+    packet.write_text(review.blind_packet(items), "utf-8")
+    sheet.write_text(review.skeleton(items, writer), "utf-8")
+    click.echo(f"{len(items)} item(s): {display_path(packet)} and {display_path(sheet)}")
+
+
+@bank_cli.command("review-check")
+@PATH_ARG
+@click.option(
+    "--reviews",
+    "reviews_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder of review sheets (default: the bank's reviews/ folder).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def review_check_command(path: Path | None, reviews_dir: Path | None, as_json: bool) -> None:
+    """Check that every item has a passing blind review of its current text; report agreement."""
+    loaded = _load(path)
+    folder = reviews_dir or review_folder(path or BUNDLED_BANK)
+    reviews, problems = load_reviews(folder)
+    found = review.coverage(loaded.items, reviews)
+    rates = review.agreement(loaded.items, reviews, found.reviewed)
+    if as_json:
+        payload = {
+            "items": len(loaded.items),
+            "reviewed": len(found.reviewed),
+            "unreviewed": list(found.unreviewed),
+            "stale": list(found.stale),
+            "failed": list(found.failed),
+            "problems": [str(p) for p in problems],
+            "agreement": rates.to_dict(),
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        click.echo(
+            f"{len(found.reviewed)} of {len(loaded.items)} items have a passing review of their "
+            f"current text; unreviewed {len(found.unreviewed)}, stale {len(found.stale)}, "
+            f"awaiting rewrite {len(found.failed)}"
+        )
+        click.echo(
+            f"first reviews {rates.first_reviews}: blind answer = key "
+            f"{rates.first_key_agreement:.1%}, passed as written {rates.first_pass_rate:.1%}; "
+            f"passing reviews {rates.final_reviews}: blind answer = key "
+            f"{rates.final_key_agreement:.1%}, difficulty agreed {rates.difficulty_agreement:.1%}"
+        )
+        for label, keys in (
+            ("unreviewed", found.unreviewed),
+            ("stale", found.stale),
+            ("awaiting rewrite", found.failed),
+        ):
+            if keys:
+                click.echo(f"{label}: {', '.join(keys)}")
+    if problems or not found.complete:
+        sys.exit(1)

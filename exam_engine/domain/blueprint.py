@@ -45,7 +45,7 @@ class TemplateSpec:
     title: str
     item_count: int
     minutes: int
-    mode: str = "exam"
+    mode: str = Mode.EXAM
     domain_weights: Mapping[str, int] = field(default_factory=dict)
     subdomains: tuple[str, ...] = ()
     difficulty_mix: Mapping[str, float] = field(default_factory=dict)

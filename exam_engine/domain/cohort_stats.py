@@ -29,9 +29,9 @@ from scipy import stats as _scipy_stats  # type: ignore[import-untyped]
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.grading import Score
 from exam_engine.domain.stats import BetaDist, smoothed_rate
+from exam_engine.domain.vocabulary import FINISHED, AttemptStatus
 from exam_engine.domain.weak_areas import NEEDS_MORE, STRONG, WEAK, Status
 
-FINISHED = ("submitted", "expired")
 STATUS_ORDER: tuple[Status, ...] = (WEAK, NEEDS_MORE, STRONG)
 Tally = tuple[int, int]
 
@@ -359,7 +359,7 @@ def build_scorecard(
             StudentRow(
                 student=student,
                 finished=len(finished),
-                in_progress=sum(r.status == "in_progress" for r in records_of),
+                in_progress=sum(r.status == AttemptStatus.IN_PROGRESS for r in records_of),
                 overall=Cell(overall[0], overall[1]),
                 domains={code: Cell(t[0], t[1]) for code, t in domains.items()},
                 subdomains=sub_cells,
@@ -423,7 +423,7 @@ def _completion(
     for assignment in assignments:
         of_it = by_assignment[assignment.id]
         finished = sum(r.status in FINISHED for r in of_it)
-        in_progress = sum(r.status == "in_progress" for r in of_it)
+        in_progress = sum(r.status == AttemptStatus.IN_PROGRESS for r in of_it)
         out.append(
             Completion(assignment, finished, in_progress, len(students) - finished - in_progress)
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from exam_engine.domain.vocabulary import AttemptStatus, Mode
 from exam_engine.models import Attempt, AttemptItem
 from exam_engine.services.attempts import (
     OPTION_IDS,
@@ -85,8 +86,8 @@ def feedback_for(item: AttemptItem) -> dict[str, Any]:
 
 def item_view(attempt: Attempt, item: AttemptItem) -> ItemView:
     """Build the view of one position, with feedback only where the rules allow it."""
-    reveal = attempt.status != "in_progress" or (
-        attempt.mode == "practice" and item.choice is not None
+    reveal = attempt.status != AttemptStatus.IN_PROGRESS or (
+        attempt.mode == Mode.PRACTICE and item.choice is not None
     )
     return ItemView(
         position=item.position,
@@ -136,6 +137,6 @@ def attempt_json(
     feedback = {v.position: v.feedback for v in views if v.feedback is not None}
     if feedback:
         data["feedback"] = {str(k): v for k, v in feedback.items()}
-    if attempt.status != "in_progress":
+    if attempt.status != AttemptStatus.IN_PROGRESS:
         data["result_url"] = f"/attempts/{attempt.id}/scorecard"
     return data

@@ -9,16 +9,22 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.bank import ItemRecord, SourceRef
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.lint import lint, summarize
-from exam_engine.models import AuditEvent, Question, QuestionVersion, utcnow
+from exam_engine.domain.vocabulary import VersionStatus
+from exam_engine.models import Question, QuestionVersion, utcnow
+from exam_engine.services import audit as audit_trail
 from exam_engine.services.catalog import sync_templates
-from exam_engine.services.errors import Conflict, ValidationFailed
+from exam_engine.services.errors import ValidationFailed
+from exam_engine.services.transaction import transaction
 from question_bank import LoadedBank
+
+IMPORT_RACE = (
+    "the bank was changed by another import at the same moment; nothing was imported, try again"
+)
 
 
 class ImportFailed(ValidationFailed):
@@ -76,7 +82,7 @@ def _published_versions(session: Session) -> dict[int, list[QuestionVersion]]:
     """Every published version, by question id (a publishing import retires them)."""
     found: dict[int, list[QuestionVersion]] = {}
     for version in session.scalars(
-        select(QuestionVersion).where(QuestionVersion.status == "published")
+        select(QuestionVersion).where(QuestionVersion.status == VersionStatus.PUBLISHED)
     ):
         found.setdefault(version.question_id, []).append(version)
     return found
@@ -120,94 +126,100 @@ def import_records(
     """
     report = ImportReport()
     now = now or utcnow()
-    status = "published" if publish else "draft"
-    try:
+    status = VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT
+    with transaction(session, conflict=IMPORT_RACE):
         latest = latest_versions(session)
         live = _published_versions(session) if publish else {}
         for record in items:
-            current = latest.get(record.key)
-            values = version_values(record)
-            if current is not None and current.content_hash == values["content_hash"]:
-                if publish and current.status in ("draft", "in_review"):
-                    _retire(live.get(current.question_id, ()), keep=current, now=now)
-                    current.status = "published"
-                    current.published_at = now
-                    report.published.append(record.key)
-                else:
-                    report.unchanged += 1
-            else:
-                if current is None:
-                    question = Question(key=record.key)
-                    session.add(question)
-                    number = 1
-                    report.created.append(record.key)
-                else:
-                    question = current.question
-                    number = current.number + 1
-                    report.new_versions.append(record.key)
-                    if publish:
-                        _retire(live.get(current.question_id, ()), keep=None, now=now)
-                session.add(
-                    QuestionVersion(
-                        question=question,
-                        number=number,
-                        status=status,
-                        author_id=author_id,
-                        created_at=now,
-                        published_at=now if publish else None,
-                        **values,
-                    )
-                )
+            _import_one(session, record, latest, live, report, publish, author_id, now)
             if progress is not None:
                 progress(1)
         report.templates_changed = sync_templates(session, blueprint)
         if audit is not None:
-            session.add(_audit_event(report, blueprint, audit, author_id, status, now))
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise Conflict(
-            "the bank was changed by another import at the same moment; nothing was "
-            "imported, try again"
-        ) from error
-    except Exception:
-        session.rollback()
-        raise
+            _audit_import(session, report, blueprint, audit, author_id, status, now)
     return report
+
+
+def _import_one(
+    session: Session,
+    record: ItemRecord,
+    latest: Mapping[str, QuestionVersion],
+    live: Mapping[int, Sequence[QuestionVersion]],
+    report: ImportReport,
+    publish: bool,
+    author_id: int | None,
+    now: datetime,
+) -> None:
+    """Write one item: nothing when unchanged (or publish it as it stands), else a version."""
+    current = latest.get(record.key)
+    values = version_values(record)
+    if current is not None and current.content_hash == values["content_hash"]:
+        if publish and current.status in (VersionStatus.DRAFT, VersionStatus.IN_REVIEW):
+            _retire(live.get(current.question_id, ()), keep=current, now=now)
+            current.status = VersionStatus.PUBLISHED
+            current.published_at = now
+            report.published.append(record.key)
+        else:
+            report.unchanged += 1
+        return
+    if current is None:
+        question = Question(key=record.key)
+        session.add(question)
+        number = 1
+        report.created.append(record.key)
+    else:
+        question = current.question
+        number = current.number + 1
+        report.new_versions.append(record.key)
+        if publish:
+            _retire(live.get(current.question_id, ()), keep=None, now=now)
+    session.add(
+        QuestionVersion(
+            question=question,
+            number=number,
+            status=VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT,
+            author_id=author_id,
+            created_at=now,
+            published_at=now if publish else None,
+            **values,
+        )
+    )
 
 
 def _retire(
     versions: Iterable[QuestionVersion], *, keep: QuestionVersion | None, now: datetime
 ) -> None:
     for version in versions:
-        if version is not keep and version.status == "published":
-            version.status = "retired"
+        if version is not keep and version.status == VersionStatus.PUBLISHED:
+            version.status = VersionStatus.RETIRED
             version.retired_at = now
 
 
-def _audit_event(
+def _audit_import(
+    session: Session,
     report: ImportReport,
     blueprint: Blueprint,
-    audit: Mapping[str, Any],
+    details: Mapping[str, Any],
     actor_id: int | None,
     status: str,
     now: datetime,
-) -> AuditEvent:
-    source = audit.get("filename") or audit.get("source") or "a bank"
+) -> None:
+    source = details.get("filename") or details.get("source") or "a bank"
     summary = (
-        f"Imported {source} ({audit.get('format', 'yaml')}) as {status}: "
+        f"Imported {source} ({details.get('format', 'yaml')}) as {status}: "
         f"{len(report.created)} new, {len(report.new_versions)} new version(s), "
         f"{len(report.published)} published, {report.unchanged} unchanged"
     )
-    return AuditEvent(
+    audit_trail.record(
+        session,
+        actor_id,
+        "import",
+        "bank",
+        blueprint.name,
+        summary,
         at=now,
-        actor_id=actor_id,
-        action="import",
-        object_type="bank",
-        object_id=blueprint.name,
-        summary=summary[:500],
         details={
-            **audit,
+            **details,
             "status": status,
             "created": report.created,
             "new_versions": report.new_versions,
@@ -268,7 +280,7 @@ def bank_stats(session: Session) -> dict[str, Any]:
     Counts by domain, sub-domain and difficulty are over published items (what exams draw).
     """
     latest = latest_versions(session)
-    published = [v for v in latest.values() if v.status == "published"]
+    published = [v for v in latest.values() if v.status == VersionStatus.PUBLISHED]
     findings = lint([version_record(k, v) for k, v in sorted(latest.items())])
     return {
         "items": len(latest),

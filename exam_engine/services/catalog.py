@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.blueprint import Blueprint, TemplateSpec
+from exam_engine.domain.vocabulary import Mode
 from exam_engine.models import ExamTemplate
 from exam_engine.services.errors import NotFound
 from question_bank import BUNDLED_BANK, load_blueprint
@@ -92,4 +93,4 @@ def get_template(session: Session, name: str) -> ExamTemplate:
 def list_templates(session: Session) -> list[ExamTemplate]:
     """Return active templates, full mocks first."""
     rows = session.scalars(select(ExamTemplate).where(ExamTemplate.is_active)).all()
-    return sorted(rows, key=lambda t: (t.mode != "exam", -t.item_count, t.name))
+    return sorted(rows, key=lambda t: (t.mode != Mode.EXAM, -t.item_count, t.name))

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.assembly import BankIndex, FormItem, assemble
+from exam_engine.domain.vocabulary import AttemptKind, AttemptStatus, CohortRole, Role
 from exam_engine.models import (
     Assignment,
     Attempt,
@@ -32,6 +33,7 @@ from exam_engine.services import accounts, attempts, pool
 from exam_engine.services.bank import import_bank
 from exam_engine.services.catalog import blueprint_named, template_spec
 from exam_engine.services.passwords import hash_password
+from exam_engine.services.transaction import transaction
 from question_bank import BUNDLED_BANK, load_bank
 
 
@@ -47,11 +49,13 @@ class DemoAccount:
 
 # Demo-only credentials, printed by `flask demo` and listed in the README.
 DEMO_ACCOUNTS = (
-    DemoAccount("admin@example.com", "demo-admin-pass", "admin", "Ada Admin"),
-    DemoAccount("instructor@example.com", "demo-instructor-pass", "instructor", "Ivan Instructor"),
-    DemoAccount("reviewer@example.com", "demo-reviewer-pass", "instructor", "Rita Reviewer"),
-    DemoAccount("candidate@example.com", "demo-candidate-pass", "candidate", "Cara Candidate"),
-    DemoAccount("candidate2@example.com", "demo-candidate-pass", "candidate", "Carl Candidate"),
+    DemoAccount("admin@example.com", "demo-admin-pass", Role.ADMIN, "Ada Admin"),
+    DemoAccount(
+        "instructor@example.com", "demo-instructor-pass", Role.INSTRUCTOR, "Ivan Instructor"
+    ),
+    DemoAccount("reviewer@example.com", "demo-reviewer-pass", Role.INSTRUCTOR, "Rita Reviewer"),
+    DemoAccount("candidate@example.com", "demo-candidate-pass", Role.CANDIDATE, "Cara Candidate"),
+    DemoAccount("candidate2@example.com", "demo-candidate-pass", Role.CANDIDATE, "Carl Candidate"),
 )
 
 
@@ -190,6 +194,11 @@ def seed_demo_cohort(
     forms assembled as start_attempt assembles them (same pool, seed and seen counts), one
     Response per save as save_response writes it, and the result graded by grade_attempt.
     """
+    with transaction(session):
+        return _seed_cohort(session, echo, now=now)
+
+
+def _seed_cohort(session: Session, echo: Callable[[str], None], *, now: datetime | None) -> bool:
     instructor = accounts.find_user(session, "instructor@example.com")
     if instructor is None:
         return False
@@ -208,7 +217,7 @@ def seed_demo_cohort(
     spec = template_spec(template)
 
     cohort = Cohort(name=DEMO_COHORT, created_by_id=instructor.id)
-    cohort.memberships.append(Membership(user_id=instructor.id, role="instructor"))
+    cohort.memberships.append(Membership(user_id=instructor.id, role=CohortRole.INSTRUCTOR))
     session.add(cohort)
     session.flush()
     week = timedelta(days=7)
@@ -240,7 +249,7 @@ def seed_demo_cohort(
             user = User(
                 email=email,
                 name=name,
-                role="candidate",
+                role=Role.CANDIDATE,
                 password_hash=unusable,
                 time_multiplier=multiplier,
             )
@@ -248,7 +257,7 @@ def seed_demo_cohort(
         students.append(user)
     candidate = accounts.find_user(session, "candidate@example.com")
     for user in students + ([candidate] if candidate is not None else []):
-        cohort.memberships.append(Membership(user=user, role="student"))
+        cohort.memberships.append(Membership(user=user, role=CohortRole.STUDENT))
     session.flush()
 
     versions = {
@@ -298,8 +307,8 @@ def seed_demo_cohort(
                 assignment_id=assignment.id,
                 seed=seed,
                 mode=template.mode,
-                kind="mock",
-                status="expired" if expired else "submitted",
+                kind=AttemptKind.MOCK,
+                status=AttemptStatus.EXPIRED if expired else AttemptStatus.SUBMITTED,
                 started_at=started,
                 deadline_at=deadline,
                 # As finalize: an expired attempt ends at its deadline.
@@ -345,7 +354,6 @@ def seed_demo_cohort(
         session.execute(insert(Response), responses)
     for attempt, _ in sittings:
         attempt.result = attempts.grade_attempt(session, attempt)
-    session.commit()
     echo(
         f"demo cohort: {DEMO_COHORT!r} (id {cohort.id}) with {len(students)} simulated "
         f"students, {len(sittings)} finished mocks, and candidate@example.com as a student"

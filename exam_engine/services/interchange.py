@@ -24,12 +24,15 @@ from exam_engine.domain import formats
 from exam_engine.domain.bank import ItemRecord, Problem
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.formats import ExportError, Parsed, check_items, is_zip, read_zip
-from exam_engine.models import AuditEvent, Question, QuestionVersion
+from exam_engine.domain.vocabulary import VersionStatus
+from exam_engine.models import Question, QuestionVersion
 from exam_engine.models.question import STATUSES
+from exam_engine.services import audit
 from exam_engine.services.bank import ImportFailed, ImportReport, import_bank, import_records
 from exam_engine.services.bank import version_record as _version_record
 from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.services.errors import ValidationFailed
+from exam_engine.services.transaction import end_read, transaction
 from question_bank import BUNDLED_BLUEPRINT, LoadedBank, read_items_file
 
 FORMATS: tuple[str, ...] = formats.FORMATS
@@ -108,7 +111,9 @@ def export_filename(blueprint: Blueprint, fmt: str) -> str:
 # --- export -------------------------------------------------------------------------------
 
 
-def export_records(session: Session, statuses: Iterable[str] = ("published",)) -> list[ItemRecord]:
+def export_records(
+    session: Session, statuses: Iterable[str] = (VersionStatus.PUBLISHED,)
+) -> list[ItemRecord]:
     """Each question's newest version whose status is one of ``statuses``, in key order."""
     wanted = tuple(statuses)
     unknown = [s for s in wanted if s not in STATUSES]
@@ -143,8 +148,8 @@ def export(
     session: Session,
     fmt: str,
     *,
-    statuses: Sequence[str] = ("published",),
-    actor_id: int | None = None,
+    statuses: Sequence[str] = (VersionStatus.PUBLISHED,),
+    user_id: int | None = None,
 ) -> Export:
     """Export the bank in one format, recording an ``export`` AuditEvent.
 
@@ -153,34 +158,28 @@ def export(
     """
     fmt = check_format(fmt)
     blueprint = bundled_blueprint()
-    records = export_records(session, statuses)
-    blueprint_text = BUNDLED_BLUEPRINT.read_text("utf-8") if fmt == "yaml" else None
-    try:
-        content = formats.write(fmt, records, blueprint, blueprint_text=blueprint_text)
-    except ExportError as error:
-        session.rollback()
-        raise ValidationFailed(str(error)) from error
-    filename = export_filename(blueprint, fmt)
-    try:
-        session.add(
-            AuditEvent(
-                actor_id=actor_id,
-                action="export",
-                object_type="bank",
-                object_id=blueprint.name,
-                summary=f"Exported {len(records)} item(s) as {fmt} ({', '.join(statuses)})",
-                details={
-                    "format": fmt,
-                    "filename": filename,
-                    "statuses": list(statuses),
-                    "items": len(records),
-                },
-            )
+    with transaction(session):
+        records = export_records(session, statuses)
+        blueprint_text = BUNDLED_BLUEPRINT.read_text("utf-8") if fmt == "yaml" else None
+        try:
+            content = formats.write(fmt, records, blueprint, blueprint_text=blueprint_text)
+        except ExportError as error:
+            raise ValidationFailed(str(error)) from error
+        filename = export_filename(blueprint, fmt)
+        audit.record(
+            session,
+            user_id,
+            "export",
+            "bank",
+            blueprint.name,
+            f"Exported {len(records)} item(s) as {fmt} ({', '.join(statuses)})",
+            details={
+                "format": fmt,
+                "filename": filename,
+                "statuses": list(statuses),
+                "items": len(records),
+            },
         )
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
     return Export(content, filename, MEDIA_TYPES[fmt], len(records))
 
 
@@ -188,11 +187,11 @@ def export_bank(
     session: Session,
     fmt: str,
     *,
-    statuses: Sequence[str] = ("published",),
-    actor_id: int | None = None,
+    statuses: Sequence[str] = (VersionStatus.PUBLISHED,),
+    user_id: int | None = None,
 ) -> tuple[bytes, str]:
     """Export the bank: ``(content, suggested filename)``; YAML and QTI are zips."""
-    result = export(session, fmt, statuses=statuses, actor_id=actor_id)
+    result = export(session, fmt, statuses=statuses, user_id=user_id)
     return result.content, result.filename
 
 
@@ -289,11 +288,11 @@ def import_file(
     fmt = check_format(fmt)
     parsed, blueprint = parse_file(session, fmt, data, filename=filename)
     filename = filename.strip() or f"upload.{fmt}"
+    if parsed.problems or not parsed.items:
+        end_read(session)  # reading the known keys opened a transaction
     if parsed.problems:
-        session.rollback()  # reading the known keys opened a transaction; end it cleanly
         raise ImportFailed(parsed.problems, parsed.warnings)
     if not parsed.items:
-        session.rollback()
         skipped = f" ({len(parsed.warnings)} skipped: see the warnings)" if parsed.warnings else ""
         raise ImportFailed([Problem(filename, 1, f"no items to import{skipped}")], parsed.warnings)
     report = import_records(
@@ -310,7 +309,13 @@ def import_file(
         },
         now=now,
     )
-    return _result(fmt, filename, "published" if publish else "draft", report, parsed.warnings)
+    return _result(
+        fmt,
+        filename,
+        VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT,
+        report,
+        parsed.warnings,
+    )
 
 
 def import_loaded_bank(

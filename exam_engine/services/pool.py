@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.assembly import BankIndex, PoolItem
+from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.models import Question, QuestionVersion
 
 # PostgreSQL hashes the aggregate itself, so one short row crosses the wire.
@@ -66,7 +67,7 @@ def _rows(session: Session) -> list[tuple[PoolItem, int]]:
             QuestionVersion.question_id,
         )
         .join(Question, Question.id == QuestionVersion.question_id)
-        .where(QuestionVersion.status == "published")
+        .where(QuestionVersion.status == VersionStatus.PUBLISHED)
     )
     return [
         (PoolItem(key, vid, domain, sub, diff, frozenset(enemies or ())), question_id)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from exam_engine.domain.vocabulary import Role
 from exam_engine.web.security import role_required
 
 bp = Blueprint("main", __name__)
@@ -22,14 +23,14 @@ def index() -> Any:
 
 
 @bp.get("/admin")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def admin_home() -> Any:
     """Admin landing page."""
     return render_template("main/admin.html")
 
 
 @bp.get("/instructor")
-@role_required("instructor")
+@role_required(Role.INSTRUCTOR)
 def instructor_home() -> Any:
     """Instructor landing page."""
     return render_template("main/instructor.html")

@@ -16,7 +16,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from exam_engine.domain.vocabulary import FINISHED, Mode
+from exam_engine.domain.vocabulary import FINISHED, AttemptStatus, Mode
 from exam_engine.models import Attempt, AttemptItem, Response
 from exam_engine.services.attempts.finishing import finalize
 from exam_engine.services.attempts.reading import (
@@ -144,7 +144,7 @@ def save_response(
             )
     except _TimeUp as up:
         # Graded in its own transaction, once the save's shared lock is released.
-        finalize(session, up.attempt_id, now, status="expired")
+        finalize(session, up.attempt_id, now, status=AttemptStatus.EXPIRED)
         raise DeadlinePassed(
             f"time is up for attempt {up.attempt_id}: the deadline was "
             f"{up.deadline:%H:%M:%S} UTC; answers saved before it are graded"

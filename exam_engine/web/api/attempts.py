@@ -7,6 +7,7 @@ from typing import Any
 from flask import jsonify, request, url_for
 from flask_login import current_user
 
+from exam_engine.domain.vocabulary import Mode
 from exam_engine.extensions import current_session
 from exam_engine.services import attempts, launch
 from exam_engine.services.attempt_views import (
@@ -116,7 +117,7 @@ def put_response(attempt_id: int, position: int) -> Any:
         "saved_at": iso(result.saved_at),
         "remaining_seconds": attempts.remaining_seconds(attempt, moment),
     }
-    if attempt.mode == "practice" and result.choice is not None:
+    if attempt.mode == Mode.PRACTICE and result.choice is not None:
         item = attempts.load_for_view(session, current_user.id, attempt_id).items[position - 1]
         body["feedback"] = feedback_for(item)
     return jsonify(body)

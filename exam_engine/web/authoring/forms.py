@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from exam_engine.domain.bank import OPTION_LABELS
 from exam_engine.domain.blueprint import DIFFICULTIES
+from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.services.authoring import LINT_FILTERS, SORTS, ItemInput
 
 STEM_MAX = 6000
@@ -29,10 +30,10 @@ RATIONALE_MAX = 3000
 REFERENCES_MAX = 3000
 ENEMIES_MAX = 1000
 STATUS_LABELS = {
-    "draft": "Draft",
-    "in_review": "In review",
-    "published": "Published",
-    "retired": "Retired",
+    VersionStatus.DRAFT: "Draft",
+    VersionStatus.IN_REVIEW: "In review",
+    VersionStatus.PUBLISHED: "Published",
+    VersionStatus.RETIRED: "Retired",
 }
 LINT_LABELS = {"errors": "Has errors", "warnings": "Has warnings", "clean": "Clean"}
 SORT_LABELS = {

@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 
 from exam_engine.domain.bank import OPTION_LABELS
 from exam_engine.domain.lint import Finding
+from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
 from exam_engine.services import authoring
 from exam_engine.services.authoring import BrowseQuery, ItemCheck, ItemInput, ItemInvalid
@@ -30,7 +31,7 @@ from exam_engine.web.authoring.forms import (
 from exam_engine.web.clock import now
 from exam_engine.web.security import role_required
 
-instructor_only = role_required("instructor")
+instructor_only = role_required(Role.INSTRUCTOR)
 
 
 @bp.context_processor

@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice
 
+from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
 from exam_engine.services import interchange
 from exam_engine.services.bank import ImportFailed
@@ -46,7 +47,7 @@ def _render(form: ImportForm, *, status: int = 200, **extra: Any) -> Any:
             "authoring/transfer.html",
             form=form,
             formats=formats(),
-            is_admin=current_user.role == "admin",
+            is_admin=current_user.role == Role.ADMIN,
             max_mb=int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20,
             **extra,
         ),
@@ -55,20 +56,20 @@ def _render(form: ImportForm, *, status: int = 200, **extra: Any) -> Any:
 
 
 @bp.get("/transfer")
-@role_required("instructor")
+@role_required(Role.INSTRUCTOR)
 def transfer() -> Any:
     """The import form and the export links."""
     return _render(_import_form())
 
 
 @bp.post("/import")
-@role_required("instructor")
+@role_required(Role.INSTRUCTOR)
 def import_upload() -> Any:
     """Import an uploaded file: all or nothing, as drafts unless an admin publishes."""
     form = _import_form()
     if not form.validate():
         return _render(form, status=400)
-    if form.publish.data and current_user.role != "admin":
+    if form.publish.data and current_user.role != Role.ADMIN:
         form.publish.errors = [
             "Only an admin may publish on import; untick the box to import the items as drafts."
         ]
@@ -105,14 +106,14 @@ def import_upload() -> Any:
 
 
 @bp.get("/export/<fmt>")
-@role_required("instructor")
+@role_required(Role.INSTRUCTOR)
 def export(fmt: str) -> Any:
     """Download the published bank in one format (recorded in the audit trail)."""
     if fmt not in interchange.FORMATS:
         abort(
             404, f"Unknown export format {fmt!r}; choose one of {', '.join(interchange.FORMATS)}."
         )
-    result = interchange.export(current_session(), fmt, actor_id=current_user.id)
+    result = interchange.export(current_session(), fmt, user_id=current_user.id)
     return Response(
         result.content,
         mimetype=result.media_type,

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from exam_engine.domain.vocabulary import AttemptStatus, Mode
 from exam_engine.extensions import current_session
 from exam_engine.services import attempts, catalog, cohorts, launch
 from exam_engine.services.attempt_views import item_view
@@ -37,8 +38,8 @@ def dashboard() -> Any:
     return render_template(
         "candidate/dashboard.html",
         templates=catalog.list_templates(session),
-        in_progress=[a for a in mine if a.status == "in_progress"],
-        finished=[a for a in mine if a.status != "in_progress"],
+        in_progress=[a for a in mine if a.status == AttemptStatus.IN_PROGRESS],
+        finished=[a for a in mine if a.status != AttemptStatus.IN_PROGRESS],
         form=StartForm(),
         now=moment,
         assigned=cohorts.assigned_to(session, current_user.id, now=moment),
@@ -71,7 +72,7 @@ def start() -> Any:
 def question(attempt_id: int, position: int) -> Any:
     """One question a page; POST saves the answer without JavaScript."""
     attempt = open_attempt(attempt_id)
-    if attempt.status != "in_progress":
+    if attempt.status != AttemptStatus.IN_PROGRESS:
         return redirect(url_for("candidate.scorecard", attempt_id=attempt_id))
     items = attempt.items
     if not 1 <= position <= len(items):
@@ -113,7 +114,7 @@ def question(attempt_id: int, position: int) -> Any:
 
 def _next_target(go: str | None, attempt_id: int, position: int, total: int, mode: str) -> str:
     """Where a non-JavaScript save goes next."""
-    if mode == "practice" and go == "check":
+    if mode == Mode.PRACTICE and go == "check":
         return url_for("candidate.question", attempt_id=attempt_id, position=position)
     if go == "prev" and position > 1:
         return url_for("candidate.question", attempt_id=attempt_id, position=position - 1)
@@ -131,7 +132,7 @@ def _next_target(go: str | None, attempt_id: int, position: int, total: int, mod
 def summary(attempt_id: int) -> Any:
     """Unanswered and flagged positions before the final submit."""
     attempt = open_attempt(attempt_id)
-    if attempt.status != "in_progress":
+    if attempt.status != AttemptStatus.IN_PROGRESS:
         return redirect(url_for("candidate.scorecard", attempt_id=attempt_id))
     return _render_summary(attempt, SubmitForm())
 
@@ -158,7 +159,7 @@ def _render_summary(attempt: Any, form: SubmitForm, status: int = 200) -> Any:
 def submit(attempt_id: int) -> Any:
     """Final submit (asks for confirmation); submitting twice changes nothing."""
     attempt = open_attempt(attempt_id)
-    if attempt.status == "in_progress":
+    if attempt.status == AttemptStatus.IN_PROGRESS:
         form = SubmitForm()
         if not form.validate():
             return _render_summary(attempt, form, 400)

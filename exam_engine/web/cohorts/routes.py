@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from exam_engine.domain.vocabulary import AttemptStatus, Mode, Role
 from exam_engine.extensions import current_session
 from exam_engine.models import Cohort
 from exam_engine.services import attempts, catalog, cohorts, scorecards
@@ -39,7 +40,7 @@ from exam_engine.web.cohorts.forms import (
 from exam_engine.web.cohorts.heatmap import heatmap_rows
 from exam_engine.web.security import login_required, role_required
 
-instructor_only = role_required("instructor")
+instructor_only = role_required(Role.INSTRUCTOR)
 bp.add_app_template_global(heatmap_rows, "cohort_heatmap_rows")
 
 
@@ -66,7 +67,7 @@ def _utc(value: datetime | None) -> datetime | None:
 def _assignment_form() -> AssignmentForm:
     form = AssignmentForm()
     form.template.choices = [
-        (t.name, t.title) for t in catalog.list_templates(current_session()) if t.mode == "exam"
+        (t.name, t.title) for t in catalog.list_templates(current_session()) if t.mode == Mode.EXAM
     ]
     return form
 
@@ -404,9 +405,9 @@ def attempt_scorecard(cohort_id: int, attempt_id: int) -> Any:
     cohort = _cohort(cohort_id)
     session = current_session()
     attempt, info = cohorts.cohort_attempt(session, cohort, attempt_id)
-    if attempt.status == "in_progress":
+    if attempt.status == AttemptStatus.IN_PROGRESS:
         attempts.touch(session, attempt, now(), grace_seconds())
-    if attempt.status == "in_progress":
+    if attempt.status == AttemptStatus.IN_PROGRESS:
         flash(
             f"{info.label} is still sitting this mock; results open once it is submitted.", "info"
         )
@@ -427,7 +428,7 @@ def attempt_review(cohort_id: int, attempt_id: int) -> Any:
     session = current_session()
     attempt, info = cohorts.cohort_attempt(session, cohort, attempt_id)
     attempts.touch(session, attempt, now(), grace_seconds())
-    if attempt.status == "in_progress":
+    if attempt.status == AttemptStatus.IN_PROGRESS:
         flash(
             f"{info.label} is still sitting this mock; its review opens once it is submitted.",
             "info",

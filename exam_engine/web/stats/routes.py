@@ -10,6 +10,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from wtforms import SelectChoice
 
 from exam_engine.domain.item_analysis import FLAG_LABELS, OPTION_LABELS, describe_flag
+from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
 from exam_engine.services import item_stats
 from exam_engine.services.catalog import bundled_blueprint
@@ -23,7 +24,7 @@ from exam_engine.web.stats.forms import (
     RecomputeForm,
 )
 
-instructor_only = role_required("instructor")
+instructor_only = role_required(Role.INSTRUCTOR)
 # Table badges; the item page and the badges' titles give the full wording.
 SHORT_FLAG_LABELS = {
     "too-few-responses": "Too few responses",
