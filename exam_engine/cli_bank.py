@@ -408,11 +408,13 @@ def review_packet_command(path: Path, writer: str, out: Path, keys: tuple[str, .
     # resolve; its own items are the packet.
     in_bank = path.is_file() and path.resolve().parent.name == "items"
     loaded = _load(path.resolve().parent.parent if in_bank else path)
-    if loaded.problems:
-        for problem in loaded.problems:
+    mine = {display_path(path.resolve())} if in_bank else None
+    # Only the packet's own file must be valid: other files may be mid-edit.
+    own = [p for p in loaded.problems if mine is None or p.file in mine]
+    if own:
+        for problem in own:
             click.echo(str(problem), err=True)
         sys.exit(1)
-    mine = {display_path(path.resolve())} if in_bank else None
     items = [
         item
         for item in loaded.items
