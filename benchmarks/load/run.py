@@ -289,9 +289,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     url = stack.recreate_database(args.database)
     # Every simulated candidate comes from 127.0.0.1, so the per-address sign-in throttle
     # (30 a minute by default) is raised for the run; the per-account lockout stays.
-    env = stack.app_env(
-        url, work / "instance", BENCHMARK_FLOOR=True, LOGIN_RATE_LIMIT=args.login_rate_limit
-    )
+    env = stack.app_env(url, work / "instance", LOGIN_RATE_LIMIT=args.login_rate_limit)
     began = time.monotonic()
     emails = stack.prepare(url, env, args.n)
     stack.create_floor_table(url)
@@ -299,7 +297,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         args.prestarted = stack.prestart_attempts(url, emails, args.template)
     prepared = time.monotonic() - began
     scenario = steady if args.scenario == "steady" else sync_start
-    server = stack.Gunicorn(env, work / "gunicorn.log", workers=args.workers, args=args.gunicorn)
+    server = stack.Gunicorn(
+        env,
+        work / "gunicorn.log",
+        workers=args.workers,
+        args=args.gunicorn,
+        app="benchmarks.load.floor_app:app",
+    )
     with server:
 
         async def main() -> dict[str, Any]:

@@ -179,11 +179,11 @@ def prestart_attempts(url: str, emails: list[str], template: str) -> dict[str, t
 
 
 def create_floor_table(url: str) -> None:
-    """Create the floor endpoint's scratch table (``exam_engine.web.benchmark_floor.FLOOR``)."""
+    """Create the floor endpoint's scratch table (``benchmarks.load.floor.FLOOR``)."""
     from sqlalchemy import create_engine
 
+    from benchmarks.load.floor import FLOOR
     from exam_engine.config import normalize_database_url
-    from exam_engine.web.benchmark_floor import FLOOR
 
     engine = create_engine(normalize_database_url(url))
     FLOOR.drop(engine, checkfirst=True)
@@ -216,15 +216,22 @@ def children(pid: int) -> list[int]:
 
 
 class Gunicorn:
-    """gunicorn serving ``wsgi:app`` on a free loopback port, started and stopped by us."""
+    """gunicorn serving an app (``wsgi:app`` unless told) on a free loopback port, run by us."""
 
     def __init__(
-        self, env: dict[str, str], log: Path, *, workers: int = 2, args: Iterable[str] = ()
+        self,
+        env: dict[str, str],
+        log: Path,
+        *,
+        workers: int = 2,
+        args: Iterable[str] = (),
+        app: str = "wsgi:app",
     ) -> None:
         self.env = env
         self.log = log
         self.workers = workers
         self.args = list(args)
+        self.app = app
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -247,7 +254,7 @@ class Gunicorn:
             "5",
             "--no-control-socket",  # several servers may run at once; none needs it
             *self.args,
-            "wsgi:app",
+            self.app,
         ]
         with self.log.open("ab") as handle:
             self.process = subprocess.Popen(

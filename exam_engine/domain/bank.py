@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 
@@ -475,8 +475,3 @@ def enemy_graph(items: Iterable[ItemRecord]) -> dict[str, frozenset[str]]:
             graph[item.key].add(enemy)
             graph.setdefault(enemy, set()).add(item.key)
     return {key: frozenset(value) for key, value in graph.items()}
-
-
-def records_by_key(items: Sequence[ItemRecord]) -> dict[str, ItemRecord]:
-    """Index records by key (keys are unique after validation)."""
-    return {item.key: item for item in items}

@@ -110,14 +110,6 @@ class StudentRow:
         """Return the domain or sub-domain cell with this code (empty when unseen)."""
         return self.domains.get(code) or self.subdomains.get(code) or EMPTY
 
-    def status_counts(self) -> dict[Status, int]:
-        """Return how many sub-domains carry each mark."""
-        counts: dict[Status, int] = dict.fromkeys(STATUS_ORDER, 0)
-        for cell in self.subdomains.values():
-            if cell.status is not None:
-                counts[cell.status] += 1
-        return counts
-
 
 @dataclass(frozen=True)
 class AreaSummary:

@@ -17,7 +17,6 @@ from typing import Literal
 from exam_engine.domain.bank import OPTION_LABELS, ItemRecord
 
 Level = Literal["error", "warning"]
-LEVELS: tuple[Level, ...] = ("error", "warning")
 
 QUALIFIERS: tuple[str, ...] = (
     "BEST",

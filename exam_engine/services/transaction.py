@@ -63,6 +63,11 @@ def end_read(session: Session) -> None:
     session.rollback()
 
 
+def discard(session: Session) -> None:
+    """Throw away whatever a failed request left in the session (the web error handlers)."""
+    session.rollback()
+
+
 def _commit_keeping_loaded(session: Session) -> None:
     expire = session.expire_on_commit
     session.expire_on_commit = False

@@ -7,7 +7,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Register every blueprint and the error handlers."""
-    from exam_engine.web import benchmark_floor, errors, health, main, security
+    from exam_engine.web import errors, health, main, security
     from exam_engine.web.api import bp as api_bp
     from exam_engine.web.auth import bp as auth_bp
     from exam_engine.web.authoring import bp as authoring_bp
@@ -27,8 +27,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(stats_bp)
     errors.register(app)
     security.register(app)
-    if app.config.get("BENCHMARK_FLOOR"):  # off by default: benchmarks/load only
-        benchmark_floor.register(app)
 
     from exam_engine.web import charts
     from exam_engine.web.text import render_inline, render_markdown

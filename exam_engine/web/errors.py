@@ -10,8 +10,9 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from exam_engine.extensions import db
+from exam_engine.extensions import current_session
 from exam_engine.services.errors import ServiceError
+from exam_engine.services.transaction import discard
 from exam_engine.web.security import wants_json
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def _service(error: ServiceError) -> Any:
-        db.session.rollback()
+        discard(current_session())
         return error_response(error.status, str(error))
 
     @app.errorhandler(OperationalError)
     def _database(error: OperationalError) -> Any:
-        db.session.rollback()
+        discard(current_session())
         log.error("database unavailable: %s", error)
         response = make_response(
             error_response(503, "The database is unavailable. Your request was not saved.")
@@ -75,6 +76,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:
-        db.session.rollback()
+        discard(current_session())
         log.exception("unhandled error")
         return error_response(500, InternalServerError.description)

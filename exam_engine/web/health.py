@@ -6,7 +6,8 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from exam_engine.extensions import csrf, db
+from exam_engine.extensions import csrf, current_session, db
+from exam_engine.services.transaction import discard
 
 bp = Blueprint("health", __name__)
 
@@ -18,6 +19,6 @@ def healthz():  # type: ignore[no-untyped-def]
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
-        db.session.rollback()
+        discard(current_session())
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")

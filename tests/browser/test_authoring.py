@@ -101,7 +101,9 @@ def test_write_review_publish_draw_and_edit(live_server, browser_page, session) 
     page.wait_for_url(re.compile(rf"/questions/{key}$"))
     assert "new exams can draw it" in page.locator(".flashes").inner_text()
     audit = page.locator("table.audit-table").inner_text()
-    assert "Published" in audit and "Rex Reviewer" in audit and "Ada Author" in audit
+    assert "Published" in audit
+    assert "Rex Reviewer" in audit
+    assert "Ada Author" in audit
     page.get_by_role("link", name="Question bank").click()
     page.get_by_role("link", name="Import / export").click()
     page.wait_for_url(re.compile(r"/authoring/transfer$"))
@@ -110,7 +112,8 @@ def test_write_review_publish_draw_and_edit(live_server, browser_page, session) 
 
     session.expire_all()
     v1 = session.scalar(select(QuestionVersion).join(Question).where(Question.key == key))
-    assert v1.status == "published" and v1.reviewer_id is not None
+    assert v1.status == "published"
+    assert v1.reviewer_id is not None
     assert v1.id in {item.version_id for item in pool.published_pool(session)}
 
     # 3. A candidate's new mock over a template restricted to that sub-domain draws it.
@@ -176,4 +179,5 @@ def test_write_review_publish_draw_and_edit(live_server, browser_page, session) 
     login(page, live_server, "cand@example.com")
     page.goto(question_url)
     shown = page.locator("legend.stem").inner_text()
-    assert "customer-service chatbot" in shown and "claims-triage" not in shown
+    assert "customer-service chatbot" in shown
+    assert "claims-triage" not in shown

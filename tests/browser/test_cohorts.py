@@ -64,7 +64,8 @@ def test_cohort_from_invite_to_heatmap_csv(live_server, browser_page, session) -
     page.get_by_role("button", name="Join Browser bootcamp").click()
     page.wait_for_url(re.compile(r"/dashboard$"))
     panel = page.locator("#assigned-panel")
-    assert "Bootcamp Mini" in panel.inner_text() and "Browser bootcamp" in panel.inner_text()
+    assert "Bootcamp Mini" in panel.inner_text()
+    assert "Browser bootcamp" in panel.inner_text()
     panel.get_by_role("button", name=re.compile("^Start")).click()
     page.wait_for_url(re.compile(r"/attempts/\d+/q/1$"))
     for position in range(1, 5):
@@ -80,7 +81,8 @@ def test_cohort_from_invite_to_heatmap_csv(live_server, browser_page, session) -
     page.wait_for_url(re.compile(r"/scorecard$"))
     attempt = session.scalar(select(Attempt))
     session.refresh(attempt)
-    assert attempt.status == "submitted" and attempt.assignment_id is not None
+    assert attempt.status == "submitted"
+    assert attempt.assignment_id is not None
     assert attempt.result["answered"] == 4
     _logout(page)
 
@@ -100,7 +102,8 @@ def test_cohort_from_invite_to_heatmap_csv(live_server, browser_page, session) -
     text = Path(download.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["email"] for r in rows] == ["kim@example.com"]
-    assert rows[0]["overall_correct"] == str(correct) and rows[0]["mocks_finished"] == "1"
+    assert rows[0]["overall_correct"] == str(correct)
+    assert rows[0]["mocks_finished"] == "1"
     assert rows[0]["overall_percent"] == f"{100 * correct / total:.1f}"
 
     # Drill down: the student's page, then the attempt's scorecard.

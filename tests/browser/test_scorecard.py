@@ -48,7 +48,9 @@ def test_scorecard_review_and_history(live_server, browser_page, session) -> Non
     chart = page.get_by_role("img", name=DOMAIN_CHART)
     assert chart.is_visible()
     box = chart.bounding_box()
-    assert box is not None and box["width"] > 300 and box["height"] > 120
+    assert box is not None
+    assert box["width"] > 300
+    assert box["height"] > 120
     assert page.locator("svg.chart-bars .chart-bar, svg.chart-bars .chart-interval").count() > 0
     assert page.get_by_role("heading", name="By sub-domain").is_visible()
     assert page.get_by_role("heading", name="Pacing").is_visible()
@@ -88,7 +90,8 @@ def test_scorecard_review_and_history(live_server, browser_page, session) -> Non
     page.get_by_role("link", name="History", exact=True).first.click()
     page.wait_for_url(f"{live_server}/history")
     trend = page.get_by_role("img", name=TREND_CHART)
-    assert trend.count() == 1 and trend.is_visible()  # the narrow drawing is hidden
+    assert trend.count() == 1
+    assert trend.is_visible()  # the narrow drawing is hidden
     assert page.get_by_role("link", name=re.compile("^Scorecard")).count() == 1
     _accessible(page)
 

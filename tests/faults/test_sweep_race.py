@@ -104,7 +104,8 @@ def test_sweep_and_submits_finalize_each_attempt_once(fault_db, start_server):
     # The race really happened: web finalized expired attempts while a sweep was running.
     sweep_times = [row[6] for row in finishes if row[5].startswith("sweep-")]
     web_expired = [row[6] for row in finishes if row[5] == "web" and row[0] in expired_ids]
-    assert sweep_times and web_expired
+    assert sweep_times
+    assert web_expired
     assert min(web_expired) < max(sweep_times), "the submits came after the sweeps were done"
     report = stack.audit(fault_db.url, group.saves)
     assert report.ok, report.summary()

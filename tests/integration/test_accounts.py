@@ -68,9 +68,12 @@ def test_change_password_rehashes_and_changes_the_session_id(session) -> None:
     old_hash, old_id = user.password_hash, user.get_id()
     accounts.change_password(session, user.id, "long-enough-pw", "another-long-pw")
     session.refresh(user)
-    assert user.password_hash.startswith("$argon2id$") and user.password_hash != old_hash
-    assert user.get_id().startswith(f"{user.id}.") and user.get_id() != old_id
-    assert user.matches_session_id(user.get_id()) and not user.matches_session_id(old_id)
+    assert user.password_hash.startswith("$argon2id$")
+    assert user.password_hash != old_hash
+    assert user.get_id().startswith(f"{user.id}.")
+    assert user.get_id() != old_id
+    assert user.matches_session_id(user.get_id())
+    assert not user.matches_session_id(old_id)
     assert accounts.authenticate(session, "p@example.com", "another-long-pw").id == user.id
     with pytest.raises(accounts.InvalidCredentials):
         accounts.authenticate(session, "p@example.com", "long-enough-pw")

@@ -18,11 +18,6 @@ GRACE = 30
 
 
 @pytest.fixture
-def bank(session):
-    return seed_bank(session, per_subdomain=10)
-
-
-@pytest.fixture
 def user(session):
     return UserFactory()
 
@@ -75,7 +70,8 @@ def test_time_multiplier_extends_the_deadline(session, bank) -> None:
 
 def test_practice_is_untimed(session, bank, user) -> None:
     attempt = start(session, user, "drill-d2")
-    assert attempt.mode == "practice" and attempt.deadline_at is None
+    assert attempt.mode == "practice"
+    assert attempt.deadline_at is None
     assert attempts.remaining_seconds(attempt, utcnow()) is None
 
 
@@ -101,7 +97,8 @@ def test_save_maps_per_attempt_ids_to_stored_options(session, bank, user) -> Non
     attempt = start(session, user)
     item = attempt.items[0]
     result = save(session, user, attempt, 1, "C", seq=1)
-    assert result.accepted and result.choice == "C"
+    assert result.accepted
+    assert result.choice == "C"
     session.refresh(item)
     assert item.choice == item.option_order[2]
 
@@ -110,7 +107,8 @@ def test_same_seq_twice_changes_nothing(session, bank, user) -> None:
     attempt = start(session, user)
     save(session, user, attempt, 1, "A", seq=5)
     again = save(session, user, attempt, 1, "B", seq=5)
-    assert not again.accepted and again.choice == "A"
+    assert not again.accepted
+    assert again.choice == "A"
     assert session.query(Response).count() == 1
 
 
@@ -118,7 +116,8 @@ def test_older_seq_never_overwrites_newer(session, bank, user) -> None:
     attempt = start(session, user)
     save(session, user, attempt, 1, "B", seq=9)
     late = save(session, user, attempt, 1, "A", seq=3)
-    assert not late.accepted and late.choice == "B"
+    assert not late.accepted
+    assert late.choice == "B"
     # Every accepted save is kept in the log, but only the newest counts.
     assert session.query(Response).count() == 2
 
@@ -168,8 +167,10 @@ def test_submit_twice_returns_the_same_result(session, bank, user) -> None:
         session, user.id, attempt.id, now=utcnow() + timedelta(minutes=5), grace_seconds=GRACE
     )
     assert second.status == "submitted"
-    assert second.result == result and second.submitted_at == submitted_at
-    assert result["score"]["correct"] == 1 and result["score"]["total"] == 20
+    assert second.result == result
+    assert second.submitted_at == submitted_at
+    assert result["score"]["correct"] == 1
+    assert result["score"]["total"] == 20
 
 
 def test_sweep_finalizes_each_expired_attempt_once(session, bank) -> None:
@@ -181,13 +182,15 @@ def test_sweep_finalizes_each_expired_attempt_once(session, bank) -> None:
     assert attempts.sweep_expired(session, now=utcnow(), grace_seconds=GRACE) == []
     session.refresh(stale)
     session.refresh(fresh)
-    assert stale.status == "expired" and fresh.status == "in_progress"
+    assert stale.status == "expired"
+    assert fresh.status == "in_progress"
 
 
 def test_touch_finalizes_an_expired_attempt(session, bank, user) -> None:
     attempt = start(session, user, now=utcnow() - timedelta(hours=1))
     attempts.touch(session, attempt, utcnow(), GRACE)
-    assert attempt.status == "expired" and attempt.result is not None
+    assert attempt.status == "expired"
+    assert attempt.result is not None
 
 
 def test_grading_uses_the_version_shown(session, bank, user) -> None:
@@ -235,7 +238,8 @@ def test_short_template_expiry_grades_saved_answers(session, bank, user) -> None
     save(session, user, attempt, 1, "A", seq=1, now=started + timedelta(seconds=20))
     assert attempts.sweep_expired(session, now=utcnow(), grace_seconds=GRACE) == [attempt.id]
     session.refresh(attempt)
-    assert attempt.status == "expired" and attempt.result["answered"] == 1
+    assert attempt.status == "expired"
+    assert attempt.result["answered"] == 1
     items = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)).all()
     assert sum(i.choice is not None for i in items) == 1
 
@@ -261,4 +265,5 @@ def test_exposure_cap_keeps_overused_items_out(session, user) -> None:
     with pytest.raises(Conflict, match="D2-A needs 2 eligible items, has 0"):
         start(session, UserFactory(), "capped")
     usage = attempts.usage_counts(session, capped.id)
-    assert len(usage) == 26 and set(usage.values()) == {1}
+    assert len(usage) == 26
+    assert set(usage.values()) == {1}

@@ -95,14 +95,18 @@ def published_item(session, author, reviewer, **changes: object) -> str:
 def test_create_makes_a_draft_v1_with_an_audit_event(session, author) -> None:
     version = authoring.create_question(session, author.id, clean_item(), now=NOW)
     session.expire_all()
-    assert version.number == 1 and version.status == "draft"
-    assert version.author_id == author.id and version.domain == "D2"
-    assert version.answer_index == 0 and len(version.options) == 4
+    assert version.number == 1
+    assert version.status == "draft"
+    assert version.author_id == author.id
+    assert version.domain == "D2"
+    assert version.answer_index == 0
+    assert len(version.options) == 4
     record = authoring.check_item(session, clean_item(), editing="D2-B-001").record
     assert version.content_hash == record.content_hash()
     [event] = events(session, "D2-B-001")
     assert (event.action, event.object_type, event.actor_id) == ("create", "question", author.id)
-    assert event.at == NOW and "D2-B-001 v1" in event.summary
+    assert event.at == NOW
+    assert "D2-B-001 v1" in event.summary
 
 
 @pytest.mark.parametrize(
@@ -133,7 +137,8 @@ def test_bad_input_names_the_field_and_writes_nothing(
     messages = caught.value.errors[field]
     assert any(fragment in m for m in messages), caught.value.errors
     assert not any(m.startswith("item D2-B-001: ") for m in messages)  # prefix stripped
-    assert count(session, Question) == 0 and count(session, AuditEvent) == 0
+    assert count(session, Question) == 0
+    assert count(session, AuditEvent) == 0
 
 
 def test_an_enemy_must_exist_and_a_close_key_is_suggested(session, author) -> None:
@@ -176,7 +181,8 @@ def test_losing_a_race_for_a_key_is_a_conflict_and_writes_nothing(
     monkeypatch.setattr(authoring.editor, "validate_input", lambda *a, **k: (checked, {}))
     with pytest.raises(Conflict, match="someone else created 'D2-B-001' at the same moment"):
         authoring.create_question(session, author.id, clean_item(), now=NOW)
-    assert count(session, QuestionVersion) == 1 and count(session, AuditEvent) == 1
+    assert count(session, QuestionVersion) == 1
+    assert count(session, AuditEvent) == 1
 
 
 def test_next_free_key_follows_the_highest_number_in_the_subdomain(session) -> None:
@@ -203,15 +209,18 @@ def test_check_item_lints_a_valid_item_without_writing(session) -> None:
         session,
         clean_item(options=("Always review the vendor's evidence", *clean_item().options[1:])),
     )
-    assert check.problems == {} and check.record is not None
+    assert check.problems == {}
+    assert check.record is not None
     [warning] = check.warnings
-    assert warning.rule == "absolutes" and authoring.field_of(warning) == "options.A"
+    assert warning.rule == "absolutes"
+    assert authoring.field_of(warning) == "options.A"
     assert count(session, Question) == 0
 
 
 def test_check_item_reports_problems_before_lint(session) -> None:
     check = authoring.check_item(session, clean_item(stem="", answer="Z"))
-    assert check.record is None and check.findings == ()
+    assert check.record is None
+    assert check.findings == ()
     assert set(check.problems) == {"stem", "answer"}
 
 
@@ -221,7 +230,8 @@ def test_near_duplicates_are_found_against_the_rest_of_the_bank(session, author)
     stem = other.stem.replace("retailer", "bank")
     check = authoring.check_item(session, clean_item(stem=stem))
     rules = {f.rule: f for f in check.findings}
-    assert "near-duplicate-stem" in rules and "D2-B-010" in rules["near-duplicate-stem"].message
+    assert "near-duplicate-stem" in rules
+    assert "D2-B-010" in rules["near-duplicate-stem"].message
     assert authoring.field_of(rules["near-duplicate-stem"]) == "stem"
     same = authoring.check_item(session, clean_item(stem=other.stem))
     assert [f.rule for f in same.errors] == ["duplicate-stem"]
@@ -245,9 +255,12 @@ def test_editing_a_draft_updates_it_in_place(session, author, reviewer) -> None:
         session, reviewer.id, "D2-B-001", clean_item(difficulty="hard"), now=NOW
     )
     session.expire_all()
-    assert result.changed and not result.new_version and result.fields == ("difficulty",)
+    assert result.changed
+    assert not result.new_version
+    assert result.fields == ("difficulty",)
     [version] = session.scalars(select(QuestionVersion)).all()
-    assert version.difficulty == "hard" and version.number == 1
+    assert version.difficulty == "hard"
+    assert version.number == 1
     # The last person to write the content is its author (four eyes on every word).
     assert version.author_id == reviewer.id
     assert [e.action for e in events(session, "D2-B-001")] == ["create", "edit"]
@@ -261,10 +274,13 @@ def test_editing_a_published_version_makes_a_new_draft_and_keeps_it_live(
     v1_id = session.scalar(select(QuestionVersion.id))
     new_stem = clean_item().stem.replace("retailer", "hospital")
     result = authoring.save_draft(session, author.id, key, clean_item(stem=new_stem), now=NOW)
-    assert result.new_version and result.version.number == 2 and result.version.status == "draft"
+    assert result.new_version
+    assert result.version.number == 2
+    assert result.version.status == "draft"
     session.expire_all()
     v1 = session.get(QuestionVersion, v1_id)
-    assert v1.status == "published" and "retailer" in v1.stem
+    assert v1.status == "published"
+    assert "retailer" in v1.stem
     assert [p.version_id for p in pool.published_pool(session)] == [v1_id]
     assert events(session, key)[-1].action == "new_version"
 
@@ -308,7 +324,8 @@ def test_editing_an_item_in_review_takes_it_back_to_draft(session, author) -> No
     result = authoring.save_draft(
         session, author.id, "D2-B-001", clean_item(difficulty="easy"), now=NOW
     )
-    assert result.version.status == "draft" and result.version.submitted_at is None
+    assert result.version.status == "draft"
+    assert result.version.submitted_at is None
     assert "withdrawn from review" in events(session, "D2-B-001")[-1].summary
 
 
@@ -319,12 +336,15 @@ def test_full_workflow_with_audit_trail(session, author, reviewer) -> None:
     later = NOW + timedelta(minutes=5)
     authoring.create_question(session, author.id, clean_item(), now=NOW)
     submitted = authoring.submit_for_review(session, author.id, "D2-B-001", now=NOW)
-    assert submitted.status == "in_review" and submitted.submitted_at == NOW
+    assert submitted.status == "in_review"
+    assert submitted.submitted_at == NOW
     published = authoring.publish(session, reviewer.id, "D2-B-001", now=later)
-    assert published.status == "published" and published.published_at == later
+    assert published.status == "published"
+    assert published.published_at == later
     assert published.reviewer_id == reviewer.id
     retired = authoring.retire(session, reviewer.id, "D2-B-001", now=later)
-    assert retired.status == "retired" and retired.retired_at == later
+    assert retired.status == "retired"
+    assert retired.retired_at == later
     trail = events(session, "D2-B-001")
     assert [(e.action, e.actor_id) for e in trail] == [
         ("create", author.id),
@@ -411,7 +431,8 @@ def test_return_to_draft_needs_a_note(session, author, reviewer) -> None:
     version = authoring.return_to_draft(
         session, reviewer.id, "D2-B-001", "Cite the clause.", now=NOW
     )
-    assert version.status == "draft" and version.review_note == "Cite the clause."
+    assert version.status == "draft"
+    assert version.review_note == "Cite the clause."
     assert version.reviewer_id == reviewer.id
     assert events(session, "D2-B-001")[-1].details["note"] == "Cite the clause."
     with pytest.raises(Conflict):
@@ -469,7 +490,8 @@ def test_attempts_keep_the_version_they_showed(session, author, reviewer) -> Non
     shown = {item.question_version_id for item in session.scalars(select(AttemptItem))}
     assert v1.id in shown
     v2 = authoring.newest_of(authoring.get_question(session, key))
-    assert v2.number == 2 and v2.id not in shown
+    assert v2.number == 2
+    assert v2.id not in shown
     assert v2.id in {p.version_id for p in pool.published_pool(session)}
 
 
@@ -482,7 +504,8 @@ def test_history_lists_versions_and_events_newest_first(session, author, reviewe
     hist = authoring.history(session, key)
     assert [v.number for v in hist.versions] == [2, 1]
     assert [e.action for e in hist.events] == ["new_version", "publish", "submit", "create"]
-    assert hist.name(author.id) == "Ada Author" and hist.name(None) == ""
+    assert hist.name(author.id) == "Ada Author"
+    assert hist.name(None) == ""
     with pytest.raises(NotFound):
         authoring.history(session, "D9-Z-001")
 
@@ -511,9 +534,11 @@ def test_diff_compares_field_by_field(session, author, reviewer) -> None:
 def test_diff_lines_pairs_insertions_and_deletions() -> None:
     rows = authoring.diff_lines(["a", "b", "c"], ["a", "x y", "c", "d"])
     assert [r.kind for r in rows] == ["equal", "replace", "equal", "insert"]
-    assert rows[3].left is None and rows[3].right[0].text == "d"
+    assert rows[3].left is None
+    assert rows[3].right[0].text == "d"
     rows = authoring.diff_lines(["a", "gone"], ["a"])
-    assert [r.kind for r in rows] == ["equal", "delete"] and rows[1].right is None
+    assert [r.kind for r in rows] == ["equal", "delete"]
+    assert rows[1].right is None
 
 
 # --- browser ---------------------------------------------------------------------------------
@@ -549,11 +574,14 @@ def browse(session, **kwargs):
 
 def test_browse_shows_the_newest_version_of_each_question(session, small_bank) -> None:
     page = browse(session, per_page=100)
-    assert page.total == 13 * 3 + 3 and page.pages == 1
+    assert page.total == 13 * 3 + 3
+    assert page.pages == 1
     keys = [r.key for r in page.rows]
     assert keys == sorted(keys)
     row = next(r for r in page.rows if r.key == "D2-B-005")
-    assert row.version.status == "draft" and row.live_number is None and row.author == "Ada Author"
+    assert row.version.status == "draft"
+    assert row.live_number is None
+    assert row.author == "Ada Author"
 
 
 @pytest.mark.parametrize(
@@ -579,9 +607,13 @@ def test_browse_filters(session, small_bank, filters, expected) -> None:
 
 def test_browse_sorts_and_pages(session, small_bank) -> None:
     first = browse(session, sort="key", descending=True, per_page=10)
-    assert first.rows[0].key == "D3-E-003" and first.pages == 5 and len(first.rows) == 10
+    assert first.rows[0].key == "D3-E-003"
+    assert first.pages == 5
+    assert len(first.rows) == 10
     last = browse(session, sort="key", descending=True, per_page=10, page=99)
-    assert last.page == 5 and len(last.rows) == 2 and last.first_index == 41
+    assert last.page == 5
+    assert len(last.rows) == 2
+    assert last.first_index == 41
     by_status = browse(session, sort="status", per_page=100)
     assert by_status.rows[0].key == "D2-B-005"
     by_lint = browse(session, sort="lint", descending=True, per_page=100)

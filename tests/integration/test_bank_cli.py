@@ -38,9 +38,11 @@ def counts(session) -> tuple[int, int]:
 
 def test_validate_and_lint_the_bundled_bank(runner) -> None:
     validate = runner.invoke(args=["bank", "validate"])
-    assert validate.exit_code == 0 and "ok: 329 items in 13 file(s)" in validate.output
+    assert validate.exit_code == 0
+    assert "ok: 329 items in 13 file(s)" in validate.output
     lint = runner.invoke(args=["bank", "lint"])
-    assert lint.exit_code == 0 and "0 error(s)" in lint.output
+    assert lint.exit_code == 0
+    assert "0 error(s)" in lint.output
 
 
 def test_import_is_idempotent(runner, session) -> None:
@@ -72,7 +74,8 @@ def test_a_changed_item_becomes_a_new_version(runner, session, bank_copy) -> Non
         .order_by(QuestionVersion.number)
     ).all()
     assert [(v.number, v.status) for v in versions] == [(1, "retired"), (2, "published")]
-    assert versions[0].id == shown.id and versions[0].stem == shown.stem
+    assert versions[0].id == shown.id
+    assert versions[0].stem == shown.stem
     pool_keys = [item.key for item in pool.published_pool(session)]
     assert pool_keys.count("D2-B-001") == 1
 
@@ -91,7 +94,8 @@ def test_a_bad_file_imports_nothing(runner, session, bank_copy) -> None:
     other.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     result = runner.invoke(args=["bank", "import", str(bank_copy)])
     assert result.exit_code == 1
-    assert "D1-A.yaml:" in result.output and "nothing imported" in result.output
+    assert "D1-A.yaml:" in result.output
+    assert "nothing imported" in result.output
     assert counts(session) == before
 
 
@@ -102,7 +106,8 @@ def test_validate_reports_file_line_reason(runner, tmp_path) -> None:
     assert result.exit_code == 1
     assert str(bad.name) + ":4:" in result.output or ":4: " in result.output
     missing = runner.invoke(args=["bank", "validate", str(tmp_path / "nope")])
-    assert missing.exit_code == 1 and "no such file or directory" in missing.output
+    assert missing.exit_code == 1
+    assert "no such file or directory" in missing.output
 
 
 def test_stats_json(runner) -> None:
@@ -125,9 +130,11 @@ def test_assemble_json_hits_the_blueprint(runner) -> None:
     )
     assert result.exit_code == 0, result.output
     form = json.loads(result.output)
-    assert form["template"] == "aaism-full" and form["seed"] == 11
+    assert form["template"] == "aaism-full"
+    assert form["seed"] == 11
     assert form["by_domain"] == {"D1": 28, "D2": 28, "D3": 34}
-    assert len(form["items"]) == 90 and len({i["key"] for i in form["items"]}) == 90
+    assert len(form["items"]) == 90
+    assert len({i["key"] for i in form["items"]}) == 90
     assert set(form["items"][0]) >= {"key", "domain", "subdomain", "difficulty"}
     assert len(form["by_subdomain"]) == 13
     again = runner.invoke(
@@ -150,9 +157,11 @@ def test_assemble_for_a_candidate_avoids_seen_items(runner, session) -> None:
 
 def test_assemble_errors_are_clear(runner) -> None:
     unknown = runner.invoke(args=["exam", "assemble", "--template", "nope"])
-    assert unknown.exit_code == 1 and "template 'nope' not found" in unknown.output
+    assert unknown.exit_code == 1
+    assert "template 'nope' not found" in unknown.output
     runner.invoke(args=["bank", "import"])
     nobody = runner.invoke(
         args=["exam", "assemble", "--template", "quiz-20", "--for", "ghost@example.com"]
     )
-    assert nobody.exit_code == 1 and "no user with email ghost@example.com" in nobody.output
+    assert nobody.exit_code == 1
+    assert "no user with email ghost@example.com" in nobody.output

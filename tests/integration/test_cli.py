@@ -70,5 +70,6 @@ def test_demo_is_idempotent(app, session) -> None:
     emails = {u.email for u in session.query(User)}
     assert {account.email for account in DEMO_ACCOUNTS} <= emails
     for account in DEMO_ACCOUNTS:
-        assert account.email in second.output and account.password in second.output
+        assert account.email in second.output
+        assert account.password in second.output
     assert "http://127.0.0.1:5000/" in second.output

@@ -89,7 +89,8 @@ def test_other_instructors_and_students_cannot_manage(session, cohort) -> None:
 
 def test_join_code_lets_a_candidate_join_once(session, instructor, cohort) -> None:
     code = cohorts.new_join_code(session, instructor.id, cohort, now=NOW, days=7)
-    assert len(code) == 10 and set(code) <= set(cohorts.JOIN_ALPHABET)
+    assert len(code) == 10
+    assert set(code) <= set(cohorts.JOIN_ALPHABET)
     student = UserFactory()
     typed = f" {code[:4].lower()}-{code[4:]} "
     joined, added = cohorts.join_by_code(session, student.id, typed, now=NOW)
@@ -156,7 +157,8 @@ def test_roster_enrols_existing_and_new_accounts(session, instructor, cohort) ->
     ((row, password),) = report.created
     new_user = session.scalar(select(User).where(User.email == "new.person@example.com"))
     assert (new_user.name, new_user.role) == ("New Person", "candidate")
-    assert verify_password(new_user.password_hash, password) and len(password) >= 16
+    assert verify_password(new_user.password_hash, password)
+    assert len(password) >= 16
     session.refresh(known)
     assert known.name == "Known Person"  # an existing account is never changed
     students = {m.email for m in cohorts.members(session, cohort.id) if m.role == "student"}
@@ -167,7 +169,8 @@ def test_roster_without_header_and_with_columns_swapped(session, instructor, coh
     cohorts.upload_roster(session, instructor.id, cohort, "a@example.com,Ann\nb@example.com\n")
     cohorts.upload_roster(session, instructor.id, cohort, "name,email\nCid,c@example.com\n")
     names = {m.email: m.name for m in cohorts.members(session, cohort.id)}
-    assert names["a@example.com"] == "Ann" and names["b@example.com"] == ""
+    assert names["a@example.com"] == "Ann"
+    assert names["b@example.com"] == ""
     assert names["c@example.com"] == "Cid"
 
 
@@ -265,25 +268,30 @@ def test_cli_create_prints_the_id_and_enroll_adds_students(app, session, instruc
     assert result.exit_code == 0, result.output
     assert "enrolled 2 student(s)" in result.output
     again = runner.invoke(args=["cohort", "enroll", str(cohort_id), "s1@example.com"])
-    assert again.exit_code == 0 and "1 already enrolled" in again.output
+    assert again.exit_code == 0
+    assert "1 already enrolled" in again.output
     assert len([m for m in cohorts.members(session, cohort_id) if m.role == "student"]) == 2
 
 
 def test_cli_errors_exit_1_and_enrol_nobody(app, session, instructor) -> None:
     runner = app.test_cli_runner()
     missing = runner.invoke(args=["cohort", "create", "X", "--instructor", "nobody@example.com"])
-    assert missing.exit_code == 1 and "no account for nobody@example.com" in missing.output
+    assert missing.exit_code == 1
+    assert "no account for nobody@example.com" in missing.output
     candidate = UserFactory(email="cand@example.com")
     refused = runner.invoke(args=["cohort", "create", "X", "--instructor", candidate.email])
-    assert refused.exit_code == 1 and "not an instructor account" in refused.output
+    assert refused.exit_code == 1
+    assert "not an instructor account" in refused.output
     cohort = cohorts.create_cohort(session, "Real", instructor.id)
     partial = runner.invoke(
         args=["cohort", "enroll", str(cohort.id), "cand@example.com", "ghost@example.com"]
     )
-    assert partial.exit_code == 1 and "no account for ghost@example.com" in partial.output
+    assert partial.exit_code == 1
+    assert "no account for ghost@example.com" in partial.output
     assert [m.role for m in cohorts.members(session, cohort.id)] == ["instructor"]
     unknown = runner.invoke(args=["cohort", "enroll", "999999", "cand@example.com"])
-    assert unknown.exit_code == 1 and "cohort 999999 not found" in unknown.output
+    assert unknown.exit_code == 1
+    assert "cohort 999999 not found" in unknown.output
     usage = runner.invoke(args=["cohort", "enroll", str(cohort.id)])
     assert usage.exit_code == 2
 
@@ -331,7 +339,8 @@ def test_start_assignment_only_inside_its_window(session, bank, instructor, coho
     attempt = cohorts.start_assignment(
         session, student.id, current.id, now=NOW, grace_seconds=GRACE
     )
-    assert attempt.assignment_id == current.id and len(attempt.items) == 6
+    assert attempt.assignment_id == current.id
+    assert len(attempt.items) == 6
     assert attempt.deadline_at - attempt.started_at == timedelta(minutes=15)
     resumed = cohorts.start_assignment(
         session, student.id, current.id, now=NOW, grace_seconds=GRACE
@@ -491,7 +500,8 @@ def test_scorecard_csv_matches_independent_scores(session, graded_cohort, cohort
         for code in codes:
             c, n = mine.get(code, [0, 0])
             assert row[code] == (f"{100 * c / n:.1f}" if n else ""), (row["email"], code)
-    assert rows[0]["mocks_finished"] == "2" and rows[2]["mocks_finished"] == "0"
+    assert rows[0]["mocks_finished"] == "2"
+    assert rows[2]["mocks_finished"] == "0"
     assert rows[0]["overall_percent"] == f"{100 * 9 / 12:.1f}"
     statuses = {r["D1-A status"] for r in rows}
     assert statuses <= {"weak", "strong", "needs more items"}
@@ -517,7 +527,8 @@ def test_attempts_csv_has_one_row_per_student_attempt(session, graded_cohort, co
         for sub, n in by_sub.items():
             c = sum(ch is not None and ch == a for ch, a, s in items if s == sub)
             assert row[sub] == f"{100 * c / n:.1f}"
-    assert rows[1]["correct"] == "0" and rows[0]["percent"] == "100.0"
+    assert rows[1]["correct"] == "0"
+    assert rows[0]["percent"] == "100.0"
 
 
 def test_scorecard_aggregates_missed_items_and_completion(session, graded_cohort, cohort) -> None:
@@ -579,7 +590,8 @@ def test_overdue_attempts_are_finalized_before_counting(session, bank, instructo
     later = NOW + timedelta(minutes=11)
     assert cohorts.finalize_overdue(session, cohort.id, now=later, grace_seconds=GRACE) == 1
     session.refresh(attempt)
-    assert attempt.status == "expired" and attempt.result["score"]["total"] == 6
+    assert attempt.status == "expired"
+    assert attempt.result["score"]["total"] == 6
 
 
 def test_cohort_attempt_and_student_checks(session, graded_cohort, cohort, instructor) -> None:
@@ -610,7 +622,8 @@ def test_demo_cohort_is_populated_faithful_and_idempotent(app, session) -> None:
     members = cohorts.members(session, cohort.id)
     emails = {m.email for m in members if m.role == "student"}
     assert "candidate@example.com" in emails
-    assert demo.demo_student_email(1) in emails and len(emails) == demo.DEMO_STUDENTS + 1
+    assert demo.demo_student_email(1) in emails
+    assert len(emails) == demo.DEMO_STUDENTS + 1
     assert [m.email for m in members if m.role == "instructor"] == ["instructor@example.com"]
     finished = session.scalars(
         select(Attempt).where(Attempt.assignment_id.is_not(None)).order_by(Attempt.id)
@@ -627,7 +640,8 @@ def test_demo_cohort_is_populated_faithful_and_idempotent(app, session) -> None:
                 select(Response).where(Response.attempt_item_id == item.id)
             ).all()
             if item.choice is None:
-                assert saves == [] and item.last_seq == 0
+                assert saves == []
+                assert item.last_seq == 0
             else:
                 (save,) = saves
                 assert (save.seq, save.choice, save.flagged) == (
@@ -647,11 +661,13 @@ def test_demo_cohort_is_populated_faithful_and_idempotent(app, session) -> None:
     view = cohorts.scorecard(session, cohort, target=0.65)
     overall = [r.overall.percent for r in view.rows if r.overall.total]
     assert max(overall) - min(overall) > 20
-    assert view.missed and view.missed[0].item.top_distractor is not None
+    assert view.missed
+    assert view.missed[0].item.top_distractor is not None
 
     totals = [session.scalar(select(func.count()).select_from(t)) for t in (User, Attempt, Cohort)]
     again = app.test_cli_runner().invoke(args=["demo", "--skip-migrate"])
-    assert again.exit_code == 0 and "already there" in again.output
+    assert again.exit_code == 0
+    assert "already there" in again.output
     assert [
         session.scalar(select(func.count()).select_from(t)) for t in (User, Attempt, Cohort)
     ] == totals
@@ -662,10 +678,12 @@ def test_cli_enrolls_a_co_instructor(app, session, instructor) -> None:
     co = UserFactory(email="co@example.com", role="instructor")
     runner = app.test_cli_runner()
     refused = runner.invoke(args=["cohort", "enroll", str(cohort.id), "co@example.com"])
-    assert refused.exit_code == 1 and "is an instructor account, not a candidate" in refused.output
+    assert refused.exit_code == 1
+    assert "is an instructor account, not a candidate" in refused.output
     result = runner.invoke(
         args=["cohort", "enroll", str(cohort.id), "co@example.com", "--role", "instructor"]
     )
-    assert result.exit_code == 0 and "enrolled 1 instructor(s)" in result.output
+    assert result.exit_code == 0
+    assert "enrolled 1 instructor(s)" in result.output
     session.expire_all()
     assert cohorts.can_manage(session, co.id, cohort.id)

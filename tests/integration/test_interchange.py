@@ -116,19 +116,23 @@ def test_every_format_round_trips_the_whole_bank(seeded, fmt: str) -> None:
     )
     assert result.warnings == []
     assert len(result.created) == len(bundled().items) == result.total
-    assert result.status == "published" and result.templates_changed > 0
+    assert result.status == "published"
+    assert result.templates_changed > 0
     versions = newest(session)
     assert len(versions) == len(bundled().items)
     for original in bundled().items:
         version = versions[original.key]
         assert fields(version_record(original.key, version)) == fields(original), original.key
         assert version.content_hash == original.content_hash()
-        assert version.status == "published" and version.number == 1
+        assert version.status == "published"
+        assert version.number == 1
 
     again = interchange.import_file(
         session, fmt, content, filename=filename, publish=True, author_id=None
     )
-    assert again.created == [] and again.new_versions == [] and again.unchanged == result.total
+    assert again.created == []
+    assert again.new_versions == []
+    assert again.unchanged == result.total
 
 
 def test_the_yaml_export_is_a_bank_directory_the_loader_reads(seeded, tmp_path: Path) -> None:
@@ -136,7 +140,8 @@ def test_the_yaml_export_is_a_bank_directory_the_loader_reads(seeded, tmp_path: 
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         archive.extractall(tmp_path)
     reloaded = load_bank(tmp_path)
-    assert reloaded.problems == () and len(reloaded.items) == len(bundled().items)
+    assert reloaded.problems == ()
+    assert len(reloaded.items) == len(bundled().items)
 
 
 def test_a_single_yaml_file_imports(session) -> None:
@@ -145,7 +150,8 @@ def test_a_single_yaml_file_imports(session) -> None:
     result = interchange.import_file(
         session, "yaml", data, filename="D1-A.yaml", publish=False, author_id=None
     )
-    assert result.created and result.status == "draft"
+    assert result.created
+    assert result.status == "draft"
     assert {v.status for v in newest(session).values()} == {"draft"}
 
 
@@ -156,9 +162,11 @@ def test_imports_are_drafts_unless_published(session) -> None:
     result = interchange.import_file(
         session, "csv", csv_rows({}), filename="new.csv", publish=False, author_id=None
     )
-    assert result.created == ["D1-A-101"] and result.status == "draft"
+    assert result.created == ["D1-A-101"]
+    assert result.status == "draft"
     version = newest(session)["D1-A-101"]
-    assert version.status == "draft" and version.published_at is None
+    assert version.status == "draft"
+    assert version.published_at is None
 
 
 def test_publishing_an_unchanged_draft_publishes_it(session) -> None:
@@ -168,9 +176,12 @@ def test_publishing_an_unchanged_draft_publishes_it(session) -> None:
     result = interchange.import_file(
         session, "csv", csv_rows({}), filename="a.csv", publish=True, author_id=None
     )
-    assert result.published == ["D1-A-101"] and result.unchanged == 0
+    assert result.published == ["D1-A-101"]
+    assert result.unchanged == 0
     version = newest(session)["D1-A-101"]
-    assert version.number == 1 and version.status == "published" and version.published_at
+    assert version.number == 1
+    assert version.status == "published"
+    assert version.published_at
 
 
 def test_a_changed_item_becomes_a_new_version_and_retires_the_published_one(session) -> None:
@@ -238,7 +249,8 @@ def test_a_bad_file_imports_nothing(seeded, fmt: str, data: bytes, expected: str
             session, fmt, data, filename=f"bad.{fmt}", publish=True, author_id=None
         )
     assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
-    assert isinstance(caught.value, ValidationFailed) and caught.value.status == 400
+    assert isinstance(caught.value, ValidationFailed)
+    assert caught.value.status == 400
     assert (count(session, QuestionVersion), count(session, AuditEvent)) == before
 
 
@@ -355,7 +367,8 @@ def test_fuzzed_gift_imports_either_succeed_or_fail_cleanly(session, text: str) 
             session, "gift", text.encode(), filename="f.gift", publish=False, author_id=None
         )
     except ImportFailed as error:
-        assert error.problems and all(p.startswith("f.gift:") for p in error.problems)
+        assert error.problems
+        assert all(p.startswith("f.gift:") for p in error.problems)
     else:
         assert result.total >= 1
 
@@ -381,7 +394,8 @@ def test_fuzzed_csv_imports_either_succeed_or_fail_cleanly(session, rows) -> Non
             author_id=None,
         )
     except ImportFailed as error:
-        assert error.problems and all(p.startswith("f.csv:") for p in error.problems)
+        assert error.problems
+        assert all(p.startswith("f.csv:") for p in error.problems)
 
 
 # --- export choices and auditing -----------------------------------------------------------
@@ -403,11 +417,14 @@ def test_export_takes_each_questions_newest_version_with_the_statuses(session) -
     interchange.import_file(session, "csv", edited, filename="c.csv", publish=False, author_id=None)
 
     published = interchange.export(session, "csv")
-    assert published.items == 1 and published.media_type.startswith("text/csv")
-    assert b"Which step is BEST?" in published.content and b"D1-A-102" not in published.content
+    assert published.items == 1
+    assert published.media_type.startswith("text/csv")
+    assert b"Which step is BEST?" in published.content
+    assert b"D1-A-102" not in published.content
 
     drafts = interchange.export(session, "csv", statuses=("draft",))
-    assert drafts.items == 2 and b"Which step comes FIRST?" in drafts.content
+    assert drafts.items == 2
+    assert b"Which step comes FIRST?" in drafts.content
 
     both = interchange.export_records(session, ("published", "draft"))
     assert [(r.key, "FIRST" in r.stem) for r in both] == [("D1-A-101", True), ("D1-A-102", False)]
@@ -420,7 +437,7 @@ def test_imports_and_exports_are_audited(session) -> None:
     interchange.import_file(
         session, "csv", csv_rows({}), filename="a.csv", publish=True, author_id=admin.id
     )
-    interchange.export_bank(session, "gift", actor_id=admin.id)
+    interchange.export_bank(session, "gift", user_id=admin.id)
     imported, exported = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert (imported.action, imported.object_type, imported.object_id) == (
         "import",
@@ -428,7 +445,8 @@ def test_imports_and_exports_are_audited(session) -> None:
         "aaism",
     )
     assert imported.actor_id == admin.id
-    assert imported.details["format"] == "csv" and imported.details["created"] == ["D1-A-101"]
+    assert imported.details["format"] == "csv"
+    assert imported.details["created"] == ["D1-A-101"]
     assert imported.details["status"] == "published"
     assert "a.csv" in imported.summary
     assert (exported.action, exported.object_type) == ("export", "bank")
@@ -473,7 +491,8 @@ def test_cli_import_of_the_bundled_bank_still_publishes_and_is_audited(app, sess
     assert f"imported {len(bundled().items)} items: {len(bundled().items)} new" in result.output
     assert {v.status for v in newest(session).values()} == {"published"}
     event = session.scalars(select(AuditEvent)).one()
-    assert event.action == "import" and event.details["format"] == "yaml"
+    assert event.action == "import"
+    assert event.details["format"] == "yaml"
 
 
 def test_cli_yaml_import_can_be_drafts(app, session) -> None:
@@ -507,11 +526,14 @@ def test_cli_guesses_the_format_and_publish_overrides_drafts(app, session, tmp_p
 def test_cli_yaml_export_to_a_directory_validates(app, seeded, tmp_path: Path) -> None:
     out = tmp_path / "bank"
     assert invoke(app, "export", "--format", "yaml", str(out)).exit_code == 0
-    assert (out / "blueprint.yaml").is_file() and (out / "items" / "D2-B.yaml").is_file()
+    assert (out / "blueprint.yaml").is_file()
+    assert (out / "items" / "D2-B.yaml").is_file()
     validated = invoke(app, "validate", str(out))
-    assert validated.exit_code == 0 and f"ok: {len(bundled().items)} items" in validated.output
+    assert validated.exit_code == 0
+    assert f"ok: {len(bundled().items)} items" in validated.output
     again = invoke(app, "export", "--format", "yaml", str(out))
-    assert again.exit_code == 1 and "is not an empty directory" in again.stderr
+    assert again.exit_code == 1
+    assert "is not an empty directory" in again.stderr
 
 
 def test_cli_export_to_stdout(app, seeded) -> None:
@@ -540,13 +562,16 @@ def test_cli_warnings_go_to_stderr(app, session, tmp_path: Path) -> None:
     )
     result = invoke(app, "import", str(path))
     assert result.exit_code == 0, result.stderr
-    assert "warning: " in result.stderr and "::TF:: skipped" in result.stderr
+    assert "warning: " in result.stderr
+    assert "::TF:: skipped" in result.stderr
     assert "as draft: 1 new" in result.output
 
 
 def test_cli_needs_a_file_for_other_formats_and_a_format_to_export(app, session) -> None:
     assert invoke(app, "import", "--format", "csv").exit_code == 2
     missing = invoke(app, "import", "--format", "gift", "nowhere.gift")
-    assert missing.exit_code == 1 and "nowhere.gift:1: no such file" in missing.stderr
+    assert missing.exit_code == 1
+    assert "nowhere.gift:1: no such file" in missing.stderr
     result = invoke(app, "export", "out.csv")
-    assert result.exit_code == 2 and "--format is required" in result.stderr
+    assert result.exit_code == 2
+    assert "--format is required" in result.stderr

@@ -80,7 +80,8 @@ def test_only_each_users_first_finished_mock_exposure_counts(session, versions, 
     add_attempt(session, bob, beta, [(v[0], 0), (v[4], 3)], minutes=7, status="expired")
     add_attempt(session, bob, alpha, [(v[0], 2), (v[1], 1)], minutes=6)
     report = recompute(session)
-    assert report.attempts == 4 and report.responses == 7
+    assert report.attempts == 4
+    assert report.responses == 7
     assert stat(session, v[0]).responses == 2
     assert stat(session, v[0], "alpha").responses == 2  # Ann's and Bob's alpha attempts
     assert stat(session, v[0], "beta") is None
@@ -144,8 +145,10 @@ def test_stored_numbers_match_an_independent_computation(session):
         assert row.discrimination == pytest.approx(scipy_stats.pearsonr(x, rest)[0], abs=1e-4)
         assert row.values["sd"] == pytest.approx(np.std(x, ddof=1), abs=1e-4)
     test = session.scalar(select(TemplateStatistic).where(TemplateStatistic.template == "gamma"))
-    assert test.attempts == 60 and test.values["items"] == 4
-    assert test.values["alpha"] is not None and sum(test.values["distribution"]) == 60
+    assert test.attempts == 60
+    assert test.values["items"] == 4
+    assert test.values["alpha"] is not None
+    assert sum(test.values["distribution"]) == 60
 
 
 def test_minimum_responses_suppresses_numbers(session, versions):
@@ -156,9 +159,12 @@ def test_minimum_responses_suppresses_numbers(session, versions):
         )
     recompute(session, minimum=4)
     row = stat(session, versions[0])
-    assert row.responses == 3 and row.flags == ["too-few-responses"]
-    assert row.facility is None and row.discrimination is None
-    assert row.values["suppressed"] is True and row.values["min_responses"] == 4
+    assert row.responses == 3
+    assert row.flags == ["too-few-responses"]
+    assert row.facility is None
+    assert row.discrimination is None
+    assert row.values["suppressed"] is True
+    assert row.values["min_responses"] == 4
     recompute(session, minimum=3)
     assert stat(session, versions[0]).facility == 1.0
 
@@ -182,7 +188,8 @@ def test_recompute_is_idempotent_and_replaces_rows(session, versions):
         (r.question_version_id, r.template, r.responses, r.facility, r.discrimination)
         for r in session.scalars(select(ItemStatistic))
     )
-    assert snapshot == again and first.rows == second.rows == 4
+    assert snapshot == again
+    assert first.rows == second.rows == 4
     assert session.scalar(select(func.count(ItemStatistic.id))) == 4
 
 
@@ -190,7 +197,9 @@ def test_recompute_with_nothing_to_analyse(session):
     report = recompute(session)
     assert (report.attempts, report.responses, report.rows) == (0, 0, 0)
     status = item_stats.scope_status(session, "")
-    assert status.computed and not status.stale and status.attempts == 0
+    assert status.computed
+    assert not status.stale
+    assert status.attempts == 0
 
 
 def test_finalize_marks_the_template_stale_and_recompute_clears_it(session):
@@ -201,18 +210,24 @@ def test_finalize_marks_the_template_stale_and_recompute_clears_it(session):
     assert item_stats.scope_status(session, "quiz-20").stale_since is None
     attempts.submit_attempt(session, user.id, attempt.id, now=now, grace_seconds=30)
     status = item_stats.scope_status(session, "quiz-20")
-    assert status.stale_since == now and not status.computed and status.stale
+    assert status.stale_since == now
+    assert not status.computed
+    assert status.stale
     assert item_stats.scope_status(session, "").stale_since == now
     assert item_stats.scope_status(session, "aaism-full").stale_since is None
     recompute(session, now=now + timedelta(seconds=1))
     status = item_stats.scope_status(session, "quiz-20")
-    assert status.computed and not status.stale and status.attempts == 1
+    assert status.computed
+    assert not status.stale
+    assert status.attempts == 1
     # A later submission makes it stale again, counting the attempts not yet analysed.
     later = now + timedelta(minutes=5)
     second = attempts.start_attempt(session, UserFactory().id, "quiz-20", now=later)
     attempts.submit_attempt(session, second.user_id, second.id, now=later, grace_seconds=30)
     status = item_stats.scope_status(session, "quiz-20")
-    assert status.stale and status.stale_since == later and status.new_attempts == 1
+    assert status.stale
+    assert status.stale_since == later
+    assert status.new_attempts == 1
 
 
 def test_drills_do_not_make_statistics_stale(session):
@@ -233,7 +248,8 @@ def test_mark_stale_does_not_commit_and_keeps_the_first_time(session, app):
     item_stats.mark_stale(session, "delta", now=T0 + timedelta(minutes=2), kind="review")
     session.commit()
     row = session.scalar(select(TemplateStatistic).where(TemplateStatistic.template == "delta"))
-    assert row.stale_since == T0 and row.values == {}
+    assert row.stale_since == T0
+    assert row.values == {}
 
 
 def test_an_attempt_finishing_during_a_recompute_keeps_the_mark(session, versions):
@@ -249,12 +265,14 @@ def test_an_attempt_finishing_during_a_recompute_keeps_the_mark(session, version
     assert item_stats.refresh._write(session, computed, utcnow(), data.seen, Thresholds())
     session.commit()
     status = item_stats.scope_status(session, "epsilon")
-    assert status.computed and status.stale_since == T0 + timedelta(minutes=31)
+    assert status.computed
+    assert status.stale_since == T0 + timedelta(minutes=31)
     assert stat(session, versions[0]).responses == 1
     # The next recompute reads it and clears the mark.
     recompute(session)
     status = item_stats.scope_status(session, "epsilon")
-    assert status.stale_since is None and stat(session, versions[0]).responses == 2
+    assert status.stale_since is None
+    assert stat(session, versions[0]).responses == 2
 
 
 def test_a_missed_attempt_marks_even_an_unmarked_template(session, versions):
@@ -305,7 +323,8 @@ def test_a_failed_recompute_leaves_the_stored_numbers(session, versions, monkeyp
     monkeypatch.setattr(item_stats.refresh, "compute", broken)
     with pytest.raises(RuntimeError, match="compute failed"):
         recompute(session, now=utcnow() + timedelta(seconds=5))
-    assert before == 4 and session.scalar(select(func.count(ItemStatistic.id))) == before
+    assert before == 4
+    assert session.scalar(select(func.count(ItemStatistic.id))) == before
 
 
 def test_templates_without_attempts_are_computed_as_empty(session, versions):
@@ -315,7 +334,8 @@ def test_templates_without_attempts_are_computed_as_empty(session, versions):
     session.commit()
     recompute(session)
     rows = {r.template: r for r in session.scalars(select(TemplateStatistic))}
-    assert rows["eta-never-used"].attempts == 0 and rows["eta-never-used"].stale_since is None
+    assert rows["eta-never-used"].attempts == 0
+    assert rows["eta-never-used"].stale_since is None
     assert rows["eta-never-used"].values["items"] == 0
 
 
@@ -385,7 +405,8 @@ def test_undefined_numbers_sort_last_both_ways(session, analysed):
     recompute(session, minimum=3)
     for descending in (True, False):
         rows = item_stats.list_items(session, "", sort="discrimination", descending=descending)
-        assert rows.rows[-1].key == "D1-A-900" and rows.rows[-1].discrimination is None
+        assert rows.rows[-1].key == "D1-A-900"
+        assert rows.rows[-1].discrimination is None
 
 
 @pytest.mark.parametrize(
@@ -407,8 +428,10 @@ def test_item_detail(session, analysed):
     version = analysed[0]
     newer = QuestionVersionFactory(question=version.question, number=2, status="draft")
     detail = item_stats.item_detail(session, version.id, "theta")
-    assert detail.key == "D1-A-000" and detail.latest_number == 2
-    assert detail.stat is not None and detail.stat.template == "theta"
+    assert detail.key == "D1-A-000"
+    assert detail.latest_number == 2
+    assert detail.stat is not None
+    assert detail.stat.template == "theta"
     assert {r.template for r in detail.scopes} == {"", "theta"}
     assert [r.number for r in detail.versions] == [1]
     assert item_stats.item_detail(session, newer.id).stat is None
@@ -477,7 +500,8 @@ def test_simulated_cohort_flags_the_planted_items(session):
     assert "low-discrimination" in flags["D2-A-001"]
     assert {key: f for key, f in flags.items() if f and key not in {"D2-A-000", "D2-A-001"}} == {}
     test = item_stats.scope_status(session, "sim").values
-    assert test["alpha"] > 0.5 and sum(test["distribution"]) == n_people
+    assert test["alpha"] > 0.5
+    assert sum(test["distribution"]) == n_people
 
 
 # --- The CLI ------------------------------------------------------------------------------------
@@ -492,15 +516,19 @@ def test_cli_recompute_text_and_json(app, session, analysed):
         app.config.pop("ITEM_STATS_MIN_RESPONSES")
     assert result.exit_code == 0, result.output
     assert "recomputed 24 item rows from 30 finished mock attempts" in result.output
-    assert "Item analysis: theta" in result.output and "alpha (KR-20)" in result.output
+    assert "Item analysis: theta" in result.output
+    assert "alpha (KR-20)" in result.output
     assert "D1-A-000" in result.output
     result = runner.invoke(args=["bank", "item-stats", "--template", "theta", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["template"] == "theta" and data["stale"] is False and len(data["items"]) == 12
+    assert data["template"] == "theta"
+    assert data["stale"] is False
+    assert len(data["items"]) == 12
     stored = stat(session, analysed[0], "theta")
     first = next(i for i in data["items"] if i["version_id"] == analysed[0].id)
-    assert first["facility"] == stored.facility and first["option_r"] == stored.values["option_r"]
+    assert first["facility"] == stored.facility
+    assert first["option_r"] == stored.values["option_r"]
     assert data["test"]["alpha"] == item_stats.scope_status(session, "theta").values["alpha"]
 
 
@@ -508,15 +536,18 @@ def test_cli_flagged_and_if_stale(app, session, analysed):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["bank", "item-stats", "--flagged", "--json"])
     items = json.loads(result.output)["items"]
-    assert items and all(set(i["flags"]) & item_stats.REVIEW_FLAGS for i in items)
+    assert items
+    assert all(set(i["flags"]) & item_stats.REVIEW_FLAGS for i in items)
     result = runner.invoke(args=["bank", "item-stats", "--recompute", "--if-stale"])
-    assert result.exit_code == 0 and "up to date" in result.output
+    assert result.exit_code == 0
+    assert "up to date" in result.output
     item_stats.mark_stale(session, "theta", now=utcnow())
     session.commit()
     result = runner.invoke(args=["bank", "item-stats"])
     assert "stale:" in result.output
     result = runner.invoke(args=["bank", "item-stats", "--recompute", "--if-stale"])
-    assert result.exit_code == 0 and "recomputed" in result.output
+    assert result.exit_code == 0
+    assert "recomputed" in result.output
     # Recomputed with the app's default minimum of 30: every item now has too few.
     assert stat(session, analysed[0]).flags == ["too-few-responses"]
 
@@ -524,17 +555,21 @@ def test_cli_flagged_and_if_stale(app, session, analysed):
 def test_cli_errors(app, session):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["bank", "item-stats", "--template", "nope"])
-    assert result.exit_code == 1 and "template 'nope' not found" in result.output
+    assert result.exit_code == 1
+    assert "template 'nope' not found" in result.output
     result = runner.invoke(args=["bank", "item-stats", "--if-stale"])
-    assert result.exit_code == 2 and "--if-stale" in result.output
+    assert result.exit_code == 2
+    assert "--if-stale" in result.output
     result = runner.invoke(args=["bank", "item-stats"])
-    assert result.exit_code == 0 and "not computed yet" in result.output
+    assert result.exit_code == 0
+    assert "not computed yet" in result.output
     app.config["ITEM_STATS_MIN_RESPONSES"] = "lots"
     try:
         result = runner.invoke(args=["bank", "item-stats", "--recompute"])
     finally:
         app.config.pop("ITEM_STATS_MIN_RESPONSES")
-    assert result.exit_code == 1 and "ITEM_STATS_MIN_RESPONSES" in result.output
+    assert result.exit_code == 1
+    assert "ITEM_STATS_MIN_RESPONSES" in result.output
     assert session.scalar(select(func.count(TemplateStatistic.id))) == 0
 
 

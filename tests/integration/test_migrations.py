@@ -12,8 +12,7 @@ from sqlalchemy import inspect
 
 from exam_engine.extensions import db
 from exam_engine.models import Base
-from tests.conftest import make_app
-from tests.support import drop_pg_schema, pg_schema_url
+from tests.support import drop_pg_schema, make_app, pg_schema_url
 
 
 @pytest.fixture

@@ -43,7 +43,9 @@ def test_every_factory_builds_a_valid_row(session) -> None:
     response = ResponseFactory()
     assignment = AssignmentFactory()
     membership = MembershipFactory()
-    assert response.id and assignment.id and membership.id
+    assert response.id
+    assert assignment.id
+    assert membership.id
     assert session.get(Response, response.id).choice == 1
 
 

@@ -29,10 +29,9 @@ from exam_engine.models import (
 from exam_engine.models.base import UTCDateTime
 from exam_engine.services import attempts, response_records
 from exam_engine.services import item_stats as service
-from tests.conftest import make_app
 from tests.factories import ExamTemplateFactory, QuestionVersionFactory, UserFactory
 from tests.integration.test_item_stats import add_attempt
-from tests.support import drop_pg_schema, pg_schema_url, seed_bank
+from tests.support import drop_pg_schema, make_app, pg_schema_url, seed_bank
 
 T0 = utcnow().replace(microsecond=0) - timedelta(days=10)
 
@@ -87,7 +86,8 @@ def test_finalize_stores_the_record_of_a_mock(session):
     attempt_id = take(session, user, "quiz-20", answers=5)
     stored = record_of(session, attempt_id)
     assert stored == rows_of(session, attempt_id)
-    assert len(stored) == 20 and [p for p, _, _ in stored] == list(range(1, 21))
+    assert len(stored) == 20
+    assert [p for p, _, _ in stored] == list(range(1, 21))
     # Five answered (stored option indexes), fifteen left blank.
     assert sum(1 for *_, choice in stored if choice == -1) == 15
     assert all(0 <= choice < 4 for *_, choice in stored[:5])
@@ -323,7 +323,8 @@ def test_many_attempts_without_records_are_read_in_one_scan(session, cohort, mon
     session.commit()
     monkeypatch.setattr(service.fast_io, "_BY_ID_LIMIT", 2)
     report = service.recompute(session, now=utcnow() + timedelta(seconds=1), min_responses=3)
-    assert report.unrecorded > 2 and stored(session) == expected
+    assert report.unrecorded > 2
+    assert stored(session) == expected
 
 
 def test_an_attempt_without_items_gets_an_empty_record(session):
@@ -331,7 +332,8 @@ def test_an_attempt_without_items_gets_an_empty_record(session):
     empty = add_attempt(session, UserFactory(), template, [])
     add_attempt(session, UserFactory(), template, [(QuestionVersionFactory(), 0)])
     report = service.recompute(session, now=utcnow())
-    assert report.attempts == 2 and report.unrecorded == 2
+    assert report.attempts == 2
+    assert report.unrecorded == 2
     assert session.get(ResponseRecord, empty.id).entries == b""
     assert service.recompute(session, now=utcnow() + timedelta(seconds=1)).unrecorded == 0
 
@@ -344,7 +346,8 @@ def test_pack_and_decode_round_trip():
     known[[7, 9, 11]] = True
     decoded = response_records.decode([packed, None, packed[:5], b""], known)
     assert decoded.row.tolist() == [0, 0, 0]
-    assert decoded.version.tolist() == [7, 9, 11] and decoded.choice.tolist() == [2, 0, -1]
+    assert decoded.version.tolist() == [7, 9, 11]
+    assert decoded.choice.tolist() == [2, 0, -1]
     assert decoded.unread.tolist() == [1, 2]
     many = response_records.pack_entries([5, 4, 5], [2, 1, 1], [9, 8, 7], [0, -1, 3])
     assert many == {
@@ -466,7 +469,9 @@ def test_migration_0003_backfills_finished_mocks(tmp_path, fresh_url):
         assert records[5] == []
         # A recompute after the migration reads every attempt from its record.
         report = service.recompute(db.session, now=utcnow(), min_responses=1)
-        assert report.attempts == 3 and report.unrecorded == 0 and report.responses == 3
+        assert report.attempts == 3
+        assert report.unrecorded == 0
+        assert report.responses == 3
         downgrade(directory=directory, revision="0002")
         assert "response_records" not in inspect(db.engine).get_table_names()
         db.session.remove()

@@ -63,7 +63,8 @@ def test_missing_position_and_foreign_attempt_are_not_found(session, attempt) ->
 def test_a_refused_seq_reports_the_stored_state_and_the_attempt_seq(session, attempt) -> None:
     first = save(session, attempt, 1, "B", seq=3, flagged=True)
     assert (first.accepted, first.choice, first.flagged, first.seq) == (True, "B", True, 3)
-    assert first.attempt_seq == 3 and first.saved_at is not None
+    assert first.attempt_seq == 3
+    assert first.saved_at is not None
     save(session, attempt, 2, "C", seq=8)
     stale = save(session, attempt, 1, "D", seq=2)
     assert (stale.accepted, stale.choice, stale.flagged, stale.seq) == (False, "B", True, 3)
@@ -100,7 +101,8 @@ def test_the_saved_attempt_is_read_again_without_a_round_trip(session, attempt) 
         again = attempts.get_attempt(session, user_id, attempt_id)
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert again is result.attempt and again.status == "in_progress"
+    assert again is result.attempt
+    assert again.status == "in_progress"
     assert len(statements) == count == 3  # read with lock, insert, update
     with pytest.raises(NotFound):
         attempts.get_attempt(session, user_id + 1000, attempt_id)
@@ -110,5 +112,6 @@ def test_other_databases_fall_back_to_a_savepoint(session, attempt, monkeypatch)
     monkeypatch.setattr(attempts.saving, "SAVE_INSERT", {})
     assert save(session, attempt, 1, "A", seq=4).accepted
     again = save(session, attempt, 1, "B", seq=4)
-    assert not again.accepted and again.choice == "A"
+    assert not again.accepted
+    assert again.choice == "A"
     assert len(session.scalars(select(Response.id)).all()) == 1

@@ -18,16 +18,10 @@ from exam_engine.services.errors import NotFound, ValidationFailed
 from exam_engine.services.scorecards import AttemptInProgress, ReviewFilter
 from exam_engine.web import charts
 from tests.factories import UserFactory
-from tests.support import seed_bank
 
 GRACE = 30
 TARGET = 0.65
 Pick = Callable[[AttemptItem], bool]
-
-
-@pytest.fixture
-def bank(session):
-    return seed_bank(session, per_subdomain=10)
 
 
 @pytest.fixture
@@ -97,7 +91,8 @@ def test_scores_follow_the_answers_overall_per_domain_and_sub_domain(session, ba
     # The cached result keeps two decimals.
     assert card.score.percent == pytest.approx(expected.percent, abs=0.005)
     assert card.score.ci == pytest.approx(expected.ci, abs=0.005)
-    assert card.answered == 81 and card.unanswered_positions == tuple(range(10, 91, 10))
+    assert card.answered == 81
+    assert card.unanswered_positions == tuple(range(10, 91, 10))
     by_domain = Counter(i.version.domain for i in correct)
     totals = Counter(i.version.domain for i in items)
     assert [line.code for line in card.domains] == ["D1", "D2", "D3"]
@@ -112,7 +107,8 @@ def test_scores_follow_the_answers_overall_per_domain_and_sub_domain(session, ba
     }
     assert card.subdomains[0].title.startswith("Stakeholder Considerations")
     assert card.scaled_estimate == scaled_estimate(card.score.percent)
-    assert card.estimate_label == ESTIMATE_LABEL and "not an ISACA score" in card.estimate_label
+    assert card.estimate_label == ESTIMATE_LABEL
+    assert "not an ISACA score" in card.estimate_label
 
 
 def test_the_grade_is_against_the_versions_shown(session, bank, user) -> None:
@@ -138,7 +134,9 @@ def test_the_grade_is_against_the_versions_shown(session, bank, user) -> None:
     attempts.submit_attempt(session, user.id, attempt.id, now=utcnow(), grace_seconds=GRACE)
     assert card_of(session, user, attempt).score.correct == 1
     first = review_of(session, user, attempt).items[0]
-    assert first.correct and first.key == key_id and first.stem == shown.stem
+    assert first.correct
+    assert first.key == key_id
+    assert first.stem == shown.stem
 
 
 def test_results_wait_for_the_attempt_to_finish(session, bank, user) -> None:
@@ -154,8 +152,10 @@ def test_an_attempt_past_its_deadline_is_finalized_on_read(session, bank, user) 
     started = utcnow() - timedelta(hours=2)
     attempt = take(session, user, "quiz-20", when=started, submit=False)
     card = card_of(session, user, attempt)
-    assert card.status == "expired" and card.submitted_at == attempt.deadline_at
-    assert card.pacing is not None and card.pacing.timed_out
+    assert card.status == "expired"
+    assert card.submitted_at == attempt.deadline_at
+    assert card.pacing is not None
+    assert card.pacing.timed_out
     assert card.pacing.used_seconds == card.pacing.allowed_seconds == 40 * 60
 
 
@@ -175,10 +175,12 @@ def test_a_weak_sub_domain_is_found_ranked_and_drilled(session, bank, user) -> N
     assert [line.code for line in outlook.weak_areas] == ["D2-B"]
     weak = outlook.weak_areas[0]
     assert weak.title == "AI Threat and Vulnerability Management"
-    assert weak.standing.p_below_target >= 0.8 and weak.standing.correct == 0
+    assert weak.standing.p_below_target >= 0.8
+    assert weak.standing.correct == 0
     statuses = {line.code: line.standing.status for line in outlook.lines}
     assert statuses["D2-B"] == "weak"
-    assert statuses["D1-A"] == "strong" and statuses["D3-E"] == "strong"
+    assert statuses["D1-A"] == "strong"
+    assert statuses["D3-E"] == "strong"
     drill = outlook.next_drill
     assert drill is not None
     assert (drill.template, drill.subdomain, drill.domain, drill.status) == (
@@ -242,24 +244,28 @@ def test_a_scorecard_pools_only_the_mocks_finished_up_to_it(session, bank, user)
 def test_no_mock_means_no_readiness_estimate(session, bank, user) -> None:
     drill = take(session, user, "drill-d3")
     card = card_of(session, user, drill)
-    assert card.outlook.mocks == 0 and card.outlook.readiness is None
+    assert card.outlook.mocks == 0
+    assert card.outlook.readiness is None
     assert not card.outlook.weak_areas
     assert {line.standing.status for line in card.outlook.lines} == {"needs more items"}
     data = card.to_dict()
-    assert data["pass_probability"] is None and data["weak_areas"] == []
+    assert data["pass_probability"] is None
+    assert data["weak_areas"] == []
     assert [code for code in data["by_domain"]] == ["D3"]
 
 
 def test_pacing_of_a_timed_mock_and_of_untimed_practice(session, bank, user) -> None:
     mock = take(session, user, minutes=45, answer=lambda item: item.position <= 60)
     pacing = card_of(session, user, mock).pacing
-    assert pacing is not None and not pacing.timed_out
+    assert pacing is not None
+    assert not pacing.timed_out
     assert (pacing.used_seconds, pacing.allowed_seconds) == (45 * 60, 180 * 60)
     assert pacing.allowance_per_item == 120
     assert pacing.seconds_per_answered == pytest.approx(45 * 60 / 60)
     drill = take(session, user, "drill-d1", minutes=10)
     card = card_of(session, user, drill)
-    assert card.pacing is None and card.elapsed_seconds == 600
+    assert card.pacing is None
+    assert card.elapsed_seconds == 600
     assert card.seconds_per_answered == 30
 
 
@@ -280,7 +286,8 @@ def test_the_next_drill_skips_domains_without_an_active_drill(session, bank, use
 def test_the_result_is_json_ready(session, bank, user) -> None:
     attempt = take(session, user, right=lambda item: item.version.subdomain != "D2-B")
     data = json.loads(json.dumps(card_of(session, user, attempt).to_dict()))
-    assert data["score"]["total"] == 90 and data["status"] == "submitted"
+    assert data["score"]["total"] == 90
+    assert data["status"] == "submitted"
     assert set(data["by_domain"]["D1"]) >= {"correct", "total", "percent", "ci", "title"}
     assert data["by_subdomain"]["D2-B"]["percent"] == 0.0
     assert data["weak_areas"][0]["code"] == "D2-B"
@@ -294,7 +301,8 @@ def test_the_result_is_json_ready(session, bank, user) -> None:
 def test_the_domain_chart_is_built_from_the_grades(session, bank, user) -> None:
     attempt = take(session, user, right=lambda item: item.version.domain == "D1")
     chart = charts.attempt_domains(card_of(session, user, attempt))
-    assert chart.startswith("<svg") and 'role="img"' in chart
+    assert chart.startswith("<svg")
+    assert 'role="img"' in chart
     assert "D1 AI Governance and Program Management: 100%, 28 of 28 correct" in chart
     assert "D2 AI Risk Management: 0%, 0 of 28 correct" in chart
     assert "Target: 65%." in chart
@@ -310,7 +318,8 @@ def test_review_shows_options_as_the_candidate_saw_them(session, bank, user) -> 
         flag=lambda item: item.position in (3, 5),
     )
     review = review_of(session, user, attempt)
-    assert review.total == 20 and len(review.items) == 20
+    assert review.total == 20
+    assert len(review.items) == 20
     rows = {i.position: i for i in attempt.items}
     for shown in review.items:
         row = rows[shown.position]
@@ -324,11 +333,15 @@ def test_review_shows_options_as_the_candidate_saw_them(session, bank, user) -> 
         assert [o.id for o in shown.options if o.is_key] == [shown.key]
         assert shown.references == tuple(version.references)
     fifth = next(i for i in review.items if i.position == 5)
-    assert not fifth.answered and not fifth.correct and fifth.flagged
+    assert not fifth.answered
+    assert not fifth.correct
+    assert fifth.flagged
     assert not any(o.is_choice for o in fifth.options)
     second = next(i for i in review.items if i.position == 2)
-    assert second.correct and [o.id for o in second.options if o.is_choice] == [second.key]
-    assert review.wrong == 10 and review.flagged == 2
+    assert second.correct
+    assert [o.id for o in second.options if o.is_choice] == [second.key]
+    assert review.wrong == 10
+    assert review.flagged == 2
 
 
 def test_review_filters(session, bank, user) -> None:
@@ -340,9 +353,11 @@ def test_review_filters(session, bank, user) -> None:
     )
     everything = review_of(session, user, attempt).items
     d2 = review_of(session, user, attempt, domain="D2").items
-    assert len(d2) == 28 and {i.domain for i in d2} == {"D2"}
+    assert len(d2) == 28
+    assert {i.domain for i in d2} == {"D2"}
     sub = review_of(session, user, attempt, subdomain="D3-C").items
-    assert sub and {i.subdomain for i in sub} == {"D3-C"}
+    assert sub
+    assert {i.subdomain for i in sub} == {"D3-C"}
     both = review_of(session, user, attempt, domain="D3", subdomain="D3-C").items
     assert both == sub
     wrong = review_of(session, user, attempt, wrong_only=True).items
@@ -352,7 +367,8 @@ def test_review_filters(session, bank, user) -> None:
     combined = review_of(session, user, attempt, wrong_only=True, flagged_only=True).items
     assert [i.position for i in combined] == [1, 3]
     unfiltered = review_of(session, user, attempt)
-    assert unfiltered.items == everything and not unfiltered.filters.active
+    assert unfiltered.items == everything
+    assert not unfiltered.filters.active
     assert [code for code, _ in unfiltered.domains] == ["D1", "D2", "D3"]
     assert len(unfiltered.subdomains) == 13
 
@@ -391,7 +407,8 @@ def test_history_lists_mocks_oldest_first_and_everything_else_apart(session, ban
     history = scorecards.build_history(session, user.id, target=TARGET)
     assert [m.attempt_id for m in history.mocks] == [m.id for m in mocks]
     assert [o.attempt_id for o in history.others] == [running.id, drill.id]
-    assert history.others[0].score is None and history.others[0].scaled_estimate is None
+    assert history.others[0].score is None
+    assert history.others[0].scaled_estimate is None
     assert history.mocks[0].scaled_estimate == scaled_estimate(history.mocks[0].score.percent)
     assert set(history.mocks[0].by_domain) == {"D1", "D2", "D3"}
     assert history.domains[0] == ("D1", "AI Governance and Program Management")
@@ -400,12 +417,15 @@ def test_history_lists_mocks_oldest_first_and_everything_else_apart(session, ban
         (charts.history_trend(history), "trend-chart"),
         (charts.history_trend(history, narrow=True), "trend-chart-narrow"),
     ):
-        assert chart is not None and f'aria-labelledby="{chart_id}-title"' in chart
+        assert chart is not None
+        assert f'aria-labelledby="{chart_id}-title"' in chart
         assert "3 finished mocks, oldest first." in chart
         assert chart.count("<polyline") == 4  # D1, D2, D3 and overall
 
 
 def test_history_of_a_new_candidate_is_empty(session, bank, user) -> None:
     history = scorecards.build_history(session, user.id, target=TARGET)
-    assert history.mocks == () and history.others == ()
-    assert charts.history_trend(history) == "" and history.outlook.readiness is None
+    assert history.mocks == ()
+    assert history.others == ()
+    assert charts.history_trend(history) == ""
+    assert history.outlook.readiness is None

@@ -110,8 +110,11 @@ def test_an_assigned_sitting_is_not_taken_for_a_free_start(
     own, resumed = launch.start_or_resume(
         session, student.id, template.name, now=NOW + timedelta(minutes=1)
     )
-    assert not resumed and own.id != assigned.id and own.assignment_id is None
+    assert not resumed
+    assert own.id != assigned.id
+    assert own.assignment_id is None
     again, resumed = launch.start_or_resume(
         session, student.id, template.name, now=NOW + timedelta(minutes=2)
     )
-    assert resumed and again.id == own.id
+    assert resumed
+    assert again.id == own.id

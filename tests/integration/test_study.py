@@ -28,11 +28,6 @@ LIBRARY = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False
 
 
 @pytest.fixture
-def bank(session):
-    return seed_bank(session, per_subdomain=10)
-
-
-@pytest.fixture
 def user(session):
     return UserFactory()
 
@@ -92,11 +87,13 @@ def count(session, model) -> int:
 def test_start_attempt_dispatches_the_drill_template(session, bank, user) -> None:
     attempt = launch.start(session, user.id, study.DRILL_TEMPLATE, now=T0, seed=4)
     assert (attempt.kind, attempt.mode, attempt.status) == ("drill", "practice", "in_progress")
-    assert attempt.deadline_at is None and attempt.seed == 4
+    assert attempt.deadline_at is None
+    assert attempt.seed == 4
     assert len(attempt.items) == 15
     assert len({i.question_id for i in attempt.items}) == 15
     template = session.get(ExamTemplate, attempt.template_id)
-    assert template.name == study.DRILL_TEMPLATE and not template.is_active
+    assert template.name == study.DRILL_TEMPLATE
+    assert not template.is_active
     # The template row is made once, however many drills start.
     launch.start(session, user.id, study.DRILL_TEMPLATE, now=T0)
     rows = select(func.count()).where(ExamTemplate.name == study.DRILL_TEMPLATE)
@@ -208,7 +205,8 @@ def test_recording_twice_changes_nothing(session, bank, user, app) -> None:
     finally:
         other.close()
     session.expire_all()
-    assert count(session, ReviewLog) == 1 and count(session, ReviewCard) == 1
+    assert count(session, ReviewLog) == 1
+    assert count(session, ReviewCard) == 1
     assert session.scalar(select(ReviewCard.state)) == state
 
 
@@ -217,7 +215,8 @@ def test_an_all_right_attempt_writes_nothing_and_is_read_again(session, bank, us
     answer(session, user, mock, 1, correct=True, at=T0)
     submit(session, user, mock, T0 + timedelta(minutes=5))
     assert study.record_outcomes(session, user.id, now=T0 + timedelta(hours=1)) == 0
-    assert count(session, ReviewCard) == 0 and count(session, ReviewLog) == 0
+    assert count(session, ReviewCard) == 0
+    assert count(session, ReviewLog) == 0
 
 
 def test_in_progress_mocks_and_other_users_are_left_alone(session, bank, user) -> None:
@@ -287,7 +286,8 @@ def test_due_dates_follow_fsrs_through_mock_and_reviews(session, bank, user) -> 
         review, position = study.start_review(session, user.id, now=day)
         assert (review.kind, review.mode, position) == ("review", "practice", 1)
         due_now = {i.question_id for i in review.items}
-        assert due_now == expected and due_now <= tracked
+        assert due_now == expected
+        assert due_now <= tracked
         for n, item in enumerate(review.items):
             correct, flagged = plan[(n + round_) % 3]
             at = day + timedelta(seconds=20 * (n + 1))
@@ -328,7 +328,8 @@ def test_a_review_session_resumes_then_rolls_over(session, bank, user) -> None:
     assert review.status == "submitted"
     tomorrow = day + timedelta(days=1)
     fresh, _ = study.start_review(session, user.id, now=tomorrow)
-    assert fresh.id != review.id and len(fresh.items) == 1
+    assert fresh.id != review.id
+    assert len(fresh.items) == 1
 
 
 def test_due_items_skip_retired_questions_and_tomorrow(session, bank, user) -> None:
@@ -338,7 +339,8 @@ def test_due_items_skip_retired_questions_and_tomorrow(session, bank, user) -> N
     assert study.due_items(session, user.id, now=today) == []
     day = T0 + timedelta(days=1)
     due = study.due_items(session, user.id, now=day)
-    assert len(due) == 2 and due[0].due <= due[1].due
+    assert len(due) == 2
+    assert due[0].due <= due[1].due
     assert {d.subdomain for d in due} <= {i.version.subdomain for i in mock.items[:2]}
     assert due[0].to_dict()["due"].endswith("Z")
     version = session.get(QuestionVersion, mock.items[0].question_version_id)
@@ -387,7 +389,8 @@ def test_summary_counts_due_items_queue_and_streak(session, bank, user) -> None:
 
 def test_mastery_history_has_a_point_per_mock_and_drill(session, bank, user) -> None:
     empty = study.mastery_history(session, user.id)
-    assert empty.points == () and len(empty.subdomains) == 13
+    assert empty.points == ()
+    assert len(empty.subdomains) == 13
     mock = attempts.start_attempt(session, user.id, "quiz-20", now=T0)
     for item in mock.items:
         answer(session, user, mock, item.position, correct=False, at=T0)

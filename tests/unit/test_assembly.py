@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import collections
 import json
 import os
@@ -17,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exam_engine.domain import apportion, assembly
+from exam_engine.domain import apportion
 from exam_engine.domain.apportion import largest_remainder, template_counts
 from exam_engine.domain.assembly import BankIndex, Form, PoolItem, assemble
 from exam_engine.domain.blueprint import DIFFICULTIES, Blueprint, Domain, Subdomain, TemplateSpec
@@ -500,16 +499,3 @@ def test_assembly_error_survives_pickling() -> None:
     again = pickle.loads(pickle.dumps(error))
     assert again.shortages == error.shortages
     assert str(again) == str(error)
-
-
-def test_domain_modules_import_no_web_or_database_code() -> None:
-    for module in (apportion, assembly):
-        tree = ast.parse(Path(str(module.__file__)).read_text())
-        for node in ast.walk(tree):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                assert name.split(".")[0] not in {"flask", "sqlalchemy"}, (module, name)

@@ -149,7 +149,8 @@ def test_scorecard_pools_each_students_finished_assigned_mocks() -> None:
     assert (zoe.overall.correct, zoe.overall.total) == (13, 20)
     assert (adam.finished, adam.in_progress) == (1, 1)
     assert adam.cell("D1-A").percent == 0.0
-    assert mia.finished == 0 and mia.overall.percent is None
+    assert mia.finished == 0
+    assert mia.overall.percent is None
     assert mia.cell("D1-A").percent is None
     assert mia.cell("D1-A").status == "needs more items"
     # Every cell's mark is the grader's for that student's pooled counts.
@@ -194,18 +195,23 @@ def test_completion_and_trend_per_assignment() -> None:
         (1, 1, 1),
     ]
     first, second = card.trend
-    assert first.attempts == 2 and first.domains["D1"].correct == 3
+    assert first.attempts == 2
+    assert first.domains["D1"].correct == 3
     assert first.domains["D1"].total == 8
-    assert second.attempts == 1 and second.domains["D2"].percent == 50.0
+    assert second.attempts == 1
+    assert second.domains["D2"].percent == 50.0
     svg = cohort_trend(card, BP)
-    assert svg.startswith("<svg") and "Mock 1 is Mock A." in svg and "Mock 2" in svg
+    assert svg.startswith("<svg")
+    assert "Mock 1 is Mock A." in svg
+    assert "Mock 2" in svg
     assert "D1 Domain D1: Mock 1 38%, Mock 2 100%." in svg
 
 
 def test_trend_chart_is_empty_without_finished_mocks() -> None:
     card = build_scorecard([StudentRef(1, "x")], [AssignmentRef(1, "M")], [], BP)
     assert cohort_trend(card, BP) == ""
-    assert card.weakest == () and card.overall.total == 0
+    assert card.weakest == ()
+    assert card.overall.total == 0
 
 
 def test_sort_rows_puts_missing_scores_last_both_ways() -> None:
@@ -235,7 +241,8 @@ def test_most_missed_ranks_by_share_and_names_the_top_distractor() -> None:
     assert (top.shown, top.missed, top.top_distractor, top.top_distractor_count) == (6, 6, 2, 3)
     blank = ranked[1]
     assert (blank.blank, blank.top_distractor, blank.miss_percent) == (6, None, 100.0)
-    assert ranked[2].top_distractor == 1 and ranked[2].miss_percent == 80.0
+    assert ranked[2].top_distractor == 1
+    assert ranked[2].miss_percent == 80.0
     assert [m.key for m in most_missed(items, limit=2)] == ["D2-B-001", "D3-C-001"]
     # A small cohort (nobody reaches min_shown) still gets a list.
     assert [m.key for m in most_missed(items[3:4], min_shown=5)] == ["D3-A-001"]

@@ -10,7 +10,8 @@ from exam_engine.config import instance_secret_key, normalize_database_url
 def test_secret_key_is_generated_once_and_private(tmp_path) -> None:
     first = instance_secret_key(str(tmp_path))
     second = instance_secret_key(str(tmp_path))
-    assert first == second and len(first) == 64
+    assert first == second
+    assert len(first) == 64
     mode = stat.S_IMODE((tmp_path / "secret_key").stat().st_mode)
     assert mode == 0o600
 

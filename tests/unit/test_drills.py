@@ -252,7 +252,8 @@ def test_mastery_pools_attempts_in_finishing_order() -> None:
     )
     points = mastery_over_time([second, first], BLUEPRINT)
     assert [p.attempt_id for p in points] == [1, 2]
-    assert points[0].totals["D1-A"] == 4 and points[1].totals["D1-A"] == 8
+    assert points[0].totals["D1-A"] == 4
+    assert points[1].totals["D1-A"] == 8
     assert points[1].means["D1-A"] > points[0].means["D1-A"]
     expected = assess(list(first.observations) + list(second.observations), BLUEPRINT)
     assert points[1].means["D1-A"] == pytest.approx(expected.standings[0].posterior_mean)
@@ -282,7 +283,8 @@ def test_outcomes_map_to_ratings(
 
 
 def test_only_again_and_hard_enter_the_queue() -> None:
-    assert scheduling.enters_queue(Rating.Again) and scheduling.enters_queue(Rating.Hard)
+    assert scheduling.enters_queue(Rating.Again)
+    assert scheduling.enters_queue(Rating.Hard)
     assert not scheduling.enters_queue(Rating.Good)
 
 

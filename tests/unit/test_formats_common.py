@@ -67,7 +67,8 @@ def test_parser_problems_and_warnings_are_merged_sorted() -> None:
         warnings=[Problem("f", 3, "w")],
     )
     assert [p.line for p in parsed.problems] == [2, 9]
-    assert len(parsed.items) == 1 and not parsed.ok
+    assert len(parsed.items) == 1
+    assert not parsed.ok
 
 
 @pytest.mark.parametrize(
@@ -114,7 +115,8 @@ def test_a_zip_with_a_repeated_member_is_refused() -> None:
         with pytest.warns(UserWarning, match="Duplicate name"):
             archive.writestr("a.txt", "2")
     members, problems = common.read_zip(buffer.getvalue(), "z.zip")
-    assert members == {} and "appears twice" in problems[0].reason
+    assert members == {}
+    assert "appears twice" in problems[0].reason
 
 
 @pytest.mark.parametrize("name", ["../x", "/x", "C:/x", "a/../../x", "\\x", ".", ""])

@@ -74,7 +74,8 @@ def row(**cells: str) -> str:
 def test_the_whole_bundled_bank_round_trips_exactly() -> None:
     bank = bundled()
     parsed = parse(csv_format.write(bank.items))
-    assert parsed.problems == () and parsed.warnings == ()
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
     by_key = {item.key: item for item in parsed.items}
     assert len(by_key) == len(bank.items)
     for original in bank.items:
@@ -104,7 +105,9 @@ def test_cells_that_look_like_formulas_are_defused_and_restored() -> None:
     )
     data = csv_format.write([item])
     cells = next(csv.reader(io.StringIO(data.decode("utf-8-sig").splitlines()[1])))
-    assert cells[4].startswith("'=") and cells[5] == "'-1" and cells[8] == "''=4"
+    assert cells[4].startswith("'=")
+    assert cells[5] == "'-1"
+    assert cells[8] == "''=4"
     assert content(parse(data).items[0]) == content(item)
 
 
@@ -158,7 +161,8 @@ def test_a_hand_written_file_without_bom_reads() -> None:
     parsed = parse(HEADER + "\n" + row())
     assert parsed.problems == ()
     (item,) = parsed.items
-    assert item.answer == 2 and item.references == ("ISO/IEC 42001:2023", "NIST AI RMF 1.0")
+    assert item.answer == 2
+    assert item.references == ("ISO/IEC 42001:2023", "NIST AI RMF 1.0")
     assert item.source.line == 2
 
 
@@ -166,7 +170,8 @@ def test_lenient_spellings_are_accepted() -> None:
     header = HEADER.replace("option_a", "Option A").replace("rationale_b", "Rationale-B").upper()
     parsed = parse(header + "\n" + row(answer=" c ", difficulty="Easy", subdomain="", domain=""))
     assert parsed.problems == ()
-    assert parsed.items[0].answer == 2 and parsed.items[0].subdomain == "D1-A"
+    assert parsed.items[0].answer == 2
+    assert parsed.items[0].subdomain == "D1-A"
 
 
 def test_optional_columns_may_be_left_out_and_columns_reordered() -> None:
@@ -177,7 +182,8 @@ def test_optional_columns_may_be_left_out_and_columns_reordered() -> None:
     writer.writerow(columns)
     writer.writerow([values[c] for c in columns])
     parsed = parse(buffer.getvalue())
-    assert parsed.problems == () and parsed.items[0].subdomain == "D1-A"
+    assert parsed.problems == ()
+    assert parsed.items[0].subdomain == "D1-A"
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t"])
@@ -275,7 +281,8 @@ def test_enemies_may_name_keys_in_the_database() -> None:
     text = HEADER + "\n" + row(enemies="D1-A-020|D1-A-021")
     assert parse(text).problems
     parsed = parse(text, known_keys=("D1-A-020", "D1-A-021"))
-    assert parsed.problems == () and parsed.items[0].enemies == ("D1-A-020", "D1-A-021")
+    assert parsed.problems == ()
+    assert parsed.items[0].enemies == ("D1-A-020", "D1-A-021")
 
 
 def test_bad_utf8_names_its_line() -> None:
@@ -295,7 +302,8 @@ def test_bad_utf8_names_its_line() -> None:
 def test_fuzzed_csv_text_never_raises(text: str) -> None:
     parsed = parse(text)
     for found in (*parsed.problems, *parsed.warnings):
-        assert found.file == FILE and found.line >= 1
+        assert found.file == FILE
+        assert found.line >= 1
 
 
 @settings(max_examples=200, deadline=None)

@@ -19,7 +19,8 @@ FILE = "bank.gift"
 @lru_cache(maxsize=1)
 def bundled() -> LoadedBank:
     bank = load_bank()
-    assert bank.ok and len(bank.items) > 300
+    assert bank.ok
+    assert len(bank.items) > 300
     return bank
 
 
@@ -71,7 +72,8 @@ GOOD = GOOD.replace(
 def test_the_whole_bundled_bank_round_trips_exactly() -> None:
     bank = bundled()
     parsed = parse(gift.write(bank.items, bank.blueprint).decode("utf-8"))
-    assert parsed.problems == () and parsed.warnings == ()
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
     assert len(parsed.items) == len(bank.items)
     by_key = {item.key: item for item in parsed.items}
     for original in bank.items:
@@ -85,7 +87,8 @@ def test_the_writer_uses_moodle_syntax_for_metadata() -> None:
     assert text.startswith("// ")
     assert f"$CATEGORY: aaism/{item.domain}/{item.subdomain}\n" in text
     assert f"::{item.key}::[markdown]" in text
-    assert "\t=" in text and text.count("\t~") == 3
+    assert "\t=" in text
+    assert text.count("\t~") == 3
     assert "####Difficulty\\: " + item.difficulty in text
     assert "Enemies\\: " + ", ".join(item.enemies) in text
     assert "\ufeff" not in text
@@ -106,7 +109,8 @@ def test_awkward_text_survives_every_escape() -> None:
         enemies=(),
     )
     parsed = parse(gift.write([awkward], bundled().blueprint).decode("utf-8"))
-    assert parsed.problems == () and parsed.warnings == ()
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
     assert content(parsed.items[0]) == content(awkward)
 
 
@@ -150,11 +154,15 @@ def test_any_item_text_round_trips(stem, options, rationales, references, answer
 
 def test_a_moodle_style_file_reads_with_escapes_comments_and_metadata() -> None:
     parsed = parse(GOOD)
-    assert parsed.problems == () and parsed.warnings == ()
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
     first, second = parsed.items
-    assert first.key == "D2-B-001" and first.subdomain == "D2-B" and first.domain == "D2"
+    assert first.key == "D2-B-001"
+    assert first.subdomain == "D2-B"
+    assert first.domain == "D2"
     assert first.stem == "A team ships a model. Which control is BEST {first}?"
-    assert first.answer == 1 and first.options[1] == "Threat-model the pipeline"
+    assert first.answer == 1
+    assert first.options[1] == "Threat-model the pipeline"
     assert first.rationales[0] == "Retraining alone does not address the = risk at hand."
     assert first.rationales[2] == "Insurance transfers money, not the risk of harm: weak."
     assert first.rationales[3] == "Doing nothing leaves every #1 risk in place."
@@ -162,14 +170,16 @@ def test_a_moodle_style_file_reads_with_escapes_comments_and_metadata() -> None:
     assert first.references == ("NIST AI RMF 1.0, MAP 1.1", "OWASP LLM Top 10")
     assert first.enemies == ("D2-B-002",)
     assert second.stem == "Which activity comes FIRST when ~ scoping an AI red team?"
-    assert second.references == ("MITRE ATLAS",) and second.difficulty == "easy"
+    assert second.references == ("MITRE ATLAS",)
+    assert second.difficulty == "easy"
 
 
 def test_lines_point_at_the_question_and_its_answers() -> None:
     parsed = parse(GOOD)
     first = parsed.items[0]
     assert first.source.line == 5  # the title line (the comment above it is not the question)
-    assert first.line_of("options.A") == 6 and first.line_of("options.D") == 9
+    assert first.line_of("options.A") == 6
+    assert first.line_of("options.D") == 9
     assert first.line_of("difficulty") == 10
 
 
@@ -225,7 +235,8 @@ def test_html_text_is_converted_to_markdown() -> None:
         text[text.index("\t####Difficulty\\: hard") + 1 : text.index("\n}")], html_feedback
     )
     parsed = parse(text)
-    assert parsed.problems == () and parsed.warnings == ()
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
     first = parsed.items[0]
     assert first.stem == "A **team** ships\na model.\n\nWhich control is BEST?"
     assert first.options[0] == "*Retrain* weekly"
@@ -259,7 +270,8 @@ def test_general_feedback_text_that_is_not_metadata_is_warned_about() -> None:
 
 def test_a_full_weight_answer_counts_as_the_key() -> None:
     parsed = parse(GOOD.replace("\t=Threat-model", "\t~%100%Threat-model"))
-    assert parsed.problems == () and parsed.items[0].answer == 1
+    assert parsed.problems == ()
+    assert parsed.items[0].answer == 1
 
 
 def test_missing_word_form_with_one_key_and_three_distractors_is_read() -> None:
@@ -271,7 +283,8 @@ def test_missing_word_form_with_one_key_and_three_distractors_is_read() -> None:
     )
     # The second brace pair makes two answer sections: skipped, not misread.
     parsed = parse(text)
-    assert parsed.items == () and "more than one answer section" in parsed.warnings[0].reason
+    assert parsed.items == ()
+    assert "more than one answer section" in parsed.warnings[0].reason
     fixed = (
         "::D1-A-001::The BEST standard to certify against is {~ISO/IEC 23894#Guidance only. "
         "~NIST AI RMF#No certification scheme. =ISO/IEC 42001#Certifiable requirements. "
@@ -401,9 +414,11 @@ gift_alphabet = st.sampled_from(
 @given(st.lists(gift_alphabet, max_size=80).map("".join))
 def test_fuzzed_gift_text_never_raises(text: str) -> None:
     parsed = parse(text)
-    assert isinstance(parsed.items, tuple) and isinstance(parsed.problems, tuple)
+    assert isinstance(parsed.items, tuple)
+    assert isinstance(parsed.problems, tuple)
     for found in (*parsed.problems, *parsed.warnings):
-        assert found.file == FILE and found.line >= 1
+        assert found.file == FILE
+        assert found.line >= 1
 
 
 @settings(max_examples=200, deadline=None)

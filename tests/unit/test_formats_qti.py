@@ -65,7 +65,8 @@ def reasons(found) -> list[str]:
 def test_the_whole_bundled_bank_round_trips_exactly() -> None:
     bank = bundled()
     parsed = parse(qti.write(bank.items, bank.blueprint))
-    assert parsed.problems == () and parsed.warnings == ()
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
     by_key = {item.key: item for item in parsed.items}
     assert len(by_key) == len(bank.items)
     for original in bank.items:
@@ -126,7 +127,8 @@ def test_awkward_text_survives_xml() -> None:
         references=("R & D <1>", "two\nlines"),
     )
     parsed = parse(qti.write([item], bundled().blueprint))
-    assert parsed.problems == () and parsed.warnings == ()
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
     assert content(parsed.items[0]) == content(
         dataclasses.replace(item, options=("<![CDATA[x]]>", *item.options[1:]))
     )
@@ -290,7 +292,9 @@ def test_a_foreign_package_reads_with_html_converted_and_manifest_metadata() -> 
     )
     assert parsed.problems == (), reasons(parsed.problems)
     (item,) = parsed.items
-    assert item.key == "D2-A-001" and item.subdomain == "D2-A" and item.difficulty == "hard"
+    assert item.key == "D2-A-001"
+    assert item.subdomain == "D2-A"
+    assert item.difficulty == "hard"
     assert item.stem == "An insurer deploys a **claims** model.\n\nWhich step comes FIRST?"
     assert item.options == (
         "Run the attacks",
@@ -316,8 +320,10 @@ def test_lines_of_a_foreign_item_point_into_its_file() -> None:
         package({"imsmanifest.xml": FOREIGN_MANIFEST, "content/item1.xml": FOREIGN_ITEM})
     )
     item = parsed.items[0]
-    assert item.source.file == f"{FILE}/content/item1.xml" and item.source.line == 2
-    assert item.line_of("options.A") == 14 and item.line_of("rationale.A") == 16
+    assert item.source.file == f"{FILE}/content/item1.xml"
+    assert item.source.line == 2
+    assert item.line_of("options.A") == 14
+    assert item.line_of("rationale.A") == 16
 
 
 UNSUPPORTED = {
@@ -346,16 +352,20 @@ def test_unsupported_items_are_skipped_with_a_warning(name: str) -> None:
     old, new, reason = UNSUPPORTED[name]
     assert old in FOREIGN_ITEM
     parsed = parse(FOREIGN_ITEM.replace(old, new, 1).encode(), filename="one.xml")
-    assert parsed.items == () and parsed.problems == ()
+    assert parsed.items == ()
+    assert parsed.problems == ()
     (warning,) = parsed.warnings
-    assert warning.file == "one.xml" and warning.line == 2
-    assert warning.reason.startswith("item 'D2-A-001' skipped:") and reason in warning.reason
+    assert warning.file == "one.xml"
+    assert warning.line == 2
+    assert warning.reason.startswith("item 'D2-A-001' skipped:")
+    assert reason in warning.reason
 
 
 def test_a_qti2_item_is_skipped() -> None:
     old = '<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="x"/>'
     parsed = parse(old.encode(), filename="old.xml")
-    assert parsed.items == () and "QTI 2.x assessmentItem" in parsed.warnings[0].reason
+    assert parsed.items == ()
+    assert "QTI 2.x assessmentItem" in parsed.warnings[0].reason
 
 
 # --- safety and malformed packages ----------------------------------------------------------
@@ -388,9 +398,11 @@ def test_entity_attacks_are_refused_with_a_clear_error(attack: bytes) -> None:
         parsed = parse(data, filename="evil.xml" if where == "evil.xml" else FILE)
         assert parsed.items == ()
         (problem,) = parsed.problems
-        assert problem.file == where and problem.line == 2
+        assert problem.file == where
+        assert problem.line == 2
         assert problem.reason.startswith("refused: the XML declares a DTD or entities")
-        assert "billion laughs" in problem.reason and "XXE" in problem.reason
+        assert "billion laughs" in problem.reason
+        assert "XXE" in problem.reason
         assert "root:" not in str(problem)
 
 
@@ -398,7 +410,8 @@ def test_malformed_xml_names_its_line() -> None:
     broken = FOREIGN_ITEM.replace("</qti-prompt>", "</qti-prompt", 1)
     parsed = parse(broken.encode(), filename="item.xml")
     (problem,) = parsed.problems
-    assert problem.line == 14 and problem.reason.startswith("XML syntax error: ")
+    assert problem.line == 14
+    assert problem.reason.startswith("XML syntax error: ")
 
 
 def test_an_undefined_entity_is_a_syntax_error() -> None:
@@ -460,7 +473,8 @@ def test_too_many_members_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("data", [b"", b"plain text", b"PK\x03\x04 broken zip", b"\x00\x01\x02"])
 def test_other_content_is_a_problem_not_a_crash(data: bytes) -> None:
     parsed = parse(data)
-    assert parsed.items == () and len(parsed.problems) == 1
+    assert parsed.items == ()
+    assert len(parsed.problems) == 1
 
 
 @settings(max_examples=200, deadline=None)

@@ -132,7 +132,8 @@ def test_codes_unknown_to_blueprint_are_still_graded_last() -> None:
 def test_empty_attempt() -> None:
     result = grade([], _blueprint())
     assert result.score == Score(0, 0, 0.0, (0.0, 100.0))
-    assert result.by_domain == {} and result.by_subdomain == {}
+    assert result.by_domain == {}
+    assert result.by_subdomain == {}
 
 
 def test_duplicate_positions_are_rejected() -> None:

@@ -106,7 +106,8 @@ def test_hand_example_item_statistics() -> None:
     assert stats.option_r[0, 1] == pytest.approx(0.0, abs=1e-12)
     assert stats.option_r[0, BLANK] == pytest.approx(-0.5 / math.sqrt(0.4))
     # Nobody chose C or D on I1: no correlation is defined.
-    assert math.isnan(stats.option_r[0, 2]) and math.isnan(stats.option_r[0, 3])
+    assert math.isnan(stats.option_r[0, 2])
+    assert math.isnan(stats.option_r[0, 3])
     # Group shares of the five columns add up to 1 in each group.
     assert stats.option_upper.sum(axis=1) == pytest.approx([1.0, 1.0, 1.0])
     assert stats.option_lower.sum(axis=1) == pytest.approx([1.0, 1.0, 1.0])
@@ -116,7 +117,8 @@ def test_hand_example_test_statistics() -> None:
     attempt, item, choice, keys = hand_entries()
     scored = score_entries(attempt, item, choice, keys, 5)
     matrix, excluded = slot_matrix(attempt, item + 1, scored.correct)
-    assert excluded == 0 and matrix.tolist() == HAND_MARKS.tolist()
+    assert excluded == 0
+    assert matrix.tolist() == HAND_MARKS.tolist()
     result = score_stats(matrix)
     assert (result.attempts, result.items) == (5, 3)
     assert result.mean == pytest.approx(1.6)
@@ -142,9 +144,11 @@ def test_rest_is_the_share_correct_on_the_rest_of_the_own_form() -> None:
 
 def test_one_item_forms_have_no_rest_score() -> None:
     scored = score_entries([0, 1, 1], [0, 0, 1], [0, 0, 1], [0, 0], 2)
-    assert math.isnan(scored.rest[0]) and scored.rest_rank[0] == -1
+    assert math.isnan(scored.rest[0])
+    assert scored.rest_rank[0] == -1
     alone = score_entries([0, 1], [0, 1], [0, 1], [0, 0], 2)
-    assert alone.levels.size == 0 and np.isnan(alone.rest).all()
+    assert alone.levels.size == 0
+    assert np.isnan(alone.rest).all()
     assert scored.rest[1:].tolist() == [0.0, 1.0]
 
 
@@ -321,15 +325,18 @@ def test_tied_entries_are_never_split_by_their_storage_order() -> None:
 def test_constant_rest_scores_give_undefined_discrimination() -> None:
     stats = item_stats([0, 0, 0], [0, 1, 2], [0.1, 0.1, 0.1], [0])
     assert stats.facility[0] == pytest.approx(1 / 3)
-    assert math.isnan(stats.discrimination[0]) and math.isnan(stats.efficiency[0])
+    assert math.isnan(stats.discrimination[0])
+    assert math.isnan(stats.efficiency[0])
     # Rounding must not invent variance: (0.1 + 0.1 + 0.1) / 3 != 0.1 in floating point.
     assert np.all(np.isnan(stats.option_r[0, :3]))
 
 
 def test_everyone_right_gives_undefined_discrimination() -> None:
     stats = item_stats([0, 0, 0], [2, 2, 2], [0.2, 0.6, 1.0], [2])
-    assert stats.facility[0] == 1.0 and stats.sd[0] == 0.0
-    assert math.isnan(stats.discrimination[0]) and math.isnan(stats.efficiency[0])
+    assert stats.facility[0] == 1.0
+    assert stats.sd[0] == 0.0
+    assert math.isnan(stats.discrimination[0])
+    assert math.isnan(stats.efficiency[0])
 
 
 def ranked_fixture(seed: int = 8):
@@ -344,7 +351,8 @@ def ranked_fixture(seed: int = 8):
 def assert_same_stats(first: ItemStats, second: ItemStats) -> None:
     for name in ItemStats.__dataclass_fields__:
         a, b = getattr(first, name), getattr(second, name)
-        assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+        assert a.dtype == b.dtype, name
+        assert a.tobytes() == b.tobytes(), name
 
 
 def test_ranked_entries_are_sorted_by_item_then_rest_from_the_highest() -> None:
@@ -352,7 +360,8 @@ def test_ranked_entries_are_sorted_by_item_then_rest_from_the_highest() -> None:
     ranked = ia.rank_entries(
         item, choice, scored.rest_rank, scored.levels, n_items=keys.size, scope=scope, n_scopes=2
     )
-    assert np.all(np.diff(ranked.packed) >= 0) and ranked.packed.size == item.size
+    assert np.all(np.diff(ranked.packed) >= 0)
+    assert ranked.packed.size == item.size
     for value in (0, 1):
         part = ranked.scope(value)
         assert part.packed.size == np.count_nonzero(scope == value)
@@ -385,14 +394,16 @@ def test_scoped_statistics_equal_each_scope_ranked_alone(monkeypatch, chunk) -> 
     )
     everything, parts = ia.scoped_item_stats(ranked, keys)
     assert_same_stats(everything, ia.ranked_item_stats(ranked, keys))
-    assert len(parts) == 4 and parts[3].responses.sum() == 0
+    assert len(parts) == 4
+    assert parts[3].responses.sum() == 0
     for value, stats in enumerate(parts):
         assert_same_stats(stats, ia.ranked_item_stats(ranked.scope(value), keys))
         assert stats.responses.sum() == np.count_nonzero(three == value)
     # One scope: its statistics are those of everything.
     single = ia.rank_entries(item, choice, scored.rest_rank, scored.levels, n_items=keys.size)
     whole, only = ia.scoped_item_stats(single, keys)
-    assert len(only) == 1 and only[0] is whole
+    assert len(only) == 1
+    assert only[0] is whole
 
 
 def test_statistics_do_not_depend_on_the_order_of_the_entries() -> None:
@@ -437,7 +448,8 @@ def test_small_chunks_give_the_same_statistics(monkeypatch) -> None:
         item + 1, choice, scored.rest_rank, scored.levels, n_items=sparse.size
     )
     stats = ia.ranked_item_stats(shifted, sparse)
-    assert stats.responses[0] == 0 and stats.responses[41:].sum() == 0
+    assert stats.responses[0] == 0
+    assert stats.responses[41:].sum() == 0
     np.testing.assert_array_equal(stats.facility[1:41], whole.facility)
 
 
@@ -542,9 +554,11 @@ def test_score_statistics_match_an_independent_computation(seed) -> None:
 
 def test_score_statistics_of_nothing_are_undefined() -> None:
     result = score_stats(np.zeros((0, 0)))
-    assert result.attempts == 0 and math.isnan(result.alpha)
+    assert result.attempts == 0
+    assert math.isnan(result.alpha)
     values = result.to_values(Thresholds())
-    assert values["alpha"] is None and values["distribution"] == [0] * 10
+    assert values["alpha"] is None
+    assert values["distribution"] == [0] * 10
     json.dumps(values, allow_nan=False)
 
 
@@ -553,7 +567,9 @@ def test_score_statistics_below_the_minimum_withhold_alpha() -> None:
     scored = score_entries(attempt, item, choice, keys, 5)
     matrix, _ = slot_matrix(attempt, item + 1, scored.correct)
     values = score_stats(matrix).to_values(Thresholds(min_responses=6))
-    assert values["suppressed"] is True and values["alpha"] is None and values["sem"] is None
+    assert values["suppressed"] is True
+    assert values["alpha"] is None
+    assert values["sem"] is None
     assert values["mean"] == 1.6
     assert score_stats(matrix).to_values(Thresholds(min_responses=5))["alpha"] == 0.4615
 
@@ -632,7 +648,8 @@ def test_key_share_is_not_a_distractor() -> None:
     masks = flag_masks(
         fake_stats(facility=[0.04], option_share=[[0.04, 0.3, 0.3, 0.36, 0.0]]), Thresholds()
     )
-    assert masks.too_hard[0] and not masks.non_functioning[0]
+    assert masks.too_hard[0]
+    assert not masks.non_functioning[0]
 
 
 def test_minimum_is_configurable_and_validated() -> None:
@@ -648,7 +665,8 @@ def test_summaries_are_json_and_withhold_numbers_below_the_minimum() -> None:
     stats = item_stats(item, choice, scored.rest, keys)
     suppressed = item_summaries(stats, Thresholds())
     assert [s.flags for s in suppressed] == [("too-few-responses",)] * 3
-    assert suppressed[0].facility is None and suppressed[0].values == {
+    assert suppressed[0].facility is None
+    assert suppressed[0].values == {
         "answer": 0,
         "min_responses": 30,
         "suppressed": True,
@@ -681,8 +699,10 @@ def test_every_flag_has_a_sentence_with_its_numbers() -> None:
         code: describe_flag(code, responses=12, facility=0.97, discrimination=-0.21, values=values)
         for code in FLAG_LABELS
     }
-    assert "12" in text["too-few-responses"] and "30" in text["too-few-responses"]
-    assert "-0.21" in text["low-discrimination"] and "negative" in text["low-discrimination"]
+    assert "12" in text["too-few-responses"]
+    assert "30" in text["too-few-responses"]
+    assert "-0.21" in text["low-discrimination"]
+    assert "negative" in text["low-discrimination"]
     assert "distractors C (60%) and D (10%) were" in text["distractor-beats-key"]
     assert "key B (30%)" in text["distractor-beats-key"]
     assert "Distractor A (2%) was chosen" in text["non-functioning-distractor"]
@@ -764,7 +784,8 @@ def test_simulation_flags_the_planted_items_and_only_them(seed) -> None:
     scored = score_entries(attempt, item, choice, keys, 2000)
     stats = item_stats(item, choice, scored.rest, keys, rest_rank=scored.rest_rank)
     flags = item_flags(stats, Thresholds())
-    assert "low-discrimination" in flags[40] and "distractor-beats-key" in flags[40]
+    assert "low-discrimination" in flags[40]
+    assert "distractor-beats-key" in flags[40]
     assert stats.discrimination[40] < 0
     assert "low-discrimination" in flags[41]
     assert abs(stats.discrimination[41]) < 0.15
@@ -784,8 +805,10 @@ def per_group_reference(attempt, position, correct, group, n_groups):
 def assert_same_matrices(got, expected) -> None:
     assert len(got) == len(expected)
     for (matrix, excluded), (want, want_excluded) in zip(got, expected, strict=True):
-        assert excluded == want_excluded and matrix.dtype == want.dtype
-        assert matrix.shape == want.shape and matrix.tobytes() == want.tobytes()
+        assert excluded == want_excluded
+        assert matrix.dtype == want.dtype
+        assert matrix.shape == want.shape
+        assert matrix.tobytes() == want.tobytes()
 
 
 def test_slot_matrices_of_uniform_forms_equal_slot_matrix_per_group() -> None:

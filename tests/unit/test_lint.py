@@ -306,7 +306,8 @@ def test_a_near_duplicate_stem_is_a_warning_naming_both_keys() -> None:
     b = make_item("D3-B-002", stem=GOOD_STEM.replace("hospital", "clinic group"))
     [found] = lint([a, b], rules=["duplicate-stem", "near-duplicate-stem"])
     assert (found.rule, found.level, found.key) == ("near-duplicate-stem", "warning", "D3-B-002")
-    assert "D3-B-001" in found.message and "similar" in found.message
+    assert "D3-B-001" in found.message
+    assert "similar" in found.message
 
 
 def test_different_stems_pass_both_duplicate_rules() -> None:
@@ -428,7 +429,8 @@ def test_key_length_rank_counts_shorter_distractors() -> None:
 def test_keys_that_are_usually_shortest_are_a_warning() -> None:
     [found] = lint(ranked("0" * 10 + "0123" + "12"), rules=["key-length-rank"])
     assert (found.level, found.file, found.key) == ("warning", "items/D3-B.yaml", "")
-    assert "shortest 11 (69%)" in found.message and "longest 1 (6%)" in found.message
+    assert "shortest 11 (69%)" in found.message
+    assert "longest 1 (6%)" in found.message
 
 
 def test_keys_that_are_seldom_longest_are_a_warning() -> None:

@@ -111,19 +111,6 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_the_domain_package_imports_no_flask_and_no_sqlalchemy() -> None:
-    modules = sorted(DOMAIN_DIR.rglob("*.py"))
-    assert modules, "no domain modules found"
-    offending = {
-        f"{path.relative_to(ROOT)}: {name}"
-        for path in modules
-        for name in imported_modules(path)
-        if name.split(".")[0].lower() in {"flask", "sqlalchemy"}
-        or name.lower().startswith(("flask_", "sqlalchemy"))
-    }
-    assert offending == set()
-
-
 @pytest.mark.parametrize("module", ["bank.py", "lint.py"])
 def test_bank_and_lint_use_the_standard_library_only(module: str) -> None:
     outside = {

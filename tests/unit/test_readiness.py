@@ -140,7 +140,8 @@ def test_estimate_readiness() -> None:
     assert readiness.pass_probability == pytest.approx(pass_probability(120, 180))
     assert readiness.scaled_estimate == scaled_estimate(100 * 120 / 180)
     assert readiness.label == ESTIMATE_LABEL
-    assert "estimate" in readiness.label.lower() and "ISACA" in readiness.label
+    assert "estimate" in readiness.label.lower()
+    assert "ISACA" in readiness.label
 
 
 def test_estimate_readiness_without_items_is_none() -> None:

@@ -105,7 +105,8 @@ def test_wilson_wider_at_higher_confidence(pair: tuple[int, int]) -> None:
     successes, n = pair
     lo90, hi90 = wilson_interval(successes, n, 0.90)
     lo99, hi99 = wilson_interval(successes, n, 0.99)
-    assert lo99 <= lo90 and hi90 <= hi99
+    assert lo99 <= lo90
+    assert hi90 <= hi99
 
 
 def test_smoothed_rate_is_laplace() -> None:

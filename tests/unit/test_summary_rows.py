@@ -48,7 +48,8 @@ def test_an_item_everybody_got_right_has_nulls() -> None:
     stats = item_stats([0, 0, 0, 1, 1], [2, 2, 2, 0, 1], [0.2, 0.6, 1.0, 0.5, 0.3], [2, 0])
     rows = summary_rows(stats, Thresholds(min_responses=1))
     values = json.loads(rows.values[0])
-    assert rows.discrimination[0] is None and values["efficiency"] is None
+    assert rows.discrimination[0] is None
+    assert values["efficiency"] is None
     assert values["option_r"][2] is None
     assert rows.values == [json.dumps(s.values) for s in item_summaries(stats, Thresholds(1))]
 
@@ -78,7 +79,8 @@ def test_number_texts_match_json_dumps_of_the_rounded_value(values, digits) -> N
         assert text == json.dumps(rounded)
         if rounded is not None:
             parsed = json.loads(text)
-            assert parsed == rounded and math.copysign(1, parsed) == math.copysign(1, rounded)
+            assert parsed == rounded
+            assert math.copysign(1, parsed) == math.copysign(1, rounded)
 
 
 def test_number_texts_keep_the_shape() -> None:

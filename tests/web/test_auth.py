@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from exam_engine.models import User
-from tests.conftest import csrf_from_html
 from tests.factories import UserFactory
+from tests.support import csrf_from_html
 
 
 def test_login_page_has_fields_and_csrf(client) -> None:
     page = client.get("/login")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'name="email"' in html and 'name="password"' in html
+    assert 'name="email"' in html
+    assert 'name="password"' in html
     assert 'name="csrf_token"' in html
     assert csrf_from_html(html)
 
@@ -19,7 +20,8 @@ def test_login_page_has_fields_and_csrf(client) -> None:
 def test_login_success_and_logout(client) -> None:
     UserFactory(email="cand@example.com")
     response = client.login("cand@example.com")
-    assert response.status_code == 302 and response.location == "/"
+    assert response.status_code == 302
+    assert response.location == "/"
     assert "cand@example.com" in client.get("/dashboard").get_data(as_text=True)
     assert client.post("/logout").status_code == 302
     assert client.get("/").location.startswith("/login")

@@ -71,7 +71,8 @@ def test_anonymous_post_goes_to_sign_in_and_writes_nothing(
     client, session, question, path, data
 ) -> None:
     response = post(client, path, data)
-    assert response.status_code == 302 and response.location.startswith("/login?next=")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
     assert unchanged(session)
 
 
@@ -79,7 +80,8 @@ def test_anonymous_json_lint_is_401_json(client, question) -> None:
     response = client.post(
         "/authoring/lint", json=form_data(), headers={"Accept": "application/json"}
     )
-    assert response.status_code == 401 and response.is_json
+    assert response.status_code == 401
+    assert response.is_json
 
 
 @pytest.mark.parametrize("path", [*GET_ROUTES, EXPORT])

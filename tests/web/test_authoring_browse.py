@@ -51,7 +51,9 @@ def test_browser_lists_the_newest_version_with_status_and_lint(client, bank) -> 
     assert keys(page2) == ["D3-D-002", "D3-E-001", "D3-E-002"]
     filtered = client.get(INDEX + "?subdomain=D2-B").get_data(as_text=True)
     row = filtered[filtered.index("D2-B-003</strong>") :].split("</tr>")[0]
-    assert 'status-draft">Draft</span>' in row and "v2" in row and "v1 is live" in row
+    assert 'status-draft">Draft</span>' in row
+    assert "v2" in row
+    assert "v1 is live" in row
     assert "Ada Author" in row
     row4 = filtered[filtered.index("D2-B-004</strong>") :].split("</tr>")[0]
     assert "2 warnings" in row4  # "always" and "every"
@@ -84,7 +86,8 @@ def test_browser_sorts_with_links_that_keep_the_filters(client, bank) -> None:
     assert 'aria-sort="descending"' in html
     # The key column's link flips the order and keeps the domain filter.
     link = re.search(r'<a class="sort-link" href="([^"]+)">Key', html).group(1)
-    assert "domain=D2" in link and "dir=asc" in link
+    assert "domain=D2" in link
+    assert "dir=asc" in link
     ascending = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert keys(ascending)[0] == "D2-A-001"
     by_status = client.get(INDEX + "?domain=D2&sort=status").get_data(as_text=True)
@@ -95,7 +98,9 @@ def test_browser_pagination_links_keep_the_query(client, bank) -> None:
     html = client.get(INDEX + "?q=Synthetic&sort=subdomain").get_data(as_text=True)
     assert 'rel="next"' in html
     link = re.search(r'<a href="([^"]+)" rel="next">', html).group(1).replace("&amp;", "&")
-    assert "q=Synthetic" in link and "sort=subdomain" in link and "page=2" in link
+    assert "q=Synthetic" in link
+    assert "sort=subdomain" in link
+    assert "page=2" in link
     page2 = client.get(link).get_data(as_text=True)
     assert 'aria-current="page" class="current">2<' in page2
     assert "Showing 26&ndash;26 of 26" in page2
@@ -116,6 +121,7 @@ def test_bad_filters_are_400_with_the_field_named(client, bank, query, field_id)
     response = client.get(INDEX + query)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert f'id="{field_id}-error"' in html and "so it was ignored." in html
+    assert f'id="{field_id}-error"' in html
+    assert "so it was ignored." in html
     # The bad filter is ignored, not guessed at: the whole bank is listed.
     assert "of 28 questions" in html

@@ -83,8 +83,10 @@ def test_creating_a_question_saves_a_draft_and_shows_it(client, session, instruc
     assert response.status_code == 303
     assert response.location.endswith("/authoring/questions/D2-B-001")
     version = session.scalar(select(QuestionVersion))
-    assert version.status == "draft" and version.author_id == instructor.id
-    assert version.options[3] == clean_item().options[3] and version.answer_index == 0
+    assert version.status == "draft"
+    assert version.author_id == instructor.id
+    assert version.options[3] == clean_item().options[3]
+    assert version.answer_index == 0
     assert version.references == list(clean_item().references)
     page = client.get(response.location).get_data(as_text=True)
     assert "Saved D2-B-001 v1 as a draft." in page
@@ -131,7 +133,8 @@ def test_bad_input_shows_field_errors_and_writes_nothing(
     assert response.status_code == 400
     assert message in field_error(html, field_id)
     assert 'id="error-summary"' in html and 'aria-invalid="true"' in html or field_id == "answer"
-    assert rows(session, Question) == 0 and rows(session, AuditEvent) == 0
+    assert rows(session, Question) == 0
+    assert rows(session, AuditEvent) == 0
 
 
 def test_an_empty_form_reports_every_missing_field(client, session, instructor) -> None:
@@ -285,7 +288,8 @@ def test_edit_preview_lints_against_the_rest_of_the_bank(client, session, draft)
     authoring.create_question(session, draft.author_id, other, now=utcnow())
     response = client.post(edit_url(), data=form_data(action="preview"))
     html = response.get_data(as_text=True)
-    assert "near-duplicate-stem" in html and "D2-B-002" in html
+    assert "near-duplicate-stem" in html
+    assert "D2-B-002" in html
     session.expire_all()
     assert rows(session, AuditEvent) == 2
 
@@ -298,17 +302,20 @@ def test_lint_json_returns_findings_for_the_current_values(client, session, inst
     response = client.post("/authoring/lint", json=form_data(clean_item(options=options)))
     assert response.status_code == 200
     body = response.get_json()
-    assert body["ok"] is True and body["problems"] == []
+    assert body["ok"] is True
+    assert body["problems"] == []
     assert body["summary"] == {"errors": 0, "warnings": 1}
     [finding] = body["findings"]
-    assert finding["rule"] == "absolutes" and finding["field"] == "options.A"
+    assert finding["rule"] == "absolutes"
+    assert finding["field"] == "options.A"
     assert finding["label"] == "Option A"
     assert rows(session, Question) == 0
 
 
 def test_lint_json_reports_problems_by_field(client, session, instructor) -> None:
     body = client.post("/authoring/lint", json=form_data(stem="", option_c="")).get_json()
-    assert body["ok"] is False and body["findings"] == []
+    assert body["ok"] is False
+    assert body["findings"] == []
     assert {(p["field"], p["message"]) for p in body["problems"]} == {
         ("stem", "stem is empty"),
         ("options.C", "option C is empty"),
@@ -317,7 +324,9 @@ def test_lint_json_reports_problems_by_field(client, session, instructor) -> Non
 
 def test_lint_json_when_editing_ignores_the_question_itself(client, session, draft) -> None:
     body = client.post("/authoring/lint", json={**form_data(), "editing": "D2-B-001"}).get_json()
-    assert body["ok"] is True and body["findings"] == [] and body["problems"] == []
+    assert body["ok"] is True
+    assert body["findings"] == []
+    assert body["problems"] == []
     fresh = client.post("/authoring/lint", json=form_data()).get_json()
     assert "already taken" in fresh["problems"][0]["message"]
     assert client.post("/authoring/lint", json={"editing": "D9-Z-001"}).status_code == 404
@@ -335,7 +344,8 @@ def test_lint_json_needs_a_json_object_and_the_csrf_header(
     refused = raw_client.post(
         "/authoring/lint", json=form_data(), headers={"Accept": "application/json"}
     )
-    assert refused.status_code == 400 and "security token" in refused.get_json()["error"]
+    assert refused.status_code == 400
+    assert "security token" in refused.get_json()["error"]
 
 
 def test_next_key_json(client, session, instructor) -> None:
@@ -345,4 +355,5 @@ def test_next_key_json(client, session, instructor) -> None:
         "subdomain": "D1-E",
     }
     bad = client.get("/authoring/next-key?subdomain=D7")
-    assert bad.status_code == 400 and "unknown sub-domain" in bad.get_json()["error"]
+    assert bad.status_code == 400
+    assert "unknown sub-domain" in bad.get_json()["error"]

@@ -114,7 +114,8 @@ def test_a_bad_file_lists_its_problems_and_writes_nothing(client, session, instr
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "bad.csv was not imported: nothing changed" in html
-    assert "bad.csv:3:" in html and "D2-B-02" in html
+    assert "bad.csv:3:" in html
+    assert "D2-B-02" in html
     assert questions(session) == {}
 
 
@@ -155,7 +156,8 @@ def test_export_downloads_the_published_bank(client, session, instructor, fmt) -
         )
     else:
         text = body.decode("utf-8-sig")
-    assert "D3-E-001" in text and "D2-B-002" not in text  # drafts stay out
+    assert "D3-E-001" in text
+    assert "D2-B-002" not in text  # drafts stay out
     session.expire_all()
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "export"))
     assert event.actor_id == instructor.id

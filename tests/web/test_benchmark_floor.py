@@ -1,4 +1,4 @@
-"""The load benchmark's floor endpoint: absent unless BENCHMARK_FLOOR is on; then it needs
+"""The load benchmark's floor endpoint: never in the shipped app; added by the benchmark, it needs
 sign-in and the CSRF token like the real autosave, and its UPSERT keeps the newest seq."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from benchmarks.load.floor import FLOOR, register
 from exam_engine.extensions import db
-from exam_engine.web.benchmark_floor import FLOOR
-from tests.conftest import Client, make_app
 from tests.factories import UserFactory
+from tests.support import Client, make_app
 
 PATH = "/api/v1/benchmark-floor/7/responses/3"
 
@@ -31,7 +31,8 @@ def test_floor_is_not_served_by_default(client, session) -> None:
 @pytest.fixture
 def floor_app(app: Flask, database_url: str, tmp_path) -> Iterator[Flask]:
     """A second app on the same database with the floor on, and the scratch table."""
-    on = make_app(database_url, str(tmp_path), BENCHMARK_FLOOR=True)
+    on = make_app(database_url, str(tmp_path))
+    register(on)
     on.test_client_class = Client
     with on.app_context():
         FLOOR.create(db.engine)
@@ -56,7 +57,8 @@ def test_floor_needs_sign_in_and_csrf_then_keeps_the_newest_seq(floor_app, sessi
     client = floor_app.test_client()
     client.login("floor@example.com")
     no_token = client.put(PATH, json={"choice": "A", "seq": 1}, csrf=False)
-    assert no_token.status_code == 400 and "security token" in no_token.get_json()["error"]
+    assert no_token.status_code == 400
+    assert "security token" in no_token.get_json()["error"]
     assert stored(floor_app) == []
 
     assert client.put(PATH, json={"choice": "B", "flagged": True, "seq": 5}).status_code == 200
@@ -80,5 +82,6 @@ def test_floor_rejects_bad_bodies(floor_app, session, body, message) -> None:
     client = floor_app.test_client()
     client.login("floor@example.com")
     response = client.put(PATH, json=body)
-    assert response.status_code == 400 and response.get_json()["error"] == message
+    assert response.status_code == 400
+    assert response.get_json()["error"] == message
     assert stored(floor_app) == []

@@ -36,7 +36,8 @@ def accessible(root: ET.Element) -> tuple[str, str]:
     assert root.get("role") == "img"
     title = by_id(root, root.get("aria-labelledby", ""))
     desc = by_id(root, root.get("aria-describedby", ""))
-    assert title.tag == f"{SVG}title" and desc.tag == f"{SVG}desc"
+    assert title.tag == f"{SVG}title"
+    assert desc.tag == f"{SVG}desc"
     # The title and description come first, so assistive tech finds them before the drawing.
     assert list(root)[:2] == [title, desc]
     assert "style" not in {key for el in root.iter() for key in el.attrib}
@@ -53,7 +54,8 @@ DOMAINS = [
 def test_interval_bars_is_an_accessible_image_describing_every_bar() -> None:
     root = parse(interval_bars(DOMAINS, chart_id="dc", title="By domain", summary="Overall 60%."))
     title, desc = accessible(root)
-    assert root.get("aria-labelledby") == "dc-title" and root.get("aria-describedby") == "dc-desc"
+    assert root.get("aria-labelledby") == "dc-title"
+    assert root.get("aria-describedby") == "dc-desc"
     assert title == "By domain"
     assert desc.startswith("Overall 60%. D1 AI Governance: 64%, 18 of 28 correct")
     assert "(95% interval 46% to 79%)" in desc
@@ -68,7 +70,8 @@ def test_interval_bars_lengths_are_proportional_to_the_percent() -> None:
     tracks = [
         el for el in root.iter(f"{SVG}rect") if el.get("class") is None and el.get("rx") == "3"
     ]
-    assert len(bars) == 3 and len(tracks) == 3
+    assert len(bars) == 3
+    assert len(tracks) == 3
     full = float(tracks[0].get("width", "0"))
     widths = [float(b.get("width", "0")) for b in bars]
     assert widths == pytest.approx([0.643 * full, 0.5 * full, full], abs=0.01)
@@ -109,7 +112,8 @@ def test_text_is_escaped_everywhere() -> None:
     assert "<script>" not in markup
     root = parse(markup)
     title, desc = accessible(root)
-    assert title == nasty and desc.startswith(nasty)
+    assert title == nasty
+    assert desc.startswith(nasty)
     lines = trend_lines([Series(nasty, (10.0,))], [nasty], chart_id="e2", title=nasty)
     assert "<script>" not in lines
     assert accessible(parse(lines))[0] == nasty
@@ -119,7 +123,9 @@ def test_long_labels_are_shortened_in_the_picture_but_whole_in_the_description()
     label = "D9-Z " + "Very long sub-domain title " * 5
     root = parse(interval_bars([Bar(label, 40, 20, 60)], chart_id="l", title="t", width=300))
     shown = [t for t in texts(root) if t.startswith("D9-Z")]
-    assert shown and shown[0].endswith("…") and len(shown[0]) < len(label)
+    assert shown
+    assert shown[0].endswith("…")
+    assert len(shown[0]) < len(label)
     assert label in accessible(root)[1]
 
 
@@ -168,27 +174,31 @@ def test_trend_lines_draws_one_series_group_per_line_with_a_legend() -> None:
     # Series differ by dash pattern as well as colour, so colour is never the only cue.
     dashes = [next(g.iter(f"{SVG}polyline")).get("stroke-dasharray") for g in groups]
     colours = [next(g.iter(f"{SVG}polyline")).get("stroke") for g in groups]
-    assert len(set(dashes)) == 3 and len(set(colours)) == 3
+    assert len(set(dashes)) == 3
+    assert len(set(colours)) == 3
 
 
 def test_trend_points_sit_at_their_percent_and_x_position() -> None:
     root = parse(trend_lines([Series("D1", (0.0, 100.0))], ["a", "b"], chart_id="p", title="t"))
     line = next(root.iter(f"{SVG}polyline"))
     (x0, y0), (x1, y1) = [tuple(map(float, p.split(","))) for p in line.get("points", "").split()]
-    assert x0 < x1 and y0 > y1  # left to right, 0% at the bottom, 100% at the top
+    assert x0 < x1
+    assert y0 > y1  # left to right, 0% at the bottom, 100% at the top
     grid = {
         "".join(t.itertext()): float(t.get("y", "0")) - 4
         for t in root.iter(f"{SVG}text")
         if "".join(t.itertext()) in ("0%", "100%")
     }
-    assert y0 == pytest.approx(grid["0%"], abs=0.01) and y1 == pytest.approx(grid["100%"], abs=0.01)
+    assert y0 == pytest.approx(grid["0%"], abs=0.01)
+    assert y1 == pytest.approx(grid["100%"], abs=0.01)
 
 
 def test_missing_values_break_the_line_and_are_left_out_of_the_description() -> None:
     series = [Series("D1", (50.0, None, 70.0, 80.0))]
     root = parse(trend_lines(series, LABELS, chart_id="g", title="t"))
     lines = list(root.iter(f"{SVG}polyline"))
-    assert len(lines) == 1 and len(lines[0].get("points", "").split()) == 2
+    assert len(lines) == 1
+    assert len(lines[0].get("points", "").split()) == 2
     markers = [el for el in root.iter() if el.tag == f"{SVG}circle"]
     assert len(markers) == 1 + 3  # one in the legend, three data points
     assert "D1: 1 Jan 50%, 15 Jan 70%, 22 Jan 80%." in accessible(root)[1]
@@ -208,7 +218,8 @@ def test_many_x_positions_get_thinned_labels_but_always_the_last() -> None:
     root = parse(trend_lines([Series("D1", (50.0,) * 40)], labels, chart_id="m", title="t"))
     shown = [t for t in texts(root) if t.startswith("m")]
     assert 2 <= len(shown) <= 9
-    assert shown[0] == "m1" and shown[-1] == "m40"
+    assert shown[0] == "m1"
+    assert shown[-1] == "m40"
 
 
 def test_narrow_charts_wrap_the_legend_and_carry_the_extra_class() -> None:

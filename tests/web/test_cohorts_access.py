@@ -111,7 +111,8 @@ def test_instructor_routes(client, world, role, target, method, template, data, 
     path = _path(template, sides[target])
     response = client.get(path) if method == "GET" else client.post(path, data=data)
     if role == "anonymous":
-        assert response.status_code == 302 and response.location.startswith("/login?next=")
+        assert response.status_code == 302
+        assert response.location.startswith("/login?next=")
     elif role in ("candidate", "student"):
         assert response.status_code == 403
     elif role in TEACHES[target]:
@@ -128,7 +129,8 @@ def test_cohort_list_and_create(client, world, role) -> None:
     listing = client.get("/cohorts/")
     created = client.post("/cohorts/", data={"name": "Brand new"})
     if role == "anonymous":
-        assert listing.status_code == 302 and created.status_code == 302
+        assert listing.status_code == 302
+        assert created.status_code == 302
         return
     assert listing.status_code == 200
     html = listing.get_data(as_text=True)
@@ -146,9 +148,11 @@ def test_start_assignment_only_for_its_students(client, world, role, target) -> 
     _login(client, role)
     response = client.post(f"/cohorts/assignments/{sides[target].spare_assignment_id}/start")
     if role == "anonymous":
-        assert response.status_code == 302 and response.location.startswith("/login")
+        assert response.status_code == 302
+        assert response.location.startswith("/login")
     elif role == "student" and target == "own":
-        assert response.status_code == 303 and "/attempts/" in response.location
+        assert response.status_code == 303
+        assert "/attempts/" in response.location
     else:
         assert response.status_code == 404
 
@@ -161,7 +165,8 @@ def test_join_page(client, world, role) -> None:
     if role == "anonymous":
         assert response.status_code == 302
         return
-    assert response.status_code == 200 and "Cohort own" in response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Cohort own" in response.get_data(as_text=True)
     joined = client.post("/cohorts/join", data={"code": sides["own"].code})
     if role in ("candidate", "student"):
         assert joined.status_code == 303
@@ -181,7 +186,8 @@ def test_students_never_see_other_students(client, world) -> None:
     for page in pages:
         assert page.status_code == 200
         html = page.get_data(as_text=True)
-        assert "Casey Outsider" not in html and "candidate@example.com" not in html
+        assert "Casey Outsider" not in html
+        assert "candidate@example.com" not in html
     # Their own result is theirs to see; a classmate's is not.
     assert client.get(f"/attempts/{sides['own'].attempt_id}/scorecard").status_code == 200
     assert client.get(f"/attempts/{sides['other'].attempt_id}/scorecard").status_code == 404

@@ -37,34 +37,38 @@ def bank(session):
 def test_instructor_creates_a_cohort_through_the_form(client, session, instructor) -> None:
     client.login(instructor.email)
     empty = client.post("/cohorts/", data={"name": "  "})
-    assert empty.status_code == 400 and "Give the cohort a name." in empty.get_data(as_text=True)
+    assert empty.status_code == 400
+    assert "Give the cohort a name." in empty.get_data(as_text=True)
     response = client.post("/cohorts/", data={"name": "Spring 2026"})
     assert response.status_code == 303
     cohort = session.scalar(select(Cohort))
     assert response.location.endswith(f"/cohorts/{cohort.id}")
     page = client.get(response.location).get_data(as_text=True)
-    assert "Spring 2026" in page and "No students yet" in page
+    assert "Spring 2026" in page
+    assert "No students yet" in page
 
 
 def test_join_code_flow_and_expiry(client, app, session, instructor, cohort) -> None:
     client.login(instructor.email)
     bad = client.post(f"/cohorts/{cohort.id}/join-code", data={"days": "500"})
-    assert bad.status_code == 400 and "Between 1 and 90 days." in bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "Between 1 and 90 days." in bad.get_data(as_text=True)
     assert client.post(f"/cohorts/{cohort.id}/join-code", data={"days": "2"}).status_code == 303
     session.refresh(cohort)
     code = cohort.join_code
     manage = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
-    assert code in manage and f"/cohorts/join?code={code}" in manage
+    assert code in manage
+    assert f"/cohorts/join?code={code}" in manage
     client.post("/logout")
 
     UserFactory(email="stu@example.com")
     client.login("stu@example.com")
     shown = client.get(f"/cohorts/join?code={code.lower()}")
-    assert shown.status_code == 200 and "Join Evening group" in shown.get_data(as_text=True)
+    assert shown.status_code == 200
+    assert "Join Evening group" in shown.get_data(as_text=True)
     unknown = client.get("/cohorts/join?code=NOPE")
-    assert unknown.status_code == 404 and "No cohort has the join code" in unknown.get_data(
-        as_text=True
-    )
+    assert unknown.status_code == 404
+    assert "No cohort has the join code" in unknown.get_data(as_text=True)
     # Three days on, the code has expired: the page says so and nobody is added.
     later = utcnow() + timedelta(days=3)
     app.config["CLOCK"] = lambda: later
@@ -76,7 +80,8 @@ def test_join_code_flow_and_expiry(client, app, session, instructor, cohort) -> 
     assert "expired on" in expired.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Membership)) == 1
     joined = client.post("/cohorts/join", data={"code": code})
-    assert joined.status_code == 303 and joined.location.endswith("/dashboard")
+    assert joined.status_code == 303
+    assert joined.location.endswith("/dashboard")
     assert session.scalar(select(func.count()).select_from(Membership)) == 2
 
 
@@ -113,9 +118,11 @@ def test_roster_upload_bad_file_lists_lines_and_adds_nothing(client, session, in
         data={"file": (io.BytesIO("a@example.com,Zoë".encode("latin-1")), "r.csv")},
         content_type="multipart/form-data",
     )
-    assert latin1.status_code == 400 and "not UTF-8 text" in latin1.get_data(as_text=True)
+    assert latin1.status_code == 400
+    assert "not UTF-8 text" in latin1.get_data(as_text=True)
     nothing = client.post(f"/cohorts/{cohort.id}/roster", data={"text": "  "})
-    assert nothing.status_code == 400 and "choose a CSV file" in nothing.get_data(as_text=True)
+    assert nothing.status_code == 400
+    assert "choose a CSV file" in nothing.get_data(as_text=True)
 
 
 def test_roster_upload_shows_one_time_passwords_uncached(client, session, instructor, cohort):
@@ -127,7 +134,8 @@ def test_roster_upload_shows_one_time_passwords_uncached(client, session, instru
         content_type="multipart/form-data",
     )
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     assert "2 students added, 1 with a new account" in html
     password = re.search(r"<code>([^<]+)</code>", html)[1]
     client.post("/logout")
@@ -144,7 +152,8 @@ def test_assignment_form_checks_the_window(client, session, bank, instructor, co
     assert backwards.status_code == 400
     assert "the window must close after it opens" in backwards.get_data(as_text=True)
     missing = client.post(url, data={"template": "tiny", "opens_at": "", "closes_at": ""})
-    assert missing.status_code == 400 and "Give the opening date" in missing.get_data(as_text=True)
+    assert missing.status_code == 400
+    assert "Give the opening date" in missing.get_data(as_text=True)
     practice = client.post(
         url,
         data={
@@ -170,7 +179,8 @@ def test_multiplier_form_is_bounded(client, session, instructor, cohort) -> None
     client.login(instructor.email)
     url = f"/cohorts/{cohort.id}/students/{student.id}/time-multiplier"
     too_big = client.post(url, data={"multiplier": "5"})
-    assert too_big.status_code == 400 and "Between 1.0 and 4.0." in too_big.get_data(as_text=True)
+    assert too_big.status_code == 400
+    assert "Between 1.0 and 4.0." in too_big.get_data(as_text=True)
     assert client.post(url, data={"multiplier": "2.25"}).status_code == 303
     session.refresh(student)
     assert student.time_multiplier == 2.25
@@ -192,7 +202,8 @@ def test_dashboard_shows_assigned_mocks_and_start_refuses_outside_the_window(
     )
     client.login(student.email)
     html = client.get("/dashboard").get_data(as_text=True)
-    assert "Assigned to you" in html and "Evening group" in html
+    assert "Assigned to you" in html
+    assert "Evening group" in html
     assert "20 minutes for you" in html
     assert f"/cohorts/assignments/{assignment.id}/start" in html
     late = now + timedelta(hours=2)
@@ -205,7 +216,8 @@ def test_dashboard_shows_assigned_mocks_and_start_refuses_outside_the_window(
     assert "this assigned mock closed at" in refused.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Attempt)) == 0
     started = client.post(f"/cohorts/assignments/{assignment.id}/start")
-    assert started.status_code == 303 and re.search(r"/attempts/\d+/q/1$", started.location)
+    assert started.status_code == 303
+    assert re.search(r"/attempts/\d+/q/1$", started.location)
     attempt = session.scalar(select(Attempt))
     assert attempt.assignment_id == assignment.id
     assert attempt.deadline_at - attempt.started_at == timedelta(minutes=20)
@@ -253,11 +265,14 @@ def test_scorecard_page_sorts_and_links_to_drill_down(client, sat, instructor, c
     assert html.index("Zed Z") < html.index("Ann A")
     assert 'aria-sort="descending"' in html
     assert f"/cohorts/{cohort.id}/students/" in html
-    assert "<svg" in html and "Heatmap: students by sub-domain" in html
+    assert "<svg" in html
+    assert "Heatmap: students by sub-domain" in html
     bad = client.get(f"/cohorts/{cohort.id}/scorecard?sort=secret")
-    assert bad.status_code == 400 and "is not a column" in bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "is not a column" in bad.get_data(as_text=True)
     card = client.get(f"/cohorts/{cohort.id}/attempts/{sat[0].id}/scorecard").get_data(as_text=True)
-    assert "Ann A" in card and "By sub-domain" in card
+    assert "Ann A" in card
+    assert "By sub-domain" in card
     # The candidate's own pages stay theirs: the instructor is not the owner.
     assert client.get(f"/attempts/{sat[0].id}/scorecard").status_code == 404
 
@@ -287,7 +302,8 @@ def test_csv_downloads_are_attachments(client, sat, instructor, cohort) -> None:
     client.login(instructor.email)
     for name in ("scorecard", "attempts"):
         response = client.get(f"/cohorts/{cohort.id}/{name}.csv")
-        assert response.status_code == 200 and response.mimetype == "text/csv"
+        assert response.status_code == 200
+        assert response.mimetype == "text/csv"
         assert response.headers["Content-Disposition"] == (
             f'attachment; filename="cohort-{cohort.id}-{name}.csv"'
         )
@@ -299,8 +315,10 @@ def test_csv_downloads_are_attachments(client, sat, instructor, cohort) -> None:
 def test_report_is_printable(client, sat, instructor, cohort) -> None:
     client.login(instructor.email)
     html = client.get(f"/cohorts/{cohort.id}/report").get_data(as_text=True)
-    assert "css/cohorts.css" in html and "js/cohorts.js" in html
-    assert "data-print" in html and "Cohort report" in html
+    assert "css/cohorts.css" in html
+    assert "js/cohorts.js" in html
+    assert "data-print" in html
+    assert "Cohort report" in html
     assert "sort=" not in html  # the printed heatmap has no sort links
 
 
@@ -346,7 +364,8 @@ def test_an_empty_cohort_renders_everywhere(client, instructor, cohort) -> None:
         response = client.get(f"/cohorts/{cohort.id}{path}")
         assert response.status_code == 200, path
     html = client.get(f"/cohorts/{cohort.id}/scorecard").get_data(as_text=True)
-    assert "No students yet." in html and "No mock assigned yet." in html
+    assert "No students yet." in html
+    assert "No mock assigned yet." in html
     assert client.get(f"/cohorts/{cohort.id}/attempts.csv").get_data(as_text=True).count("\n") == 1
 
 

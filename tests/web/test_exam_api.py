@@ -41,13 +41,15 @@ def put(client, attempt_id, position, **body):
 def test_create_returns_the_form_without_keys(client, candidate, clock) -> None:
     data = start(client)
     assert set(data) >= {"id", "deadline", "remaining_seconds", "items", "status", "responses"}
-    assert data["deadline"].endswith("Z") and data["remaining_seconds"] == 40 * 60
+    assert data["deadline"].endswith("Z")
+    assert data["remaining_seconds"] == 40 * 60
     assert len(data["items"]) == 20
     first = data["items"][0]
     assert set(first) == {"position", "stem", "options"}
     assert [o["id"] for o in first["options"]] == ["A", "B", "C", "D"]
     assert all(set(o) == {"id", "text"} for o in first["options"])
-    assert "feedback" not in data and "result_url" not in data
+    assert "feedback" not in data
+    assert "result_url" not in data
 
 
 def test_save_reload_and_resume(client, candidate, clock) -> None:
@@ -55,22 +57,29 @@ def test_save_reload_and_resume(client, candidate, clock) -> None:
     response = put(client, data["id"], 3, choice="B", flagged=True, seq=1)
     assert response.status_code == 200
     body = response.get_json()
-    assert body["accepted"] and body["choice"] == "B" and body["flagged"]
-    assert body["saved_at"].endswith("Z") and body["remaining_seconds"] == 40 * 60
+    assert body["accepted"]
+    assert body["choice"] == "B"
+    assert body["flagged"]
+    assert body["saved_at"].endswith("Z")
+    assert body["remaining_seconds"] == 40 * 60
     clock["now"] += timedelta(minutes=5)
     again = client.get(f"/api/v1/attempts/{data['id']}").get_json()
     assert again["responses"][2] == {"position": 3, "choice": "B", "flagged": True}
-    assert again["remaining_seconds"] == 35 * 60 and again["seq"] == 1
+    assert again["remaining_seconds"] == 35 * 60
+    assert again["seq"] == 1
 
 
 def test_duplicate_and_out_of_order_seq(client, candidate, clock, session) -> None:
     data = start(client)
     assert put(client, data["id"], 1, choice="A", seq=4).get_json()["accepted"]
     duplicate = put(client, data["id"], 1, choice="C", seq=4).get_json()
-    assert not duplicate["accepted"] and duplicate["choice"] == "A"
+    assert not duplicate["accepted"]
+    assert duplicate["choice"] == "A"
     assert put(client, data["id"], 1, choice="D", seq=9).get_json()["choice"] == "D"
     older = put(client, data["id"], 1, choice="B", seq=6).get_json()
-    assert not older["accepted"] and older["choice"] == "D" and older["attempt_seq"] == 9
+    assert not older["accepted"]
+    assert older["choice"] == "D"
+    assert older["attempt_seq"] == 9
     assert session.query(Response).count() == 3
 
 
@@ -86,7 +95,8 @@ def test_save_after_deadline_plus_grace_is_409_and_earlier_saves_count(
     assert late.status_code == 409
     assert "time is up" in late.get_json()["error"]
     attempt = session.get(Attempt, data["id"])
-    assert attempt.status == "expired" and attempt.result["answered"] == 2
+    assert attempt.status == "expired"
+    assert attempt.result["answered"] == 2
     assert client.get(f"/api/v1/attempts/{data['id']}").get_json()["status"] == "expired"
 
 
@@ -96,7 +106,8 @@ def test_submit_twice_same_result(client, candidate, clock) -> None:
     first = client.post(f"/api/v1/attempts/{data['id']}/submit").get_json()
     clock["now"] += timedelta(minutes=1)
     second = client.post(f"/api/v1/attempts/{data['id']}/submit").get_json()
-    assert first == second and first["status"] == "submitted"
+    assert first == second
+    assert first["status"] == "submitted"
     assert first["result_url"] == f"/attempts/{data['id']}/scorecard"
     assert put(client, data["id"], 2, choice="A", seq=2).status_code == 409
 
@@ -114,7 +125,8 @@ def test_another_users_attempt_is_404(client, candidate, clock, app) -> None:
 
 def test_anonymous_gets_401_json(raw_client) -> None:
     response = raw_client.get("/api/v1/attempts/1")
-    assert response.status_code == 401 and response.is_json
+    assert response.status_code == 401
+    assert response.is_json
 
 
 def test_csrf_header_required(client, candidate, clock) -> None:
@@ -161,7 +173,8 @@ def test_malformed_bodies(client, candidate, clock, payload, content_type, messa
     response = client.put(
         f"/api/v1/attempts/{data['id']}/responses/1", data=payload, content_type=content_type
     )
-    assert response.status_code == 400 and message in response.get_json()["error"]
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
 
 
 def test_oversized_body_is_413(client, candidate, app) -> None:
@@ -170,12 +183,14 @@ def test_oversized_body_is_413(client, candidate, app) -> None:
         response = client.post("/api/v1/attempts", json={"template": "x" * 5000})
     finally:
         app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
-    assert response.status_code == 413 and response.is_json
+    assert response.status_code == 413
+    assert response.is_json
 
 
 def test_unknown_template_is_404_with_names(client, candidate) -> None:
     response = client.post("/api/v1/attempts", json={"template": "nope"})
-    assert response.status_code == 404 and "known:" in response.get_json()["error"]
+    assert response.status_code == 404
+    assert "known:" in response.get_json()["error"]
     assert client.post("/api/v1/attempts", json={}).status_code == 400
 
 
@@ -193,15 +208,18 @@ def test_two_sessions_on_one_attempt_lose_nothing(client, candidate, clock, app,
     assert not stale["accepted"]
     assert put(tab2, data["id"], 1, choice="C", seq=stale["attempt_seq"] + 1).get_json()["accepted"]
     final = client.get(f"/api/v1/attempts/{data['id']}").get_json()["responses"]
-    assert final[0]["choice"] == "C" and final[1]["choice"] == "B"
+    assert final[0]["choice"] == "C"
+    assert final[1]["choice"] == "B"
 
 
 def test_practice_mode_feedback_after_answering(client, candidate, clock) -> None:
     data = start(client, "drill-d3")
-    assert data["remaining_seconds"] is None and data["deadline"] is None
+    assert data["remaining_seconds"] is None
+    assert data["deadline"] is None
     body = put(client, data["id"], 1, choice="A", seq=1).get_json()
     feedback = body["feedback"]
-    assert feedback["key"] in "ABCD" and set(feedback["rationales"]) == set("ABCD")
+    assert feedback["key"] in "ABCD"
+    assert set(feedback["rationales"]) == set("ABCD")
     again = client.get(f"/api/v1/attempts/{data['id']}").get_json()
     assert set(again["feedback"]) == {"1"}
     assert put(client, data["id"], 1, choice="B", seq=2).status_code == 409
@@ -216,11 +234,11 @@ def test_sweep_command_is_safe_twice(app, session, clock) -> None:
     attempt = attempts.start_attempt(session, user.id, "tiny", now=utcnow() - timedelta(minutes=5))
     runner = app.test_cli_runner()
     first = runner.invoke(args=["exam", "sweep"])
-    assert (
-        first.exit_code == 0 and f"finalized 1 expired attempt(s): [{attempt.id}]" in first.output
-    )
+    assert first.exit_code == 0
+    assert f"finalized 1 expired attempt(s): [{attempt.id}]" in first.output
     second = runner.invoke(args=["exam", "sweep"])
-    assert second.exit_code == 0 and "finalized 0" in second.output
+    assert second.exit_code == 0
+    assert "finalized 0" in second.output
     session.expire_all()
     assert session.get(Attempt, attempt.id).status == "expired"
     assert session.query(AttemptItem).count() == 4
@@ -234,9 +252,11 @@ def test_starting_again_answers_the_open_attempt(client, candidate, clock, sessi
     assert again.status_code == 200
     assert again.headers["Location"].endswith(f"/api/v1/attempts/{data['id']}")
     body = again.get_json()
-    assert body["id"] == data["id"] and body["items"] == data["items"]
+    assert body["id"] == data["id"]
+    assert body["items"] == data["items"]
     assert body["responses"][1] == {"position": 2, "choice": "C", "flagged": False}
-    assert body["seq"] == 1 and body["remaining_seconds"] == 37 * 60
+    assert body["seq"] == 1
+    assert body["remaining_seconds"] == 37 * 60
     assert "feedback" not in body
     assert session.query(Attempt).filter_by(user_id=candidate.id).count() == 1
 
@@ -255,4 +275,5 @@ def test_another_template_starts_its_own_attempt(client, candidate, clock, sessi
     add_template(session, "quiz-b", item_count=10, minutes=20)
     first = start(client)
     other = start(client, "quiz-b")
-    assert other["id"] != first["id"] and len(other["items"]) == 10
+    assert other["id"] != first["id"]
+    assert len(other["items"]) == 10

@@ -15,7 +15,8 @@ def test_favicon_ico_answers_with_the_svg_icon_without_sign_in(client) -> None:
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
     assert ET.fromstring(response.get_data()).tag == SVG
-    assert response.cache_control.max_age == 86400 and response.cache_control.public
+    assert response.cache_control.max_age == 86400
+    assert response.cache_control.public
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     again = client.get("/favicon.ico", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
@@ -30,5 +31,6 @@ def test_every_layout_page_links_the_icon_and_the_link_resolves(client) -> None:
         link = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
         assert link, "layout has no icon link"
         with client.get(link.group(1)) as icon:
-            assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+            assert icon.status_code == 200
+            assert icon.mimetype == "image/svg+xml"
             assert icon.get_data() == client.get("/favicon.ico").get_data()

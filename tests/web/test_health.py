@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import make_app
+from tests.support import make_app
 
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2"
 
@@ -27,7 +27,8 @@ def test_login_with_unreachable_database_is_a_clear_503(tmp_path) -> None:
     )
     assert response.status_code == 503
     body = response.get_data(as_text=True)
-    assert "database is unavailable" in body and "Traceback" not in body
+    assert "database is unavailable" in body
+    assert "Traceback" not in body
 
 
 def test_api_call_with_unreachable_database_is_a_retryable_json_503(tmp_path) -> None:

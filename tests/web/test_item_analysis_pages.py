@@ -81,12 +81,14 @@ PAGES = ["/item-analysis/", "/item-analysis/items/1"]
 @pytest.mark.parametrize("path", PAGES)
 def test_anonymous_is_sent_to_login(client, path):
     response = client.get(path)
-    assert response.status_code == 302 and response.location.startswith("/login?next=")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
 
 
 def test_anonymous_cannot_recompute(client, session, cohort):
     response = client.post("/item-analysis/recompute")
-    assert response.status_code == 302 and response.location.startswith("/login")
+    assert response.status_code == 302
+    assert response.location.startswith("/login")
     assert count_rows(session) == 0
 
 
@@ -107,7 +109,8 @@ def test_instructors_and_admins_only(client, session, cohort, role):
 def test_get_never_recomputes(client, session, cohort):
     login(client)
     html = client.get("/item-analysis/?template=web").get_data(as_text=True)
-    assert "Not computed yet" in html and "Recompute now" in html
+    assert "Not computed yet" in html
+    assert "Recompute now" in html
     assert count_rows(session) == 0
     assert session.scalar(select(func.count(TemplateStatistic.id))) == 0
 
@@ -119,13 +122,15 @@ def test_recompute_button_then_stale_after_a_new_attempt(client, session, cohort
     assert response.location == "/item-analysis/?template=web"
     html = client.get(response.location).get_data(as_text=True)
     assert "Recomputed: 16 item rows from 40 finished mock attempts" in html
-    assert "Out of date" not in html and "Computed <time" in html
+    assert "Out of date" not in html
+    assert "Computed <time" in html
     # A new attempt is marked stale by finalize; the page says so and keeps the old numbers.
     add_attempt(session, web_template(session), [(cohort[0], 0)], started=utcnow())
     item_stats.mark_stale(session, "web", now=utcnow())
     session.commit()
     html = client.get("/item-analysis/?template=web").get_data(as_text=True)
-    assert "Out of date:" in html and "1 mock attempt finished" in html
+    assert "Out of date:" in html
+    assert "1 mock attempt finished" in html
     assert stored_responses(session, cohort[0]) == 40
 
 
@@ -150,18 +155,19 @@ def test_recompute_needs_the_csrf_token(app, raw_client, session, cohort):
         headers={"X-CSRFToken": token},
     )
     response = raw_client.post("/item-analysis/recompute", data={"template": "web"})
-    assert response.status_code == 400 and "security token" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "security token" in response.get_data(as_text=True)
     assert count_rows(session) == 0
 
 
 def test_recompute_for_an_unknown_scope_is_a_404_and_changes_nothing(client, session, cohort):
     login(client)
     response = client.post("/item-analysis/recompute", data={"template": "nope"})
-    assert response.status_code == 404 and "template &#39;nope&#39; not found" in response.get_data(
-        as_text=True
-    )
+    assert response.status_code == 404
+    assert "template &#39;nope&#39; not found" in response.get_data(as_text=True)
     response = client.post("/item-analysis/recompute", data={"template": "x" * 81})
-    assert response.status_code == 400 and "template" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "template" in response.get_data(as_text=True)
     assert count_rows(session) == 0
 
 
@@ -185,7 +191,8 @@ def test_item_table_shows_the_numbers_and_flags(client, session, cohort):
     response = client.get("/item-analysis/?template=web")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Web mock: the test as a whole" in html and "Cronbach" in html
+    assert "Web mock: the test as a whole" in html
+    assert "Cronbach" in html
     assert "Showing 1–8 of 8 item versions" in html
     row = stored(session, cohort[0], "web")
     # The miskeyed item is first (most review flags) and shows its numbers.
@@ -215,12 +222,15 @@ def test_sort_and_filter(client, session, cohort):
     facilities = [
         float(v) for v in re.findall(r'<td class="num">([\d.]+)%</td>\s*<td class="num">0\.', html)
     ]
-    assert facilities == sorted(facilities) and len(facilities) >= 2
+    assert facilities == sorted(facilities)
+    assert len(facilities) >= 2
     assert 'aria-sort="ascending"' in html
     html = client.get("/item-analysis/?template=web&flag=low-discrimination").get_data(as_text=True)
-    assert "D3-C-000" in html and "filtered from 8" in html
+    assert "D3-C-000" in html
+    assert "filtered from 8" in html
     html = client.get("/item-analysis/?template=web&q=c-007").get_data(as_text=True)
-    assert "Showing 1–1 of 1" in html and "D3-C-007" in html
+    assert "Showing 1–1 of 1" in html
+    assert "D3-C-007" in html
 
 
 @pytest.mark.parametrize(
@@ -238,7 +248,8 @@ def test_bad_filters_are_a_400_that_names_the_field(client, session, cohort, que
     response = client.get("/item-analysis/?template=web&" + query)
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Some filters were ignored" in html and message in html
+    assert "Some filters were ignored" in html
+    assert message in html
     # Fields on the form are marked; the page number has no field of its own.
     assert ('aria-invalid="true"' in html) == (not query.startswith("page"))
     # The bad filter is ignored, the rest still works.
@@ -262,10 +273,14 @@ def test_pagination(client, session):
     recompute(session, minimum=1)
     login(client)
     html = client.get("/item-analysis/?template=big&sort=key").get_data(as_text=True)
-    assert "Page 1 of 2" in html and "D1-B-049" in html and "D1-B-050" not in html
+    assert "Page 1 of 2" in html
+    assert "D1-B-049" in html
+    assert "D1-B-050" not in html
     assert 'href="/item-analysis/?template=big&amp;sort=key&amp;page=2"' in html
     html = client.get("/item-analysis/?template=big&sort=key&page=2").get_data(as_text=True)
-    assert "Showing 51–60 of 60" in html and "D1-B-059" in html and "D1-B-000" not in html
+    assert "Showing 51–60 of 60" in html
+    assert "D1-B-059" in html
+    assert "D1-B-000" not in html
 
 
 # --- The item page ------------------------------------------------------------------------------
@@ -283,7 +298,8 @@ def test_item_page_shows_the_option_table_and_why_it_is_flagged(client, session,
     row = stored(session, version, "web")
     for share in row.values["option_share"][:4]:
         assert f"{round(share * 100) + 0.0:.0f}%" in html
-    assert "Option <em>A0</em>" in html and "<strong>0</strong>" in html
+    assert "Option <em>A0</em>" in html
+    assert "<strong>0</strong>" in html
     assert "&lt;script&gt;" in html or "<script>alert" not in html
     assert 'href="/authoring/questions/D3-C-000/edit"' in html
     assert "opens a new version" in html
@@ -311,7 +327,8 @@ def test_item_page_errors(client, session, cohort):
     assert client.get("/item-analysis/items/999999").status_code == 404
     assert client.get(f"/item-analysis/items/{cohort[0].id}?template=nope").status_code == 404
     response = client.get(f"/item-analysis/items/{cohort[0].id}?template=" + "t" * 81)
-    assert response.status_code == 400 and "template: at most 80" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "template: at most 80" in response.get_data(as_text=True)
 
 
 def test_pages_use_no_inline_script_or_style(client, session, cohort):
@@ -319,5 +336,6 @@ def test_pages_use_no_inline_script_or_style(client, session, cohort):
     login(client)
     for path in ("/item-analysis/?template=web", f"/item-analysis/items/{cohort[0].id}"):
         html = client.get(path).get_data(as_text=True)
-        assert "style=" not in html and "<script" not in html.replace("&lt;script", "")
+        assert "style=" not in html
+        assert "<script" not in html.replace("&lt;script", "")
         assert "css/stats.css" in html

@@ -56,7 +56,8 @@ def test_per_address_limit(app, client) -> None:
         codes = [client.login(f"x{n}@example.com", "pw").status_code for n in range(4)]
     finally:
         app.config["LOGIN_RATE_LIMIT"] = "30 per minute"
-    assert codes[:3] == [401, 401, 401] and codes[3] == 429
+    assert codes[:3] == [401, 401, 401]
+    assert codes[3] == 429
 
 
 WORKER = """
@@ -117,5 +118,7 @@ def test_session_cookie_is_secure_over_https(client) -> None:
         base_url="https://localhost",
     )
     cookie = secure.headers["Set-Cookie"]
-    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")

@@ -61,7 +61,8 @@ def test_nothing_sent_mid_exam_depends_on_the_key(client, session, frozen) -> No
     before = capture(client, attempt_id, total)
     for name, body in before.items():
         assert "rationale" not in body.lower(), f"{name} leaks a rationale"
-        assert "answer_index" not in body and "is-key" not in body, name
+        assert "answer_index" not in body, name
+        assert "is-key" not in body, name
         assert not re.search(r"option_order|\"key\"", body), name
 
     version_ids = session.scalars(

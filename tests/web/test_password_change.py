@@ -63,7 +63,8 @@ def test_good_path_changes_the_password_flashes_and_keeps_the_user_signed_in(
     signed_in, session, user
 ) -> None:
     response = change(signed_in)
-    assert response.status_code == 303 and response.location == "/dashboard"
+    assert response.status_code == 303
+    assert response.location == "/dashboard"
     assert verify_password(stored_hash(session, user), NEW)
     dashboard = signed_in.get("/dashboard")
     assert dashboard.status_code == 200
@@ -102,7 +103,8 @@ def test_the_change_is_audited_without_the_password(signed_in, session, user) ->
     assert (event.actor_id, event.object_type, event.object_id) == (user.id, "user", str(user.id))
     assert EMAIL in event.summary
     recorded = f"{event.summary} {event.details}"
-    assert NEW not in recorded and DEFAULT_PASSWORD not in recorded
+    assert NEW not in recorded
+    assert DEFAULT_PASSWORD not in recorded
 
 
 @pytest.mark.parametrize(
@@ -123,7 +125,9 @@ def test_bad_input_is_a_field_error_and_changes_nothing(
     response = change(signed_in, **data)
     assert response.status_code == status
     html = response.get_data(as_text=True)
-    assert message in html and 'class="error"' in html and 'aria-invalid="true"' in html
+    assert message in html
+    assert 'class="error"' in html
+    assert 'aria-invalid="true"' in html
     assert stored_hash(session, user) == before
     assert (
         session.scalar(select(AuditEvent.id).where(AuditEvent.action == "account.password")) is None
@@ -193,11 +197,14 @@ def test_a_roster_account_must_replace_its_one_time_password_first(client, sessi
     signed_in = client.login("fresh@example.com", one_time)
     assert signed_in.status_code == 302
     dashboard = client.get("/dashboard")
-    assert dashboard.status_code == 302 and dashboard.location.endswith(URL)
+    assert dashboard.status_code == 302
+    assert dashboard.location.endswith(URL)
     page = client.get(URL).get_data(as_text=True)
-    assert "one-time password" in page and "Cancel" not in page
+    assert "one-time password" in page
+    assert "Cancel" not in page
     api = client.get("/api/v1/attempts/1")
-    assert api.status_code == 403 and "/account/password" in api.get_json()["error"]
+    assert api.status_code == 403
+    assert "/account/password" in api.get_json()["error"]
     assert client.get("/favicon.ico").status_code == 200
     assert change(client, current=one_time).status_code == 303
     assert client.get("/dashboard").status_code == 200

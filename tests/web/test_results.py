@@ -11,15 +11,9 @@ import pytest
 from exam_engine.models import utcnow
 from exam_engine.services import attempts
 from tests.factories import UserFactory
-from tests.support import seed_bank
 
 GRACE = 30
 EMAIL = "cand@example.com"
-
-
-@pytest.fixture
-def bank(session):
-    return seed_bank(session, per_subdomain=10)
 
 
 @pytest.fixture
@@ -80,14 +74,16 @@ def test_scorecard_shows_score_domains_subdomains_chart_and_labelled_estimates(
     assert page.count(">Estimate<") >= 2
     assert "Estimate by this practice engine, not an ISACA score" in page
     assert "raw-to-scaled mapping is not public" in page
-    assert "Estimated pass probability" in page and "Estimated scaled score" in page
+    assert "Estimated pass probability" in page
+    assert "Estimated scaled score" in page
     # Weak area and the suggested drill, as a real (CSRF-protected) form.
     assert re.search(r"D2-B</span> AI Threat and Vulnerability Management</strong>", page)
     assert 'class="status status-weak">Weak<' in page
     assert 'name="template" value="drill-d2"' in page
     assert 'name="csrf_token"' in page
     # Pacing against the allowance.
-    assert "Pacing" in page and "2 min per question" in page
+    assert "Pacing" in page
+    assert "2 min per question" in page
     # The chart is server-rendered, accessible SVG; no script needed.
     assert_no_script_needed(page)
     (chart,) = svgs(page)
@@ -101,7 +97,8 @@ def test_scorecard_of_an_expired_attempt_says_time_ran_out(client, session, bank
     attempt = finish(session, user, "quiz-20", when=utcnow() - timedelta(hours=2), submit=False)
     client.login(EMAIL)
     page = html(client.get(f"/attempts/{attempt.id}/scorecard"))
-    assert "Time ran out" in page and "20 / 20" in page
+    assert "Time ran out" in page
+    assert "20 / 20" in page
 
 
 def test_scorecard_in_progress_goes_back_to_the_summary(client, session, bank, user) -> None:
@@ -113,7 +110,8 @@ def test_scorecard_in_progress_goes_back_to_the_summary(client, session, bank, u
     as_json = client.get(
         f"/attempts/{attempt.id}/scorecard", headers={"Accept": "application/json"}
     )
-    assert as_json.status_code == 409 and "still in progress" in as_json.get_json()["error"]
+    assert as_json.status_code == 409
+    assert "still in progress" in as_json.get_json()["error"]
 
 
 def test_another_users_results_are_not_found(client, session, bank, user) -> None:
@@ -132,9 +130,11 @@ def test_another_users_results_are_not_found(client, session, bank, user) -> Non
 def test_results_need_a_login(client, path) -> None:
     response = client.get(path)
     if path.startswith("/api/"):
-        assert response.status_code == 401 and response.is_json
+        assert response.status_code == 401
+        assert response.is_json
     else:
-        assert response.status_code == 302 and response.location.startswith("/login?next=")
+        assert response.status_code == 302
+        assert response.location.startswith("/login?next=")
 
 
 def test_a_drill_scorecard_without_mocks_has_no_readiness_numbers(
@@ -174,7 +174,8 @@ def test_review_lists_every_item_with_choice_key_rationales_and_references(
         assert f'<span class="option-id">{shown_id}</span> <span>{version.options[stored]}' in block
     assert all(r in block for r in version.rationales)
     assert f"You chose {chosen}; the best answer is {key}." in block
-    assert "Wrong" in block and "NIST AI RMF 1.0, GOVERN function" in block
+    assert "Wrong" in block
+    assert "NIST AI RMF 1.0, GOVERN function" in block
     assert "Flagged" in page.split('id="q2"', 1)[1].split('id="q3"', 1)[0]
     assert "<script" not in page
 
@@ -228,11 +229,13 @@ def test_review_refuses_unknown_filters_with_a_clear_400(
     page = html(response)
     assert f'<p class="error" id="{field}-error">{message}' in page
     assert 'aria-invalid="true"' in page
-    assert "The filter was not applied" in page and "review-item" not in page
+    assert "The filter was not applied" in page
+    assert "review-item" not in page
     as_json = client.get(
         f"/attempts/{attempt.id}/review?{query}", headers={"Accept": "application/json"}
     )
-    assert as_json.status_code == 400 and as_json.get_json()["error"].startswith(field)
+    assert as_json.status_code == 400
+    assert as_json.get_json()["error"].startswith(field)
 
 
 def test_review_of_an_attempt_in_progress_reveals_nothing(client, session, bank, user) -> None:
@@ -244,9 +247,11 @@ def test_review_of_an_attempt_in_progress_reveals_nothing(client, session, bank,
     followed = client.get(f"/attempts/{attempt.id}/review", follow_redirects=True)
     page = html(followed)
     assert "still in progress" in page
-    assert "rationale" not in page and "best answer" not in page.lower()
+    assert "rationale" not in page
+    assert "best answer" not in page.lower()
     as_json = client.get(f"/attempts/{attempt.id}/review", headers={"Accept": "application/json"})
-    assert as_json.status_code == 409 and as_json.is_json
+    assert as_json.status_code == 409
+    assert as_json.is_json
 
 
 # ---- history -------------------------------------------------------------------------------
@@ -269,7 +274,8 @@ def test_history_lists_mocks_with_a_trend_chart_and_keeps_drills_apart(
     for mock in mocks:
         assert f'href="/attempts/{mock.id}/scorecard"' in page
         assert f'href="/attempts/{mock.id}/review"' in page
-    assert "Drills and other attempts" in page and f'href="/attempts/{drill.id}/review"' in page
+    assert "Drills and other attempts" in page
+    assert f'href="/attempts/{drill.id}/review"' in page
     assert_no_script_needed(page)
     # The charts are the labelled images; the mastery table's sparklines are decorative.
     wide, narrow = [svg for svg in svgs(page) if svg.get("role") == "img"]
@@ -288,7 +294,8 @@ def test_history_lists_mocks_with_a_trend_chart_and_keeps_drills_apart(
 def test_history_of_a_new_candidate(client, session, bank, user) -> None:
     client.login(EMAIL)
     page = html(client.get("/history"))
-    assert "0 finished mocks" in page and "No finished mocks yet." in page
+    assert "0 finished mocks" in page
+    assert "No finished mocks yet." in page
     assert "<svg" not in page
     assert "Your trend appears here once you finish a timed mock." in page
 
@@ -297,7 +304,8 @@ def test_history_finalizes_an_attempt_whose_time_ran_out(client, session, bank, 
     attempt = finish(session, user, "quiz-20", when=utcnow() - timedelta(hours=2), submit=False)
     client.login(EMAIL)
     page = html(client.get("/history"))
-    assert "1 finished mock" in page and "(time ran out)" in page
+    assert "1 finished mock" in page
+    assert "(time ran out)" in page
     session.refresh(attempt)
     assert attempt.status == "expired"
 
@@ -312,7 +320,8 @@ def test_result_api_returns_scores_weak_areas_and_estimates(client, session, ban
     assert response.status_code == 200
     data = response.get_json()
     d2b = sum(1 for i in attempt.items if i.version.subdomain == "D2-B")
-    assert data["score"]["correct"] == 90 - d2b and data["score"]["total"] == 90
+    assert data["score"]["correct"] == 90 - d2b
+    assert data["score"]["total"] == 90
     assert data["score"]["percent"] == pytest.approx(100 * (90 - d2b) / 90, abs=0.01)
     assert list(data["by_domain"]) == ["D1", "D2", "D3"]
     for scores in (data["by_domain"], data["by_subdomain"]):
@@ -324,7 +333,8 @@ def test_result_api_returns_scores_weak_areas_and_estimates(client, session, ban
     assert [w["code"] for w in data["weak_areas"]] == ["D2-B"]
     assert data["weak_areas"][0]["status"] == "weak"
     assert 0 <= data["pass_probability"] <= 1
-    assert isinstance(data["scaled_estimate"], int) and 200 <= data["scaled_estimate"] <= 800
+    assert isinstance(data["scaled_estimate"], int)
+    assert 200 <= data["scaled_estimate"] <= 800
     assert "not an ISACA score" in data["estimate_label"]
     assert data["next_drill"]["template"] == "drill-d2"
     assert data["review_url"] == f"/attempts/{attempt.id}/review"
@@ -342,7 +352,8 @@ def test_result_api_is_409_in_progress_and_404_for_another_user(
     assert response.status_code == 409
     assert response.get_json()["error"].startswith(f"attempt {running.id} is still in progress")
     response = client.get(f"/api/v1/attempts/{theirs.id}/result")
-    assert response.status_code == 404 and response.is_json
+    assert response.status_code == 404
+    assert response.is_json
     assert client.get("/api/v1/attempts/424242/result").status_code == 404
 
 

@@ -50,7 +50,8 @@ def test_anonymous_reaches_only_public_endpoints(app, client) -> None:
 
 def test_index_sends_anonymous_users_to_login(client) -> None:
     response = client.get("/")
-    assert response.status_code == 302 and response.location.startswith("/login")
+    assert response.status_code == 302
+    assert response.location.startswith("/login")
 
 
 @pytest.mark.parametrize("role", ["candidate"])

@@ -61,16 +61,19 @@ def test_security_headers_and_cookie_flags(client) -> None:
     UserFactory(email="a@example.com")
     response = client.login("a@example.com")
     cookie = response.headers.get("Set-Cookie", "")
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
     page = client.get("/")
     csp = page.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
     assert page.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_layout_uses_no_external_assets(client) -> None:
     html = client.get("/login").get_data(as_text=True)
-    assert "http://" not in html and "https://" not in html
+    assert "http://" not in html
+    assert "https://" not in html
     assert "<script>" not in html
 
 

@@ -58,40 +58,51 @@ def missed_mock(session, user, *, misses: int = 3, at: datetime = T0) -> Attempt
 def test_study_pages_need_a_sign_in(client) -> None:
     for path in ("/study/", "/study/review"):
         response = client.get(path)
-        assert response.status_code == 302 and response.location.startswith("/login?next=")
+        assert response.status_code == 302
+        assert response.location.startswith("/login?next=")
     assert client.get("/api/v1/review/due").status_code == 401
 
 
 def test_study_page_shows_queue_drill_and_mastery(client, candidate, session, clock) -> None:
     html = client.get("/study/").get_data(as_text=True)
     assert "<h1>Study</h1>" in html
-    assert 'id="study-due-count">0<' in html and "0 days" in html
-    assert "Drill my weak areas" in html and 'type="checkbox"' in html
+    assert 'id="study-due-count">0<' in html
+    assert "0 days" in html
+    assert "Drill my weak areas" in html
+    assert 'type="checkbox"' in html
     assert html.count('name="subdomains"') == 13
     assert 'id="mastery-empty"' in html
     missed_mock(session, candidate)
     clock["now"] = T0 + timedelta(days=1)
     html = client.get("/study/").get_data(as_text=True)
-    assert 'id="study-due-count">3<' in html and "1 day<" in html
-    assert 'id="mastery-table"' in html and "<svg" not in html  # one point: no trend yet
+    assert 'id="study-due-count">3<' in html
+    assert "1 day<" in html
+    assert 'id="mastery-table"' in html
+    assert "<svg" not in html  # one point: no trend yet
     assert '<th scope="row"><abbr title="Stakeholder Considerations' in html
-    assert "/static/css/study.css" in html and "<script>" not in html
+    assert "/static/css/study.css" in html
+    assert "<script>" not in html
 
 
 def test_dashboard_panel_offers_drill_and_review(client, candidate, session, clock) -> None:
     html = client.get("/dashboard").get_data(as_text=True)
-    assert 'id="study-panel"' in html and 'id="study-due-count">0<' in html
+    assert 'id="study-panel"' in html
+    assert 'id="study-due-count">0<' in html
     missed_mock(session, candidate, misses=2)
     clock["now"] = T0 + timedelta(days=1)
     html = client.get("/dashboard").get_data(as_text=True)
     panel = html[html.index('id="study-panel"') : html.index('id="start-heading"')]
     text = re.sub(r"<[^>]+>", "", panel)
-    assert 'id="study-due-count">2<' in panel and "2 items due for review today" in text
-    assert 'action="/study/drill"' in panel and ">Drill my weak areas</button>" in panel
+    assert 'id="study-due-count">2<' in panel
+    assert "2 items due for review today" in text
+    assert 'action="/study/drill"' in panel
+    assert ">Drill my weak areas</button>" in panel
     assert 'href="/study/review"' in panel
-    assert 'id="study-streak">1 day<' in panel and "review today to keep it going" in panel
+    assert 'id="study-streak">1 day<' in panel
+    assert "review today to keep it going" in panel
     # The hidden drill and review templates never show up as templates to start.
-    assert 'value="drill-weak-areas"' not in html and 'value="review-due"' not in html
+    assert 'value="drill-weak-areas"' not in html
+    assert 'value="review-due"' not in html
     # Loading the dashboard recorded the mock's misses, once.
     client.get("/dashboard")
     assert len(session.scalars(select(ReviewLog)).all()) == 2
@@ -111,21 +122,25 @@ def test_drill_form_starts_a_practice_drill(client, candidate, session) -> None:
     key = attempts.stored_to_choice(item, item.version.answer_index)
     client.post(f"/attempts/{attempt.id}/q/1", data={"choice": key, "go": "check"})
     page = client.get(f"/attempts/{attempt.id}/q/1").get_data(as_text=True)
-    assert "Correct" in page and item.version.rationales[0] in page
+    assert "Correct" in page
+    assert item.version.rationales[0] in page
 
 
 def test_drill_form_without_subdomains_drills_everything(client, candidate, session) -> None:
     response = client.post("/study/drill", data={})
     assert response.status_code == 303
     attempt = session.scalar(select(Attempt))
-    assert attempt.kind == "drill" and len(attempt.items) == 15
+    assert attempt.kind == "drill"
+    assert len(attempt.items) == 15
 
 
 def test_drill_form_refuses_unknown_subdomains(client, candidate, session) -> None:
     response = client.post("/study/drill", data={"subdomains": ["D1-A", "D9-Z"]})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert 'id="subdomains-error"' in html and "D9-Z" in html and "not a valid choice" in html
+    assert 'id="subdomains-error"' in html
+    assert "D9-Z" in html
+    assert "not a valid choice" in html
     assert session.scalar(select(Attempt)) is None
 
 
@@ -133,18 +148,23 @@ def test_drill_with_an_empty_bank_is_explained(client, session, clock) -> None:
     UserFactory(email="nobank@example.com")
     client.login("nobank@example.com")
     response = client.post("/study/drill", data={})
-    assert response.status_code == 303 and response.location.endswith("/study/")
+    assert response.status_code == 303
+    assert response.location.endswith("/study/")
     html = client.get("/study/").get_data(as_text=True)
-    assert "No drill could be started" in html and "no published items" in html
+    assert "No drill could be started" in html
+    assert "no published items" in html
 
 
 def test_api_starts_a_drill_by_template_name(client, candidate, session) -> None:
     response = client.post("/api/v1/attempts", json={"template": "drill-weak-areas"})
     assert response.status_code == 201
     data = response.get_json()
-    assert data["mode"] == "practice" and data["deadline"] is None
-    assert data["template"] == "drill-weak-areas" and len(data["items"]) == 15
-    assert "feedback" not in data and "answer_index" not in response.get_data(as_text=True)
+    assert data["mode"] == "practice"
+    assert data["deadline"] is None
+    assert data["template"] == "drill-weak-areas"
+    assert len(data["items"]) == 15
+    assert "feedback" not in data
+    assert "answer_index" not in response.get_data(as_text=True)
     assert session.get(Attempt, data["id"]).kind == "drill"
 
 
@@ -159,7 +179,9 @@ def test_review_due_api_lists_todays_items(client, candidate, session, clock) ->
     assert client.get("/api/v1/review/due").get_json()["count"] == 0  # due tomorrow
     clock["now"] = T0 + timedelta(days=1, hours=2)
     data = client.get("/api/v1/review/due").get_json()
-    assert data["count"] == 3 and data["in_queue"] == 3 and data["streak"] == 1
+    assert data["count"] == 3
+    assert data["in_queue"] == 3
+    assert data["streak"] == 1
     keys = {i.version.question.key: i.version.subdomain for i in mock.items[:3]}
     assert {item["key"]: item["subdomain"] for item in data["items"]} == keys
     assert all(set(item) == {"key", "subdomain", "due"} for item in data["items"])
@@ -174,9 +196,11 @@ def test_review_due_api_lists_todays_items(client, candidate, session, clock) ->
 
 def test_review_page_and_session_end_to_end(client, candidate, session, clock) -> None:
     html = client.get("/study/review").get_data(as_text=True)
-    assert 'id="nothing-due"' in html and "review queue is empty" in html
+    assert 'id="nothing-due"' in html
+    assert "review queue is empty" in html
     response = client.post("/study/review")
-    assert response.status_code == 303 and response.location.endswith("/study/review")
+    assert response.status_code == 303
+    assert response.location.endswith("/study/review")
     assert "Nothing is due for review today." in client.get("/study/review").get_data(as_text=True)
 
     missed_mock(session, candidate, misses=2)
@@ -184,11 +208,14 @@ def test_review_page_and_session_end_to_end(client, candidate, session, clock) -
     assert "next review is due on 2025-03-04" in html
     clock["now"] = T0 + timedelta(days=1, hours=1)
     html = client.get("/study/review").get_data(as_text=True)
-    assert 'id="due-table"' in html and "Due today (2)" in html and ">Start review<" in html
+    assert 'id="due-table"' in html
+    assert "Due today (2)" in html
+    assert ">Start review<" in html
 
     response = client.post("/study/review")
     match = re.search(r"/attempts/(\d+)/q/1$", response.location)
-    assert response.status_code == 303 and match
+    assert response.status_code == 303
+    assert match
     review = session.get(Attempt, int(match.group(1)))
     assert (review.kind, review.mode, len(review.items)) == ("review", "practice", 2)
     first = review.items[0]

@@ -1,32 +1,6 @@
-"""Helpers for tests that need their own database or schema."""
+"""Test data beyond the factories: a seeded bank, templates and finished attempts."""
 
 from __future__ import annotations
-
-from urllib.parse import quote
-
-from sqlalchemy import create_engine, text
-
-from exam_engine.config import normalize_database_url
-
-
-def pg_schema_url(base_url: str, schema: str) -> str:
-    """Create (fresh) ``schema`` on the PostgreSQL server and return a URL that uses it."""
-    url = normalize_database_url(base_url)
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-
-
-def drop_pg_schema(base_url: str, schema: str) -> None:
-    """Drop a schema made by ``pg_schema_url`` (end of a test session)."""
-    engine = create_engine(normalize_database_url(base_url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
 
 
 def seed_bank(session, per_subdomain: int = 10, *, status: str = "published") -> list:

@@ -1,7 +1,7 @@
 """Load-benchmark floor: the cheapest save this stack can do, for comparison with autosave.
 
-Registered only when ``BENCHMARK_FLOOR`` is on (``EXAM_ENGINE_BENCHMARK_FLOOR=true``); off by
-default, so a normal deployment has no such route. Like the real autosave it requires a
+Not part of the shipped package: the load benchmark serves ``floor_app:app``, which adds this
+route to the app, so a deployment never has it. Like the real autosave it requires a
 signed-in user and the CSRF token, then does one UPSERT of an attempt item's mutable columns
 into ``bench_floor``, a scratch table that the benchmark creates and drops itself
 (``benchmarks/load``): it is described here, not a model, and no migration creates it.
@@ -73,5 +73,5 @@ def put_floor(attempt_id: int, position: int) -> Any:
 
 
 def register(app: Flask) -> None:
-    """Add the floor route (called only when ``BENCHMARK_FLOOR`` is on)."""
+    """Add the floor route to an app (the benchmark's own entry point does)."""
     app.register_blueprint(bp)

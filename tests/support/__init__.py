@@ -1,0 +1,18 @@
+"""Helpers shared by the tests (fixtures live in the conftest files, helpers here)."""
+
+from tests.support.app import TEST_SECRET, Client, csrf_from_html, is_postgres, make_app
+from tests.support.bank import add_template, seed_bank, stored_attempt
+from tests.support.database import drop_pg_schema, pg_schema_url
+
+__all__ = [
+    "TEST_SECRET",
+    "Client",
+    "add_template",
+    "csrf_from_html",
+    "drop_pg_schema",
+    "is_postgres",
+    "make_app",
+    "pg_schema_url",
+    "seed_bank",
+    "stored_attempt",
+]

@@ -1,0 +1,63 @@
+"""Test apps and clients: an app per database, a client that sends CSRF like a browser."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from exam_engine import create_app
+
+TEST_SECRET = "test-secret-key-not-for-production"
+
+
+def make_app(database_url: str, instance_path: str, **extra: Any) -> Flask:
+    """Create an app for tests with fast password hashing."""
+    os.environ["EXAM_ENGINE_INSTANCE_PATH"] = instance_path
+    config = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET,
+        "TESTING": True,
+        "PASSWORD_HASH_PROFILE": "fast",
+    }
+    config.update(extra)
+    return create_app(config)
+
+
+class Client(FlaskClient):
+    """Test client that sends the session's CSRF token with state-changing requests."""
+
+    _token: str | None = None
+
+    def csrf_token(self) -> str:
+        """Fetch (once per session cookie) the CSRF token the app expects."""
+        if self._token is None:
+            self._token = self.get("/api/v1/csrf-token").get_json()["csrf_token"]
+        return self._token
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        method = (kwargs.get("method") or "GET").upper()
+        if method in {"POST", "PUT", "PATCH", "DELETE"} and kwargs.pop("csrf", True):
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def login(self, email: str, password: str = "password-123456") -> Any:
+        """Sign in through the real form."""
+        return self.post("/login", data={"email": email, "password": password})
+
+
+def csrf_from_html(html: str) -> str:
+    """Extract the CSRF token from a rendered page."""
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "page has no csrf-token meta"
+    return match.group(1)
+
+
+def is_postgres(app: Flask) -> bool:
+    """Tell whether the tests run on PostgreSQL."""
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
