@@ -14,6 +14,7 @@ from exam_engine.extensions import current_session
 from exam_engine.models import utcnow
 from exam_engine.services import item_stats
 from exam_engine.services.errors import ServiceError
+from exam_engine.web.formatting import decimal, share
 
 HEADER = (
     f"{'item':<14} {'ver':>3} {'resp':>6} {'facility':>8} {'sd':>5} {'disc':>6} {'eff':>5} "
@@ -22,12 +23,11 @@ HEADER = (
 
 
 def _pct(value: Any, digits: int = 1) -> str:
-    # Adding 0.0 turns a rounded -0.0 into 0.0, so nothing prints as "-0%".
-    return "-" if value is None else f"{round(100 * value, digits) + 0.0:.{digits}f}%"
+    return share(value, digits, missing="-")
 
 
 def _dec(value: Any) -> str:
-    return "-" if value is None else f"{round(value, 2) + 0.0:.2f}"
+    return decimal(value, missing="-")
 
 
 def _item_line(item: dict[str, Any]) -> str:

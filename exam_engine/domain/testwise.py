@@ -271,6 +271,39 @@ def _train_words(
     ]
 
 
+def _phrases(text: str) -> set[str]:
+    """Pairs of neighbouring meaningful words: 'system prompt', 'quarterly review'."""
+    kept = [wording.normalise(w) for w in wording.words(text) if w not in wording.STOPWORDS]
+    return {f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False)}
+
+
+@learned(
+    "learned-phrases",
+    "naive Bayes on two-word phrases (a distractor family such as 'system prompt')",
+)
+def _train_phrases(
+    training: Sequence[ItemRecord], context: Context
+) -> Callable[[Question], list[float]]:
+    key_counts: Counter[str] = Counter()
+    other_counts: Counter[str] = Counter()
+    keys = others = 0
+    for item in training:
+        for index, text in enumerate(item.options):
+            if index == item.answer:
+                key_counts.update(_phrases(text))
+                keys += 1
+            else:
+                other_counts.update(_phrases(text))
+                others += 1
+    weights = {
+        phrase: _log_ratio(key_counts[phrase], keys, other_counts[phrase], others)
+        for phrase in key_counts.keys() | other_counts.keys()
+    }
+    return lambda question: [
+        sum(weights.get(p, 0.0) for p in _phrases(o)) for o in question.options
+    ]
+
+
 def form_profile(question: Question, context: Context) -> list[tuple[str, ...]]:
     """Discrete surface features of each option (for the learned form strategy)."""
     length = _ranks([len(o.strip()) for o in question.options])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from exam_engine.domain.moments import iso_utc
 from exam_engine.domain.vocabulary import AttemptStatus, Mode
 from exam_engine.models import Attempt, AttemptItem
 from exam_engine.services.attempts import (
@@ -101,9 +102,7 @@ def item_view(attempt: Attempt, item: AttemptItem) -> ItemView:
 
 def iso(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with a Z."""
-    if moment is None:
-        return None
-    return moment.isoformat().replace("+00:00", "Z")
+    return None if moment is None else iso_utc(moment)
 
 
 def attempt_json(

@@ -28,9 +28,10 @@ def register(app: Flask) -> None:
     errors.register(app)
     security.register(app)
 
-    from exam_engine.web import charts
+    from exam_engine.web import charts, formatting
     from exam_engine.web.text import render_inline, render_markdown
 
     app.jinja_env.globals["charts"] = charts
+    app.jinja_env.filters.update(formatting.FILTERS)
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(render_inline, "markdown_inline")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING
 
+from exam_engine.web.formatting import percent
+
 if TYPE_CHECKING:  # only for annotations: the services never import this module
     from exam_engine.domain.blueprint import Blueprint
     from exam_engine.domain.cohort_stats import CohortScorecard
@@ -63,7 +65,7 @@ def _num(value: float) -> str:
 
 def _pct(value: float) -> str:
     """Format a percent for reading: whole numbers."""
-    return f"{value:.0f}%"
+    return percent(value)
 
 
 def _text(value: str) -> str:

@@ -386,7 +386,7 @@ def test_ranked_entries_are_sorted_by_item_then_rest_from_the_highest() -> None:
 @pytest.mark.parametrize("chunk", [None, 5])
 def test_scoped_statistics_equal_each_scope_ranked_alone(monkeypatch, chunk) -> None:
     if chunk:
-        monkeypatch.setattr(ia, "_CHUNK", chunk)
+        monkeypatch.setattr(ia.option_stats, "_CHUNK", chunk)
     _, item, choice, keys, scored, scope = ranked_fixture(15)
     three = scope + (np.arange(scope.size) % 5 == 0)
     ranked = ia.rank_entries(
@@ -438,9 +438,12 @@ def test_small_chunks_give_the_same_statistics(monkeypatch) -> None:
     _, item, choice, keys, scored, _ = ranked_fixture(11)
     ranked = ia.rank_entries(item, choice, scored.rest_rank, scored.levels, n_items=keys.size)
     whole = ia.ranked_item_stats(ranked, keys)
-    monkeypatch.setattr(ia, "_CHUNK", 7)
+    monkeypatch.setattr(ia.option_stats, "_CHUNK", 7)
     shift = ranked.level_bits + ranked.scope_bits + 3
-    assert len(ia._item_chunks(np.searchsorted(ranked.packed, np.arange(41) << shift))) > 10
+    assert (
+        len(ia.option_stats._item_chunks(np.searchsorted(ranked.packed, np.arange(41) << shift)))
+        > 10
+    )
     assert_same_stats(ia.ranked_item_stats(ranked, keys), whole)
     # Items nobody saw, at both ends and in the middle, stay empty.
     sparse = np.concatenate(([0], keys, [1], keys))

@@ -28,6 +28,7 @@ def _safe(text: str) -> str:
 
 
 def _pct(value: float | None) -> str:
+    """A percent as a spreadsheet number: one decimal, no sign (empty when undefined)."""
     return "" if value is None else f"{value:.1f}"
 
 

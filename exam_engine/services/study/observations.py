@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.blueprint import Subdomain
 from exam_engine.domain.drills import FinishedAttempt, MasteryPoint, mastery_over_time
+from exam_engine.domain.moments import iso_utc
 from exam_engine.domain.scheduling import as_utc
 from exam_engine.domain.vocabulary import FINISHED, AttemptKind
 from exam_engine.domain.weak_areas import Observation, Standing, assess
@@ -126,7 +127,7 @@ class MasteryHistory:
                 {
                     "attempt_id": p.attempt_id,
                     "kind": p.kind,
-                    "finished_at": p.finished_at.isoformat().replace("+00:00", "Z"),
+                    "finished_at": iso_utc(p.finished_at),
                     "means": dict(p.means),
                     "totals": dict(p.totals),
                 }

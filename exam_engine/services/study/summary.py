@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from exam_engine.domain.moments import iso_utc
 from exam_engine.domain.scheduling import as_utc, day_start, due_cutoff, streak
 from exam_engine.models import Question, QuestionVersion, ReviewCard, ReviewLog
 from exam_engine.services.study.queue import record_outcomes
@@ -32,7 +33,7 @@ class DueItem:
         return {
             "key": self.key,
             "subdomain": self.subdomain,
-            "due": self.due.isoformat().replace("+00:00", "Z"),
+            "due": iso_utc(self.due),
         }
 
 

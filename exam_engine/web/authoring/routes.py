@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -38,15 +37,10 @@ instructor_only = role_required(Role.INSTRUCTOR)
 def _helpers() -> dict[str, Any]:
     return {
         "status_label": lambda s: STATUS_LABELS.get(s, s),
-        "fmt_time": _fmt_time,
         "option_labels": OPTION_LABELS,
         "field_of": authoring.field_of,
         "field_label": _field_label,
     }
-
-
-def _fmt_time(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
 def _field_label(name: str) -> str:

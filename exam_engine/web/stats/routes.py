@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -41,15 +40,10 @@ MAX_TEMPLATE = 80
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "fmt_time": _fmt_time,
         "flag_labels": FLAG_LABELS,
         "short_flag_labels": SHORT_FLAG_LABELS,
         "option_labels": OPTION_LABELS,
     }
-
-
-def _fmt_time(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
 def _edit_path(key: str) -> str:

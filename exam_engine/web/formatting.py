@@ -1,0 +1,74 @@
+"""How numbers and moments read on pages and in the CLI: one place for each format.
+
+Percentages come in two kinds: a percent already (a score of 72.5) and a share (a facility
+of 0.725); both round the same way and never print ``-0%``. Undefined values (None) show as
+a dash, which pages mark as undefined.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from markupsafe import Markup
+
+from exam_engine.domain.moments import iso_utc, minute
+
+DASH = "–"
+_UNDEFINED = Markup('<span class="muted" title="undefined">–</span>')
+
+
+def percent(value: float | None, digits: int = 0, *, missing: str = DASH) -> str:
+    """A percent value as text: ``72%`` (``digits`` decimals); None is ``missing``."""
+    if value is None:
+        return missing
+    # Adding 0.0 turns a rounded -0.0 into 0.0, so nothing prints as "-0%".
+    return f"{round(value, digits) + 0.0:.{digits}f}%"
+
+
+def share(value: float | None, digits: int = 1, *, missing: str = DASH) -> str:
+    """A share (0-1) as a percent: ``72.5%``; None is ``missing``."""
+    return missing if value is None else percent(100 * value, digits)
+
+
+def decimal(value: float | None, digits: int = 2, *, missing: str = DASH) -> str:
+    """A plain number with ``digits`` decimals; None is ``missing``."""
+    return missing if value is None else f"{round(value, digits) + 0.0:.{digits}f}"
+
+
+def day(moment: datetime) -> str:
+    """A date as people read it: ``2026-12-04``."""
+    return moment.strftime("%Y-%m-%d")
+
+
+def utc_minute(moment: datetime | None) -> str:
+    """A moment to the minute in UTC: ``2026-12-04 09:30 UTC`` (empty for None)."""
+    return f"{minute(moment)} UTC" if moment else ""
+
+
+def long_moment(moment: datetime) -> str:
+    """A moment written out: ``04 Dec 2026, 09:30``."""
+    return moment.strftime("%d %b %Y, %H:%M")
+
+
+def _html(formatter: object) -> object:
+    """A Jinja filter that shows None as a dash marked undefined."""
+
+    def apply(value: float | None, *args: int) -> str | Markup:
+        if value is None:
+            return _UNDEFINED
+        return formatter(value, *args)  # type: ignore[operator, no-any-return]
+
+    return apply
+
+
+FILTERS: dict[str, object] = {
+    "pct": _html(percent),
+    "share": _html(share),
+    "dec": _html(decimal),
+    "minute": minute,
+    "day": day,
+    "utc_minute": utc_minute,
+    "long_moment": long_moment,
+    "iso": lambda moment: moment.isoformat(),
+    "iso_utc": iso_utc,
+}
