@@ -6,14 +6,15 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, with_appcontext
 
+from exam_engine.cli_support import CommandGroup
 from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
 from exam_engine.models import ROLES
 from exam_engine.services.errors import ServiceError
 
-users_cli = AppGroup("users", help="Manage accounts.")
+users_cli = CommandGroup("users", help="Manage accounts.")
 
 
 @users_cli.command("create")

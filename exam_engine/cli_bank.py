@@ -10,13 +10,14 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy import select
 
+from exam_engine.cli_support import CommandGroup
 from exam_engine.domain import formats, review, testwise
 from exam_engine.domain.assembly import BankIndex, assemble
 from exam_engine.domain.errors import AssemblyError, SourceError
 from exam_engine.domain.lint import lint, summarize
+from exam_engine.domain.lint.staleness import DEFAULT_STALE_DAYS, dated_evidence, stale_items
 from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.extensions import current_session
 from exam_engine.models import User, utcnow
@@ -28,8 +29,8 @@ from question_bank import BUNDLED_BANK, LoadedBank, load_bank
 from question_bank.loader import display_path
 from question_bank.reviews import load_reviews, review_folder
 
-bank_cli = AppGroup("bank", help="Validate, lint, import and count the question bank.")
-exam_cli = AppGroup("exam", help="Assemble exam forms and finalize expired attempts.")
+bank_cli = CommandGroup("bank", help="Validate, lint, import and count the question bank.")
+exam_cli = CommandGroup("exam", help="Assemble exam forms and finalize expired attempts.")
 
 PATH_ARG = click.argument(
     "path", required=False, type=click.Path(path_type=Path), default=None, metavar="[PATH]"
@@ -63,11 +64,14 @@ def validate_command(path: Path | None) -> None:
 @PATH_ARG
 @click.option("--errors-only", is_flag=True, help="Hide warnings.")
 def lint_command(path: Path | None, errors_only: bool) -> None:
-    """Apply the item-writing rules; exit 1 when any error (or validation problem) is found."""
+    """Apply the item-writing rules; exit 1 when any error (or validation problem) is found.
+
+    Items whose as_of is older than EXAM_ENGINE_STALE_DAYS (365) are warned about as stale.
+    """
     loaded = _load(path)
     for problem in loaded.problems:
         click.echo(f"{problem} [validate]")
-    findings = lint(loaded.items)
+    findings = lint(loaded.items, today=utcnow().date(), stale_days=_stale_days())
     for found in findings:
         if found.level == "error" or not errors_only:
             click.echo(str(found))
@@ -305,11 +309,85 @@ def export_command(fmt: str | None, statuses: tuple[str, ...], out: Path) -> Non
     )
 
 
+def _stale_days(override: int | None = None) -> int:
+    """The age in days after which an item's facts are stale (EXAM_ENGINE_STALE_DAYS)."""
+    if override is not None:
+        return override
+    raw = current_app.config.get("STALE_DAYS", DEFAULT_STALE_DAYS)
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise click.ClickException(
+            f"EXAM_ENGINE_STALE_DAYS must be a whole number of days, 0 or more; got {raw!r}"
+        )
+    return raw
+
+
+@bank_cli.command("stale")
+@PATH_ARG
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(0),
+    default=None,
+    help="Age in days (default EXAM_ENGINE_STALE_DAYS, else 365).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stale_command(path: Path | None, days: int | None, as_json: bool) -> None:
+    """List items whose facts (as_of) were last checked longer ago than the limit.
+
+    Also lists items that depend on dated facts but carry no as_of at all. Exit 1 when any
+    item is listed, so a scheduled job can alert.
+    """
+    loaded = _load(path)
+    limit = _stale_days(days)
+    today = utcnow().date()
+    old = stale_items(loaded.items, today, limit)
+    undated = [
+        (item, evidence)
+        for item in loaded.items
+        if item.as_of is None and (evidence := dated_evidence(item)) is not None
+    ]
+    if as_json:
+        payload = {
+            "today": today.isoformat(),
+            "older_than_days": limit,
+            "items": len(loaded.items),
+            "stale": [
+                {
+                    "key": s.item.key,
+                    "as_of": s.item.as_of.isoformat() if s.item.as_of else None,
+                    "age_days": s.age_days,
+                    "file": s.item.source.file,
+                    "line": s.item.line_of("as_of"),
+                }
+                for s in old
+            ],
+            "undated": [
+                {"key": item.key, "because": evidence, "file": item.source.file}
+                for item, evidence in undated
+            ],
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        for s in old:
+            where = f"{s.item.source.file}:{s.item.line_of('as_of')}"
+            click.echo(f"{where}: {s.item.key} checked {s.item.as_of}, {s.age_days} days ago")
+        for item, evidence in undated:
+            click.echo(
+                f"{item.source.file}:{item.source.line}: {item.key} has no as_of ({evidence!r})"
+            )
+        click.echo(
+            f"{len(old)} of {len(loaded.items)} items checked more than {limit} days ago; "
+            f"{len(undated)} dated item(s) without as_of"
+        )
+    if old or undated:
+        sys.exit(1)
+
+
 @bank_cli.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def stats_command(as_json: bool) -> None:
-    """Counts by domain, sub-domain, difficulty and status, and the lint totals."""
-    stats = bank.bank_stats(current_session())
+    """Counts by domain, sub-domain, difficulty and status, lint totals, guessing rates."""
+    stats = bank.bank_stats(current_session(), today=utcnow().date(), stale_days=_stale_days())
     if as_json:
         click.echo(json.dumps(stats, indent=2, sort_keys=True))
         return
@@ -318,6 +396,12 @@ def stats_command(as_json: bool) -> None:
         values = ", ".join(f"{k} {v}" for k, v in stats[label].items()) or "none"
         click.echo(f"{label.replace('_', ' ')}: {values}")
     click.echo(f"lint: {stats['lint']['errors']} error(s), {stats['lint']['warnings']} warning(s)")
+    click.echo(f"stale: {stats['stale']} published item(s) past the as_of limit")
+    rates = sorted(stats["testwise"].items(), key=lambda pair: -pair[1])
+    click.echo(
+        "no-knowledge guessing (chance 25%): "
+        + ", ".join(f"{name} {rate:.1%}" for name, rate in rates[:5])
+    )
 
 
 @exam_cli.command("assemble")

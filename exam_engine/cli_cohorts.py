@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
+from exam_engine.cli_support import CommandGroup
 from exam_engine.domain.vocabulary import CohortRole, values
 from exam_engine.extensions import current_session
 from exam_engine.services import accounts, cohorts
 from exam_engine.services.errors import ServiceError
 
-cohort_cli = AppGroup("cohort", help="Create cohorts and enrol their members.")
+cohort_cli = CommandGroup("cohort", help="Create cohorts and enrol their members.")
 
 
 @cohort_cli.command("create")

@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     # Item statistics are shown only from this many first-attempt responses on.
     "ITEM_STATS_MIN_RESPONSES": 30,
+    # An item's facts are stale this many days after its as_of date (flask bank stale, lint).
+    "STALE_DAYS": 365,
     # Trust X-Forwarded-For/-Proto from this many proxies in front of the app.
     "PROXY_FIX": 0,
 }

@@ -13,6 +13,7 @@ above :data:`HIT_RATE_LIMIT`.
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,11 +21,13 @@ from dataclasses import dataclass, field
 
 from exam_engine.domain import wording
 from exam_engine.domain.bank import OPTION_LABELS, ItemRecord
+from exam_engine.domain.lint import text as lint_text
 from exam_engine.domain.wording import Form
 
 HIT_RATE_LIMIT = 0.30
 FOLDS = 10
-_FIRST_WORDS = ("FIRST", "NEXT", "BEGIN", "INITIAL", "INITIALLY", "START")
+# Capitals only: the qualifier as ISACA writes it ("What should the manager do FIRST?").
+_FIRST_STEP = re.compile(r"\b(?:FIRST|NEXT|BEGIN|INITIAL|INITIALLY|START)\b")
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class Question:
 
     def asks_first_step(self) -> bool:
         """True when the question asks for a first or next step."""
-        return any(word in _FIRST_WORDS for word in self.stem.split()[-40:])
+        return _FIRST_STEP.search(lint_text.question_sentence(self.stem)) is not None
 
 
 @dataclass

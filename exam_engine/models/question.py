@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
@@ -23,6 +23,7 @@ CONTENT_FIELDS = (
     "difficulty",
     "references",
     "enemies",
+    "as_of",
     "content_hash",
 )
 
@@ -69,6 +70,8 @@ class QuestionVersion(Base):
     answer_index: Mapped[int]
     references: Mapped[list[Any]] = mapped_column(default=list)
     enemies: Mapped[list[Any]] = mapped_column(default=list)
+    # When the item's time-sensitive facts (a law's dates, a standard's edition) were checked.
+    as_of: Mapped[date | None]
     content_hash: Mapped[str] = mapped_column(String(64))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from exam_engine.domain import testwise
 from exam_engine.domain.bank import ItemRecord, SourceRef
 from exam_engine.domain.blueprint import Blueprint
-from exam_engine.domain.lint import lint, summarize
+from exam_engine.domain.lint import count_by_rule, lint, summarize
+from exam_engine.domain.lint.staleness import DEFAULT_STALE_DAYS, stale_items
 from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.models import Question, QuestionVersion, utcnow
 from exam_engine.services import audit as audit_trail
@@ -100,6 +102,7 @@ def version_values(record: ItemRecord) -> dict[str, Any]:
         "answer_index": record.answer,
         "references": list(record.references),
         "enemies": list(record.enemies),
+        "as_of": record.as_of,
         "content_hash": record.content_hash(),
     }
 
@@ -270,18 +273,24 @@ def version_record(key: str, version: QuestionVersion) -> ItemRecord:
         references=tuple(version.references),
         difficulty=version.difficulty,
         enemies=tuple(version.enemies),
+        as_of=version.as_of,
         source=SourceRef(f"db:{key}@v{version.number}", 0),
     )
 
 
-def bank_stats(session: Session) -> dict[str, Any]:
+def bank_stats(
+    session: Session, *, today: date | None = None, stale_days: int = DEFAULT_STALE_DAYS
+) -> dict[str, Any]:
     """Counts of the newest version of every question, by domain, sub-domain, difficulty, status.
 
-    Counts by domain, sub-domain and difficulty are over published items (what exams draw).
+    Counts by domain, sub-domain and difficulty are over published items (what exams draw), as
+    are the no-knowledge solver's hit rates (``testwise``) and the stale items (with ``today``).
     """
     latest = latest_versions(session)
     published = [v for v in latest.values() if v.status == VersionStatus.PUBLISHED]
-    findings = lint([version_record(k, v) for k, v in sorted(latest.items())])
+    records = [version_record(k, v) for k, v in sorted(latest.items())]
+    live = [r for r in records if latest[r.key].status == VersionStatus.PUBLISHED]
+    findings = lint(records, today=today, stale_days=stale_days)
     return {
         "items": len(latest),
         "published": len(published),
@@ -289,5 +298,7 @@ def bank_stats(session: Session) -> dict[str, Any]:
         "by_domain": dict(sorted(Counter(v.domain for v in published).items())),
         "by_subdomain": dict(sorted(Counter(v.subdomain for v in published).items())),
         "by_difficulty": dict(sorted(Counter(v.difficulty for v in published).items())),
-        "lint": summarize(findings),
+        "lint": {**summarize(findings), "by_rule": count_by_rule(findings)},
+        "testwise": {name: round(rate, 4) for name, rate in testwise.run(live).hit_rates.items()},
+        "stale": len(stale_items(live, today, stale_days)) if today is not None else None,
     }

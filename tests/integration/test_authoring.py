@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from exam_engine.models import (
     AttemptItem,
@@ -21,7 +21,7 @@ from exam_engine.services import attempts, authoring, pool
 from exam_engine.services.authoring import BrowseQuery, ItemInput, ItemInvalid, LintErrors
 from exam_engine.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.factories import QuestionVersionFactory, UserFactory
-from tests.support import seed_bank
+from tests.support import count, seed_bank
 
 NOW = utcnow()
 
@@ -73,11 +73,6 @@ def events(session, key: str) -> list[AuditEvent]:
             select(AuditEvent).where(AuditEvent.object_id == key).order_by(AuditEvent.id)
         )
     )
-
-
-def count(session, model) -> int:
-    session.expire_all()
-    return session.scalar(select(func.count()).select_from(model))
 
 
 def published_item(session, author, reviewer, **changes: object) -> str:

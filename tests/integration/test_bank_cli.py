@@ -10,6 +10,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from exam_engine.domain import testwise
 from exam_engine.models import Question, QuestionVersion, utcnow
 from exam_engine.services import attempts, pool
 from question_bank import BUNDLED_BANK
@@ -120,7 +121,10 @@ def test_stats_json(runner) -> None:
     )
     assert stats["items"] == stats["published"] == 329
     assert stats["by_domain"] == {"D1": 105, "D2": 99, "D3": 125}
-    assert stats["lint"] == {"errors": 0, "warnings": 0}
+    assert stats["lint"] == {"errors": 0, "warnings": 0, "by_rule": {}}
+    assert set(stats["testwise"]) == set(testwise.STRATEGIES)
+    assert all(0 <= rate <= 1 for rate in stats["testwise"].values())
+    assert stats["stale"] == 0
 
 
 def test_assemble_json_hits_the_blueprint(runner) -> None:

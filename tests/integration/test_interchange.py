@@ -20,6 +20,7 @@ from exam_engine.services import interchange
 from exam_engine.services.bank import ImportFailed, import_bank, version_record
 from exam_engine.services.errors import ValidationFailed
 from question_bank import LoadedBank, load_bank
+from tests.support import count
 
 FORMATS = ("yaml", "csv", "gift", "qti")
 
@@ -63,10 +64,6 @@ def empty_the_bank(session) -> None:
     session.execute(delete(ExamTemplate))
     session.execute(delete(AuditEvent))
     session.commit()
-
-
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.fixture

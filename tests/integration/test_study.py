@@ -20,7 +20,7 @@ from exam_engine.models import (
 from exam_engine.services import attempts, launch, study
 from exam_engine.services.errors import Conflict, ValidationFailed
 from tests.factories import UserFactory
-from tests.support import seed_bank
+from tests.support import count, seed_bank
 
 GRACE = 30
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -75,10 +75,6 @@ def library_due(script: list[tuple[Rating, datetime]], card_id: int = 1) -> date
     for rating, at in script:
         card, _ = LIBRARY.review_card(card, rating, at)
     return card.due
-
-
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
 
 
 # --- drills ----------------------------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 from tests.support.app import TEST_SECRET, Client, csrf_from_html, is_postgres, make_app
 from tests.support.bank import add_template, seed_bank, stored_attempt
-from tests.support.database import drop_pg_schema, pg_schema_url
+from tests.support.database import count, drop_pg_schema, pg_schema_url
 
 __all__ = [
     "TEST_SECRET",
     "Client",
     "add_template",
+    "count",
     "csrf_from_html",
     "drop_pg_schema",
     "is_postgres",

@@ -27,3 +27,11 @@ def drop_pg_schema(base_url: str, schema: str) -> None:
     with engine.connect() as connection:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
+
+
+def count(session, model) -> int:
+    """How many rows a model's table holds now (the session's cache is expired first)."""
+    from sqlalchemy import func, select
+
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))

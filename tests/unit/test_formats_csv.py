@@ -61,6 +61,7 @@ def row(**cells: str) -> str:
         "rationale_d": "Why not four.",
         "references": "ISO/IEC 42001:2023 | NIST AI RMF 1.0",
         "enemies": "",
+        "as_of": "",
     }
     values.update(cells)
     buffer = io.StringIO()
@@ -87,7 +88,7 @@ def test_the_file_is_spreadsheet_friendly() -> None:
     assert data.startswith(b"\xef\xbb\xbf" + HEADER.encode() + b"\r\n")
     text = data.decode("utf-8-sig")
     assert text.endswith("\r\n")
-    assert ",D3-A-002 | D3-A-003\r\n" in text
+    assert ",D3-A-002 | D3-A-003,\r\n" in text  # enemies, then an empty as_of
 
 
 @pytest.mark.parametrize(
@@ -236,7 +237,7 @@ def test_unknown_columns_are_warned_about_with_a_suggestion() -> None:
         (HEADER + ",key\n", f"{FILE}:1: column 'key' appears twice in the header"),
         (
             HEADER + "\n" + row().rstrip("\n") + ",surprise\n",
-            f"{FILE}:2: the row has 17 cells but the header has 16 (quote a cell that contains "
+            f"{FILE}:2: the row has 18 cells but the header has 17 (quote a cell that contains "
             "the delimiter)",
         ),
         (HEADER + '\n"unclosed,x\n', f"{FILE}:2: CSV syntax error: unexpected end of data"),

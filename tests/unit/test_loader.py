@@ -111,7 +111,9 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("module", ["bank.py", "lint.py"])
+@pytest.mark.parametrize(
+    "module", ["bank.py", *(f"lint/{p.name}" for p in sorted((DOMAIN_DIR / "lint").glob("*.py")))]
+)
 def test_bank_and_lint_use_the_standard_library_only(module: str) -> None:
     outside = {
         name

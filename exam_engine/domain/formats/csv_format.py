@@ -42,8 +42,9 @@ COLUMNS: tuple[str, ...] = (
     *(f"rationale_{label}" for label in LABELS),
     "references",
     "enemies",
+    "as_of",
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = ("domain", "subdomain", "enemies")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("domain", "subdomain", "enemies", "as_of")
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -206,6 +207,8 @@ def parse(
         enemies = split_keys(cell("enemies"))
         if enemies:
             raw_data["enemies"] = enemies
+        if cell("as_of").strip():
+            raw_data["as_of"] = cell("as_of").strip()
         reason = domain_mismatch(cell("domain"), subdomain, blueprint)
         if reason:
             key = cell("key").strip()
@@ -236,6 +239,7 @@ def write(items: Sequence[ItemRecord], blueprint: Blueprint | None = None) -> by
             *item.rationales,
             join_references(item.references),
             " | ".join(item.enemies),
+            item.as_of.isoformat() if item.as_of is not None else "",
         ]
         writer.writerow([guard(value) for value in row])
     return (BOM + buffer.getvalue()).encode("utf-8")

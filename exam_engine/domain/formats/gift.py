@@ -13,8 +13,8 @@ How the bank's fields travel (see question_bank/README.md, "Interchange formats"
 - ``$CATEGORY: <blueprint>/<domain>/<sub-domain>`` gives the sub-domain (the last path
   segment that is a sub-domain code; failing that, the key's prefix);
 - the ``=`` answer is the key; each answer's ``#`` feedback is its rationale;
-- the general feedback holds ``Difficulty: medium``, ``References:`` (a ``- `` list) and
-  ``Enemies: D2-B-001, D2-B-007`` lines.
+- the general feedback holds ``Difficulty: medium``, ``References:`` (a ``- `` list),
+  ``Enemies: D2-B-001, D2-B-007`` and ``As of: 2026-12-04`` lines.
 
 Question types the engine cannot hold (true/false, short answer, matching, numerical,
 essay, description, multiple answers or partial weights, other than four options) are
@@ -43,7 +43,7 @@ from exam_engine.domain.formats._markup import html_markdown
 FORMAT_NAMES = ("moodle", "html", "plain", "markdown")
 ESCAPABLE = frozenset(":#={}~")
 _WEIGHT = re.compile(r"^%(-?\d+(?:\.\d*)?)%")
-_META = re.compile(r"^(difficulty|references?|enemies)\s*:\s*(.*)$", re.IGNORECASE)
+_META = re.compile(r"^(difficulty|references?|enemies|as of)\s*:\s*(.*)$", re.IGNORECASE)
 _KEY_SPLIT = re.compile(r"[\s,|]+")
 # Moodle trims lines with PHP's trim(), which strips only these characters.
 PHP_TRIM = " \t\n\r\0\x0b"
@@ -51,7 +51,7 @@ HEADER = (
     "// AAISM exam engine question bank, GIFT format (Moodle).\n"
     "// The title is the item key, $CATEGORY is <blueprint>/<domain>/<sub-domain>, the = answer\n"
     "// is the key, each answer's # feedback is its rationale, and the general feedback (####)\n"
-    "// holds Difficulty, References and Enemies. See question_bank/README.md.\n"
+    "// holds Difficulty, References, Enemies and As of. See question_bank/README.md.\n"
 )
 
 
@@ -394,7 +394,7 @@ class _Reader:
         line: int,
         name: str,
     ) -> None:
-        """Read Difficulty, References and Enemies from the general feedback."""
+        """Read Difficulty, References, Enemies and As of from the general feedback."""
         section = ""
         references: list[str] = []
         ignored = 0
@@ -413,6 +413,10 @@ class _Reader:
                     section = "references"
                     if value:
                         references.append(value)
+                elif label == "as of":
+                    data["as_of"] = value
+                    lines["as_of"] = line
+                    section = ""
                 else:
                     data["enemies"] = [k for k in _KEY_SPLIT.split(value) if k]
                     lines["enemies"] = line
@@ -430,7 +434,7 @@ class _Reader:
                     self.file,
                     line,
                     f"{name}: {ignored} line(s) of general feedback "
-                    "ignored (only Difficulty, References and Enemies are read)",
+                    "ignored (only Difficulty, References, Enemies and As of are read)",
                 )
             )
 
@@ -524,6 +528,8 @@ def _general_feedback(item: ItemRecord) -> str:
     parts.append("\n".join(refs))
     if item.enemies:
         parts.append("Enemies: " + ", ".join(item.enemies))
+    if item.as_of is not None:
+        parts.append(f"As of: {item.as_of.isoformat()}")
     return "\n\n".join(parts)
 
 

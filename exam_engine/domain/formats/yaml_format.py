@@ -57,6 +57,8 @@ def item_mapping(item: ItemRecord) -> dict[str, object]:
     }
     if item.enemies:
         data["enemies"] = list(item.enemies)
+    if item.as_of is not None:
+        data["as_of"] = item.as_of.isoformat()
     return data
 
 

@@ -52,6 +52,7 @@ FIELDS: tuple[str, ...] = (
     "answer",
     "references",
     "enemies",
+    "as_of",
 )
 FIELD_LINES: dict[str, int] = {name: number for number, name in enumerate(FIELDS, start=1)}
 _FIELD_AT_LINE: dict[int, str] = {number: name for name, number in FIELD_LINES.items()}
@@ -70,6 +71,8 @@ class ItemInput:
     answer: str
     references: tuple[str, ...] = ()
     enemies: tuple[str, ...] = ()
+    # YYYY-MM-DD as typed; empty when the item depends on no dated fact.
+    as_of: str = ""
 
     @classmethod
     def from_version(cls, key: str, version: QuestionVersion) -> ItemInput:
@@ -84,6 +87,7 @@ class ItemInput:
             answer=OPTION_LABELS[version.answer_index],
             references=tuple(str(r) for r in version.references),
             enemies=tuple(str(e) for e in version.enemies),
+            as_of=version.as_of.isoformat() if version.as_of is not None else "",
         )
 
 
@@ -169,6 +173,7 @@ def raw_item(data: ItemInput) -> RawItem:
             "rationale": _labelled(data.rationales),
             "references": [r for r in data.references if r.strip()],
             "enemies": [e for e in data.enemies if e.strip()],
+            **({"as_of": data.as_of.strip()} if data.as_of.strip() else {}),
         },
         lines=FIELD_LINES,
     )
@@ -296,6 +301,8 @@ def changed_fields(version: QuestionVersion, record: ItemRecord) -> list[str]:
         changed.append("references")
     if sorted(old.enemies) != sorted(record.enemies):
         changed.append("enemies")
+    if old.as_of != (record.as_of.isoformat() if record.as_of is not None else ""):
+        changed.append("as_of")
     return changed
 
 

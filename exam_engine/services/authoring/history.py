@@ -93,6 +93,8 @@ def _field_texts(version: QuestionVersion) -> list[tuple[str, str, list[str]]]:
         fields.append((f"rationale.{label}", f"Rationale {label}", text.splitlines()))
     fields.append(("references", "References", [str(r) for r in version.references]))
     fields.append(("enemies", "Enemies", sorted(str(e) for e in version.enemies)))
+    as_of = version.as_of.isoformat() if version.as_of is not None else ""
+    fields.append(("as_of", "Facts checked on", [as_of]))
     return fields
 
 

@@ -112,6 +112,15 @@ class QuestionForm(FlaskForm):
             "separated by commas or spaces."
         ),
     )
+    as_of = StringField(
+        "Facts checked on",
+        validators=[Length(max=10)],
+        description=(
+            "The date (YYYY-MM-DD) this item's time-sensitive facts were last checked: a law's "
+            "dates or articles, a standard's edition. Required when the item depends on one."
+        ),
+        render_kw={"type": "date"},
+    )
     base = HiddenField()
 
     def option_field(self, label: str) -> TextAreaField:
@@ -138,6 +147,7 @@ class QuestionForm(FlaskForm):
                 line.strip() for line in (self.references.data or "").splitlines() if line.strip()
             ),
             enemies=tuple(e for e in _ENEMY_SPLIT.split(self.enemies.data or "") if e),
+            as_of=(self.as_of.data or "").strip(),
         )
 
     def fill(self, data: ItemInput) -> None:
@@ -152,6 +162,7 @@ class QuestionForm(FlaskForm):
         self.answer.data = data.answer
         self.references.data = "\n".join(data.references)
         self.enemies.data = ", ".join(data.enemies)
+        self.as_of.data = data.as_of
 
     def field_for(self, name: str) -> object | None:
         """The form field a service field name (``options.B``, ``rationale``) points at."""
@@ -160,7 +171,16 @@ class QuestionForm(FlaskForm):
             return self.option_field(label) if label in OPTION_LABELS else None
         if head == "rationale":
             return self.rationale_field(label) if label in OPTION_LABELS else None
-        if head in ("key", "subdomain", "difficulty", "stem", "answer", "references", "enemies"):
+        if head in (
+            "key",
+            "subdomain",
+            "difficulty",
+            "stem",
+            "answer",
+            "references",
+            "enemies",
+            "as_of",
+        ):
             found: object = getattr(self, head)
             return found
         return None

@@ -9,8 +9,9 @@ that option is chosen, and the references in a ``qti-modal-feedback`` shown afte
 Metadata travels twice (see question_bank/README.md, "Interchange formats"):
 
 - in the item, on ``qti-item-body``: ``data-aaism-key``, ``data-aaism-domain``,
-  ``data-aaism-subdomain``, ``data-aaism-difficulty`` and ``data-aaism-enemies``
-  (space-separated keys); the item ``identifier`` is the key too;
+  ``data-aaism-subdomain``, ``data-aaism-difficulty``, ``data-aaism-enemies``
+  (space-separated keys) and ``data-aaism-as-of`` (YYYY-MM-DD, when the item's
+  time-sensitive facts were last checked); the item ``identifier`` is the key too;
 - in the manifest, per resource, as LOM: ``general/identifier/entry`` (the key),
   ``educational/difficulty`` (LOM's easy / medium / difficult), ``classification`` with a
   ``taxonPath`` of domain then sub-domain, and a ``relation`` of kind ``references`` per

@@ -424,6 +424,10 @@ class _ItemReader:
         if enemies:
             data["enemies"] = enemies
             lines["enemies"] = body_line
+        as_of = (body.get(f"{DATA}as-of") or "").strip()
+        if as_of:
+            data["as_of"] = as_of
+            lines["as_of"] = body_line
 
     def own_references(self, root: ET.Element, xml: _Xml) -> tuple[list[str], int] | None:
         """The references list this engine writes into its modal feedback, if present."""

@@ -138,6 +138,8 @@ def item_xml(item: ItemRecord) -> bytes:
     }
     if item.enemies:
         body_attrs[f"{DATA}enemies"] = " ".join(item.enemies)
+    if item.as_of is not None:
+        body_attrs[f"{DATA}as-of"] = item.as_of.isoformat()
     references = _X(
         "ul",
         {"data-aaism": "references"},

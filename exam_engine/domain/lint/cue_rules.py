@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from exam_engine.domain import wording
 from exam_engine.domain.bank import ItemRecord
-from exam_engine.domain.lint import Finding, bank_rule, finding, item_rule
+from exam_engine.domain.lint.registry import Finding, bank_rule, finding, item_rule
 
 # Forms judged item by item; hedges, negations and drastic moves are judged over the bank.
 ITEM_FORMS: tuple[str, ...] = ("two_part", "justification", "absolute")
