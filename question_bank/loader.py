@@ -622,6 +622,24 @@ def _locate(path: Path) -> tuple[Path, list[Path]]:
     return blueprint, files
 
 
+_SIBLING = "<sibling file>"
+
+
+def _sibling_keys(path: Path) -> list[str]:
+    """Keys of the other item files beside a lone item file in a bank's items/ folder."""
+    if not path.is_file() or path.parent.name != ITEMS_DIR:
+        return []
+    keys: list[str] = []
+    for sibling in sorted(p for p in path.parent.rglob("*") if _is_item_file(p)):
+        if sibling.resolve() == path.resolve():
+            continue
+        sibling_raws, _ = read_items_file(sibling, display_path(sibling))
+        keys.extend(
+            key.strip() for raw in sibling_raws if isinstance(key := raw.data.get("key"), str)
+        )
+    return keys
+
+
 def load_bank(path: str | Path = BUNDLED_BANK, blueprint: Blueprint | None = None) -> LoadedBank:
     """Load and validate a bank: a directory (blueprint.yaml + items/) or one item file.
 
@@ -644,7 +662,11 @@ def load_bank(path: str | Path = BUNDLED_BANK, blueprint: Blueprint | None = Non
         file_raws, file_problems = read_items_file(file, name)
         raws.extend(file_raws)
         problems.extend(file_problems)
-    items, item_problems = validate_items(raws, blueprint)
-    problems.extend(item_problems)
+    # A lone file of a bank's items/ folder may name enemies in its sibling files: their
+    # keys stand in (validated for nothing else) so such enemies are not reported missing.
+    stand_ins = [RawItem(_SIBLING, 0, {"key": key}) for key in _sibling_keys(path)]
+    items, item_problems = validate_items([*raws, *stand_ins], blueprint)
+    problems.extend(p for p in item_problems if p.file != _SIBLING)
+    items = [item for item in items if item.source.file != _SIBLING]
     ordered = sorted(set(problems), key=lambda p: (p.file, p.line, p.reason))
     return LoadedBank(blueprint, tuple(items), tuple(ordered), tuple(names))

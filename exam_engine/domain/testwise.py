@@ -219,6 +219,19 @@ def _drop_odd(question: Question, context: Context) -> list[float]:
     return [0.0 if wording.odd_feature(question.options, i) else 1.0 for i in range(4)]
 
 
+def _opening(text: str) -> str:
+    return " ".join(wording.words(text)[:2])
+
+
+@strategy("odd-opening", "pick the option whose first words differ from the others'")
+def _odd_opening(question: Question, context: Context) -> list[float]:
+    openings = [_opening(o) for o in question.options]
+    shared = {opening for opening in openings if openings.count(opening) > 1}
+    if not shared:
+        return [0.0] * len(openings)
+    return [0.0 if opening in shared else 1.0 for opening in openings]
+
+
 @strategy(
     "drop-then-two-part",
     "drop self-arguing options, then prefer two parts, then the longest",
