@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 import question_bank
 from exam_engine.domain.bank import Problem
@@ -413,3 +414,36 @@ def test_the_bundled_bank_loads_without_raising() -> None:
     bank = load_bank()
     assert bank.blueprint.name == "aaism"
     assert all(isinstance(p, Problem) for p in bank.problems)
+
+
+def test_a_lone_item_file_may_name_enemies_in_its_sibling_files(tmp_path: Path) -> None:
+    items = tmp_path / "bank" / "items"
+    items.mkdir(parents=True)
+    shutil.copy(BUNDLED_BLUEPRINT, tmp_path / "bank" / "blueprint.yaml")
+
+    def item(key: str, enemies: list[str]) -> dict[str, object]:
+        return {
+            "key": key,
+            "difficulty": "easy",
+            "stem": f"Stem of {key}. Which is BEST?",
+            "options": {k: f"{key} option {k}" for k in "ABCD"},
+            "answer": "A",
+            "rationale": {k: f"Why {key} option {k} is what it is." for k in "ABCD"},
+            "references": ["NIST AI RMF 1.0, MAP 1.1"],
+            "enemies": enemies,
+        }
+
+    (items / "D1-A.yaml").write_text(
+        yaml.safe_dump({"subdomain": "D1-A", "items": [item("D1-A-001", ["D2-B-001"])]})
+    )
+    (items / "D2-B.yaml").write_text(
+        yaml.safe_dump({"subdomain": "D2-B", "items": [item("D2-B-001", [])]})
+    )
+    alone = load_bank(items / "D1-A.yaml")
+    assert alone.problems == ()
+    assert [i.key for i in alone.items] == ["D1-A-001"]
+    (items / "D1-A.yaml").write_text(
+        yaml.safe_dump({"subdomain": "D1-A", "items": [item("D1-A-001", ["D2-B-009"])]})
+    )
+    [problem] = load_bank(items / "D1-A.yaml").problems
+    assert "enemy 'D2-B-009' is not a key in the bank" in problem.reason

@@ -97,6 +97,13 @@ def two_part_key(i: int, key: int) -> tuple[str, ...]:
             ),
         ),
         (
+            "odd-opening",
+            lambda i, key: tuple(
+                f"Escalate case {i} now" if n == key else f"Keep it live with control {n}"
+                for n in range(4)
+            ),
+        ),
+        (
             "specific",
             lambda i, key: tuple(
                 f"Apply ISO 42001 clause 6.1 to {i}" if n == key else f"apply control {n}"
