@@ -30,7 +30,7 @@ from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.grading import Score
 from exam_engine.domain.stats import BetaDist, smoothed_rate
 from exam_engine.domain.vocabulary import FINISHED, AttemptStatus
-from exam_engine.domain.weak_areas import NEEDS_MORE, STRONG, WEAK, Status
+from exam_engine.domain.weak_areas import NEEDS_MORE, STRONG, WEAK, Status, classify
 
 STATUS_ORDER: tuple[Status, ...] = (WEAK, NEEDS_MORE, STRONG)
 Tally = tuple[int, int]
@@ -257,19 +257,8 @@ def mark_counts(
     p_values = _scipy_stats.beta.cdf(target, alphas, betas)
     for (index, code, n_s), p_below in zip(cells, p_values, strict=True):
         p = float(p_below)
-        marks[index][code] = Mark(p, _status(p, n_s, weak_at, strong_at))
+        marks[index][code] = Mark(p, classify(p, n_s, weak_at, strong_at))
     return marks
-
-
-def _status(p_below: float, n: int, weak_at: float, strong_at: float) -> Status:
-    """Classify a cell as ``weak_areas`` does: no items of its own means "needs more items"."""
-    if n == 0:
-        return NEEDS_MORE
-    if p_below >= weak_at:
-        return WEAK
-    if p_below <= strong_at:
-        return STRONG
-    return NEEDS_MORE
 
 
 def counted_attempts(records: Iterable[AttemptRecord]) -> list[AttemptRecord]:

@@ -16,7 +16,7 @@ import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from exam_engine.domain import wording
@@ -258,20 +258,23 @@ def _log_ratio(key_count: int, keys: int, other_count: int, others: int) -> floa
     return math.log((key_count + 1) / (keys + 2)) - math.log((other_count + 1) / (others + 2))
 
 
-def _present_words(text: str) -> set[str]:
-    return wording.content_words(text)
+Features = Callable[[Question, Context], list[Collection[str]]]
 
 
-@learned("learned-words", "naive Bayes on option words, trained on the other folds")
-def _train_words(
-    training: Sequence[ItemRecord], context: Context
+def naive_bayes(
+    training: Sequence[ItemRecord], context: Context, features: Features
 ) -> Callable[[Question], list[float]]:
+    """Score options by how much likelier their features are in keys than in distractors.
+
+    Counts each feature once per option (presence), with add-one smoothing: a feature seen
+    only in keys of the training items pushes an option up, one seen only in distractors
+    pushes it down.
+    """
     key_counts: Counter[str] = Counter()
     other_counts: Counter[str] = Counter()
     keys = others = 0
     for item in training:
-        for index, text in enumerate(item.options):
-            present = _present_words(text)
+        for index, present in enumerate(features(Question.of(item), context)):
             if index == item.answer:
                 key_counts.update(present)
                 keys += 1
@@ -279,18 +282,33 @@ def _train_words(
                 other_counts.update(present)
                 others += 1
     weights = {
-        word: _log_ratio(key_counts[word], keys, other_counts[word], others)
-        for word in key_counts.keys() | other_counts.keys()
+        feature: _log_ratio(key_counts[feature], keys, other_counts[feature], others)
+        for feature in key_counts.keys() | other_counts.keys()
     }
     return lambda question: [
-        sum(weights.get(w, 0.0) for w in _present_words(o)) for o in question.options
+        sum(weights.get(f, 0.0) for f in present) for present in features(question, context)
     ]
+
+
+def _option_words(question: Question, context: Context) -> list[Collection[str]]:
+    return [wording.content_words(o) for o in question.options]
 
 
 def _phrases(text: str) -> set[str]:
     """Pairs of neighbouring meaningful words: 'system prompt', 'quarterly review'."""
     kept = [wording.normalise(w) for w in wording.words(text) if w not in wording.STOPWORDS]
     return {f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False)}
+
+
+def _option_phrases(question: Question, context: Context) -> list[Collection[str]]:
+    return [_phrases(o) for o in question.options]
+
+
+@learned("learned-words", "naive Bayes on option words, trained on the other folds")
+def _train_words(
+    training: Sequence[ItemRecord], context: Context
+) -> Callable[[Question], list[float]]:
+    return naive_bayes(training, context, _option_words)
 
 
 @learned(
@@ -300,34 +318,17 @@ def _phrases(text: str) -> set[str]:
 def _train_phrases(
     training: Sequence[ItemRecord], context: Context
 ) -> Callable[[Question], list[float]]:
-    key_counts: Counter[str] = Counter()
-    other_counts: Counter[str] = Counter()
-    keys = others = 0
-    for item in training:
-        for index, text in enumerate(item.options):
-            if index == item.answer:
-                key_counts.update(_phrases(text))
-                keys += 1
-            else:
-                other_counts.update(_phrases(text))
-                others += 1
-    weights = {
-        phrase: _log_ratio(key_counts[phrase], keys, other_counts[phrase], others)
-        for phrase in key_counts.keys() | other_counts.keys()
-    }
-    return lambda question: [
-        sum(weights.get(p, 0.0) for p in _phrases(o)) for o in question.options
-    ]
+    return naive_bayes(training, context, _option_phrases)
 
 
-def form_profile(question: Question, context: Context) -> list[tuple[str, ...]]:
+def form_profile(question: Question, context: Context) -> list[Collection[str]]:
     """Discrete surface features of each option (for the learned form strategy)."""
     length = _ranks([len(o.strip()) for o in question.options])
     echo = _ranks(_echo(question))
     distinctive = _ranks(_idf_echo(question, context))
     converge = _ranks(_convergence(question))
     first = question.asks_first_step()
-    profiles: list[tuple[str, ...]] = []
+    profiles: list[Collection[str]] = []
     for i, text in enumerate(question.options):
         form = Form.of(text).as_dict()
         features = [f"{name}={value}" for name, value in form.items()]
@@ -349,25 +350,7 @@ def form_profile(question: Question, context: Context) -> list[tuple[str, ...]]:
 def _train_form(
     training: Sequence[ItemRecord], context: Context
 ) -> Callable[[Question], list[float]]:
-    key_counts: Counter[str] = Counter()
-    other_counts: Counter[str] = Counter()
-    keys = others = 0
-    for item in training:
-        for index, features in enumerate(form_profile(Question.of(item), context)):
-            if index == item.answer:
-                key_counts.update(features)
-                keys += 1
-            else:
-                other_counts.update(features)
-                others += 1
-
-    def score(question: Question) -> list[float]:
-        return [
-            sum(_log_ratio(key_counts[f], keys, other_counts[f], others) for f in features)
-            for features in form_profile(question, context)
-        ]
-
-    return score
+    return naive_bayes(training, context, form_profile)
 
 
 # --- running the battery ----------------------------------------------------------------------

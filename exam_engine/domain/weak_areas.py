@@ -153,7 +153,7 @@ def assess(
                     total=n_s,
                     posterior_mean=post.mean,
                     p_below_target=p_below,
-                    status=_status(p_below, n_s, weak_at, strong_at),
+                    status=classify(p_below, n_s, weak_at, strong_at),
                     priority=share * (target - post.mean),
                 )
             )
@@ -175,8 +175,8 @@ def assess(
     )
 
 
-def _status(p_below: float, n: int, weak_at: float, strong_at: float) -> Status:
-    """Classify a sub-domain by its posterior probability of being below target."""
+def classify(p_below: float, n: int, weak_at: float, strong_at: float) -> Status:
+    """Classify a sub-domain (or a cohort cell) by its chance of being below target."""
     # With no items of its own, a sub-domain's posterior is only the domain's prior:
     # calling it weak or strong would judge it on evidence from other sub-domains.
     if n == 0:

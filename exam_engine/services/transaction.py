@@ -9,9 +9,10 @@ the services commits or rolls back by hand.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from exam_engine.services.errors import Conflict
 
 T = TypeVar("T")
+P = ParamSpec("P")
 _ACTIVE = "exam_engine.transaction.active"
 DEFAULT_CONFLICT = "someone else changed this at the same moment; nothing was saved, try again"
 
@@ -75,6 +77,19 @@ def _commit_keeping_loaded(session: Session) -> None:
         session.commit()
     finally:
         session.expire_on_commit = expire
+
+
+def in_transaction(
+    helper: Callable[Concatenate[Session, P], T], *, keep_loaded: bool = False
+) -> Callable[Concatenate[Session, P], T]:
+    """The use case that runs ``helper`` (which writes in its caller's transaction) as one."""
+
+    @functools.wraps(helper)
+    def use_case(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with transaction(session, keep_loaded=keep_loaded):
+            return helper(session, *args, **kwargs)
+
+    return use_case
 
 
 def retry_on_race(use_case: Callable[[], T], *, times: int = 1) -> T:

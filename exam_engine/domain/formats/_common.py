@@ -6,7 +6,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -61,6 +61,29 @@ def decode_text(data: bytes, file: str) -> tuple[str | None, Problem | None]:
             line,
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
         )
+
+
+TextReader = Callable[[str, str, Blueprint, Iterable[str]], Parsed]
+
+
+def text_format(read: TextReader, what: str) -> Callable[..., Parsed]:
+    """A format's ``parse(data, *, filename, blueprint, known_keys=())`` over its text reader.
+
+    The bytes are decoded first (UTF-8, a byte-order mark allowed); a file that is not
+    UTF-8 is one problem at the line of its first bad byte, and nothing is read.
+    """
+
+    def parse(
+        data: bytes, *, filename: str, blueprint: Blueprint, known_keys: Iterable[str] = ()
+    ) -> Parsed:
+        text, bad = decode_text(data, filename)
+        if text is None:
+            assert bad is not None
+            return Parsed((), (), (bad,))
+        return read(text, filename, blueprint, known_keys)
+
+    parse.__doc__ = f"Parse {what} bytes into validated items; never raises on bad input."
+    return parse
 
 
 def subdomain_from_key(key: str) -> str:

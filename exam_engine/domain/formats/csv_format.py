@@ -24,10 +24,10 @@ from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.formats._common import (
     Parsed,
     check_items,
-    decode_text,
     domain_mismatch,
     sorted_items,
     subdomain_from_key,
+    text_format,
 )
 
 LABELS = ("a", "b", "c", "d")
@@ -112,18 +112,7 @@ def _delimiter(text: str) -> str:
     return ","
 
 
-def parse(
-    data: bytes,
-    *,
-    filename: str,
-    blueprint: Blueprint,
-    known_keys: Iterable[str] = (),
-) -> Parsed:
-    """Parse CSV bytes into validated items; never raises on bad input."""
-    text, bad = decode_text(data, filename)
-    if text is None:
-        assert bad is not None
-        return Parsed((), (), (bad,))
+def _read(text: str, filename: str, blueprint: Blueprint, known_keys: Iterable[str]) -> Parsed:
     problems: list[Problem] = []
     warnings: list[Problem] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
@@ -215,6 +204,9 @@ def parse(
             problems.append(Problem(filename, line, f"item {key}: {reason}" if key else reason))
         raws.append(RawItem(filename, line, raw_data, {}))
     return check_items(raws, blueprint, known_keys=known_keys, problems=problems, warnings=warnings)
+
+
+parse = text_format(_read, "CSV")
 
 
 def _answer(cell: str) -> str:

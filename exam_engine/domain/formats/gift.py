@@ -32,11 +32,11 @@ from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.formats._common import (
     Parsed,
     check_items,
-    decode_text,
     domain_mismatch,
     labelled,
     sorted_items,
     subdomain_from_key,
+    text_format,
 )
 from exam_engine.domain.formats._markup import html_markdown
 
@@ -490,18 +490,7 @@ def _unsupported_kind(answers: str) -> str:
     return "a short-answer question"
 
 
-def parse(
-    data: bytes,
-    *,
-    filename: str,
-    blueprint: Blueprint,
-    known_keys: Iterable[str] = (),
-) -> Parsed:
-    """Parse GIFT bytes into validated items; never raises on bad input."""
-    text, bad = decode_text(data, filename)
-    if text is None:
-        assert bad is not None
-        return Parsed((), (), (bad,))
+def _read(text: str, filename: str, blueprint: Blueprint, known_keys: Iterable[str]) -> Parsed:
     reader = _Reader(filename, blueprint)
     reader.read(text)
     return check_items(
@@ -511,6 +500,9 @@ def parse(
         problems=reader.problems,
         warnings=reader.warnings,
     )
+
+
+parse = text_format(_read, "GIFT")
 
 
 # --- writing ------------------------------------------------------------------------------

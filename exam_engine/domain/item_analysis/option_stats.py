@@ -8,16 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from exam_engine.domain.item_analysis.base import (
-    BLANK,
-    GROUP_SHARE,
-    N_OPTIONS,
-    UNANSWERED,
-    Bools,
-    Floats,
-    Ints,
-    as_ints,
-)
+from exam_engine.domain.item_analysis import base
+from exam_engine.domain.item_analysis.base import Bools, Floats, Ints, as_ints
 
 
 @dataclass(frozen=True)
@@ -67,7 +59,7 @@ def _block_weights(key_s: Ints, item_s: Ints, n: Ints) -> tuple[Floats, Floats]:
     lo = (block_first - starts[block_item]).astype(np.float64)
     hi = lo + block_len
     n_block = n[block_item].astype(np.float64)
-    g = GROUP_SHARE * n_block
+    g = base.GROUP_SHARE * n_block
     upper = np.clip(np.minimum(hi, g) - lo, 0.0, None) / block_len
     lower = np.clip(hi - np.maximum(lo, n_block - g), 0.0, None) / block_len
     return np.repeat(upper, block_len), np.repeat(lower, block_len)
@@ -83,7 +75,7 @@ class RankedEntries:
 
     From the high bits down a value holds the item column, the rest level counted from the
     highest (``levels`` holds the scores, ascending), the scope and the option column (A-D,
-    then BLANK for unanswered). Entries of one item tied on rest are interchangeable for every
+    then base.BLANK for unanswered). Entries of one item tied on rest are interchangeable for every
     statistic (each sum adds equal values either way), so the order within a tie does not
     matter; a scope's entries are a subset in the same order, which need no sort of their own.
     """
@@ -133,8 +125,8 @@ def rank_entries(
     if item_.size:
         if item_.min() < 0 or item_.max() >= n_items:
             raise ValueError(f"item columns must be in 0..{n_items - 1}")
-        if choice_.min() < UNANSWERED or choice_.max() >= N_OPTIONS:
-            raise ValueError(f"choices must be -1 (unanswered) or 0..{N_OPTIONS - 1}")
+        if choice_.min() < base.UNANSWERED or choice_.max() >= base.N_OPTIONS:
+            raise ValueError(f"choices must be -1 (unanswered) or 0..{base.N_OPTIONS - 1}")
         if rank.min() < -1 or rank.max() >= levels_.size:
             raise ValueError(f"rest_rank must be -1 or in 0..{levels_.size - 1}")
         if scope_.min() < 0 or scope_.max() >= n_scopes:
@@ -153,7 +145,7 @@ def rank_entries(
     np.left_shift(scope_, _COLUMN_BITS, out=part)
     packed |= part
     np.copyto(part, choice_)
-    part[choice_ < 0] = BLANK
+    part[choice_ < 0] = base.BLANK
     packed |= part
     kept = packed[rank >= 0]
     # Sorting the packed values directly (SIMD) is several times faster than an argsort.
@@ -214,8 +206,8 @@ def scoped_item_stats(
     n_items = keys_.size
     if n_items != ranked.n_items:
         raise ValueError(f"keys must have one key per item column ({ranked.n_items})")
-    if keys_.size and (keys_.min() < 0 or keys_.max() >= N_OPTIONS):
-        raise ValueError(f"keys must be in 0..{N_OPTIONS - 1}")
+    if keys_.size and (keys_.min() < 0 or keys_.max() >= base.N_OPTIONS):
+        raise ValueError(f"keys must be in 0..{base.N_OPTIONS - 1}")
     item_shift = ranked.level_bits + ranked.scope_bits + _COLUMN_BITS
     # Item i's entries are packed[bounds[i]:bounds[i + 1]]: the item is the sort's first key.
     bounds = np.searchsorted(ranked.packed, np.arange(n_items + 1, dtype=np.int64) << item_shift)
@@ -231,7 +223,7 @@ def scoped_item_stats(
         item_s = (key_s >> ranked.level_bits) - first
         # A lookup in a small table of scores: exactly the floats that were ranked.
         rest_s = ranked.levels[::-1][key_s & ((1 << ranked.level_bits) - 1)]
-        cell_s = item_s * (N_OPTIONS + 1) + (packed & ((1 << _COLUMN_BITS) - 1))
+        cell_s = item_s * (base.N_OPTIONS + 1) + (packed & ((1 << _COLUMN_BITS) - 1))
         chunk = _Chunk(key_s, item_s, rest_s, cell_s, n[first:last])
         _chunk_sums(chunk, keys_[first:last], everything, first)
         if split:
@@ -261,7 +253,7 @@ def _item_stats_from_sums(sums: _Sums, keys: Ints) -> ItemStats:
     rest_ss[sums.constant] = 0.0
     option_ss = _divide(counts_f * (per_item - counts_f), np.broadcast_to(per_item, counts.shape))
     option_r = np.clip(_divide(sums.cross, np.sqrt(option_ss * rest_ss[:, None])), -1.0, 1.0)
-    g = GROUP_SHARE * nf
+    g = base.GROUP_SHARE * nf
     group = np.broadcast_to(g[:, None], counts.shape)
     option_upper = _divide(sums.upper, group)
     option_lower = _divide(sums.lower, group)
@@ -331,7 +323,7 @@ class _Sums:
 
     @classmethod
     def empty(cls, n_items: int) -> _Sums:
-        shape = (n_items, N_OPTIONS + 1)
+        shape = (n_items, base.N_OPTIONS + 1)
         return cls(
             n=np.zeros(n_items, dtype=np.int64),
             counts=np.zeros(shape, dtype=np.int64),
@@ -346,7 +338,7 @@ class _Sums:
 
 def _chunk_sums(chunk: _Chunk, keys: Ints, sums: _Sums, first: int) -> None:
     """Fill ``sums`` for the chunk's items; each sum adds its entries in ranked order."""
-    columns = N_OPTIONS + 1
+    columns = base.N_OPTIONS + 1
     n = chunk.n
     width = n.size
     last = first + width
@@ -375,7 +367,7 @@ def _chunk_sums(chunk: _Chunk, keys: Ints, sums: _Sums, first: int) -> None:
 
 def distractor_columns(keys: Ints) -> Bools:
     """(items, 5) mask of the distractor columns: options A-D other than the key."""
-    mask = np.zeros((keys.size, N_OPTIONS + 1), dtype=np.bool_)
-    mask[:, :N_OPTIONS] = True
+    mask = np.zeros((keys.size, base.N_OPTIONS + 1), dtype=np.bool_)
+    mask[:, : base.N_OPTIONS] = True
     mask[np.arange(keys.size), keys] = False
     return mask

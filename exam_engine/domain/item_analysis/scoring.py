@@ -7,14 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from exam_engine.domain.item_analysis.base import (
-    N_OPTIONS,
-    UNANSWERED,
-    Bools,
-    Floats,
-    Ints,
-    as_ints,
-)
+from exam_engine.domain.item_analysis import base
+from exam_engine.domain.item_analysis.base import Bools, Floats, Ints, as_ints
 
 
 @dataclass(frozen=True)
@@ -60,10 +54,10 @@ def score_entries(attempt: Any, item: Any, choice: Any, keys: Any, n_attempts: i
             raise ValueError(f"attempt rows must be in 0..{n_attempts - 1}")
         if item_.min() < 0 or item_.max() >= keys_.size:
             raise ValueError(f"item columns must be in 0..{keys_.size - 1}")
-        if choice_.min() < UNANSWERED or choice_.max() >= N_OPTIONS:
-            raise ValueError(f"choices must be -1 (unanswered) or 0..{N_OPTIONS - 1}")
-    if keys_.size and (keys_.min() < 0 or keys_.max() >= N_OPTIONS):
-        raise ValueError(f"keys must be in 0..{N_OPTIONS - 1}")
+        if choice_.min() < base.UNANSWERED or choice_.max() >= base.N_OPTIONS:
+            raise ValueError(f"choices must be -1 (unanswered) or 0..{base.N_OPTIONS - 1}")
+    if keys_.size and (keys_.min() < 0 or keys_.max() >= base.N_OPTIONS):
+        raise ValueError(f"keys must be in 0..{base.N_OPTIONS - 1}")
     # A key table of bytes: the gather makes a small temporary instead of a large one.
     correct = choice_ == keys_.astype(np.int8)[item_]
     totals = np.bincount(attempt_, weights=correct, minlength=n_attempts).astype(np.int64)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -131,17 +131,14 @@ def save_response(
         raise ValidationFailed("seq: must be a positive integer")
     try:
         with transaction(session, keep_loaded=True):
-            return _save(
-                session,
-                user_id,
-                attempt_id,
-                position,
-                choice=choice,
-                flagged=flagged,
-                seq=seq,
-                now=now,
-                grace_seconds=grace_seconds,
-            )
+            row = _locked_row(session, user_id, attempt_id, position, now, grace_seconds)
+            stored = stored_index(row.option_order, choice)
+            if row.attempt.mode == Mode.PRACTICE and row.current is not None:
+                if stored != row.current:
+                    raise Conflict(
+                        f"position {position} was already answered and checked in practice mode"
+                    )
+            return _write(session, row, position, stored, flagged, seq, now)
     except _TimeUp as up:
         # Graded in its own transaction, once the save's shared lock is released.
         finalize(session, up.attempt_id, now, status=AttemptStatus.EXPIRED)
@@ -151,31 +148,43 @@ def save_response(
         ) from None
 
 
-def _save(
-    session: Session,
-    user_id: int,
-    attempt_id: int,
-    position: int,
-    *,
-    choice: str | None,
-    flagged: bool,
-    seq: int,
-    now: datetime,
-    grace_seconds: int,
-) -> SaveResult:
+class _Row(NamedTuple):
+    """What a save reads under the attempt's shared lock."""
+
+    attempt: Attempt
+    item_id: int
+    option_order: list[Any]
+    current: int | None
+    newest_seq: int
+
+
+def _locked_row(
+    session: Session, user_id: int, attempt_id: int, position: int, now: datetime, grace: int
+) -> _Row:
+    """The attempt and position under a shared lock, or why the save is refused."""
     row = session.execute(
         SAVE_READ, {"attempt_id": attempt_id, "user_id": user_id, "position": position}
     ).one_or_none()
     if row is None:
         # No such attempt of this user, or no such position: say which, in the usual order.
-        refuse_closed(get_attempt(session, user_id, attempt_id, lock=True), now, grace_seconds)
+        refuse_closed(get_attempt(session, user_id, attempt_id, lock=True), now, grace)
         raise NotFound(f"attempt {attempt_id} has no position {position}")
-    attempt, item_id, option_order, current, newest_seq = row
-    refuse_closed(attempt, now, grace_seconds)
-    stored = stored_index(option_order, choice)
-    if attempt.mode == Mode.PRACTICE and current is not None and stored != current:
-        raise Conflict(f"position {position} was already answered and checked in practice mode")
-    values = {"item_id": item_id, "seq": seq, "choice": stored, "flagged": flagged, "at": now}
+    found = _Row(*row)
+    refuse_closed(found.attempt, now, grace)
+    return found
+
+
+def _write(
+    session: Session,
+    row: _Row,
+    position: int,
+    stored: int | None,
+    flagged: bool,
+    seq: int,
+    now: datetime,
+) -> SaveResult:
+    """Insert the response once per seq and move the item forward only for a newer seq."""
+    values = {"item_id": row.item_id, "seq": seq, "choice": stored, "flagged": flagged, "at": now}
     # The same seq again (a retry) inserts nothing: the first one counted.
     accepted = (
         insert_response_once(session, values)
@@ -190,20 +199,21 @@ def _save(
                     AttemptItem.flagged,
                     AttemptItem.last_seq,
                     AttemptItem.saved_at,
-                ).where(AttemptItem.id == item_id)
+                ).where(AttemptItem.id == row.item_id)
             )
             .one()
             ._tuple()
         )
+    order = list(row.option_order)
     return SaveResult(
         position=position,
         accepted=accepted,
-        choice=None if state[0] is None else OPTION_IDS[list(option_order).index(state[0])],
+        choice=None if state[0] is None else OPTION_IDS[order.index(state[0])],
         flagged=state[1],
         seq=state[2],
         saved_at=state[3],
-        attempt_seq=max(newest_seq, state[2]),
-        attempt=attempt,
+        attempt_seq=max(row.newest_seq, state[2]),
+        attempt=row.attempt,
     )
 
 

@@ -21,7 +21,7 @@ from exam_engine.models import Assignment, Attempt, AttemptItem, ExamTemplate, Q
 from exam_engine.services.catalog import blueprint_named, get_template, template_spec
 from exam_engine.services.errors import Conflict, NotFound
 from exam_engine.services.pool import published_bank
-from exam_engine.services.transaction import transaction
+from exam_engine.services.transaction import in_transaction
 
 
 def seen_counts(session: Session, user_id: int) -> dict[str, int]:
@@ -186,24 +186,5 @@ def add_form(
     return attempt
 
 
-def start_attempt(
-    session: Session,
-    user_id: int,
-    template_name: str,
-    *,
-    now: datetime,
-    seed: int | None = None,
-    kind: str | None = None,
-    assignment_id: int | None = None,
-) -> Attempt:
-    """Assemble a form from the published bank and store it as a new attempt (committed)."""
-    with transaction(session, keep_loaded=True):
-        return new_attempt(
-            session,
-            user_id,
-            template_name,
-            now=now,
-            seed=seed,
-            kind=kind,
-            assignment_id=assignment_id,
-        )
+# The use case: assemble a form from the published bank and store it as a new attempt (committed).
+start_attempt = in_transaction(new_attempt, keep_loaded=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from exam_engine.domain.vocabulary import CohortRole, Role
@@ -27,6 +27,15 @@ NAME_MAX = 120
 def changed_meanwhile(what: str) -> str:
     """The message of a Conflict when a unique key lost a race."""
     return f"{what} changed meanwhile; nothing was saved, try again"
+
+
+def current_student(user_id: Any) -> ColumnElement[bool]:
+    """Join condition: the membership makes ``user_id`` a student of the assignment's cohort."""
+    return and_(
+        Membership.cohort_id == Assignment.cohort_id,
+        Membership.user_id == user_id,
+        Membership.role == CohortRole.STUDENT,
+    )
 
 
 def audit_cohort(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.moments import minute
@@ -15,7 +15,7 @@ from exam_engine.models import Assignment, Attempt, Cohort, ExamTemplate, Member
 from exam_engine.services import attempts
 from exam_engine.services.attempts import load_user
 from exam_engine.services.catalog import get_template
-from exam_engine.services.cohorts.access import audit_cohort, changed_meanwhile
+from exam_engine.services.cohorts.access import audit_cohort, changed_meanwhile, current_student
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 from exam_engine.services.transaction import end_read, transaction
 
@@ -201,14 +201,7 @@ def start_assignment(
         attempts.lock_user(session, user_id)
         assignment = session.scalar(
             select(Assignment)
-            .join(
-                Membership,
-                and_(
-                    Membership.cohort_id == Assignment.cohort_id,
-                    Membership.user_id == user_id,
-                    Membership.role == CohortRole.STUDENT,
-                ),
-            )
+            .join(Membership, current_student(user_id))
             .where(Assignment.id == assignment_id)
         )
         if assignment is None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam_engine.domain.vocabulary import CohortRole
 from exam_engine.models import Assignment, Attempt, Cohort, Membership, User
-from exam_engine.services.cohorts.access import student_membership
+from exam_engine.services.cohorts.access import current_student, student_membership
 from exam_engine.services.cohorts.assignments import AssignmentLine, assignment_lines
 from exam_engine.services.cohorts.scorecard import StudentInfo
 from exam_engine.services.errors import NotFound
@@ -53,14 +52,7 @@ def cohort_attempt(
     attempt = session.scalar(
         select(Attempt)
         .join(Assignment, Assignment.id == Attempt.assignment_id)
-        .join(
-            Membership,
-            and_(
-                Membership.cohort_id == Assignment.cohort_id,
-                Membership.user_id == Attempt.user_id,
-                Membership.role == CohortRole.STUDENT,
-            ),
-        )
+        .join(Membership, current_student(Attempt.user_id))
         .where(Attempt.id == attempt_id, Assignment.cohort_id == cohort.id)
     )
     if attempt is None:

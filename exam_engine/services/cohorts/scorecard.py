@@ -39,6 +39,7 @@ from exam_engine.models import (
     User,
 )
 from exam_engine.services.catalog import bundled_blueprint
+from exam_engine.services.cohorts.access import current_student
 from exam_engine.services.cohorts.assignments import AssignmentLine, assignment_lines
 from exam_engine.services.errors import ValidationFailed
 
@@ -128,14 +129,7 @@ def attempt_records(session: Session, cohort_id: int) -> list[AttemptRecord]:
             cast(Attempt.result, Text),
         )
         .join(Assignment, Assignment.id == Attempt.assignment_id)
-        .join(
-            Membership,
-            and_(
-                Membership.cohort_id == Assignment.cohort_id,
-                Membership.user_id == Attempt.user_id,
-                Membership.role == CohortRole.STUDENT,
-            ),
-        )
+        .join(Membership, current_student(Attempt.user_id))
         .where(Assignment.cohort_id == cohort_id)
     ).all()
     results = _parse_json([row[5] for row in rows])
@@ -189,14 +183,7 @@ def _item_tallies(session: Session, cohort_id: int) -> list[ItemTally]:
         )
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
         .join(Assignment, Assignment.id == Attempt.assignment_id)
-        .join(
-            Membership,
-            and_(
-                Membership.cohort_id == Assignment.cohort_id,
-                Membership.user_id == Attempt.user_id,
-                Membership.role == CohortRole.STUDENT,
-            ),
-        )
+        .join(Membership, current_student(Attempt.user_id))
         .where(Assignment.cohort_id == cohort_id, Attempt.status.in_(FINISHED), first)
         .group_by(AttemptItem.question_version_id, AttemptItem.choice)
         .subquery()

@@ -46,6 +46,22 @@ def check_subdomains(blueprint: Blueprint, subdomains: Sequence[str]) -> list[st
     return codes
 
 
+def practice_attempt(
+    user_id: int, template_id: int, seed: int, kind: AttemptKind, now: datetime
+) -> Attempt:
+    """A new untimed practice attempt (a drill or a review session), not yet added."""
+    return Attempt(
+        user_id=user_id,
+        template_id=template_id,
+        seed=seed,
+        mode=Mode.PRACTICE,
+        kind=kind,
+        status=AttemptStatus.IN_PROGRESS,
+        started_at=now,
+        deadline_at=None,
+    )
+
+
 def new_weak_area_drill(
     session: Session,
     user_id: int,
@@ -77,16 +93,7 @@ def new_weak_area_drill(
         )
     except DrillError as error:
         raise Conflict(f"template {DRILL_TEMPLATE!r}: {error}") from error
-    attempt = Attempt(
-        user_id=user_id,
-        template_id=template.id,
-        seed=seed,
-        mode=Mode.PRACTICE,
-        kind=AttemptKind.DRILL,
-        status=AttemptStatus.IN_PROGRESS,
-        started_at=now,
-        deadline_at=None,
-    )
+    attempt = practice_attempt(user_id, template.id, seed, AttemptKind.DRILL, now)
     return attempts.add_form(session, attempt, drill.items, bank.question_of)
 
 
@@ -186,16 +193,7 @@ def _new_review(
         rng = random.Random(seed)
         order = list(rows)
         rng.shuffle(order)
-        attempt = Attempt(
-            user_id=user_id,
-            template_id=template.id,
-            seed=seed,
-            mode=Mode.PRACTICE,
-            kind=AttemptKind.REVIEW,
-            status=AttemptStatus.IN_PROGRESS,
-            started_at=now,
-            deadline_at=None,
-        )
+        attempt = practice_attempt(user_id, template.id, seed, AttemptKind.REVIEW, now)
         items = []
         for position, (question_id, version_id) in enumerate(order, start=1):
             options = list(range(4))

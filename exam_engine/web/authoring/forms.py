@@ -52,6 +52,10 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
+# Editor fields that hold one value each (options and rationales are per letter).
+_SINGLE_FIELDS = frozenset("key subdomain difficulty stem answer references enemies as_of".split())
+
+
 class QuestionForm(FlaskForm):
     """One question version: stem, four options with a rationale each, key, metadata."""
 
@@ -171,16 +175,7 @@ class QuestionForm(FlaskForm):
             return self.option_field(label) if label in OPTION_LABELS else None
         if head == "rationale":
             return self.rationale_field(label) if label in OPTION_LABELS else None
-        if head in (
-            "key",
-            "subdomain",
-            "difficulty",
-            "stem",
-            "answer",
-            "references",
-            "enemies",
-            "as_of",
-        ):
+        if head in _SINGLE_FIELDS:
             found: object = getattr(self, head)
             return found
         return None

@@ -41,19 +41,24 @@ def _still_running(attempt_id: int) -> Any:
     return redirect(url_for("candidate.summary", attempt_id=attempt_id))
 
 
+def own_scorecard(attempt_id: int) -> scorecards.Scorecard:
+    """The signed-in candidate's scorecard of one attempt (the page and the result API)."""
+    return scorecards.build_scorecard(
+        current_session(),
+        current_user.id,
+        attempt_id,
+        now=now(),
+        grace_seconds=grace_seconds(),
+        target=weak_target(),
+    )
+
+
 @bp.get("/attempts/<int:attempt_id>/scorecard")
 @login_required
 def scorecard(attempt_id: int) -> Any:
     """The scorecard of a finished attempt."""
     try:
-        card = scorecards.build_scorecard(
-            current_session(),
-            current_user.id,
-            attempt_id,
-            now=now(),
-            grace_seconds=grace_seconds(),
-            target=weak_target(),
-        )
+        card = own_scorecard(attempt_id)
     except scorecards.AttemptInProgress:
         if wants_json():
             raise
