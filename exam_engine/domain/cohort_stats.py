@@ -30,7 +30,14 @@ from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.grading import Score
 from exam_engine.domain.stats import BetaDist, smoothed_rate
 from exam_engine.domain.vocabulary import FINISHED, AttemptStatus
-from exam_engine.domain.weak_areas import NEEDS_MORE, STRONG, WEAK, Status, classify
+from exam_engine.domain.weak_areas import (
+    NEEDS_MORE,
+    STRONG,
+    WEAK,
+    Status,
+    check_thresholds,
+    classify,
+)
 
 STATUS_ORDER: tuple[Status, ...] = (WEAK, NEEDS_MORE, STRONG)
 Tally = tuple[int, int]
@@ -228,12 +235,7 @@ def mark_counts(
     Equals what ``weak_areas.assess`` gives for observations with these counts (model in the
     module docstring); codes the blueprint lacks are ignored, as ``assess`` ignores them.
     """
-    if not 0.0 < target < 1.0:
-        raise ValueError(f"target must be in (0, 1), got {target!r}")
-    if not prior_strength > 0.0:
-        raise ValueError(f"prior_strength must be > 0, got {prior_strength!r}")
-    if not 0.0 <= strong_at < weak_at <= 1.0:
-        raise ValueError(f"need 0 <= strong_at < weak_at <= 1, got {strong_at}, {weak_at}")
+    check_thresholds(target, prior_strength, weak_at, strong_at)
     alphas: list[float] = []
     betas: list[float] = []
     cells: list[tuple[int, str, int]] = []

@@ -117,12 +117,7 @@ def assess(
     priority, highest first (ties in blueprint order); ``next_drill`` lists those codes, then
     the "needs more items" codes by priority; "strong" ones are never suggested.
     """
-    if not 0.0 < target < 1.0:
-        raise ValueError(f"target must be in (0, 1), got {target!r}")
-    if not prior_strength > 0.0:
-        raise ValueError(f"prior_strength must be > 0, got {prior_strength!r}")
-    if not 0.0 <= strong_at < weak_at <= 1.0:
-        raise ValueError(f"need 0 <= strong_at < weak_at <= 1, got {strong_at}, {weak_at}")
+    check_thresholds(target, prior_strength, weak_at, strong_at)
 
     known = set(blueprint.subdomain_codes)
     counts: dict[str, list[int]] = {code: [0, 0] for code in known}
@@ -173,6 +168,18 @@ def assess(
         total=sum(n for _, n in counts.values()),
         target=target,
     )
+
+
+def check_thresholds(
+    target: float, prior_strength: float, weak_at: float, strong_at: float
+) -> None:
+    """Raise ValueError unless the model's parameters are in range."""
+    if not 0.0 < target < 1.0:
+        raise ValueError(f"target must be in (0, 1), got {target!r}")
+    if not prior_strength > 0.0:
+        raise ValueError(f"prior_strength must be > 0, got {prior_strength!r}")
+    if not 0.0 <= strong_at < weak_at <= 1.0:
+        raise ValueError(f"need 0 <= strong_at < weak_at <= 1, got {strong_at}, {weak_at}")
 
 
 def classify(p_below: float, n: int, weak_at: float, strong_at: float) -> Status:
