@@ -44,19 +44,16 @@ Tally = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
-class StudentRef:
-    """A student of the cohort; ``label`` is what rows sort by when sorted by name."""
+class Ref:
+    """A student or an assignment of the cohort: its id and the label rows show and sort by."""
 
     id: int
     label: str
 
 
-@dataclass(frozen=True, slots=True)
-class AssignmentRef:
-    """An assignment of the cohort, in the order the mocks were set."""
-
-    id: int
-    label: str
+# Students sort by label when sorted by name; assignments keep the order the mocks were set.
+StudentRef = Ref
+AssignmentRef = Ref
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from exam_engine.domain import wording
 from exam_engine.domain.bank import OPTION_LABELS, ItemRecord
 from exam_engine.domain.lint import text as lint_text
+from exam_engine.domain.registry import Entry, Registry
 from exam_engine.domain.wording import Form
 
 HIT_RATE_LIMIT = 0.30
@@ -60,29 +61,14 @@ Scorer = Callable[[Question, Context], list[float]]
 Trainer = Callable[[Sequence[ItemRecord], Context], Callable[[Question], list[float]]]
 
 
-@dataclass(frozen=True)
-class Strategy:
-    """A named surface strategy and the habit it stands for."""
-
-    name: str
-    summary: str
-    score: Scorer
-
-
-STRATEGIES: dict[str, Strategy] = {}
+Strategy = Entry[Scorer]
+STRATEGIES: Registry[Scorer] = Registry("strategy")
 TRAINERS: dict[str, Trainer] = {}
 
 
 def strategy(name: str, summary: str) -> Callable[[Scorer], Scorer]:
     """Register a strategy that scores options (highest wins, ties share the credit)."""
-
-    def register(score: Scorer) -> Scorer:
-        if name in STRATEGIES:
-            raise ValueError(f"strategy {name!r} is already registered")
-        STRATEGIES[name] = Strategy(name, summary, score)
-        return score
-
-    return register
+    return STRATEGIES.register(name, summary)
 
 
 def learned(name: str, summary: str) -> Callable[[Trainer], Trainer]:
@@ -416,7 +402,7 @@ def run(items: Iterable[ItemRecord], names: Iterable[str] | None = None) -> Repo
         for item in members:
             question = Question.of(item)
             for name in chosen:
-                scores = STRATEGIES[name].score(question, context)
+                scores = STRATEGIES[name].run(question, context)
                 credits[name][item.key] = credit(scores, item.answer)
     rates = {
         name: (sum(per_item.values()) / len(pool) if pool else 0.25)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path, PurePosixPath
@@ -54,18 +54,13 @@ YAML_SUFFIXES = (".yaml", ".yml")
 BLUEPRINT_NAME = "blueprint.yaml"
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    """What an import did; ``warnings`` name what the file held but the engine skipped."""
+@dataclass
+class ImportResult(ImportReport):
+    """What an import of one file did; ``warnings`` name what it held but the engine skipped."""
 
-    format: str
-    filename: str
-    status: str
-    created: list[str] = field(default_factory=list)
-    new_versions: list[str] = field(default_factory=list)
-    published: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    templates_changed: int = 0
+    format: str = ""
+    filename: str = ""
+    status: str = ""
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -342,14 +337,10 @@ def _result(
     fmt: str, filename: str, status: str, report: ImportReport, warnings: Iterable[Problem]
 ) -> ImportResult:
     return ImportResult(
+        **asdict(report),
         format=fmt,
         filename=filename,
         status=status,
-        created=list(report.created),
-        new_versions=list(report.new_versions),
-        published=list(report.published),
-        unchanged=report.unchanged,
-        templates_changed=report.templates_changed,
         warnings=[str(w) for w in warnings],
     )
 

@@ -80,14 +80,23 @@ def _commit_keeping_loaded(session: Session) -> None:
 
 
 def in_transaction(
-    helper: Callable[Concatenate[Session, P], T], *, keep_loaded: bool = False
+    helper: Callable[Concatenate[Session, P], T],
+    *,
+    keep_loaded: bool = False,
+    retry_races: bool = False,
 ) -> Callable[Concatenate[Session, P], T]:
-    """The use case that runs ``helper`` (which writes in its caller's transaction) as one."""
+    """The use case that runs ``helper`` (which writes in its caller's transaction) as one.
+
+    ``retry_races`` runs it again when a unique key lost a race (see :func:`retry_on_race`).
+    """
 
     @functools.wraps(helper)
     def use_case(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        with transaction(session, keep_loaded=keep_loaded):
-            return helper(session, *args, **kwargs)
+        def run() -> T:
+            with transaction(session, keep_loaded=keep_loaded):
+                return helper(session, *args, **kwargs)
+
+        return retry_on_race(run) if retry_races else run()
 
     return use_case
 

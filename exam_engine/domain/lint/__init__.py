@@ -72,7 +72,7 @@ def lint(
     found: list[Finding] = []
     for name in names:
         if name in RULES:
-            found.extend(RULES[name].check(items))
+            found.extend(RULES[name].run(items))
     if today is not None and (rules is None or "stale" in names):
         found.extend(stale_findings(items, today, stale_days))
     return sorted(found, key=lambda f: (f.file, f.line, f.key, f.rule, f.message))

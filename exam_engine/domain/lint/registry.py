@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from exam_engine.domain.bank import OPTION_LABELS, ItemRecord
+from exam_engine.domain.registry import Entry, Registry
 
 Level = Literal["error", "warning"]
 
@@ -33,28 +34,13 @@ BankCheck = Callable[[Sequence[ItemRecord]], Iterable[Finding]]
 ItemCheck = Callable[[ItemRecord], Iterable[Finding]]
 
 
-@dataclass(frozen=True)
-class Rule:
-    """A registered lint rule: its name, what it checks, and the check over a bank."""
-
-    name: str
-    summary: str
-    check: BankCheck
-
-
-RULES: dict[str, Rule] = {}
+Rule = Entry[BankCheck]
+RULES: Registry[BankCheck] = Registry("lint rule")
 
 
 def bank_rule(name: str, summary: str) -> Callable[[BankCheck], BankCheck]:
     """Register a rule that looks at the whole bank at once."""
-
-    def register(check: BankCheck) -> BankCheck:
-        if name in RULES:
-            raise ValueError(f"lint rule {name!r} is already registered")
-        RULES[name] = Rule(name, summary, check)
-        return check
-
-    return register
+    return RULES.register(name, summary)
 
 
 def item_rule(name: str, summary: str) -> Callable[[ItemCheck], ItemCheck]:

@@ -16,6 +16,7 @@ from exam_engine.services import item_stats
 from exam_engine.services.attempts.reading import get_attempt, grace, is_past_grace
 from exam_engine.services.catalog import blueprint_named
 from exam_engine.services.errors import NotFound
+from exam_engine.services.shown_items import shown_items
 from exam_engine.services.transaction import end_read, transaction
 
 
@@ -63,7 +64,7 @@ def graded_items(session: Session, attempt: Attempt) -> list[GradedItem]:
     """The attempt's items graded against the versions it showed."""
     # Plain columns, not ORM rows: building 90 full versions cost more than grading them.
     rows = session.execute(
-        select(
+        shown_items(
             AttemptItem.position,
             AttemptItem.choice,
             AttemptItem.flagged,
@@ -72,8 +73,6 @@ def graded_items(session: Session, attempt: Attempt) -> list[GradedItem]:
             QuestionVersion.subdomain,
             QuestionVersion.answer_index,
         )
-        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
-        .join(Question, Question.id == AttemptItem.question_id)
         .where(AttemptItem.attempt_id == attempt.id)
         .order_by(AttemptItem.position)
     )

@@ -26,6 +26,7 @@ from exam_engine.models import Attempt
 from exam_engine.services import attempts
 from exam_engine.services.catalog import blueprint_named
 from exam_engine.services.errors import Conflict, NotFound
+from exam_engine.services.scorecards.heading import AttemptHeading, heading_of
 from exam_engine.services.scorecards.outlook import (
     Outlook,
     domain_of,
@@ -50,16 +51,9 @@ class ScoreLine:
 
 
 @dataclass(frozen=True)
-class Scorecard:
+class Scorecard(AttemptHeading):
     """Everything the scorecard page and the result API show for one finished attempt."""
 
-    attempt_id: int
-    title: str
-    template: str
-    kind: str
-    mode: str
-    status: str
-    started_at: datetime
     submitted_at: datetime
     score: Score
     domains: tuple[ScoreLine, ...]
@@ -176,14 +170,7 @@ def build_scorecard(
         )
         elapsed = pacing.used_seconds
     return Scorecard(
-        attempt_id=attempt.id,
-        title=template.title,
-        template=template.name,
-        kind=attempt.kind,
-        mode=attempt.mode,
-        status=attempt.status,
-        started_at=attempt.started_at,
-        submitted_at=attempt.submitted_at,
+        **heading_of(attempt),
         score=score,
         domains=domains,
         subdomains=subdomains,

@@ -14,20 +14,14 @@ from exam_engine.domain.readiness import scaled_estimate as to_scaled
 from exam_engine.domain.vocabulary import FINISHED, AttemptKind, Mode
 from exam_engine.models import Attempt
 from exam_engine.services.catalog import bundled_blueprint
+from exam_engine.services.scorecards.heading import AttemptHeading, heading_of
 from exam_engine.services.scorecards.outlook import Outlook, outlook, score_of
 
 
 @dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(AttemptHeading):
     """One attempt in the history list."""
 
-    attempt_id: int
-    title: str
-    template: str
-    kind: str
-    mode: str
-    status: str
-    started_at: datetime
     submitted_at: datetime | None
     score: Score | None
     by_domain: dict[str, Score] = field(default_factory=dict)
@@ -53,14 +47,7 @@ def _entry(attempt: Attempt) -> HistoryEntry:
     """Turn an attempt row into a history entry."""
     result = attempt.result or {}
     return HistoryEntry(
-        attempt_id=attempt.id,
-        title=attempt.template.title,
-        template=attempt.template.name,
-        kind=attempt.kind,
-        mode=attempt.mode,
-        status=attempt.status,
-        started_at=attempt.started_at,
-        submitted_at=attempt.submitted_at,
+        **heading_of(attempt),
         score=score_of(result["score"]) if "score" in result else None,
         by_domain={code: score_of(data) for code, data in result.get("by_domain", {}).items()},
     )

@@ -19,6 +19,7 @@ from exam_engine.domain.readiness import Readiness, estimate_readiness
 from exam_engine.domain.vocabulary import FINISHED, AttemptKind, Mode
 from exam_engine.domain.weak_areas import Observation, Standing, SubdomainStanding, assess
 from exam_engine.models import Attempt, AttemptItem, ExamTemplate, Question, QuestionVersion
+from exam_engine.services.shown_items import shown_items
 
 DEFAULT_FORM_SIZE = 90
 
@@ -153,17 +154,14 @@ def mock_observations(
     # Core rows on the session's connection, no ORM loading: this runs on every scorecard,
     # over every item of every finished mock.
     rows = session.connection().execute(
-        select(
+        shown_items(
             AttemptItem.attempt_id,
             Question.key,
             QuestionVersion.domain,
             QuestionVersion.subdomain,
             AttemptItem.choice,
             QuestionVersion.answer_index,
-        )
-        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
-        .join(Question, Question.id == AttemptItem.question_id)
-        .where(AttemptItem.attempt_id.in_(list(started)))
+        ).where(AttemptItem.attempt_id.in_(list(started)))
     )
     observations = [
         Observation(key, domain, subdomain, choice is not None and choice == answer, started[aid])

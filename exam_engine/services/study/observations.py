@@ -19,6 +19,7 @@ from exam_engine.domain.weak_areas import Observation, Standing, assess
 from exam_engine.models import Attempt, AttemptItem, Question, QuestionVersion
 from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.services.errors import ValidationFailed
+from exam_engine.services.shown_items import shown_items
 
 # The attempts whose answers measure the candidate: reviews repeat items, so they do not.
 MEASURED_KINDS = (AttemptKind.MOCK, AttemptKind.DRILL)
@@ -45,7 +46,7 @@ class ItemRow:
 def item_rows(session: Session, *conditions: ColumnElement[bool]) -> list[ItemRow]:
     """Attempt items with their version's grading facts, filtered by ``conditions``."""
     rows = session.execute(
-        select(
+        shown_items(
             Attempt.id,
             Attempt.kind,
             Attempt.started_at,
@@ -59,9 +60,7 @@ def item_rows(session: Session, *conditions: ColumnElement[bool]) -> list[ItemRo
             QuestionVersion.answer_index,
             AttemptItem.flagged,
         )
-        .join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
-        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
-        .join(Question, Question.id == AttemptItem.question_id)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
         .where(*conditions)
         .order_by(Attempt.id, AttemptItem.position)
     )

@@ -31,7 +31,7 @@ from exam_engine.services.study.templates import (
     REVIEW_TEMPLATE,
     ensure_template,
 )
-from exam_engine.services.transaction import retry_on_race, transaction
+from exam_engine.services.transaction import in_transaction, retry_on_race, transaction
 
 
 def check_subdomains(blueprint: Blueprint, subdomains: Sequence[str]) -> list[str]:
@@ -97,25 +97,9 @@ def new_weak_area_drill(
     return attempts.add_form(session, attempt, drill.items, bank.question_of)
 
 
-def start_weak_area_drill(
-    session: Session,
-    user_id: int,
-    *,
-    now: datetime,
-    seed: int | None = None,
-    subdomains: Sequence[str] = (),
-) -> Attempt:
-    """Start a practice drill from the user's weakest sub-domains (committed).
-
-    :param subdomains: limit the drill to these sub-domain codes (empty: all of them).
-    """
-    check_subdomains(bundled_blueprint(), subdomains)
-
-    def start() -> Attempt:
-        with transaction(session, keep_loaded=True):
-            return new_weak_area_drill(session, user_id, now=now, seed=seed, subdomains=subdomains)
-
-    return retry_on_race(start)
+# Starts a practice drill from the user's weakest sub-domains (committed); ``subdomains``
+# limits it to those codes (empty: all of them).
+start_weak_area_drill = in_transaction(new_weak_area_drill, keep_loaded=True, retry_races=True)
 
 
 def published_versions() -> Any:
