@@ -21,6 +21,7 @@ from exam_engine.services.bank import ImportFailed, import_bank, version_record
 from exam_engine.services.errors import ValidationFailed
 from question_bank import LoadedBank, load_bank
 from tests.support import count
+from tests.support.properties import examples
 
 FORMATS = ("yaml", "csv", "gift", "qti")
 
@@ -353,7 +354,7 @@ gift_piece = st.sampled_from(
 
 
 @settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -371,7 +372,7 @@ def test_fuzzed_gift_imports_either_succeed_or_fail_cleanly(session, text: str) 
 
 
 @settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -21,6 +21,7 @@ from exam_engine.domain.apportion import largest_remainder, template_counts
 from exam_engine.domain.assembly import BankIndex, Form, PoolItem, assemble
 from exam_engine.domain.blueprint import DIFFICULTIES, Blueprint, Domain, Subdomain, TemplateSpec
 from exam_engine.domain.errors import AssemblyError, DomainError, Shortage
+from tests.support.properties import examples
 
 REPO = Path(__file__).resolve().parents[2]
 MIX = {"easy": 0.25, "medium": 0.5, "hard": 0.25}
@@ -299,7 +300,7 @@ def test_infeasible_form_names_exactly_the_short_subdomains(s: Scenario) -> None
         assert text + str(shortage.available) in str(caught.value)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(scenarios(deep=False))
 def test_any_failure_is_a_real_shortage(s: Scenario) -> None:
     try:

@@ -21,6 +21,7 @@ from exam_engine.domain.bank import (
     validate_items,
 )
 from exam_engine.domain.blueprint import Blueprint, Domain, Subdomain
+from tests.support.properties import examples
 
 BLUEPRINT = Blueprint(
     name="test",
@@ -429,7 +430,7 @@ values = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     changes=st.dictionaries(
         st.sampled_from([*REQUIRED_FIELDS, "enemies", "subdomain", "extra"]), values, max_size=4

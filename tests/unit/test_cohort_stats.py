@@ -25,6 +25,7 @@ from exam_engine.domain.grading import GradedItem, grade
 from exam_engine.domain.stats import wilson_interval
 from exam_engine.domain.weak_areas import Observation, assess
 from exam_engine.web.charts import cohort_trend
+from tests.support.properties import examples
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -86,7 +87,7 @@ counts_strategy = st.dictionaries(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     students=st.lists(counts_strategy, min_size=1, max_size=4),
     target=st.sampled_from([0.5, 0.65, 0.8]),

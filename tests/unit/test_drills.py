@@ -27,6 +27,7 @@ from exam_engine.domain.drills import (
     thompson_counts,
 )
 from exam_engine.domain.weak_areas import Observation, assess
+from tests.support.properties import examples
 
 T0 = datetime(2025, 3, 1, 15, 0, tzinfo=UTC)
 LEVELS = ("easy", "medium", "hard")
@@ -166,7 +167,7 @@ def test_difficulty_mix_follows_the_posterior_mean() -> None:
 # --- building a drill -----------------------------------------------------------------------
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     requested=st.lists(st.sampled_from(CODES), min_size=1, max_size=4, unique=True),
     seed=st.integers(0, 2**31 - 1),

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import csv_format
 from question_bank import LoadedBank, load_bank
+from tests.support.properties import examples
 
 FILE = "bank.csv"
 HEADER = ",".join(csv_format.COLUMNS)
@@ -134,7 +135,7 @@ texts = st.text(
 ).filter(lambda t: t.strip() == t and t != "")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     stem=texts,
     options=st.lists(texts, min_size=4, max_size=4),
@@ -296,7 +297,7 @@ def test_bad_utf8_names_its_line() -> None:
 # --- fuzzing: no exception escapes ----------------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.lists(st.sampled_from([*",;\t\"\n\r\\|='ab 1", HEADER, "\ufeff"]), max_size=60).map("".join)
 )
@@ -307,13 +308,13 @@ def test_fuzzed_csv_text_never_raises(text: str) -> None:
         assert found.line >= 1
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=300))
 def test_fuzzed_bytes_never_raise(data: bytes) -> None:
     parse(data)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(
         st.lists(st.text(max_size=12), min_size=0, max_size=18),

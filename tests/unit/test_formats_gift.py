@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import gift
 from question_bank import LoadedBank, load_bank
+from tests.support.properties import examples
 
 FILE = "bank.gift"
 
@@ -127,7 +128,7 @@ texts = st.text(
 ).filter(lambda t: t.strip() == t and t.strip() != "")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     stem=texts,
     options=st.lists(texts, min_size=4, max_size=4, unique=True),
@@ -410,7 +411,7 @@ gift_alphabet = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(gift_alphabet, max_size=80).map("".join))
 def test_fuzzed_gift_text_never_raises(text: str) -> None:
     parsed = parse(text)
@@ -421,7 +422,7 @@ def test_fuzzed_gift_text_never_raises(text: str) -> None:
         assert found.line >= 1
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=200))
 def test_fuzzed_bytes_never_raise(data: bytes) -> None:
     gift.parse(data, filename=FILE, blueprint=bundled().blueprint)
@@ -439,7 +440,7 @@ question_parts = st.tuples(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(question_parts, max_size=4))
 def test_fuzzed_near_gift_questions_never_raise(questions) -> None:
     blocks = []

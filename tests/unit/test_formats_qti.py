@@ -16,6 +16,7 @@ from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import ExportError, qti
 from exam_engine.domain.formats import _common as common
 from question_bank import LoadedBank, load_bank
+from tests.support.properties import examples
 
 FILE = "bank.zip"
 NS = {"qti": qti.QTI_NS, "cp": qti.CP_NS, "lom": qti.LOM_NS}
@@ -148,7 +149,7 @@ xml_texts = st.text(
 ).filter(lambda t: t.strip() == t and t != "")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     stem=xml_texts,
     options=st.lists(xml_texts, min_size=4, max_size=4),
@@ -477,13 +478,13 @@ def test_other_content_is_a_problem_not_a_crash(data: bytes) -> None:
     assert len(parsed.problems) == 1
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=300))
 def test_fuzzed_bytes_never_raise(data: bytes) -> None:
     parse(data)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(st.sampled_from([*"<>/=\"'&;! \n", "qti-", "<?xml ", "<!DOCTYPE", "a"]), max_size=60)
 )

@@ -15,6 +15,7 @@ from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import yaml_format
 from question_bank import BUNDLED_BLUEPRINT, LoadedBank, load_bank, read_items_file
 from question_bank.loader import validate_items
+from tests.support.properties import examples
 
 
 @lru_cache(maxsize=1)
@@ -86,7 +87,7 @@ texts = st.text(
 
 
 @settings(
-    max_examples=100,
+    max_examples=examples(100),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -28,6 +28,7 @@ from exam_engine.domain.item_analysis import (
     score_stats,
     slot_matrix,
 )
+from tests.support.properties import examples
 
 # --- A hand-worked example ------------------------------------------------------------------
 #
@@ -289,7 +290,7 @@ def test_item_statistics_match_an_independent_computation(seed, lengths) -> None
         np.testing.assert_array_equal(getattr(plain, name), getattr(stats, name))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     data=st.lists(
         st.tuples(

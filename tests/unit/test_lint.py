@@ -31,6 +31,7 @@ from exam_engine.domain.lint import (
     similar_pairs,
     summarize,
 )
+from tests.support.properties import examples
 
 README = Path(__file__).resolve().parents[2] / "question_bank" / "README.md"
 
@@ -337,7 +338,7 @@ def naive_pairs(sets: Sequence[frozenset[str]], threshold: float) -> list[tuple[
     ]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     sets=st.lists(st.frozensets(st.integers(0, 12).map(str), max_size=8), max_size=25),
     threshold=st.sampled_from([0.3, 0.5, 0.6, 0.75, 1.0]),

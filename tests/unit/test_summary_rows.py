@@ -17,6 +17,7 @@ from exam_engine.domain.item_analysis import (
     score_entries,
 )
 from exam_engine.domain.summary_rows import number_texts, summary_rows
+from tests.support.properties import examples
 from tests.unit.test_item_analysis import random_forms
 
 
@@ -54,7 +55,7 @@ def test_an_item_everybody_got_right_has_nulls() -> None:
     assert rows.values == [json.dumps(s.values) for s in item_summaries(stats, Thresholds(1))]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(
         st.one_of(
