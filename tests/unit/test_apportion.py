@@ -94,20 +94,20 @@ def test_zero_total_and_zero_weight() -> None:
 
 
 @pytest.mark.parametrize(
-    ("total", "weights", "order"),
+    ("total", "weights", "order", "message"),
     [
-        (-1, {"a": F(1)}, ["a"]),
-        (3, {"a": F(1), "b": F(1)}, ["a"]),
-        (3, {"a": F(1)}, ["a", "a"]),
-        (3, {"a": F(1)}, ["b"]),
-        (3, {"a": F(-1), "b": F(2)}, ["a", "b"]),
-        (3, {"a": F(0), "b": F(0)}, ["a", "b"]),
+        (-1, {"a": F(1)}, ["a"], r"negative total \(-1\)"),
+        (3, {"a": F(1), "b": F(1)}, ["a"], "every weighted key exactly once"),
+        (3, {"a": F(1)}, ["a", "a"], "every weighted key exactly once"),
+        (3, {"a": F(1)}, ["b"], "every weighted key exactly once"),
+        (3, {"a": F(-1), "b": F(2)}, ["a", "b"], "must not be negative"),
+        (3, {"a": F(0), "b": F(0)}, ["a", "b"], "positive sum"),
     ],
 )
 def test_bad_arguments_are_refused(
-    total: int, weights: dict[str, Fraction], order: list[str]
+    total: int, weights: dict[str, Fraction], order: list[str], message: str
 ) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         largest_remainder(total, weights, order)
 
 
@@ -260,9 +260,14 @@ def test_difficulty_shares_are_exact() -> None:
 
 
 @pytest.mark.parametrize(
-    "mix",
-    [{"brutal": 1.0}, {"easy": -0.5, "hard": 1.0}, {"easy": math.nan}, {"easy": 0.0}],
+    ("mix", "message"),
+    [
+        ({"brutal": 1.0}, r"unknown difficulties: \['brutal'\]"),
+        ({"easy": -0.5, "hard": 1.0}, "gives easy the share -0.5"),
+        ({"easy": math.nan}, "gives easy the share nan"),
+        ({"easy": 0.0}, "summing to 0"),
+    ],
 )
-def test_bad_difficulty_mix_is_refused(mix: dict[str, float]) -> None:
-    with pytest.raises(BlueprintError):
+def test_bad_difficulty_mix_is_refused(mix: dict[str, float], message: str) -> None:
+    with pytest.raises(BlueprintError, match=message):
         difficulty_shares(_template(difficulty_mix=mix))

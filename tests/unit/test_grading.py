@@ -137,7 +137,7 @@ def test_empty_attempt() -> None:
 
 
 def test_duplicate_positions_are_rejected() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="two items at the same position"):
         grade([_item(1, "D1-A"), _item(1, "D1-B")], _blueprint())
 
 

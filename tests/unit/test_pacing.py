@@ -72,17 +72,20 @@ def test_to_dict_is_json_ready() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "message"),
     [
-        {"items": 90, "answered": 0},
-        {"items": 90, "answered": 0, "allowed_minutes": 180, "deadline": START},
-        {"items": 0, "answered": 0, "allowed_minutes": 180},
-        {"items": 5, "answered": 6, "allowed_minutes": 180},
-        {"items": 5, "answered": -1, "allowed_minutes": 180},
-        {"items": 5, "answered": 1, "allowed_minutes": 0},
-        {"items": 5, "answered": 1, "deadline": START},
+        ({"items": 90, "answered": 0}, "exactly one of deadline and allowed_minutes"),
+        (
+            {"items": 90, "answered": 0, "allowed_minutes": 180, "deadline": START},
+            "exactly one of deadline and allowed_minutes",
+        ),
+        ({"items": 0, "answered": 0, "allowed_minutes": 180}, "got 0/0"),
+        ({"items": 5, "answered": 6, "allowed_minutes": 180}, "got 6/5"),
+        ({"items": 5, "answered": -1, "allowed_minutes": 180}, "got -1/5"),
+        ({"items": 5, "answered": 1, "allowed_minutes": 0}, "must be positive, got 0.0 seconds"),
+        ({"items": 5, "answered": 1, "deadline": START}, "must be positive, got 0.0 seconds"),
     ],
 )
-def test_rejects_bad_input(kwargs: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
+def test_rejects_bad_input(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         measure_pacing(START, START, **kwargs)  # type: ignore[arg-type]

@@ -63,17 +63,17 @@ def test_extremes() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "message"),
     [
-        {"correct": 3, "total": 2},
-        {"correct": -1, "total": 2},
-        {"correct": 1, "total": 2, "target": 0.0},
-        {"correct": 1, "total": 2, "form_size": 0},
-        {"correct": 1, "total": 2, "prior": (0.0, 1.0)},
+        ({"correct": 3, "total": 2}, "got 3 of 2"),
+        ({"correct": -1, "total": 2}, "got -1 of 2"),
+        ({"correct": 1, "total": 2, "target": 0.0}, r"target must be in \(0, 1\), got 0.0"),
+        ({"correct": 1, "total": 2, "form_size": 0}, "form_size must be >= 1, got 0"),
+        ({"correct": 1, "total": 2, "prior": (0.0, 1.0)}, r"Beta parameters must be > 0"),
     ],
 )
-def test_pass_probability_rejects_bad_input(kwargs: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
+def test_pass_probability_rejects_bad_input(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         pass_probability(**kwargs)  # type: ignore[arg-type]
 
 
@@ -114,7 +114,7 @@ def test_scaled_estimate_other_target() -> None:
 
 
 def test_scaled_estimate_rejects_bad_target() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"target must be in \(0, 1\), got 1.0"):
         scaled_estimate(50.0, target=1.0)
 
 

@@ -62,13 +62,13 @@ def test_wilson_single_item() -> None:
 
 @pytest.mark.parametrize(("successes", "n"), [(-1, 5), (6, 5), (0, -1)])
 def test_wilson_rejects_impossible_counts(successes: int, n: int) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=f"got {successes} of {n}"):
         wilson_interval(successes, n)
 
 
 @pytest.mark.parametrize("confidence", [0.0, 1.0, -0.5, 1.5])
 def test_wilson_rejects_bad_confidence(confidence: float) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=rf"confidence must be in \(0, 1\), got {confidence}"):
         wilson_interval(1, 2, confidence)
 
 
@@ -113,7 +113,7 @@ def test_smoothed_rate_is_laplace() -> None:
     assert smoothed_rate(0, 0) == 0.5
     assert smoothed_rate(0, 3) == pytest.approx(1 / 5)
     assert smoothed_rate(3, 3) == pytest.approx(4 / 5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="got 4 of 3"):
         smoothed_rate(4, 3)
 
 
@@ -127,16 +127,16 @@ def test_beta_mean_and_update() -> None:
 
 @pytest.mark.parametrize(("alpha", "beta"), [(0.0, 1.0), (1.0, -1.0)])
 def test_beta_rejects_improper_parameters(alpha: float, beta: float) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=rf"must be > 0, got \({alpha}, {beta}\)"):
         BetaDist(alpha, beta)
 
 
 def test_beta_rejects_bad_mean_and_strength() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"mean must be in \(0, 1\), got 0.0"):
         BetaDist.with_mean(0.0, 4.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="strength must be > 0, got 0.0"):
         BetaDist.with_mean(0.5, 0.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="counts must be >= 0, got -1 and 0"):
         BetaDist(1.0, 1.0).updated(-1, 0)
 
 
@@ -189,5 +189,5 @@ def test_predictive_edges() -> None:
     dist = BetaDist(2.0, 2.0)
     assert dist.predictive_at_least(0, 10) == 1.0
     assert dist.predictive_at_least(11, 10) == 0.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="n must be >= 0, got -1"):
         dist.predictive_at_least(1, -1)

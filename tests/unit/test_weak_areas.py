@@ -172,18 +172,18 @@ def test_unknown_subdomains_are_ignored() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "message"),
     [
-        {"target": 0.0},
-        {"target": 1.0},
-        {"prior_strength": 0.0},
-        {"weak_at": 0.2, "strong_at": 0.2},
-        {"weak_at": 1.1},
-        {"strong_at": -0.1},
+        ({"target": 0.0}, r"target must be in \(0, 1\), got 0.0"),
+        ({"target": 1.0}, r"target must be in \(0, 1\), got 1.0"),
+        ({"prior_strength": 0.0}, "prior_strength must be > 0, got 0.0"),
+        ({"weak_at": 0.2, "strong_at": 0.2}, "strong_at < weak_at <= 1, got 0.2, 0.2"),
+        ({"weak_at": 1.1}, "got .*, 1.1"),
+        ({"strong_at": -0.1}, "got -0.1, "),
     ],
 )
-def test_rejects_bad_parameters(kwargs: dict[str, float]) -> None:
-    with pytest.raises(ValueError):
+def test_rejects_bad_parameters(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         assess([], _blueprint(), **kwargs)
 
 

@@ -66,5 +66,5 @@ def test_edits_freeze_published_and_retired_versions(status: str, new_version: b
 
 
 def test_an_unknown_status_is_a_bug_not_a_draft() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="archived"):
         status_after_edit("archived")
