@@ -179,6 +179,16 @@ def test_light_subdomain_still_gets_one_item() -> None:
     assert apportion_subdomains(5, _subs(10, 1, 1)) == {"D9-A": 3, "D9-B": 1, "D9-C": 1}
 
 
+def test_the_donor_is_the_subdomain_most_over_its_quota() -> None:
+    # Seats 0, 2, 2 against quotas 0.5, 1.5, 2: D9-B is 0.5 over, D9-C exactly on quota.
+    assert apportion_subdomains(4, _subs(1, 3, 4)) == {"D9-A": 1, "D9-B": 1, "D9-C": 2}
+
+
+def test_between_equally_over_donors_the_later_one_gives() -> None:
+    # Seats 0, 2, 2 against quotas 4/21, 40/21, 40/21.
+    assert apportion_subdomains(4, _subs(1, 10, 10)) == {"D9-A": 1, "D9-B": 2, "D9-C": 1}
+
+
 def test_too_few_items_for_coverage_falls_back_to_plain_largest_remainder() -> None:
     assert apportion_subdomains(2, _subs(1, 1, 1)) == {"D9-A": 1, "D9-B": 1, "D9-C": 0}
 

@@ -403,6 +403,54 @@ def test_unseen_items_of_another_difficulty_come_before_seen_ones() -> None:
     assert {i.key for i in form.items} == {"D1-A-2", "D1-A-3"}
 
 
+def test_among_equally_seen_items_the_needed_difficulties_go_first() -> None:
+    blueprint, _ = _one_subdomain(2)
+    template = TemplateSpec("t", "T", 2, 10, difficulty_mix={"easy": 0.5, "hard": 0.5})
+    items = [PoolItem(f"D1-A-m{n}", n, "D1", "D1-A", "medium") for n in range(4)]
+    items += [
+        PoolItem("D1-A-e", 10, "D1", "D1-A", "easy"),
+        PoolItem("D1-A-h", 11, "D1", "D1-A", "hard"),
+    ]
+    seen = {item.key: 1 for item in items}
+    for seed in range(20):
+        form = assemble(BankIndex(items), blueprint, template, seed=seed, seen=seen)
+        assert {i.key for i in form.items} == {"D1-A-e", "D1-A-h"}
+
+
+def test_seen_fewer_times_beats_a_needed_difficulty() -> None:
+    blueprint, _ = _one_subdomain(1)
+    template = TemplateSpec("t", "T", 1, 10, difficulty_mix={"hard": 1.0})
+    items = [
+        PoolItem("D1-A-h", 1, "D1", "D1-A", "hard"),
+        PoolItem("D1-A-m", 2, "D1", "D1-A", "medium"),
+    ]
+    for seed in range(10):
+        form = assemble(
+            BankIndex(items), blueprint, template, seed=seed, seen={"D1-A-h": 3, "D1-A-m": 1}
+        )
+        assert [i.key for i in form.items] == ["D1-A-m"]
+
+
+def test_a_draw_that_enemies_block_is_retried() -> None:
+    # D1-B's own pick can rule out D1-A's only item; a later draw picks the other D1-B item.
+    blueprint = Blueprint(
+        "b",
+        "B",
+        (Domain("D1", "D", 1, (Subdomain("D1-A", "D1", "A"), Subdomain("D1-B", "D1", "B"))),),
+    )
+    template = TemplateSpec("t", "T", 2, 10)
+    items = [
+        PoolItem("D1-A-1", 1, "D1", "D1-A", "medium", frozenset({"D1-B-1"})),
+        *(PoolItem(f"D1-B-{n}", n, "D1", "D1-B", "medium") for n in range(1, 5)),
+    ]
+    # One draw in eight blocks D1-A; five draws in a row do so for none of these seeds.
+    for seed in range(60):
+        form = assemble(BankIndex(items), blueprint, template, seed=seed)
+        keys = {i.key for i in form.items}
+        assert "D1-A-1" in keys
+        assert "D1-B-1" not in keys
+
+
 def test_subdomain_filter_and_drill_weights() -> None:
     blueprint = _aaism()
     index = BankIndex(_bank(blueprint, 10))
