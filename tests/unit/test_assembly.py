@@ -406,15 +406,17 @@ def test_unseen_items_of_another_difficulty_come_before_seen_ones() -> None:
 def test_among_equally_seen_items_the_needed_difficulties_go_first() -> None:
     blueprint, _ = _one_subdomain(2)
     template = TemplateSpec("t", "T", 2, 10, difficulty_mix={"easy": 0.5, "hard": 0.5})
+    # Every item is seen once, so all wait in reserve, both easy ones ahead of the hard one.
     items = [PoolItem(f"D1-A-m{n}", n, "D1", "D1-A", "medium") for n in range(4)]
     items += [
-        PoolItem("D1-A-e", 10, "D1", "D1-A", "easy"),
-        PoolItem("D1-A-h", 11, "D1", "D1-A", "hard"),
+        PoolItem("D1-A-e1", 10, "D1", "D1-A", "easy"),
+        PoolItem("D1-A-e2", 11, "D1", "D1-A", "easy"),
+        PoolItem("D1-A-h", 12, "D1", "D1-A", "hard"),
     ]
     seen = {item.key: 1 for item in items}
     for seed in range(20):
         form = assemble(BankIndex(items), blueprint, template, seed=seed, seen=seen)
-        assert {i.key for i in form.items} == {"D1-A-e", "D1-A-h"}
+        assert sorted(i.difficulty for i in form.items) == ["easy", "hard"]
 
 
 def test_seen_fewer_times_beats_a_needed_difficulty() -> None:
