@@ -2,7 +2,9 @@
 
 The schema is built by the Alembic migrations (so every run exercises them) and every
 table is emptied after each test, which keeps tests independent and order-free while
-still letting a live server thread or a second connection see committed rows.
+still letting a live server thread or a second connection see committed rows. (SQLAlchemy's
+outer-transaction-and-savepoint recipe is faster, but hides exactly those rows: the browser,
+load and race tests need real commits, and the services commit through one helper.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Registries of named, summarised functions (lint rules, solver strategies), one per name."""
+"""Registries of named, summarised functions (lint rules, solver strategies), one per name.
+
+CTFd's plugin registries map kinds to classes; here an entry is a plain function, because a
+lint rule or a solver strategy holds no state and must stay pure (no request, no session).
+"""
 
 from __future__ import annotations
 
