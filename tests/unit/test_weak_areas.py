@@ -15,6 +15,7 @@ from exam_engine.domain.weak_areas import (
     Observation,
     SubdomainStanding,
     assess,
+    classify,
     first_exposures,
 )
 
@@ -235,3 +236,16 @@ def test_repeats_of_seen_items_change_nothing(rows: list[tuple[str, bool]]) -> N
         for o in observations
     ]
     assert assess(observations + later, _blueprint()) == assess(observations, _blueprint())
+
+
+def test_classify_boundaries_are_inclusive() -> None:
+    assert classify(0.8, 5, weak_at=0.8, strong_at=0.2) == "weak"
+    assert classify(0.2, 5, weak_at=0.8, strong_at=0.2) == "strong"
+    assert classify(0.5, 5, weak_at=0.8, strong_at=0.2) == "needs more items"
+    assert classify(0.99, 0, weak_at=0.8, strong_at=0.2) == "needs more items"
+
+
+def test_extreme_but_valid_thresholds_are_accepted() -> None:
+    standing = assess([], _blueprint(), target=0.7, weak_at=1.0, strong_at=0.0)
+    assert standing.target == 0.7
+    assert {s.status for s in standing.standings} == {"needs more items"}
