@@ -1,0 +1,76 @@
+"""The formats package's front door: one parse and one write for every format by name."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import zipfile
+from functools import lru_cache
+
+import pytest
+
+from exam_engine.domain import formats
+from exam_engine.domain.formats import csv_format, gift, qti, yaml_format
+from question_bank import LoadedBank, load_bank
+
+
+@lru_cache(maxsize=1)
+def bundled() -> LoadedBank:
+    bank = load_bank()
+    assert bank.ok
+    return bank
+
+
+def _items() -> list:
+    return list(bundled().items[:3])
+
+
+@pytest.mark.parametrize(("fmt", "module"), [("csv", csv_format), ("gift", gift), ("qti", qti)])
+def test_write_and_parse_dispatch_to_the_named_format(fmt: str, module: object) -> None:
+    bank = bundled()
+    data = formats.write(fmt, _items(), bank.blueprint)
+    assert data == module.write(_items(), bank.blueprint)  # type: ignore[attr-defined]
+    parsed = formats.parse(
+        fmt, data, filename=f"bank.{fmt}", blueprint=bank.blueprint, known_keys=("D9-Z-999",)
+    )
+    direct = module.parse(  # type: ignore[attr-defined]
+        data, filename=f"bank.{fmt}", blueprint=bank.blueprint, known_keys=("D9-Z-999",)
+    )
+    assert parsed == direct
+    assert parsed.problems == ()
+    assert [item.key for item in parsed.items] == [item.key for item in _items()]
+
+
+def test_parse_passes_the_file_name_and_known_keys_on() -> None:
+    bank = bundled()
+    item = dataclasses.replace(_items()[0], enemies=("D1-B-001",))
+    data = formats.write("csv", [item], bank.blueprint)
+    alone = formats.parse("csv", data, filename="mine.csv", blueprint=bank.blueprint)
+    assert [item.source.file for item in alone.items] == []
+    assert any(str(p).startswith("mine.csv:") and "D1-B-001" in str(p) for p in alone.problems)
+    known = formats.parse(
+        "csv", data, filename="mine.csv", blueprint=bank.blueprint, known_keys=("D1-B-001",)
+    )
+    assert known.problems == ()
+    assert [item.source.file for item in known.items] == ["mine.csv"]
+
+
+def test_yaml_is_written_as_a_zip_with_the_blueprint_text() -> None:
+    data = formats.write("yaml", _items(), bundled().blueprint, blueprint_text="name: x\n")
+    assert data == yaml_format.write(_items(), "name: x\n")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.read("blueprint.yaml") == b"name: x\n"
+
+
+def test_yaml_is_not_parsed_here() -> None:
+    with pytest.raises(ValueError, match="no parser here for format 'yaml'; choose one of csv"):
+        formats.parse("yaml", b"", filename="x", blueprint=bundled().blueprint)
+
+
+def test_an_unknown_format_is_refused_by_name() -> None:
+    with pytest.raises(
+        ValueError, match="unknown format 'docx'; choose one of yaml, csv, gift, qti"
+    ):
+        formats.write("docx", [], bundled().blueprint)
+    assert formats.FORMATS == ("yaml", "csv", "gift", "qti")
+    assert formats.PARSED_HERE == ("csv", "gift", "qti")
