@@ -10,6 +10,7 @@ from functools import lru_cache
 import pytest
 
 from exam_engine.domain import formats
+from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import csv_format, gift, qti, yaml_format
 from question_bank import LoadedBank, load_bank
 
@@ -21,7 +22,7 @@ def bundled() -> LoadedBank:
     return bank
 
 
-def _items() -> list:
+def _items() -> list[ItemRecord]:
     return list(bundled().items[:3])
 
 
