@@ -85,7 +85,7 @@ def seed(app: Flask) -> tuple[int, int]:
     rng = random.Random(6)
     blueprint = bundled_blueprint()
     with app.app_context():
-        session = db.session
+        session = db.session()
         for domain in blueprint.domains:
             for sub in domain.subdomains:
                 for n in range(1, PER_SUBDOMAIN + 1):
@@ -170,7 +170,7 @@ def main() -> None:
             def fresh() -> Any:
                 # A new session per run, as each request gets: nothing cached in the identity map.
                 db.session.remove()
-                return db.session
+                return db.session()
 
             def load() -> object:
                 return attempts.get_attempt(fresh(), user_id, attempt_id)
