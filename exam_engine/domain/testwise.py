@@ -166,6 +166,18 @@ def _distinctive_echo(question: Question, context: Context) -> list[float]:
     return _idf_echo(question, context)
 
 
+# The mirror habits: a bank whose writers strip the stem's words out of keys teaches the
+# candidate to pick the option that echoes the stem least.
+@strategy("least-echo", "pick the option that repeats fewest words of the stem")
+def _least_echo(question: Question, context: Context) -> list[float]:
+    return [-score for score in _echo(question)]
+
+
+@strategy("least-distinctive-echo", "pick the option that repeats the stem's rarest words least")
+def _least_distinctive_echo(question: Question, context: Context) -> list[float]:
+    return [-score for score in _idf_echo(question, context)]
+
+
 @strategy("convergence", "pick the option that shares most words with the other options")
 def _converge(question: Question, context: Context) -> list[float]:
     return _convergence(question)

@@ -136,6 +136,27 @@ def test_stem_echo_strategies_pick_the_option_that_repeats_the_stem() -> None:
     assert report.hit_rates["distinctive-echo"] == pytest.approx(1.0)
 
 
+def test_least_echo_strategies_pick_the_option_that_avoids_the_stem() -> None:
+    # The mirror bank: three options echo the stem's rare word, the key alone does not.
+    words = [f"zorb{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(40)]
+    items = [
+        item(
+            f"D2-B-{i:03d}",
+            tuple(
+                "rotate the signing keys now" if n == i % 4 else f"quarantine the {words[i]} {n}"
+                for n in range(4)
+            ),
+            i % 4,
+            stem=f"Case {i}: the {words[i]} cluster was poisoned. Which step is BEST?",
+        )
+        for i in range(40)
+    ]
+    report = run(items, names=["least-echo", "least-distinctive-echo", "stem-echo"])
+    assert report.hit_rates["least-echo"] == pytest.approx(1.0)
+    assert report.hit_rates["least-distinctive-echo"] == pytest.approx(1.0)
+    assert report.hit_rates["stem-echo"] == pytest.approx(0.0)
+
+
 def test_learned_strategies_find_a_wording_habit_the_other_folds_show() -> None:
     # A word that appears only in keys: words and phrases learn it out of fold.
     def options(i: int, key: int) -> tuple[str, ...]:
