@@ -32,13 +32,17 @@ from tests.unit.test_lint import make_item
 # These modules register their rules on import, but the bundled bank is linted with them only
 # once it is rewritten to pass them: until then the tests call the checks directly and the
 # registry is left as the lint package builds it.
-for _name, _entry in list(RULES.items()):
-    if _entry.run.__module__.rsplit(".", 1)[-1] in {
-        "cue_rules",
-        "cross_item_rules",
-        "currency_rules",
-    }:
-        del RULES[_name]
+UNLANDED = (
+    "form-asymmetry",
+    "form-balance",
+    "key-in-stem",
+    "shared-key-idea",
+    "near-duplicate-item",
+    "as-of-required",
+    "superseded-fact",
+)
+for _name in UNLANDED:
+    RULES.pop(_name, None)
 
 PLAIN = (
     "Retrain the model at once on records from the three clinics",
