@@ -95,11 +95,20 @@ def lint_command(path: Path | None, errors_only: bool) -> None:
     help="Highest hit rate a strategy may reach over the bank.",
 )
 @click.option("--worst", type=click.IntRange(0), default=0, help="List the N most cued items.")
-def testwise_command(path: Path | None, as_json: bool, limit: float, worst: int) -> None:
+@click.option(
+    "--words",
+    type=click.IntRange(0),
+    default=0,
+    help="List the N words most telling of keys and the N most telling of distractors.",
+)
+def testwise_command(
+    path: Path | None, as_json: bool, limit: float, worst: int, words: int
+) -> None:
     """Answer every item with no-knowledge strategies; exit 1 when one beats --limit.
 
     Chance is 25%. Rates are given over the bank and per file; --worst lists the items on
-    which the strategies together earn the most credit (rewrite those first).
+    which the strategies together earn the most credit (rewrite those first); --words lists
+    the words a learner uses to tell keys from distractors (vary those).
     """
     loaded = _load(path)
     for problem in loaded.problems:
@@ -115,6 +124,11 @@ def testwise_command(path: Path | None, as_json: bool, limit: float, worst: int)
             by_file.setdefault(file, {})[name] = round(sum(values) / len(values), 4)
     load = sorted(report.cue_load().items(), key=lambda pair: (-pair[1], pair[0]))[:worst]
     failing = report.failing(limit)
+    telling = testwise.telling_words(loaded.items) if words else []
+    leaning = {
+        "keys": [t for t in telling if t.log_ratio > 0][:words],
+        "distractors": [t for t in reversed(telling) if t.log_ratio < 0][:words],
+    }
     if as_json:
         payload = {
             "items": report.items,
@@ -133,6 +147,19 @@ def testwise_command(path: Path | None, as_json: bool, limit: float, worst: int)
                 for key, value in load
             ],
         }
+        if words:
+            payload["telling_words"] = {
+                side: [
+                    {
+                        "word": t.word,
+                        "in_keys": t.in_keys,
+                        "in_distractors": t.in_distractors,
+                        "log_ratio": round(t.log_ratio, 3),
+                    }
+                    for t in found
+                ]
+                for side, found in leaning.items()
+            }
         click.echo(json.dumps(payload, indent=2))
     else:
         click.echo(f"{report.items} items; chance 25%, limit {limit:.0%}")
@@ -148,6 +175,12 @@ def testwise_command(path: Path | None, as_json: bool, limit: float, worst: int)
         for key, value in load:
             names = [n for n, per in report.credits.items() if per.get(key) == 1.0]
             click.echo(f"  {key}: credit {value:.2f} from {', '.join(sorted(names)) or '-'}")
+        for side, found in leaning.items():
+            if found:
+                click.echo(f"words leaning to {side} (in keys / in distractors):")
+                click.echo(
+                    "  " + ", ".join(f"{t.word} {t.in_keys}/{t.in_distractors}" for t in found)
+                )
     if failing or loaded.problems:
         sys.exit(1)
 

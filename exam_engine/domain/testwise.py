@@ -319,6 +319,42 @@ def _train_phrases(
     return naive_bayes(training, context, _option_phrases)
 
 
+@dataclass(frozen=True)
+class TellingWord:
+    """A word whose presence tells keys from distractors: what ``learned-words`` learns."""
+
+    word: str
+    in_keys: int
+    in_distractors: int
+    log_ratio: float
+
+
+def telling_words(items: Iterable[ItemRecord], min_uses: int = 8) -> list[TellingWord]:
+    """Words used in at least ``min_uses`` options, most key-like first, most distractor-like last.
+
+    ``log_ratio`` compares the share of keys holding the word with the share of distractors
+    holding it (add-one smoothing, as the learner does): above 0 the word leans to keys.
+    """
+    pool = [item for item in items if _four_options(item)]
+    in_keys: Counter[str] = Counter()
+    in_others: Counter[str] = Counter()
+    for item in pool:
+        for index, text in enumerate(item.options):
+            (in_keys if index == item.answer else in_others).update(wording.content_words(text))
+    keys, others = len(pool), 3 * len(pool)
+    found = [
+        TellingWord(
+            word,
+            in_keys[word],
+            in_others[word],
+            _log_ratio(in_keys[word], keys, in_others[word], others),
+        )
+        for word in in_keys.keys() | in_others.keys()
+        if in_keys[word] + in_others[word] >= min_uses
+    ]
+    return sorted(found, key=lambda t: (-t.log_ratio, t.word))
+
+
 def form_profile(question: Question, context: Context) -> list[Collection[str]]:
     """Discrete surface features of each option (for the learned form strategy)."""
     length = _ranks([len(o.strip()) for o in question.options])

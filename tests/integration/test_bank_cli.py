@@ -175,3 +175,33 @@ def test_assemble_errors_are_clear(runner) -> None:
     )
     assert nobody.exit_code == 1
     assert "no user with email ghost@example.com" in nobody.output
+
+
+def test_testwise_json_reports_rates_worst_items_and_telling_words(runner) -> None:
+    result = runner.invoke(args=["bank", "testwise", "--json", "--worst", "3", "--words", "5"])
+    payload = json.loads(result.output)
+    assert payload["items"] == SIZE
+    assert set(payload["testwise"]) == set(testwise.STRATEGIES)
+    assert payload["failing"] == sorted(
+        name for name, rate in payload["testwise"].items() if rate > payload["limit"]
+    )
+    assert result.exit_code == (1 if payload["failing"] else 0)
+    assert len(payload["by_file"]) == FILES
+    assert len(payload["worst"]) == 3
+    credits = [row["credit"] for row in payload["worst"]]
+    assert credits == sorted(credits, reverse=True)
+    words = payload["telling_words"]
+    assert 0 < len(words["keys"]) <= 5
+    assert 0 < len(words["distractors"]) <= 5
+    assert all(row["log_ratio"] > 0 for row in words["keys"])
+    assert all(row["log_ratio"] < 0 for row in words["distractors"])
+    assert {"word", "in_keys", "in_distractors", "log_ratio"} == set(words["keys"][0])
+
+
+def test_testwise_text_names_the_leaning_words_only_when_asked(runner) -> None:
+    plain = runner.invoke(args=["bank", "testwise"])
+    assert f"{SIZE} items; chance 25%, limit 30%" in plain.output
+    assert "words leaning" not in plain.output
+    asked = runner.invoke(args=["bank", "testwise", "--words", "4"])
+    assert "words leaning to keys (in keys / in distractors):" in asked.output
+    assert "words leaning to distractors (in keys / in distractors):" in asked.output

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from exam_engine.domain import testwise
+from exam_engine.domain import testwise, wording
 from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.testwise import Question, credit, fold_of, run
 
@@ -211,3 +213,36 @@ def test_cue_load_sums_credit_per_item() -> None:
     load = report.cue_load()
     assert set(load) == {f"D2-B-{i:03d}" for i in range(20)}
     assert all(value >= 1.0 for value in load.values())
+
+
+def test_telling_words_rank_key_words_first_and_distractor_words_last() -> None:
+    # Keys always "verify the lineage"; one distractor always "raise the annual budget".
+    def options(i: int, key: int) -> tuple[str, ...]:
+        texts = [f"Review option {i} {n} carefully" for n in range(4)]
+        texts[key] = f"Verify the lineage of case {i}"
+        texts[(key + 1) % 4] = f"Raise the annual budget for case {i}"
+        return tuple(texts)
+
+    found = testwise.telling_words(bank_where(options, n=20))
+    by_word = {t.word: t for t in found}
+    assert (by_word["lineage"].in_keys, by_word["lineage"].in_distractors) == (20, 0)
+    assert (by_word["annual"].in_keys, by_word["annual"].in_distractors) == (0, 20)
+    key_words = {wording.normalise(w) for w in ("verify", "lineage")}
+    # Two distractors an item say "review ... carefully", one says "raise the annual budget".
+    twice = {wording.normalise(w) for w in ("review", "option", "carefully")}
+    once = {wording.normalise(w) for w in ("raise", "annual", "budget")}
+    assert {t.word for t in found[:2]} == key_words
+    assert {t.word for t in found[-3:]} == twice
+    assert {t.word for t in found[-6:-3]} == once
+    # log ratio with add-one smoothing: log(21/22) - log(1/62)
+    assert by_word["lineage"].log_ratio == pytest.approx(math.log(21 / 22) - math.log(1 / 62))
+    assert by_word["review"].log_ratio < 0 < by_word[wording.normalise("verify")].log_ratio
+
+
+def test_telling_words_ignore_rare_words_and_items_without_four_options() -> None:
+    items = [item("D2-B-001", ("Verify lineage", "Raise budget", "Wait", "Launch"), 0)]
+    assert testwise.telling_words(items) == []
+    top = [t.word for t in testwise.telling_words(items, min_uses=1)][:2]
+    assert set(top) == {wording.normalise("verify"), "lineage"}
+    three = item("D2-B-002", ("Verify lineage", "Raise budget", "Wait"), 0)
+    assert testwise.telling_words([three], min_uses=1) == []
