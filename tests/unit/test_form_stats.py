@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
 from exam_engine.domain.item_analysis.base import Thresholds
-from exam_engine.domain.item_analysis.form_stats import ScoreStats, score_stats, slot_matrix
+from exam_engine.domain.item_analysis.form_stats import (
+    ScoreStats,
+    score_stats,
+    slot_matrices,
+    slot_matrix,
+)
 
 # Four attempts at three items: totals 2, 1, 3, 0.
 HAND = [[1, 1, 0], [1, 0, 0], [1, 1, 1], [0, 0, 0]]
@@ -135,3 +141,76 @@ def test_a_form_with_a_position_outside_one_to_k_is_left_out() -> None:
     matrix, excluded = slot_matrix([1, 1, 2, 2, 3, 3], [1, 2, 1, 3, 2, 1], [1, 1, 0, 1, 0, 1])
     assert matrix.tolist() == [[1, 1], [1, 0]]
     assert excluded == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (([0, 0], [1, 2], [True]), "attempt, position and correct must have the same length"),
+        (([-1, -1], [1, 2], [True, False]), "attempt rows must be >= 0"),
+        (([[0]], [1], [True]), "attempt must be one-dimensional"),
+        (([0], [1.0], [True]), "position must hold integers, got float64"),
+    ],
+)
+def test_slot_matrix_messages_are_exact(args, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        slot_matrix(*args)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ([0], [1], [True, False], [0], 1),
+            "attempt, position and correct must have the same length",
+        ),
+        (([0, 1], [1, 1], [True, False], [0], 1), "attempt rows must be in 0..0"),
+        (([0], [1], [True], [[0]], 1), "group must be one-dimensional"),
+        (([0.0], [1], [True], [0], 1), "attempt must hold integers, got float64"),
+        (([0], [[1]], [True], [0], 1), "position must be one-dimensional"),
+    ],
+)
+def test_slot_matrices_messages_are_exact(args, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        slot_matrices(*args)
+
+
+def test_score_stats_message_is_exact() -> None:
+    with pytest.raises(ValueError, match=r"^matrix must be two-dimensional \(attempts x slots\)$"):
+        score_stats([1, 0])
+
+
+def test_marks_are_read_as_booleans() -> None:
+    # A mark of 2 is "correct": the matrix holds 1.0, never the raw number.
+    matrix, _ = slot_matrix([0, 0], [1, 2], [2, 0])
+    assert matrix.tolist() == [[1.0, 0.0]]
+    uniform = slot_matrices([0, 0, 1, 1], [1, 2, 1, 2], [2, 0, 0, 3], [0, 0], 1)
+    assert uniform[0][0].tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert uniform[0][0].dtype == np.float64
+
+
+def test_one_item_forms_keep_every_attempt() -> None:
+    matrix, excluded = slot_matrix([0, 1, 2], [1, 1, 1], [1, 0, 1])
+    assert matrix.tolist() == [[1.0], [0.0], [1.0]]
+    assert excluded == 0
+
+
+def test_an_attempt_id_spanning_two_rows_is_not_mistaken_for_a_uniform_layout() -> None:
+    # Attempt 1 has four entries, attempt 0 two: not k-sized rows of distinct attempts.
+    got = slot_matrices([0, 0, 1, 1, 1, 1], [1, 2, 1, 2, 3, 4], [1, 0, 1, 1, 0, 0], [0, 0], 1)
+    want = slot_matrix([0, 0, 1, 1, 1, 1], [1, 2, 1, 2, 3, 4], [1, 0, 1, 1, 0, 0])
+    assert got[0][0].tolist() == want[0].tolist()
+    assert got[0][1] == want[1] == 1
+
+
+def test_a_single_attempt_is_one_row_and_groups_without_attempts_are_empty() -> None:
+    got = slot_matrices([4, 4, 4], [1, 2, 3], [1, 1, 0], [-1, -1, -1, -1, 1], 3)
+    assert got[1][0].tolist() == [[1.0, 1.0, 0.0]]
+    assert got[0][0].shape == got[2][0].shape == (0, 0)
+    assert [excluded for _, excluded in got] == [0, 0, 0]
+
+
+def test_uniform_rows_out_of_position_order_are_rearranged() -> None:
+    # Each attempt lists its positions 2, 1: the slots follow positions, not storage order.
+    got = slot_matrices([0, 0, 1, 1], [2, 1, 2, 1], [1, 0, 0, 1], [0, 0], 1)
+    assert got[0][0].tolist() == [[0.0, 1.0], [1.0, 0.0]]
