@@ -72,7 +72,7 @@ def test_a_changed_item_becomes_a_new_version(runner, session, bank_copy) -> Non
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     result = runner.invoke(args=["bank", "import", str(bank_copy)])
     assert result.exit_code == 0, result.output
-    assert "1 new version(s), 328 unchanged" in result.output
+    assert f"1 new version(s), {SIZE - 1} unchanged" in result.output
     session.expire_all()
     versions = session.scalars(
         select(QuestionVersion)
