@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 from exam_engine.extensions import db, limiter
 from exam_engine.models import Base
 from tests import factories
-from tests.support import Client, drop_pg_schema, make_app, pg_schema_url, seed_bank
+from tests.support import (
+    Client,
+    drop_pg_schema,
+    make_app,
+    pg_schema_url,
+    properties,  # noqa: F401  (loads the untimed Hypothesis profile)
+    seed_bank,
+)
 
 
 @pytest.fixture(scope="session")

@@ -85,7 +85,7 @@ def test_the_whole_bundled_bank_round_trips_exactly() -> None:
 
 
 def test_the_file_is_spreadsheet_friendly() -> None:
-    data = csv_format.write([record(enemies=("D3-A-002", "D3-A-003"))])
+    data = csv_format.write([record(enemies=("D3-A-002", "D3-A-003"), as_of=None)])
     assert data.startswith(b"\xef\xbb\xbf" + HEADER.encode() + b"\r\n")
     text = data.decode("utf-8-sig")
     assert text.endswith("\r\n")
