@@ -102,7 +102,7 @@ def _echo(question: Question) -> list[float]:
 def _idf_echo(question: Question, context: Context) -> list[float]:
     stem = wording.content_words(question.stem)
     return [
-        sum(context.idf.get(w, 0.0) for w in wording.content_words(o) & stem)
+        math.fsum(context.idf.get(w, 0.0) for w in wording.content_words(o) & stem)
         for o in question.options
     ]
 
@@ -284,7 +284,9 @@ def naive_bayes(
         for feature in key_counts.keys() | other_counts.keys()
     }
     return lambda question: [
-        sum(weights.get(f, 0.0) for f in present) for present in features(question, context)
+        # fsum: a sum over a set must not depend on its order (string hashing varies by run).
+        math.fsum(weights.get(f, 0.0) for f in present)
+        for present in features(question, context)
     ]
 
 
@@ -453,7 +455,7 @@ def run(items: Iterable[ItemRecord], names: Iterable[str] | None = None) -> Repo
                 scores = STRATEGIES[name].run(question, context)
                 credits[name][item.key] = credit(scores, item.answer)
     rates = {
-        name: (sum(per_item.values()) / len(pool) if pool else 0.25)
+        name: (math.fsum(per_item.values()) / len(pool) if pool else 0.25)
         for name, per_item in credits.items()
     }
     return Report(rates, credits, len(pool))

@@ -52,6 +52,7 @@ def clean_item(**changes: object) -> ItemInput:
         answer="A",
         references=("ISO/IEC 42001:2023, clause 8.1",),
         enemies=(),
+        as_of="2026-12-05",
     )
     return replace(item, **changes)  # type: ignore[arg-type]
 
@@ -206,9 +207,11 @@ def test_check_item_lints_a_valid_item_without_writing(session) -> None:
     )
     assert check.problems == {}
     assert check.record is not None
-    [warning] = check.warnings
-    assert warning.rule == "absolutes"
-    assert authoring.field_of(warning) == "options.A"
+    # "Always" in the key alone: an absolute, and the key the only option with one.
+    warnings = {warning.rule: warning for warning in check.warnings}
+    assert set(warnings) == {"absolutes", "form-asymmetry"}
+    assert authoring.field_of(warnings["absolutes"]) == "options.A"
+    assert authoring.field_of(warnings["form-asymmetry"]) == "options.A"
     assert count(session, Question) == 0
 
 
@@ -557,7 +560,15 @@ def small_bank(session, author, reviewer):
         session,
         author.id,
         clean_item(
-            key="D2-B-006", stem="Which logging setting is first to enable for a model API?"
+            key="D2-B-006",
+            stem="Which logging setting is first to enable for a model API?",
+            # Options of its own: sharing D2-B-004's key would add a shared-key-idea warning.
+            options=(
+                "Record the caller of each request",
+                "Cache responses for repeat prompts",
+                "Turn off verbose debug output",
+                "Rotate the API signing keys",
+            ),
         ),
         now=NOW,
     )

@@ -459,9 +459,11 @@ def test_summarize_and_count_by_rule() -> None:
         make_item("D3-B-002", options=options_with(0, "It never fails")),
     ]
     found = lint(items)
-    assert summarize(found) == {"errors": 2, "warnings": 1}
+    # The two items share their key's words, and are not enemies: shared-key-idea too.
+    assert summarize(found) == {"errors": 2, "warnings": 2}
     assert count_by_rule(found) == {
         "absolutes": {"warning": 1},
+        "shared-key-idea": {"warning": 1},
         "negative-stem": {"error": 1},
         "qualifier": {"error": 1},
     }

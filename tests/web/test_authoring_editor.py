@@ -27,6 +27,7 @@ def form_data(item: ItemInput | None = None, **extra: str) -> dict[str, str]:
         "answer": item.answer,
         "references": "\n".join(item.references),
         "enemies": ", ".join(item.enemies),
+        "as_of": item.as_of,
     }
     for i, label in enumerate("abcd"):
         data[f"option_{label}"] = item.options[i] if i < len(item.options) else ""
@@ -157,13 +158,14 @@ def test_a_taken_key_is_a_field_error(client, session, instructor) -> None:
 
 
 def test_check_and_preview_renders_findings_without_saving(client, session, instructor) -> None:
-    options = ("Always review the vendor's evidence", *clean_item().options[1:])
-    data = form_data(clean_item(options=options, stem="Which step is **BEST** first?"))
+    options = list(clean_item().options)
+    options[1] = "Always run a penetration test against the chatbot's endpoint"
+    data = form_data(clean_item(options=tuple(options), stem="Which step is **BEST** first?"))
     response = client.post(NEW, data={**data, "action": "preview"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "0 error(s), 1 warning(s)." in html
-    assert "option A uses the absolute &#39;always&#39;" in html
+    assert "option B uses the absolute &#39;always&#39;" in html
     assert '<legend class="stem"><p>Which step is <strong>BEST</strong> first?</p>' in html
     assert rows(session, Question) == 0
 
@@ -298,8 +300,10 @@ def test_edit_preview_lints_against_the_rest_of_the_bank(client, session, draft)
 
 
 def test_lint_json_returns_findings_for_the_current_values(client, session, instructor) -> None:
-    options = ("Always review the vendor's evidence", *clean_item().options[1:])
-    response = client.post("/authoring/lint", json=form_data(clean_item(options=options)))
+    # The absolute in a distractor: the key is not the odd one out, so one warning only.
+    options = list(clean_item().options)
+    options[1] = "Always run a penetration test against the chatbot's endpoint"
+    response = client.post("/authoring/lint", json=form_data(clean_item(options=tuple(options))))
     assert response.status_code == 200
     body = response.get_json()
     assert body["ok"] is True
@@ -307,8 +311,8 @@ def test_lint_json_returns_findings_for_the_current_values(client, session, inst
     assert body["summary"] == {"errors": 0, "warnings": 1}
     [finding] = body["findings"]
     assert finding["rule"] == "absolutes"
-    assert finding["field"] == "options.A"
-    assert finding["label"] == "Option A"
+    assert finding["field"] == "options.B"
+    assert finding["label"] == "Option B"
     assert rows(session, Question) == 0
 
 

@@ -15,7 +15,13 @@ from datetime import date
 from exam_engine.domain.bank import ItemRecord
 
 # The rule modules register their rules on import.
-from exam_engine.domain.lint import bank_rules, item_rules  # noqa: F401
+from exam_engine.domain.lint import (  # noqa: F401
+    bank_rules,
+    cross_item_rules,
+    cue_rules,
+    currency_rules,
+    item_rules,
+)
 from exam_engine.domain.lint.bank_rules import (
     LENGTH_RANKS,
     NEAR_DUPLICATE_JACCARD,
