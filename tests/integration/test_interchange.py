@@ -142,15 +142,38 @@ def test_the_yaml_export_is_a_bank_directory_the_loader_reads(seeded, tmp_path: 
     assert len(reloaded.items) == len(bundled().items)
 
 
+def _file_keys(path: str) -> tuple[set[str], set[str]]:
+    """The keys of one bundled file's items, and the enemies they name."""
+    items = [item for item in bundled().items if item.source.file == path]
+    return {item.key for item in items}, {e for item in items for e in item.enemies}
+
+
 def test_a_single_yaml_file_imports(session) -> None:
-    path = next(iter(bundled().files))
+    # A file whose enemies are all its own items stands alone.
+    path = next(p for p in bundled().files if _file_keys(p)[1] <= _file_keys(p)[0])
     data = Path(path).read_bytes()
     result = interchange.import_file(
-        session, "yaml", data, filename="D1-A.yaml", publish=False, author_id=None
+        session, "yaml", data, filename=Path(path).name, publish=False, author_id=None
     )
     assert result.created
     assert result.status == "draft"
     assert {v.status for v in newest(session).values()} == {"draft"}
+
+
+def test_a_file_naming_enemies_in_other_files_is_refused_whole(session) -> None:
+    path = next(p for p in bundled().files if not _file_keys(p)[1] <= _file_keys(p)[0])
+    outside = sorted(_file_keys(path)[1] - _file_keys(path)[0])
+    with pytest.raises(ImportFailed) as failed:
+        interchange.import_file(
+            session,
+            "yaml",
+            Path(path).read_bytes(),
+            filename="one.yaml",
+            publish=False,
+            author_id=None,
+        )
+    assert f"enemy '{outside[0]}' is not a key in the bank" in str(failed.value)
+    assert count(session, Question) == 0
 
 
 # --- drafts, versions, publishing -----------------------------------------------------------
