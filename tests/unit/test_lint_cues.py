@@ -18,6 +18,7 @@ from exam_engine.domain.lint.cue_rules import (
     FORM_MIN_ITEMS,
     check_form_asymmetry,
     check_form_balance,
+    form_shares,
     two_proportion_p,
 )
 from exam_engine.domain.lint.currency_rules import (
@@ -152,6 +153,33 @@ def test_two_proportion_p() -> None:
     assert two_proportion_p(30, 50, 10, 50) == pytest.approx(
         math.erfc(4.0825 / math.sqrt(2)), rel=1e-3
     )
+
+
+def test_a_one_item_side_still_gets_a_p_value() -> None:
+    # 3/10 against 1/1: pooled 4/11, z = 0.7 / sqrt(4/11 * 7/11 * 1.1)
+    z = 0.7 / math.sqrt(4 / 11 * 7 / 11 * (1 / 10 + 1))
+    assert two_proportion_p(3, 10, 1, 1) == pytest.approx(math.erfc(z / math.sqrt(2)), rel=1e-9)
+
+
+def test_form_shares_count_each_key_once_and_three_distractors_per_item() -> None:
+    two_part = "Assess the new clinic's data and compare it with the training set"
+    items = [
+        make_item(options=with_option(0, two_part), answer=0),  # a key in position A
+        make_item(options=with_option(0, two_part), answer=1),
+        make_item(options=with_option(3, two_part), answer=3),
+        make_item(options=PLAIN[:3], answer=0),  # not four options: left out
+    ]
+    keys, distractors, p_value = form_shares(items)["two_part"]
+    assert (keys, distractors) == (2 / 3, 1 / 9)
+    assert p_value == two_proportion_p(2, 3, 1, 9)
+
+
+def test_a_lone_two_part_key_in_position_a_is_flagged() -> None:
+    two_part = "Assess the new clinic's data and compare it with the training set"
+    item = make_item(options=with_option(0, two_part), answer=0)
+    found = list(check_form_asymmetry(item))
+    assert [f.rule for f in found] == ["form-asymmetry"]
+    assert "the key (A) is the only option with" in found[0].message
 
 
 # --- across items -----------------------------------------------------------------------------

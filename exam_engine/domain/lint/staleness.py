@@ -42,9 +42,10 @@ def dated_evidence(item: ItemRecord) -> str | None:
 
 @dataclass(frozen=True)
 class Stale:
-    """An item whose facts were last checked ``age_days`` ago, over the limit."""
+    """An item whose facts were last checked on ``as_of``, ``age_days`` ago, over the limit."""
 
     item: ItemRecord
+    as_of: date
     age_days: int
 
 
@@ -53,7 +54,7 @@ def stale_items(items: Sequence[ItemRecord], today: date, max_age_days: int) -> 
     if max_age_days < 0:
         raise ValueError(f"max_age_days must be 0 or more, got {max_age_days}")
     found = [
-        Stale(item, (today - item.as_of).days)
+        Stale(item, item.as_of, (today - item.as_of).days)
         for item in items
         if item.as_of is not None and (today - item.as_of).days > max_age_days
     ]
@@ -67,7 +68,7 @@ def stale_findings(items: Sequence[ItemRecord], today: date, max_age_days: int) 
             s.item,
             "stale",
             "warning",
-            f"facts last checked {s.item.as_of.isoformat() if s.item.as_of else '?'}, "
+            f"facts last checked {s.as_of.isoformat()}, "
             f"{s.age_days} days ago (limit {max_age_days}): check its dates, articles and "
             "editions again and update as_of",
             "as_of",
