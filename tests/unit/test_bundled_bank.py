@@ -17,6 +17,8 @@ BANK_SIZE = 1000
 FORMS_WITHOUT_REPEAT = 10
 FULL_TEMPLATE = "aaism-full"
 
+pytestmark = pytest.mark.whole_bank
+
 
 @pytest.fixture(scope="module")
 def bank():

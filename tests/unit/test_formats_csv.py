@@ -73,6 +73,7 @@ def row(**cells: str) -> str:
 # --- round trips ----------------------------------------------------------------------------
 
 
+@pytest.mark.whole_bank
 def test_the_whole_bundled_bank_round_trips_exactly() -> None:
     bank = bundled()
     parsed = parse(csv_format.write(bank.items))

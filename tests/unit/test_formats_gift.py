@@ -70,6 +70,7 @@ GOOD = GOOD.replace(
 # --- round trips ----------------------------------------------------------------------------
 
 
+@pytest.mark.whole_bank
 def test_the_whole_bundled_bank_round_trips_exactly() -> None:
     bank = bundled()
     parsed = parse(gift.write(bank.items, bank.blueprint).decode("utf-8"))

@@ -63,6 +63,7 @@ def reasons(found) -> list[str]:
 # --- export and round trips -----------------------------------------------------------------
 
 
+@pytest.mark.whole_bank
 def test_the_whole_bundled_bank_round_trips_exactly() -> None:
     bank = bundled()
     parsed = parse(qti.write(bank.items, bank.blueprint))

@@ -8,6 +8,7 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,6 +44,7 @@ def reload(tmp: Path, items: list[ItemRecord]) -> list[ItemRecord]:
     return records
 
 
+@pytest.mark.whole_bank
 def test_the_whole_bank_round_trips_through_the_loader(tmp_path: Path) -> None:
     bank = bundled()
     zipped = yaml_format.write(bank.items, BUNDLED_BLUEPRINT.read_text("utf-8"))

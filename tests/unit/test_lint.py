@@ -353,6 +353,7 @@ def random_stem(rng: random.Random, vocabulary: Sequence[str]) -> str:
     return " ".join(rng.choice(vocabulary) for _ in range(rng.randint(35, 70))) + " FIRST?"
 
 
+@pytest.mark.whole_bank
 def test_near_duplicates_in_ten_thousand_items_are_found() -> None:
     rng = random.Random(7)
     vocabulary = [f"w{n}" for n in range(3000)]

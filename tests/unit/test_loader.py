@@ -412,6 +412,7 @@ def test_a_bank_with_a_broken_blueprint_raises(bank_dir: Path) -> None:
         load_bank(bank_dir)
 
 
+@pytest.mark.whole_bank
 def test_the_bundled_bank_loads_without_raising() -> None:
     bank = load_bank()
     assert bank.blueprint.name == "aaism"
