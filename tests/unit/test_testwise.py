@@ -246,3 +246,66 @@ def test_telling_words_ignore_rare_words_and_items_without_four_options() -> Non
     assert set(top) == {wording.normalise("verify"), "lineage"}
     three = item("D2-B-002", ("Verify lineage", "Raise budget", "Wait"), 0)
     assert testwise.telling_words([three], min_uses=1) == []
+
+
+def test_cue_load_is_the_sum_of_each_strategys_credit_for_the_item() -> None:
+    report = run(bank_where(two_part_key, n=20), names=["two-part", "longest"])
+    load = report.cue_load()
+    for key, total in load.items():
+        assert total == report.credits["two-part"][key] + report.credits["longest"][key]
+
+
+def test_telling_words_count_a_word_used_in_eight_options_by_default() -> None:
+    # "lineage" is in the key of the first n items and nowhere else.
+    def bank(n: int) -> list[ItemRecord]:
+        return [
+            item(
+                f"D2-B-{i:03d}",
+                (f"Verify the lineage {i}" if i < n else f"Verify case {i}", "Wait", "Log", "Ask"),
+                0,
+            )
+            for i in range(10)
+        ]
+
+    assert "lineage" in {t.word for t in testwise.telling_words(bank(8))}
+    assert "lineage" not in {t.word for t in testwise.telling_words(bank(7))}
+
+
+@pytest.fixture
+def restored_strategies():
+    strategies, trainers = dict(testwise.STRATEGIES), dict(testwise.TRAINERS)
+    yield
+    testwise.STRATEGIES.clear()
+    testwise.STRATEGIES.update(strategies)
+    testwise.TRAINERS.clear()
+    testwise.TRAINERS.update(trainers)
+
+
+def test_a_registered_strategy_keeps_its_name_and_summary(restored_strategies) -> None:
+    def always_b(question: Question, context: testwise.Context) -> list[float]:
+        return [0.0, 1.0, 0.0, 0.0]
+
+    assert testwise.strategy("test-always-b", "picks B")(always_b) is always_b
+    entry = testwise.STRATEGIES["test-always-b"]
+    assert (entry.name, entry.summary, entry.run) == ("test-always-b", "picks B", always_b)
+    assert testwise.summaries()["test-always-b"] == "picks B"
+    items = bank_where(lambda i, key: ("a", "b", "c", "d"), n=8)  # keys cycle A-D
+    assert run(items, names=["test-always-b"]).hit_rates["test-always-b"] == 0.25
+
+
+def test_a_learned_strategy_answers_with_the_model_its_trainer_fitted(restored_strategies) -> None:
+    seen: list[int] = []
+
+    def train(training, context):
+        seen.append(len(training))
+        # A model that picks the option whose text is the letter of the most common key.
+        return lambda question: [float(text == "b") for text in question.options]
+
+    assert testwise.learned("test-learned", "fits the letter")(train) is train
+    assert testwise.TRAINERS["test-learned"] is train
+    assert testwise.STRATEGIES["test-learned"].summary == "fits the letter"
+    items = [item(f"D2-B-{i:03d}", ("a", "b", "c", "d"), 1) for i in range(12)]
+    report = run(items, names=["test-learned"])
+    assert report.hit_rates["test-learned"] == 1.0
+    # One model per fold, each fitted on the items outside it.
+    assert sum(seen) == len(seen) * 12 - 12
