@@ -309,3 +309,21 @@ def test_a_learned_strategy_answers_with_the_model_its_trainer_fitted(restored_s
     assert report.hit_rates["test-learned"] == 1.0
     # One model per fold, each fitted on the items outside it.
     assert sum(seen) == len(seen) * 12 - 12
+
+
+def test_a_strategy_at_the_limit_is_not_failing() -> None:
+    report = testwise.Report({"at": 0.30, "over": 0.3001, "under": 0.2}, {}, 10)
+    assert report.failing() == {"over": 0.3001}
+    assert report.failing(limit=0.2) == {"at": 0.30, "over": 0.3001}
+
+
+def test_scores_within_a_billionth_of_the_best_tie_even_near_zero() -> None:
+    assert credit([1e-12, 0.0, 0.0, 0.0], 1) == 0.25
+    assert credit([1e-6, 0.0, 0.0, 0.0], 1) == 0.0
+
+
+def test_an_unknown_strategy_is_named_with_the_known_ones() -> None:
+    known = ", ".join(testwise.STRATEGIES)
+    with pytest.raises(ValueError) as caught:
+        run([], names=["longest", "nope"])
+    assert str(caught.value) == f"unknown strategies ['nope']; known: {known}"
