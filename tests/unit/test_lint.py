@@ -19,6 +19,7 @@ from exam_engine.domain.lint import (
     QUALIFIERS,
     RULES,
     Finding,
+    answer_skew,
     chi_square_p_value_3df,
     count_by_rule,
     finding,
@@ -27,10 +28,12 @@ from exam_engine.domain.lint import (
     key_length_rank,
     lint,
     question_sentence,
+    share_skew,
     shingles,
     similar_pairs,
     summarize,
 )
+from exam_engine.domain.lint import text as text_module
 from tests.support.properties import examples
 
 README = Path(__file__).resolve().parents[2] / "question_bank" / "README.md"
@@ -311,6 +314,18 @@ def test_a_near_duplicate_stem_is_a_warning_naming_both_keys() -> None:
     assert "similar" in found.message
 
 
+def test_a_repeated_phrase_counts_once_and_sixty_percent_alike_is_near_duplicate() -> None:
+    # Shingles {review the model, the model review, model review the} are shared and each
+    # stem has one more of its own: 3 of 5, exactly the threshold.
+    a = make_item("D3-B-001", stem="Review the model, review the model now?")
+    b = make_item("D3-B-002", stem="Review the model, review the model later?")
+    [found] = lint([a, b], rules=["near-duplicate-stem"])
+    assert found.message == (
+        "the stem is 60% similar to D3-B-001's (items/D3-B.yaml:12): D3-B-002 and D3-B-001 "
+        "may test the same thing"
+    )
+
+
 def test_different_stems_pass_both_duplicate_rules() -> None:
     a = make_item("D3-B-001")
     b = make_item(
@@ -347,6 +362,40 @@ def test_the_prefix_filter_join_finds_exactly_the_naive_pairs(
     sets: list[frozenset[str]], threshold: float
 ) -> None:
     assert similar_pairs(sets, threshold) == naive_pairs(sets, threshold)
+
+
+@pytest.mark.parametrize("threshold", [0.0, -0.5, 1.5])
+def test_a_threshold_outside_zero_to_one_is_refused(threshold: float) -> None:
+    with pytest.raises(ValueError, match=r"^threshold must be in \(0, 1\]$"):
+        similar_pairs([frozenset("ab")], threshold)
+
+
+def test_identical_sets_are_a_pair_at_threshold_one() -> None:
+    pair = frozenset({"rotate", "keys"})
+    assert similar_pairs([pair, frozenset({"other"}), pair], 1.0) == [(0, 2, 1.0)]
+
+
+def test_the_join_verifies_only_pairs_sharing_a_rare_token_and_of_fitting_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verified: list[tuple[frozenset[str], frozenset[str]]] = []
+
+    def counting_jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+        verified.append((a, b))
+        return jaccard(a, b)
+
+    monkeypatch.setattr(text_module, "jaccard", counting_jaccard)
+    sets = [
+        frozenset({"a", "r", "u1", "u2"}),
+        frozenset({"a", "v1", "v2", "v3"}),
+        frozenset({"a", "w1", "w2", "w3"}),
+        frozenset({"r"}),
+        frozenset({"a", "v1", "v2", "v3"}),
+    ]
+    # "a" is in four sets, so it sorts last and stays out of every 3-token prefix at 0.5;
+    # {"r"} shares the first set's rare "r" but is too small to be half of it.
+    assert similar_pairs(sets, 0.5) == [(1, 4, 1.0)]
+    assert verified == [(sets[4], sets[1])]
 
 
 def random_stem(rng: random.Random, vocabulary: Sequence[str]) -> str:
@@ -399,12 +448,71 @@ def test_a_mild_but_significant_skew_in_a_large_bank_passes() -> None:
     assert lint(bank(answers), rules=["answer-balance"]) == []
 
 
-def test_skew_over_the_whole_bank_is_reported_for_the_bank() -> None:
+def test_skew_across_files_is_reported_for_the_bank() -> None:
     # Each file is too small to judge; together 16 of 20 keys are A.
     items = bank("AAAAAAAABC", "a.yaml") + bank("AAAAAAAABD", "b.yaml", start=100)
-    [found] = lint(items, rules=["answer-balance"])
-    assert (found.file, found.line) == ("<bank>", 0)
-    assert "over the bank" in found.message
+    assert lint(items, rules=["answer-balance"]) == [
+        Finding(
+            "",
+            "<bank>",
+            0,
+            "answer-balance",
+            "warning",
+            "answer letters are skewed over the bank: A 16 (80%), B 2 (10%), C 1 (5%), D 1 (5%); "
+            "aim for about a quarter each",
+        )
+    ]
+
+
+def test_a_skewed_file_is_reported_at_its_first_item() -> None:
+    items = [
+        dataclasses.replace(item, source=SourceRef(item.source.file, 30 + 12 * n))
+        for n, item in enumerate(bank("A" * 12 + "BCDB"))
+    ]
+    assert lint(items[::-1], rules=["answer-balance"]) == [
+        Finding(
+            "",
+            "items/D3-B.yaml",
+            30,
+            "answer-balance",
+            "warning",
+            "answer letters are skewed in items/D3-B.yaml: A 12 (75%), B 2 (12%), C 1 (6%), "
+            "D 1 (6%); aim for about a quarter each",
+        )
+    ]
+
+
+def test_a_single_file_is_not_reported_again_for_the_bank() -> None:
+    assert [f.file for f in lint(bank("A" * 16), rules=["answer-balance"])] == ["items/D3-B.yaml"]
+
+
+def test_twelve_items_are_enough_to_judge_a_file() -> None:
+    assert [f.file for f in lint(bank("A" * 10 + "BC"), rules=["answer-balance"])] == [
+        "items/D3-B.yaml"
+    ]
+
+
+def test_a_small_file_does_not_stop_a_later_file_being_judged() -> None:
+    items = bank("AAAAB", "a.yaml") + bank("A" * 16, "b.yaml", start=100)
+    assert [f.file for f in lint(items, rules=["answer-balance"])] == ["<bank>", "b.yaml"]
+
+
+def test_a_file_without_four_option_items_does_not_stop_a_later_file_being_judged() -> None:
+    three = make_item().options[:3]
+    unjudged = [dataclasses.replace(item, options=three) for item in bank("A" * 12, "a.yaml")]
+    items = unjudged + bank("A" * 16, "b.yaml", start=100)
+    assert [f.file for f in lint(items, rules=["answer-balance"])] == ["<bank>", "b.yaml"]
+
+
+def test_items_without_four_options_are_not_counted() -> None:
+    three_options = make_item("D3-B-099", options=make_item().options[:3], answer=0)
+    [found] = lint([*bank("A" * 12 + "BCDB"), three_options], rules=["answer-balance"])
+    assert "A 12 (75%), B 2 (12%), C 1 (6%), D 1 (6%);" in found.message
+
+
+def test_a_letter_exactly_ten_points_from_a_quarter_passes() -> None:
+    # A and B are 15% (exactly 0.10 off in floating point), C and D 35%; p = 0.022.
+    assert lint(bank("A" * 9 + "B" * 9 + "C" * 21 + "D" * 21), rules=["answer-balance"]) == []
 
 
 # --- key length rank ---------------------------------------------------------------------
@@ -440,6 +548,14 @@ def test_keys_that_are_seldom_longest_are_a_warning() -> None:
     assert "longest 0 (0%)" in found.message
 
 
+def test_an_answer_pointing_nowhere_has_no_length_rank() -> None:
+    nowhere = make_item("D3-B-099", options=BY_LENGTH, answer=4)
+    items = ranked("0" * 10 + "0123" + "12")
+    assert lint([*items, nowhere], rules=["key-length-rank"]) == lint(
+        items, rules=["key-length-rank"]
+    )
+
+
 def test_keys_spread_over_the_length_ranks_pass() -> None:
     assert lint(ranked("0123" * 6), rules=["key-length-rank"]) == []
     assert lint(ranked("0000"), rules=["key-length-rank"]) == []  # too few to judge
@@ -449,6 +565,30 @@ def test_chi_square_p_values() -> None:
     assert chi_square_p_value_3df(7.815) == pytest.approx(0.05, abs=1e-4)
     assert chi_square_p_value_3df(11.345) == pytest.approx(0.01, abs=1e-4)
     assert chi_square_p_value_3df(0) == 1.0
+    assert chi_square_p_value_3df(0.5) == pytest.approx(0.918891, abs=1e-6)
+    # P(X >= s) is 1 for any s <= 0, not only for 0.
+    assert chi_square_p_value_3df(-1.0) == 1.0
+
+
+def test_share_skew_counts_and_tests_against_an_even_spread() -> None:
+    # Expected 2 each: chi-square (2**2 + 0 + 1 + 1) / 2 = 3.0 on 3 df, p = 0.39163.
+    assert share_skew(list("AAAABBCD"), "ABCD") == (
+        {"A": 4, "B": 2, "C": 1, "D": 1},
+        0.25,
+        pytest.approx(0.391625, abs=1e-6),
+    )
+    assert share_skew([], "ABCD") is None
+
+
+def test_answer_skew_counts_the_key_letters_of_four_option_items() -> None:
+    three_options = make_item("D3-B-099", options=make_item().options[:3], answer=0)
+    # Expected 1 each: chi-square (2**2 + 0 + 1 + 1) / 1 = 6.0 on 3 df, p = 0.11161.
+    assert answer_skew([*bank("AAAB"), three_options]) == (
+        {"A": 3, "B": 1, "C": 0, "D": 0},
+        0.5,
+        pytest.approx(0.111610, abs=1e-6),
+    )
+    assert answer_skew([three_options]) is None
 
 
 # --- the API ------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ def key_in_stem_pairs(items: Sequence[ItemRecord]) -> list[tuple[int, int, float
         words = _key_words(items[i])
         if len(words) < KEY_IN_STEM_WORDS:
             continue
-        total = sum(idf.get(w, 0.0) for w in words)
+        # Every key word is in the idf (the key's item is in the pool), and weighs at least 1.
+        total = sum(idf[w] for w in words)
         found: dict[int, list[str]] = defaultdict(list)
         for word in words:
             for j in holders.get(word, ()):
@@ -70,9 +71,9 @@ def key_in_stem_pairs(items: Sequence[ItemRecord]) -> list[tuple[int, int, float
         for j, shared in found.items():
             if len(shared) < KEY_IN_STEM_WORDS:
                 continue
-            if items[j].key in enemies.get(items[i].key, frozenset()):
+            if items[j].key in enemies[items[i].key]:
                 continue
-            share = sum(idf.get(w, 0.0) for w in shared) / total if total else 0.0
+            share = sum(idf[w] for w in shared) / total
             if share >= KEY_IN_STEM_SHARE:
                 pairs.append((i, j, share))
     return pairs
@@ -102,7 +103,7 @@ def _pairs_by_text(
     enemies = enemy_graph(items)
     for i, j, similarity in similar_pairs([shingles(t) for t in texts], threshold):
         first, second = items[i], items[j]
-        if second.key in enemies.get(first.key, frozenset()):
+        if second.key in enemies[first.key]:
             continue
         yield first, second, similarity
 
