@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -365,6 +367,32 @@ def test_enemy_graph_is_symmetric() -> None:
     assert graph == {"D1-A-001": frozenset({"D1-A-002"}), "D1-A-002": frozenset({"D1-A-001"})}
 
 
+def test_enemy_graph_skips_a_self_listing_but_keeps_the_enemies_after_it() -> None:
+    item = ItemRecord(
+        "K1", "D1-A", "D1", "s", ("a",), 0, ("r",), ("x",), "easy", enemies=("K1", "K2")
+    )
+    assert enemy_graph([item]) == {"K1": frozenset({"K2"}), "K2": frozenset({"K1"})}
+
+
+def test_a_record_line_falls_back_to_the_parent_field_then_the_item() -> None:
+    item = ItemRecord(
+        "K",
+        "D1-A",
+        "D1",
+        "s",
+        ("a",),
+        0,
+        ("r",),
+        ("x",),
+        "easy",
+        source=SourceRef(FILE, 3),
+        field_lines={"options": 5, "options.B": 7},
+    )
+    assert item.line_of("options.B") == 7
+    assert item.line_of("options.C") == 5
+    assert item.line_of("rationale.A") == 3
+
+
 def test_problems_are_sorted_and_an_item_with_problems_gives_no_record() -> None:
     items = [raw("D1-A-002", line=30, stem=""), raw("D1-A-001", line=3, answer="Z")]
     records, problems = validate_items(items, BLUEPRINT)
@@ -397,6 +425,34 @@ def test_content_hash_changes_with_content(change: Mapping[str, Any]) -> None:
     base, _ = validate_items([raw(), raw("D1-A-002", line=30)], BLUEPRINT)
     changed, _ = validate_items([raw(**change), raw("D1-A-002", line=30)], BLUEPRINT)
     assert base[0].content_hash() != changed[0].content_hash()
+
+
+def test_content_hash_is_the_sha256_of_the_canonical_json_text() -> None:
+    # Stored hashes let an import skip unchanged items: the text hashed (sorted keys, no
+    # spaces, UTF-8 unescaped, enemies sorted, as_of only when set) is a contract.
+    item = ItemRecord(
+        "D1-A-001",
+        "D1-A",
+        "D1",
+        "Which control is BEST — café?",
+        ("a", "b", "c", "d"),
+        1,
+        ("ra", "rb", "rc", "rd"),
+        ("ISO/IEC 42001:2023",),
+        "hard",
+        ("D1-A-003", "D1-A-002"),
+        as_of=dt.date(2026, 12, 4),
+    )
+    canonical = (
+        '{"answer":1,"as_of":"2026-12-04","difficulty":"hard","enemies":["D1-A-002","D1-A-003"],'
+        '"key":"D1-A-001","options":["a","b","c","d"],"rationales":["ra","rb","rc","rd"],'
+        '"references":["ISO/IEC 42001:2023"],"stem":"Which control is BEST — café?",'
+        '"subdomain":"D1-A","v":1}'
+    )
+    assert item.content_hash() == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    undated = dataclasses.replace(item, as_of=None)
+    without = canonical.replace('"as_of":"2026-12-04",', "")
+    assert undated.content_hash() == hashlib.sha256(without.encode("utf-8")).hexdigest()
 
 
 def test_content_hash_ignores_enemy_order() -> None:
