@@ -158,8 +158,13 @@ def test_each_required_field_is_required(name: str) -> None:
 
 
 def test_missing_subdomain_everywhere_is_reported() -> None:
-    text = reasons(raw(file_subdomain=None))
-    assert "missing required field 'subdomain'" in text
+    assert problems_of(raw(file_subdomain=None)) == [
+        Problem(
+            FILE,
+            line_map(3)["key"],
+            "item D1-A-001: missing required field 'subdomain' (give it on the item or the file)",
+        )
+    ]
 
 
 @pytest.mark.parametrize(
@@ -181,6 +186,32 @@ def test_field_types_are_checked(field: str, value: object, expected: str) -> No
     assert all(p.line == line_map(3)[field] for p in problems if expected in p.reason)
 
 
+@pytest.mark.parametrize(
+    ("value", "described"),
+    [
+        (None, "nothing (an empty value)"),
+        (False, "a true/false value (quote it if it is text)"),
+        (2.5, "a number (quote it if it is text)"),
+        ({"x": 1}, "a mapping"),
+        (["x"], "a list"),
+        (dt.date(2026, 1, 1), "a date value (quote it if it is text)"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_described_in_words(value: object, described: str) -> None:
+    assert problems_of(raw(stem=value)) == [
+        Problem(FILE, line_map(3)["stem"], f"item D1-A-001: stem must be text, got {described}")
+    ]
+
+
+@pytest.mark.parametrize("key", [..., "  ", 7])
+def test_a_problem_of_an_item_without_a_usable_key_says_item(key: object) -> None:
+    problems = problems_of(raw(key, difficulty="tricky"))
+    difficulty = [p for p in problems if "difficulty" in p.reason]
+    assert [p.reason for p in difficulty] == [
+        "item: difficulty 'tricky' must be one of easy, medium, hard"
+    ]
+
+
 def test_a_yaml_boolean_option_is_explained() -> None:
     options = {"A": True, "B": "two", "C": "three", "D": "four"}
     [problem] = problems_of(raw(options=options))
@@ -200,8 +231,21 @@ def test_three_options_is_a_problem() -> None:
 def test_a_fifth_option_is_a_problem() -> None:
     options = {"A": "one", "B": "two", "C": "three", "D": "four", "E": "five"}
     [problem] = problems_of(raw(options=options))
-    assert "unexpected option label 'E'" in problem.reason
+    assert problem.reason == (
+        "item D1-A-001: unexpected option label 'E': items have exactly four options, "
+        "labelled A, B, C and D"
+    )
     assert problem.line == line_map(3)["options"]  # no line for options.E: its parent's
+
+
+def test_every_missing_option_is_named_in_one_problem() -> None:
+    assert problems_of(raw(options={"B": "two", "C": "three"})) == [
+        Problem(
+            FILE,
+            line_map(3)["options"],
+            "item D1-A-001: option missing for A, D: give one for A, B, C and D",
+        )
+    ]
 
 
 def test_an_empty_option_is_a_problem() -> None:
@@ -256,6 +300,48 @@ def test_difficulty_must_be_a_blueprint_difficulty(difficulty: object) -> None:
 @pytest.mark.parametrize("difficulty", ["easy", "medium", "hard"])
 def test_each_difficulty_is_accepted(difficulty: str) -> None:
     assert problems_of(raw(difficulty=difficulty)) == []
+
+
+# --- as_of ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (" 2026-12-04 ", dt.date(2026, 12, 4)),
+        (dt.date(2025, 1, 31), dt.date(2025, 1, 31)),
+    ],
+)
+def test_as_of_is_read_from_text_or_a_yaml_date(value: object, expected: dt.date) -> None:
+    [record], problems = validate_items([raw(as_of=value)], BLUEPRINT)
+    assert problems == []
+    assert record.as_of == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (
+            dt.datetime(2026, 12, 4, 9, 30),
+            "as_of must be a date (YYYY-MM-DD), not a date and time",
+        ),
+        (None, "as_of is empty: give the date the facts were checked, YYYY-MM-DD"),
+        (
+            20261204,
+            "as_of must be a date written YYYY-MM-DD, got a number (quote it if it is text)",
+        ),
+        ("4/12/2026", "as_of '4/12/2026' must be a date written YYYY-MM-DD, e.g. 2026-12-04"),
+        ("2026-12-04 x", "as_of '2026-12-04 x' must be a date written YYYY-MM-DD, e.g. 2026-12-04"),
+        ("2026-02-30", "as_of '2026-02-30' is not a calendar date"),
+    ],
+)
+def test_a_bad_as_of_is_named_at_its_line(value: object, reason: str) -> None:
+    item = raw(as_of=value)
+    item = dataclasses.replace(item, lines={**item.lines, "as_of": 21})
+    assert validate_items([item], BLUEPRINT) == (
+        [],
+        [Problem(FILE, 21, f"item D1-A-001: {reason}")],
+    )
 
 
 # --- keys and sub-domains ---------------------------------------------------------------
@@ -472,6 +558,12 @@ def test_records_compare_without_field_lines_and_are_hashable() -> None:
 def test_did_you_mean() -> None:
     assert did_you_mean("refrences", ["references", "stem"]) == " (did you mean 'references'?)"
     assert did_you_mean("zzz", ["references"]) == ""
+
+
+def test_did_you_mean_needs_a_seventy_percent_match() -> None:
+    # Similarity is 2 x shared letters / total letters: 12/16 is close, 10/16 is not.
+    assert did_you_mean("abcdefxy", ["abcdefgh"]) == " (did you mean 'abcdefgh'?)"
+    assert did_you_mean("abcdewxy", ["abcdefgh"]) == ""
 
 
 # --- robustness -----------------------------------------------------------------------------
