@@ -248,6 +248,27 @@ def test_every_missing_option_is_named_in_one_problem() -> None:
     ]
 
 
+def test_every_option_is_checked_after_an_unexpected_label() -> None:
+    options = {"E": "five", "A": "", "B": "two", "C": "three", "D": "four"}
+    assert [p.reason for p in problems_of(raw(options=options))] == [
+        "item D1-A-001: unexpected option label 'E': items have exactly four options, "
+        "labelled A, B, C and D",
+        "item D1-A-001: option A is empty",
+    ]
+
+
+def test_an_answer_letter_may_have_spaces_around_it() -> None:
+    [record], problems = validate_items([raw(answer=" B ")], BLUEPRINT)
+    assert problems == []
+    assert record.answer == 1
+
+
+def test_references_are_required_even_when_given_empty() -> None:
+    assert [p.reason for p in problems_of(raw(references=None))] == [
+        "item D1-A-001: 'references' must be a list of citations, got nothing (an empty value)"
+    ]
+
+
 def test_an_empty_option_is_a_problem() -> None:
     options = {"A": "one", "B": "", "C": "three", "D": "four"}
     assert "option B is empty" in reasons(raw(options=options))
@@ -368,6 +389,24 @@ def test_unknown_subdomain_is_reported_once_per_file() -> None:
     ]
 
 
+def test_an_unknown_subdomain_without_a_file_line_is_reported_at_the_item() -> None:
+    item = dataclasses.replace(
+        raw("D9-Z-001", line=12, file_subdomain="D9-Z"), file_subdomain_line=None
+    )
+    assert problems_of(item) == [
+        Problem(FILE, 12, "unknown sub-domain 'D9-Z' (known: D1-A, D1-B, D2-A)")
+    ]
+
+
+def test_an_unknown_item_subdomain_is_reported_at_its_line() -> None:
+    item = raw("D9-Z-001", file_subdomain=None, subdomain="D9-Z")
+    assert problems_of(item) == [
+        Problem(
+            FILE, line_map(3)["subdomain"], "unknown sub-domain 'D9-Z' (known: D1-A, D1-B, D2-A)"
+        )
+    ]
+
+
 def test_item_subdomain_must_agree_with_the_file() -> None:
     [problem] = problems_of(raw("D1-B-001", subdomain="D1-B"))
     assert "sub-domain 'D1-B' differs from the file's sub-domain 'D1-A'" in problem.reason
@@ -477,6 +516,30 @@ def test_a_record_line_falls_back_to_the_parent_field_then_the_item() -> None:
     assert item.line_of("options.B") == 7
     assert item.line_of("options.C") == 5
     assert item.line_of("rationale.A") == 3
+
+
+def test_problems_are_sorted_by_file_then_line_then_reason_without_repeats() -> None:
+    items = [
+        raw("D1-A-001", line=50, file="b.yaml", difficulty="x", answer="Z"),
+        raw("D1-A-002", line=3, file="c.yaml", stem=""),
+        raw("D1-A-003", line=90, file="a.yaml", stem=""),
+    ]
+    problems = problems_of(*items)
+    assert [(p.file, p.line) for p in problems] == [
+        ("a.yaml", line_map(90)["stem"]),
+        ("b.yaml", line_map(50)["difficulty"]),
+        ("b.yaml", line_map(50)["answer"]),
+        ("c.yaml", line_map(3)["stem"]),
+    ]
+
+
+def test_problems_on_one_line_are_sorted_by_reason() -> None:
+    item = raw("D1-A-001", difficulty="x", answer="Z")
+    item = dataclasses.replace(item, lines={})
+    assert [p.reason for p in problems_of(item)] == [
+        "item D1-A-001: answer 'Z' must be one of the option letters A, B, C, D",
+        "item D1-A-001: difficulty 'x' must be one of easy, medium, hard",
+    ]
 
 
 def test_problems_are_sorted_and_an_item_with_problems_gives_no_record() -> None:
