@@ -163,7 +163,6 @@ def test_a_bad_row_is_named_at_its_line_and_kept_out(change: dict[str, str], rea
 
 
 def test_a_sheet_without_the_columns_is_refused_with_each_missing_one_named() -> None:
-    # (Not named "...whole": the mutation run deselects tests with that word.)
     reviews, problems = review.parse_reviews("key,writer\nD2-B-001,w\n", "s.csv")
     assert reviews == []
     missing = [c for c in review.COLUMNS if c not in ("key", "writer")]
