@@ -174,7 +174,11 @@ def test_missing_subdomain_everywhere_is_reported() -> None:
         ("stem", "   ", "stem is empty"),
         ("stem", None, "stem must be text, got nothing"),
         ("key", 17, "key must be text"),
-        ("options", ["a", "b", "c", "d"], "'options' must map each of A, B, C and D to text"),
+        (
+            "options",
+            ["a", "b", "c", "d"],
+            "'options' must map each of A, B, C and D to text, got a list",
+        ),
         ("rationale", "because", "'rationale' must map each of A, B, C and D to text"),
         ("references", "NIST AI RMF", "'references' must be a list of citations, got text"),
         ("enemies", "D1-A-002", "'enemies' must be a list of item keys, got text"),
