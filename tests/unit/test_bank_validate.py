@@ -149,6 +149,67 @@ def test_problem_and_source_render_as_file_colon_line() -> None:
 # --- required fields and types ----------------------------------------------------------
 
 
+@pytest.mark.parametrize("name", [n for n in REQUIRED_FIELDS if n != "key"])
+def test_a_missing_field_is_the_items_only_problem(name: str) -> None:
+    item = raw(**{name: ...})
+    # A field that is not there has no line: the item's line is used.
+    item = dataclasses.replace(item, lines={k: v for k, v in item.lines.items() if k != name})
+    assert problems_of(item) == [
+        Problem(FILE, 3, f"item D1-A-001: missing required field {name!r}")
+    ]
+
+
+def _key_on_second_line(item: RawItem) -> RawItem:
+    # A YAML item may start with another field: "- difficulty: medium" then "  key: ...".
+    return dataclasses.replace(item, lines={**item.lines, "key": 4})
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        (raw(" "), "item: key is empty"),
+        (
+            raw("D1-A-01"),
+            "item D1-A-01: key 'D1-A-01' must be D1-A-NNN with exactly 3 digits, e.g. D1-A-007",
+        ),
+        (raw("Q-001"), "item Q-001: key 'Q-001' does not match sub-domain D1-A: expected D1-A-NNN"),
+        (
+            raw(file_subdomain=None),
+            "item D1-A-001: missing required field 'subdomain' (give it on the item or the file)",
+        ),
+    ],
+)
+def test_key_problems_are_reported_at_the_key_line(item: RawItem, reason: str) -> None:
+    assert problems_of(_key_on_second_line(item)) == [Problem(FILE, 4, reason)]
+
+
+def test_an_unknown_field_is_reported_at_its_own_line() -> None:
+    item = raw(colour="blue")
+    item = dataclasses.replace(item, lines={**item.lines, "colour": 20})
+    assert problems_of(item) == [Problem(FILE, 20, "item D1-A-001: unknown field 'colour'")]
+
+
+def test_a_subdomain_that_is_not_text_is_reported_at_its_line() -> None:
+    assert problems_of(raw(file_subdomain=None, subdomain=7)) == [
+        Problem(
+            FILE,
+            line_map(3)["subdomain"],
+            "item D1-A-001: subdomain must be text, got a number (quote it if it is text)",
+        )
+    ]
+
+
+def test_list_entry_and_empty_list_problems_are_at_their_lines() -> None:
+    assert problems_of(raw(references=[""])) == [
+        Problem(FILE, line_map(3)["references.0"], "item D1-A-001: references entry 1 is empty")
+    ]
+    assert problems_of(raw(references=[])) == [
+        Problem(
+            FILE, line_map(3)["references"], "item D1-A-001: 'references' needs at least one entry"
+        )
+    ]
+
+
 @pytest.mark.parametrize("name", REQUIRED_FIELDS)
 def test_each_required_field_is_required(name: str) -> None:
     [problem] = [p for p in problems_of(raw(**{name: ...})) if "missing required" in p.reason]
