@@ -510,6 +510,20 @@ def test_duplicate_keys_name_both_locations() -> None:
     ]
 
 
+def test_a_duplicate_key_is_reported_at_both_key_lines() -> None:
+    first = _key_on_second_line(raw("D1-A-001", line=3))
+    second = _key_on_second_line(raw("D1-A-001", line=3, file="items/other.yaml"))
+    assert problems_of(first, second) == [
+        Problem("items/other.yaml", 4, f"duplicate key 'D1-A-001': also defined at {FILE}:4")
+    ]
+
+
+def test_items_whose_keys_are_not_text_are_not_duplicates_of_each_other() -> None:
+    problems = problems_of(raw(7), raw(8, line=30))
+    assert [p for p in problems if "duplicate" in p.reason] == []
+    assert len(problems) == 2
+
+
 def test_distinct_keys_are_fine() -> None:
     records, problems = validate_items([raw("D1-A-001"), raw("D1-A-002", line=30)], BLUEPRINT)
     assert problems == []
