@@ -182,11 +182,10 @@ class _ItemCheck:
         self.raw = raw
         self.problems: list[Problem] = []
 
-    def fail(self, name: str, reason: str, line: int | None = None) -> None:
-        where = self.raw.line_of(name) if line is None else line
+    def fail(self, name: str, reason: str) -> None:
         key = self.raw.data.get("key")
         prefix = f"item {key}: " if isinstance(key, str) and key.strip() else "item: "
-        self.problems.append(Problem(self.raw.file, where, prefix + reason))
+        self.problems.append(Problem(self.raw.file, self.raw.line_of(name), prefix + reason))
 
     def text(self, name: str, value: object, what: str) -> str | None:
         if not isinstance(value, str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 
 import pytest
@@ -96,18 +97,18 @@ def test_zero_total_and_zero_weight() -> None:
 @pytest.mark.parametrize(
     ("total", "weights", "order", "message"),
     [
-        (-1, {"a": F(1)}, ["a"], r"negative total \(-1\)"),
-        (3, {"a": F(1), "b": F(1)}, ["a"], "every weighted key exactly once"),
-        (3, {"a": F(1)}, ["a", "a"], "every weighted key exactly once"),
-        (3, {"a": F(1)}, ["b"], "every weighted key exactly once"),
-        (3, {"a": F(-1), "b": F(2)}, ["a", "b"], "must not be negative"),
-        (3, {"a": F(0), "b": F(0)}, ["a", "b"], "positive sum"),
+        (-1, {"a": F(1)}, ["a"], "cannot apportion a negative total (-1)"),
+        (3, {"a": F(1), "b": F(1)}, ["a"], "order must list every weighted key exactly once"),
+        (3, {"a": F(1)}, ["a", "a"], "order must list every weighted key exactly once"),
+        (3, {"a": F(1)}, ["b"], "order must list every weighted key exactly once"),
+        (3, {"a": F(-1), "b": F(2)}, ["a", "b"], "weights must not be negative"),
+        (3, {"a": F(0), "b": F(0)}, ["a", "b"], "weights must have a positive sum"),
     ],
 )
 def test_bad_arguments_are_refused(
     total: int, weights: dict[str, Fraction], order: list[str], message: str
 ) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         largest_remainder(total, weights, order)
 
 
@@ -182,6 +183,16 @@ def test_light_subdomain_still_gets_one_item() -> None:
 def test_the_donor_is_the_subdomain_most_over_its_quota() -> None:
     # Seats 0, 2, 2 against quotas 0.5, 1.5, 2: D9-B is 0.5 over, D9-C exactly on quota.
     assert apportion_subdomains(4, _subs(1, 3, 4)) == {"D9-A": 1, "D9-B": 1, "D9-C": 2}
+
+
+def test_the_donor_is_the_one_most_over_its_quota_not_the_one_with_most_seats() -> None:
+    # Seats 0, 2, 3 against quotas 5/9, 15/9, 25/9: D9-B is 1/3 over, D9-C only 2/9.
+    assert apportion_subdomains(5, _subs(1, 3, 5)) == {"D9-A": 1, "D9-B": 1, "D9-C": 3}
+
+
+def test_the_donor_with_more_seats_gives_when_it_is_further_over_its_quota() -> None:
+    # Seats 0, 2, 4 against quotas 0.6, 1.8, 3.6: D9-C is 0.4 over, D9-B 0.2.
+    assert apportion_subdomains(6, _subs(1, 3, 6)) == {"D9-A": 1, "D9-B": 2, "D9-C": 3}
 
 
 def test_between_equally_over_donors_the_later_one_gives() -> None:

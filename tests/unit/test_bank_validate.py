@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -147,6 +149,67 @@ def test_problem_and_source_render_as_file_colon_line() -> None:
 # --- required fields and types ----------------------------------------------------------
 
 
+@pytest.mark.parametrize("name", [n for n in REQUIRED_FIELDS if n != "key"])
+def test_a_missing_field_is_the_items_only_problem(name: str) -> None:
+    item = raw(**{name: ...})
+    # A field that is not there has no line: the item's line is used.
+    item = dataclasses.replace(item, lines={k: v for k, v in item.lines.items() if k != name})
+    assert problems_of(item) == [
+        Problem(FILE, 3, f"item D1-A-001: missing required field {name!r}")
+    ]
+
+
+def _key_on_second_line(item: RawItem) -> RawItem:
+    # A YAML item may start with another field: "- difficulty: medium" then "  key: ...".
+    return dataclasses.replace(item, lines={**item.lines, "key": 4})
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        (raw(" "), "item: key is empty"),
+        (
+            raw("D1-A-01"),
+            "item D1-A-01: key 'D1-A-01' must be D1-A-NNN with exactly 3 digits, e.g. D1-A-007",
+        ),
+        (raw("Q-001"), "item Q-001: key 'Q-001' does not match sub-domain D1-A: expected D1-A-NNN"),
+        (
+            raw(file_subdomain=None),
+            "item D1-A-001: missing required field 'subdomain' (give it on the item or the file)",
+        ),
+    ],
+)
+def test_key_problems_are_reported_at_the_key_line(item: RawItem, reason: str) -> None:
+    assert problems_of(_key_on_second_line(item)) == [Problem(FILE, 4, reason)]
+
+
+def test_an_unknown_field_is_reported_at_its_own_line() -> None:
+    item = raw(colour="blue")
+    item = dataclasses.replace(item, lines={**item.lines, "colour": 20})
+    assert problems_of(item) == [Problem(FILE, 20, "item D1-A-001: unknown field 'colour'")]
+
+
+def test_a_subdomain_that_is_not_text_is_reported_at_its_line() -> None:
+    assert problems_of(raw(file_subdomain=None, subdomain=7)) == [
+        Problem(
+            FILE,
+            line_map(3)["subdomain"],
+            "item D1-A-001: subdomain must be text, got a number (quote it if it is text)",
+        )
+    ]
+
+
+def test_list_entry_and_empty_list_problems_are_at_their_lines() -> None:
+    assert problems_of(raw(references=[""])) == [
+        Problem(FILE, line_map(3)["references.0"], "item D1-A-001: references entry 1 is empty")
+    ]
+    assert problems_of(raw(references=[])) == [
+        Problem(
+            FILE, line_map(3)["references"], "item D1-A-001: 'references' needs at least one entry"
+        )
+    ]
+
+
 @pytest.mark.parametrize("name", REQUIRED_FIELDS)
 def test_each_required_field_is_required(name: str) -> None:
     [problem] = [p for p in problems_of(raw(**{name: ...})) if "missing required" in p.reason]
@@ -156,8 +219,13 @@ def test_each_required_field_is_required(name: str) -> None:
 
 
 def test_missing_subdomain_everywhere_is_reported() -> None:
-    text = reasons(raw(file_subdomain=None))
-    assert "missing required field 'subdomain'" in text
+    assert problems_of(raw(file_subdomain=None)) == [
+        Problem(
+            FILE,
+            line_map(3)["key"],
+            "item D1-A-001: missing required field 'subdomain' (give it on the item or the file)",
+        )
+    ]
 
 
 @pytest.mark.parametrize(
@@ -167,7 +235,11 @@ def test_missing_subdomain_everywhere_is_reported() -> None:
         ("stem", "   ", "stem is empty"),
         ("stem", None, "stem must be text, got nothing"),
         ("key", 17, "key must be text"),
-        ("options", ["a", "b", "c", "d"], "'options' must map each of A, B, C and D to text"),
+        (
+            "options",
+            ["a", "b", "c", "d"],
+            "'options' must map each of A, B, C and D to text, got a list",
+        ),
         ("rationale", "because", "'rationale' must map each of A, B, C and D to text"),
         ("references", "NIST AI RMF", "'references' must be a list of citations, got text"),
         ("enemies", "D1-A-002", "'enemies' must be a list of item keys, got text"),
@@ -177,6 +249,32 @@ def test_field_types_are_checked(field: str, value: object, expected: str) -> No
     problems = problems_of(raw(**{field: value}))
     assert any(expected in p.reason for p in problems), problems
     assert all(p.line == line_map(3)[field] for p in problems if expected in p.reason)
+
+
+@pytest.mark.parametrize(
+    ("value", "described"),
+    [
+        (None, "nothing (an empty value)"),
+        (False, "a true/false value (quote it if it is text)"),
+        (2.5, "a number (quote it if it is text)"),
+        ({"x": 1}, "a mapping"),
+        (["x"], "a list"),
+        (dt.date(2026, 1, 1), "a date value (quote it if it is text)"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_described_in_words(value: object, described: str) -> None:
+    assert problems_of(raw(stem=value)) == [
+        Problem(FILE, line_map(3)["stem"], f"item D1-A-001: stem must be text, got {described}")
+    ]
+
+
+@pytest.mark.parametrize("key", [..., "  ", 7])
+def test_a_problem_of_an_item_without_a_usable_key_says_item(key: object) -> None:
+    problems = problems_of(raw(key, difficulty="tricky"))
+    difficulty = [p for p in problems if "difficulty" in p.reason]
+    assert [p.reason for p in difficulty] == [
+        "item: difficulty 'tricky' must be one of easy, medium, hard"
+    ]
 
 
 def test_a_yaml_boolean_option_is_explained() -> None:
@@ -198,8 +296,42 @@ def test_three_options_is_a_problem() -> None:
 def test_a_fifth_option_is_a_problem() -> None:
     options = {"A": "one", "B": "two", "C": "three", "D": "four", "E": "five"}
     [problem] = problems_of(raw(options=options))
-    assert "unexpected option label 'E'" in problem.reason
+    assert problem.reason == (
+        "item D1-A-001: unexpected option label 'E': items have exactly four options, "
+        "labelled A, B, C and D"
+    )
     assert problem.line == line_map(3)["options"]  # no line for options.E: its parent's
+
+
+def test_every_missing_option_is_named_in_one_problem() -> None:
+    assert problems_of(raw(options={"B": "two", "C": "three"})) == [
+        Problem(
+            FILE,
+            line_map(3)["options"],
+            "item D1-A-001: option missing for A, D: give one for A, B, C and D",
+        )
+    ]
+
+
+def test_every_option_is_checked_after_an_unexpected_label() -> None:
+    options = {"E": "five", "A": "", "B": "two", "C": "three", "D": "four"}
+    assert [p.reason for p in problems_of(raw(options=options))] == [
+        "item D1-A-001: unexpected option label 'E': items have exactly four options, "
+        "labelled A, B, C and D",
+        "item D1-A-001: option A is empty",
+    ]
+
+
+def test_an_answer_letter_may_have_spaces_around_it() -> None:
+    [record], problems = validate_items([raw(answer=" B ")], BLUEPRINT)
+    assert problems == []
+    assert record.answer == 1
+
+
+def test_references_are_required_even_when_given_empty() -> None:
+    assert [p.reason for p in problems_of(raw(references=None))] == [
+        "item D1-A-001: 'references' must be a list of citations, got nothing (an empty value)"
+    ]
 
 
 def test_an_empty_option_is_a_problem() -> None:
@@ -256,6 +388,48 @@ def test_each_difficulty_is_accepted(difficulty: str) -> None:
     assert problems_of(raw(difficulty=difficulty)) == []
 
 
+# --- as_of ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (" 2026-12-04 ", dt.date(2026, 12, 4)),
+        (dt.date(2025, 1, 31), dt.date(2025, 1, 31)),
+    ],
+)
+def test_as_of_is_read_from_text_or_a_yaml_date(value: object, expected: dt.date) -> None:
+    [record], problems = validate_items([raw(as_of=value)], BLUEPRINT)
+    assert problems == []
+    assert record.as_of == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (
+            dt.datetime(2026, 12, 4, 9, 30),
+            "as_of must be a date (YYYY-MM-DD), not a date and time",
+        ),
+        (None, "as_of is empty: give the date the facts were checked, YYYY-MM-DD"),
+        (
+            20261204,
+            "as_of must be a date written YYYY-MM-DD, got a number (quote it if it is text)",
+        ),
+        ("4/12/2026", "as_of '4/12/2026' must be a date written YYYY-MM-DD, e.g. 2026-12-04"),
+        ("2026-12-04 x", "as_of '2026-12-04 x' must be a date written YYYY-MM-DD, e.g. 2026-12-04"),
+        ("2026-02-30", "as_of '2026-02-30' is not a calendar date"),
+    ],
+)
+def test_a_bad_as_of_is_named_at_its_line(value: object, reason: str) -> None:
+    item = raw(as_of=value)
+    item = dataclasses.replace(item, lines={**item.lines, "as_of": 21})
+    assert validate_items([item], BLUEPRINT) == (
+        [],
+        [Problem(FILE, 21, f"item D1-A-001: {reason}")],
+    )
+
+
 # --- keys and sub-domains ---------------------------------------------------------------
 
 
@@ -277,6 +451,24 @@ def test_unknown_subdomain_is_reported_once_per_file() -> None:
     problems = problems_of(*items)
     assert problems == [
         Problem(FILE, 1, "unknown sub-domain 'D9-Z' (known: D1-A, D1-B, D2-A)"),
+    ]
+
+
+def test_an_unknown_subdomain_without_a_file_line_is_reported_at_the_item() -> None:
+    item = dataclasses.replace(
+        raw("D9-Z-001", line=12, file_subdomain="D9-Z"), file_subdomain_line=None
+    )
+    assert problems_of(item) == [
+        Problem(FILE, 12, "unknown sub-domain 'D9-Z' (known: D1-A, D1-B, D2-A)")
+    ]
+
+
+def test_an_unknown_item_subdomain_is_reported_at_its_line() -> None:
+    item = raw("D9-Z-001", file_subdomain=None, subdomain="D9-Z")
+    assert problems_of(item) == [
+        Problem(
+            FILE, line_map(3)["subdomain"], "unknown sub-domain 'D9-Z' (known: D1-A, D1-B, D2-A)"
+        )
     ]
 
 
@@ -316,6 +508,20 @@ def test_duplicate_keys_name_both_locations() -> None:
             f"duplicate key 'D1-A-001': also defined at {FILE}:3",
         )
     ]
+
+
+def test_a_duplicate_key_is_reported_at_both_key_lines() -> None:
+    first = _key_on_second_line(raw("D1-A-001", line=3))
+    second = _key_on_second_line(raw("D1-A-001", line=3, file="items/other.yaml"))
+    assert problems_of(first, second) == [
+        Problem("items/other.yaml", 4, f"duplicate key 'D1-A-001': also defined at {FILE}:4")
+    ]
+
+
+def test_items_whose_keys_are_not_text_are_not_duplicates_of_each_other() -> None:
+    problems = problems_of(raw(7), raw(8, line=30))
+    assert [p for p in problems if "duplicate" in p.reason] == []
+    assert len(problems) == 2
 
 
 def test_distinct_keys_are_fine() -> None:
@@ -365,6 +571,56 @@ def test_enemy_graph_is_symmetric() -> None:
     assert graph == {"D1-A-001": frozenset({"D1-A-002"}), "D1-A-002": frozenset({"D1-A-001"})}
 
 
+def test_enemy_graph_skips_a_self_listing_but_keeps_the_enemies_after_it() -> None:
+    item = ItemRecord(
+        "K1", "D1-A", "D1", "s", ("a",), 0, ("r",), ("x",), "easy", enemies=("K1", "K2")
+    )
+    assert enemy_graph([item]) == {"K1": frozenset({"K2"}), "K2": frozenset({"K1"})}
+
+
+def test_a_record_line_falls_back_to_the_parent_field_then_the_item() -> None:
+    item = ItemRecord(
+        "K",
+        "D1-A",
+        "D1",
+        "s",
+        ("a",),
+        0,
+        ("r",),
+        ("x",),
+        "easy",
+        source=SourceRef(FILE, 3),
+        field_lines={"options": 5, "options.B": 7},
+    )
+    assert item.line_of("options.B") == 7
+    assert item.line_of("options.C") == 5
+    assert item.line_of("rationale.A") == 3
+
+
+def test_problems_are_sorted_by_file_then_line_then_reason_without_repeats() -> None:
+    items = [
+        raw("D1-A-001", line=50, file="b.yaml", difficulty="x", answer="Z"),
+        raw("D1-A-002", line=3, file="c.yaml", stem=""),
+        raw("D1-A-003", line=90, file="a.yaml", stem=""),
+    ]
+    problems = problems_of(*items)
+    assert [(p.file, p.line) for p in problems] == [
+        ("a.yaml", line_map(90)["stem"]),
+        ("b.yaml", line_map(50)["difficulty"]),
+        ("b.yaml", line_map(50)["answer"]),
+        ("c.yaml", line_map(3)["stem"]),
+    ]
+
+
+def test_problems_on_one_line_are_sorted_by_reason() -> None:
+    item = raw("D1-A-001", difficulty="x", answer="Z")
+    item = dataclasses.replace(item, lines={})
+    assert [p.reason for p in problems_of(item)] == [
+        "item D1-A-001: answer 'Z' must be one of the option letters A, B, C, D",
+        "item D1-A-001: difficulty 'x' must be one of easy, medium, hard",
+    ]
+
+
 def test_problems_are_sorted_and_an_item_with_problems_gives_no_record() -> None:
     items = [raw("D1-A-002", line=30, stem=""), raw("D1-A-001", line=3, answer="Z")]
     records, problems = validate_items(items, BLUEPRINT)
@@ -399,6 +655,34 @@ def test_content_hash_changes_with_content(change: Mapping[str, Any]) -> None:
     assert base[0].content_hash() != changed[0].content_hash()
 
 
+def test_content_hash_is_the_sha256_of_the_canonical_json_text() -> None:
+    # Stored hashes let an import skip unchanged items: the text hashed (sorted keys, no
+    # spaces, UTF-8 unescaped, enemies sorted, as_of only when set) is a contract.
+    item = ItemRecord(
+        "D1-A-001",
+        "D1-A",
+        "D1",
+        "Which control is BEST — café?",
+        ("a", "b", "c", "d"),
+        1,
+        ("ra", "rb", "rc", "rd"),
+        ("ISO/IEC 42001:2023",),
+        "hard",
+        ("D1-A-003", "D1-A-002"),
+        as_of=dt.date(2026, 12, 4),
+    )
+    canonical = (
+        '{"answer":1,"as_of":"2026-12-04","difficulty":"hard","enemies":["D1-A-002","D1-A-003"],'
+        '"key":"D1-A-001","options":["a","b","c","d"],"rationales":["ra","rb","rc","rd"],'
+        '"references":["ISO/IEC 42001:2023"],"stem":"Which control is BEST — café?",'
+        '"subdomain":"D1-A","v":1}'
+    )
+    assert item.content_hash() == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    undated = dataclasses.replace(item, as_of=None)
+    without = canonical.replace('"as_of":"2026-12-04",', "")
+    assert undated.content_hash() == hashlib.sha256(without.encode("utf-8")).hexdigest()
+
+
 def test_content_hash_ignores_enemy_order() -> None:
     a = ItemRecord("K", "D1-A", "D1", "s", ("a",), 0, ("r",), ("x",), "easy", ("X", "Y"))
     b = dataclasses.replace(a, enemies=("Y", "X"))
@@ -416,6 +700,12 @@ def test_records_compare_without_field_lines_and_are_hashable() -> None:
 def test_did_you_mean() -> None:
     assert did_you_mean("refrences", ["references", "stem"]) == " (did you mean 'references'?)"
     assert did_you_mean("zzz", ["references"]) == ""
+
+
+def test_did_you_mean_needs_a_seventy_percent_match() -> None:
+    # Similarity is 2 x shared letters / total letters: 12/16 is close, 10/16 is not.
+    assert did_you_mean("abcdefxy", ["abcdefgh"]) == " (did you mean 'abcdefgh'?)"
+    assert did_you_mean("abcdewxy", ["abcdefgh"]) == ""
 
 
 # --- robustness -----------------------------------------------------------------------------

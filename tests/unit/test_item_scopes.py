@@ -30,7 +30,9 @@ def _data() -> ResponseData:
     )
 
 
-@pytest.fixture(scope="module")
+# Function-scoped on purpose: a mutation-testing run maps each test to the code it calls, and
+# a module-scoped fixture would tie the computation to the first test alone.
+@pytest.fixture
 def computed():
     return compute(_data(), Thresholds(min_responses=1))
 
@@ -64,6 +66,97 @@ def test_test_statistics_use_each_users_first_attempt_of_a_template(computed) ->
     assert by_name["quiz"]["attempts"] == 1
     assert by_name["quiz"]["values"]["responses"] == 2
     assert by_name["quiz"]["values"]["mean"] == 2.0
+
+
+def test_a_template_row_holds_its_test_statistics_and_its_item_counts(computed) -> None:
+    # Users 1 and 2 scored 1 and 2 of 2 on their first "full" attempt; user 3 scored 2 of 2
+    # on "quiz", too few attempts for alpha or SD.
+    full, quiz = computed.templates[:2]
+    assert full == {
+        "template": "full",
+        "attempts": 2,
+        "values": {
+            "items": 2,
+            "excluded_attempts": 0,
+            "mean": 1.5,
+            "mean_percent": 75.0,
+            "sd": 0.7071,
+            "sd_percent": 35.3553,
+            "median_percent": 75.0,
+            "min_percent": 50.0,
+            "max_percent": 100.0,
+            "alpha": 0.0,
+            "sem": 0.7071,
+            "sem_percent": 35.3553,
+            "suppressed": False,
+            "min_responses": 1,
+            "distribution": [0, 0, 0, 0, 0, 1, 0, 0, 0, 1],
+            "responses": 4,
+            "versions": 2,
+            "flagged": computed.scopes[0].rows.review_flagged,
+        },
+    }
+    assert quiz["attempts"] == 1
+    assert quiz["values"]["items"] == 2
+    assert quiz["values"]["sd"] is None
+    assert quiz["values"]["alpha"] is None
+    assert quiz["values"]["flagged"] == computed.scopes[1].rows.review_flagged
+
+
+def test_an_attempt_of_another_form_length_is_counted_as_excluded() -> None:
+    # Three users take "full": two see both items, the third a one-item form.
+    data = ResponseData(
+        attempt_ids=_ints(10, 11, 12),
+        attempt_user=_ints(1, 2, 3),
+        attempt_template=_ints(0, 0, 0),
+        template_names=("full",),
+        entry_attempt=_ints(0, 0, 1, 1, 2),
+        entry_position=_ints(1, 2, 1, 2, 1),
+        entry_item=_ints(0, 1, 0, 1, 0),
+        entry_choice=_ints(0, 1, 0, 0, 1),
+        version_ids=_ints(101, 102),
+        keys=_ints(0, 1),
+    )
+    full, everything = compute(data, Thresholds(min_responses=1)).templates
+    assert full["attempts"] == 2
+    assert full["values"]["excluded_attempts"] == 1
+    assert full["values"]["mean"] == 1.5
+    # The one-item form has no rest score, so its entry is no item response either.
+    assert full["values"]["responses"] == 4
+    assert everything["attempts"] == 3
+
+
+def test_no_finished_attempts_give_only_an_empty_all_templates_row() -> None:
+    empty = _ints()
+    data = ResponseData(
+        attempt_ids=empty,
+        attempt_user=empty,
+        attempt_template=empty,
+        template_names=(),
+        entry_attempt=empty,
+        entry_position=empty,
+        entry_item=empty,
+        entry_choice=empty,
+        version_ids=empty,
+        keys=empty,
+    )
+    computed = compute(data, Thresholds(min_responses=5))
+    assert [scope.template for scope in computed.scopes] == [ALL_TEMPLATES]
+    assert computed.row_count == 0
+    assert computed.templates == [
+        {
+            "template": ALL_TEMPLATES,
+            "attempts": 0,
+            "values": {
+                "responses": 0,
+                "versions": 0,
+                "flagged": 0,
+                "users": 0,
+                "templates": [],
+                "min_responses": 5,
+            },
+        }
+    ]
 
 
 def test_the_all_templates_row_counts_every_attempt_and_user(computed) -> None:
