@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from exam_engine.domain import formats
-from exam_engine.domain.bank import RawItem
+from exam_engine.domain.bank import Problem, RawItem
 from exam_engine.domain.blueprint import Blueprint, Domain, Subdomain
 from exam_engine.domain.formats import _common as common
 from exam_engine.domain.formats._markup import html_markdown
@@ -58,8 +58,6 @@ def test_an_item_cannot_be_its_own_enemy_even_when_the_key_exists_elsewhere() ->
 
 
 def test_parser_problems_and_warnings_are_merged_sorted() -> None:
-    from exam_engine.domain.bank import Problem
-
     parsed = common.check_items(
         [raw("D1-A-001", 5)],
         BLUEPRINT,
@@ -135,3 +133,80 @@ def test_dispatch_names_the_choices() -> None:
     with pytest.raises(ValueError, match="choose one of yaml, csv, gift, qti"):
         formats.write("docx", [], BLUEPRINT)
     assert formats.FORMATS == ("yaml", "csv", "gift", "qti")
+
+
+def test_text_format_decodes_the_bytes_and_hands_every_argument_to_its_reader() -> None:
+    calls: list[tuple[object, ...]] = []
+
+    def read(text: str, filename: str, blueprint: Blueprint, known_keys) -> common.Parsed:
+        calls.append((text, filename, blueprint, tuple(known_keys)))
+        return common.Parsed((), (), (Problem(filename, 7, "from the reader"),))
+
+    parse = common.text_format(read, "Example")
+    parsed = parse("\ufeffé\n".encode(), filename="f.x", blueprint=BLUEPRINT, known_keys=["K"])
+    assert parsed == common.Parsed((), (), (Problem("f.x", 7, "from the reader"),))
+    assert calls == [("é\n", "f.x", BLUEPRINT, ("K",))]
+    assert parse.__doc__ == "Parse Example bytes into validated items; never raises on bad input."
+
+
+def test_text_format_stops_at_bytes_that_are_not_utf8_without_calling_its_reader() -> None:
+    calls: list[str] = []
+
+    def read(text: str, filename: str, blueprint: Blueprint, known_keys) -> common.Parsed:
+        calls.append(text)
+        return common.Parsed((), (), ())
+
+    parsed = common.text_format(read, "Example")(b"ok\n\xff", filename="f.x", blueprint=BLUEPRINT)
+    assert parsed == common.Parsed(
+        (), (), (Problem("f.x", 2, "not valid UTF-8 (byte 0xff); save the file as UTF-8"),)
+    )
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("key", "subdomain"),
+    [("D2-B-014", "D2-B"), (" D2-B-014 ", "D2-B"), ("D2-B-x", ""), ("D2B014", ""), ("14", "")],
+)
+def test_the_subdomain_of_a_key_is_its_prefix_before_a_numeric_tail(
+    key: str, subdomain: str
+) -> None:
+    assert common.subdomain_from_key(key) == subdomain
+
+
+def enemy_raw(enemies: list[str], lines: dict[str, int]) -> RawItem:
+    item = raw("D1-A-001", 1, enemies=enemies)
+    return RawItem(item.file, item.line, item.data, lines)
+
+
+def test_enemy_lines_are_reindexed_when_outside_keys_are_set_aside() -> None:
+    lines = {"stem": 5, "enemies.0": 6, "enemies.1": 7, "enemies.2": 8}
+    raws = [enemy_raw(["D1-A-009", "D1-A-002", "D1-A-008"], lines), raw("D1-A-002", 20)]
+    parsed = common.check_items(raws, BLUEPRINT, known_keys={"D1-A-009", "D1-A-008"})
+    assert parsed.problems == ()
+    assert parsed.items[0].enemies == ("D1-A-009", "D1-A-002", "D1-A-008")
+    # Validation saw only the one enemy in the batch, at its own line.
+    assert dict(parsed.items[0].field_lines) == {"stem": 5, "enemies.0": 7}
+
+
+def test_each_kept_enemy_keeps_its_line_after_an_outside_key_is_set_aside() -> None:
+    lines = {"enemies.0": 2, "enemies.1": 3, "enemies.2": 4, "enemies.3": 5}
+    raws = [enemy_raw(["D1-A-009", "D1-A-401", "D1-A-402", "D1-A-403"], lines)]
+    parsed = common.check_items(raws, BLUEPRINT, known_keys={"D1-A-009"})
+    assert [str(p) for p in parsed.problems] == [
+        f"f:{line}: item D1-A-001: enemy '{key}' is not a key in the bank "
+        "(did you mean 'D1-A-001'?)"
+        for line, key in ((3, "D1-A-401"), (4, "D1-A-402"), (5, "D1-A-403"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("html", "markdown"),
+    [
+        ("<b><i>x</b> y", "***x*** y"),  # closing an outer tag closes the inner one too
+        ("<a href>site</a>", "site"),  # an empty link target is no link
+        ('<img alt="chart"/> x', "[image: chart] x"),
+        ("x<img alt/>", "x"),
+    ],
+)
+def test_html_fragments_with_unclosed_and_valueless_markup(html: str, markdown: str) -> None:
+    assert html_markdown(html)[0] == markdown
