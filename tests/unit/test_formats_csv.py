@@ -15,6 +15,7 @@ from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import csv_format
 from question_bank import LoadedBank, load_bank
 from tests.support.properties import examples
+from tests.unit import formats_golden as golden_items
 
 FILE = "bank.csv"
 HEADER = ",".join(csv_format.COLUMNS)
@@ -329,3 +330,23 @@ def test_fuzzed_rows_under_a_real_header_never_raise(rows: list[list[str]]) -> N
     writer.writerows(rows)
     parsed = parse(buffer.getvalue())
     assert len(parsed.items) <= len(rows)
+
+
+# --- the writer's exact output ----------------------------------------------------------------
+
+
+def test_the_writer_output_is_exact() -> None:
+    assert csv_format.write(golden_items.ITEMS) == golden_items.golden("bank.csv")
+
+
+def test_the_exact_output_reads_back_to_the_same_items() -> None:
+    parsed = csv_format.parse(
+        golden_items.golden("bank.csv"),
+        filename=FILE,
+        blueprint=golden_items.BLUEPRINT,
+        known_keys=golden_items.AWKWARD.enemies,
+    )
+    assert parsed.warnings == ()
+    assert [item.key for item in parsed.items] == ["D1-A-001", "D1-A-002"]
+    assert parsed.items[0].canonical_content() == golden_items.SIMPLE.canonical_content()
+    assert parsed.items[1].canonical_content() == golden_items.PLAIN.canonical_content()

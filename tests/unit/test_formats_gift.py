@@ -13,6 +13,7 @@ from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import gift
 from question_bank import LoadedBank, load_bank
 from tests.support.properties import examples
+from tests.unit import formats_golden as golden_items
 
 FILE = "bank.gift"
 
@@ -715,3 +716,28 @@ def test_a_domain_mismatch_in_the_category_names_the_question() -> None:
         f"{FILE}:1: question ::D2-B-001::: domain 'D3' does not match sub-domain 'D2-B', "
         "which is in D2"
     ]
+
+
+# --- the writer's exact output ----------------------------------------------------------------
+
+
+def test_the_writer_output_is_exact_grouped_by_category_in_key_order() -> None:
+    data = gift.write(golden_items.ITEMS, golden_items.BLUEPRINT)
+    assert data == golden_items.golden("bank.gift")
+
+
+def test_the_exact_output_reads_back_to_the_same_items() -> None:
+    parsed = gift.parse(
+        golden_items.golden("bank.gift"),
+        filename=FILE,
+        blueprint=golden_items.BLUEPRINT,
+        known_keys=golden_items.AWKWARD.enemies,
+    )
+    assert parsed.warnings == ()
+    # The awkward item's empty rationale is written as it is, and read back as missing.
+    assert reasons(parsed.problems) == [
+        f"{FILE}:26: item D1-B-001: rationale missing for C: give one for A, B, C and D"
+    ]
+    assert [item.key for item in parsed.items] == ["D1-A-001", "D1-A-002"]
+    assert parsed.items[0].canonical_content() == golden_items.SIMPLE.canonical_content()
+    assert parsed.items[1].canonical_content() == golden_items.PLAIN.canonical_content()

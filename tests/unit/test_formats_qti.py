@@ -17,6 +17,7 @@ from exam_engine.domain.formats import ExportError, qti
 from exam_engine.domain.formats import _common as common
 from question_bank import LoadedBank, load_bank
 from tests.support.properties import examples
+from tests.unit import formats_golden as golden_items
 
 FILE = "bank.zip"
 NS = {"qti": qti.QTI_NS, "cp": qti.CP_NS, "lom": qti.LOM_NS}
@@ -491,3 +492,80 @@ def test_fuzzed_bytes_never_raise(data: bytes) -> None:
 )
 def test_fuzzed_xml_never_raises(parts: list[str]) -> None:
     parse("".join(parts).encode(), filename="f.xml")
+
+
+# --- the writer's exact output ----------------------------------------------------------------
+
+
+def test_an_item_document_is_written_exactly() -> None:
+    assert qti.item_xml(golden_items.AWKWARD) == golden_items.golden("qti_item.xml")
+
+
+def test_the_manifest_is_written_exactly() -> None:
+    items = sorted(golden_items.ITEMS, key=lambda item: item.key)
+    expected = golden_items.golden("qti_manifest.xml")
+    assert qti.manifest_xml(items, golden_items.BLUEPRINT) == expected
+
+
+def test_the_package_holds_the_manifest_then_each_item_in_key_order() -> None:
+    data = qti.write(golden_items.ITEMS, golden_items.BLUEPRINT)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+    assert names == [
+        "imsmanifest.xml",
+        "items/D1-A-001.xml",
+        "items/D1-A-002.xml",
+        "items/D1-B-001.xml",
+    ]
+    files = members(data)
+    assert files["imsmanifest.xml"] == golden_items.golden("qti_manifest.xml")
+    assert files["items/D1-B-001.xml"] == golden_items.golden("qti_item.xml")
+    assert files["items/D1-A-002.xml"] == qti.item_xml(golden_items.PLAIN)
+
+
+def test_file_names_and_identifiers_replace_unsafe_characters() -> None:
+    assert qti.item_path("a b/c:d.e-f_g") == "items/a_b_c_d.e-f_g.xml"
+    blueprint = dataclasses.replace(golden_items.BLUEPRINT, name="my bank/2")
+    item = dataclasses.replace(golden_items.SIMPLE, key="K 1")
+    manifest = qti.manifest_xml([item], blueprint).decode()
+    assert 'identifier="MANIFEST-my_bank_2-bank"' in manifest
+    assert '<resource identifier="item-K_1" type="imsqti_item_xmlv3p0" href="items/K_1.xml">' in (
+        manifest
+    )
+    assert "<imsmd:catalog>my bank/2</imsmd:catalog>" in manifest
+
+
+def test_a_subdomain_outside_the_blueprint_is_classified_by_its_codes() -> None:
+    item = dataclasses.replace(golden_items.SIMPLE, domain="D9", subdomain="D9-Z")
+    manifest = qti.manifest_xml([item], golden_items.BLUEPRINT).decode()
+    assert (
+        "<imsmd:id>D9</imsmd:id>\n"
+        "                <imsmd:entry>\n"
+        '                  <imsmd:string language="en">D9</imsmd:string>'
+    ) in manifest
+    assert (
+        "<imsmd:id>D9-Z</imsmd:id>\n"
+        "                <imsmd:entry>\n"
+        '                  <imsmd:string language="en">D9-Z</imsmd:string>'
+    ) in manifest
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "name", "code"),
+    [
+        ("stem", "a\x00b", "stem", "0000"),
+        ("rationales", ("r", "r", "r", "r\ufffe"), "rationale.D", "FFFE"),
+        ("references", ("ok", "bad\x1f"), "references.1", "001F"),
+        ("enemies", ("D1-A-002\x0b",), "enemies.0", "000B"),
+    ],
+)
+def test_each_text_field_is_checked_for_characters_xml_cannot_carry(
+    field: str, value: object, name: str, code: str
+) -> None:
+    item = dataclasses.replace(golden_items.SIMPLE, **{field: value})  # type: ignore[arg-type]
+    with pytest.raises(ExportError) as raised:
+        qti.item_xml(item)
+    assert str(raised.value) == (
+        f"item D1-A-001: {name} holds the character U+{code}, which XML (and so QTI) "
+        "cannot carry; remove it and export again"
+    )
