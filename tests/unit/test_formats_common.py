@@ -210,3 +210,123 @@ def test_each_kept_enemy_keeps_its_line_after_an_outside_key_is_set_aside() -> N
 )
 def test_html_fragments_with_unclosed_and_valueless_markup(html: str, markdown: str) -> None:
     assert html_markdown(html)[0] == markdown
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+MIB = 1024 * 1024
+
+
+def test_a_member_exactly_at_the_size_limit_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common, "MAX_MEMBER_BYTES", MIB)
+    files = {"a.xml": b"x" * MIB}
+    assert common.read_zip(zipped(files), "z.zip") == (files, [])
+
+
+def test_a_member_one_byte_over_the_size_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common, "MAX_MEMBER_BYTES", MIB)
+    members, problems = common.read_zip(zipped({"a.xml": b"x" * (MIB + 1)}), "z.zip")
+    assert members == {}
+    assert [str(p) for p in problems] == [
+        "z.zip:1: zip member 'a.xml' is larger than 1 MB once inflated"
+    ]
+
+
+def test_the_total_inflated_size_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common, "MAX_ZIP_TOTAL_BYTES", 2 * MIB)
+    exact = {"a.xml": b"x" * MIB, "b.xml": b"y" * MIB}
+    assert common.read_zip(zipped(exact), "z.zip") == (exact, [])
+    members, problems = common.read_zip(zipped({**exact, "c.xml": b"z"}), "z.zip")
+    assert members == {}
+    assert [str(p) for p in problems] == ["z.zip:1: the zip inflates to more than 2 MB"]
+
+
+def test_the_member_count_is_bounded_and_folders_do_not_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(common, "MAX_ZIP_MEMBERS", 2)
+    files = {"d/": b"", "d/a.xml": b"1", "b.xml": b"2"}
+    assert common.read_zip(zipped(files), "z.zip") == ({"d/a.xml": b"1", "b.xml": b"2"}, [])
+    members, problems = common.read_zip(zipped({**files, "c.xml": b"3"}), "z.zip")
+    assert members == {}
+    assert [str(p) for p in problems] == ["z.zip:1: the zip holds 3 files; at most 2 are read"]
+
+
+def test_an_encrypted_member_is_refused() -> None:
+    data = bytearray(zipped({"a.xml": b"1"}))
+    # Set the encryption flag bit in the central directory entry, where zipfile reads it.
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 8] |= 0x1
+    members, problems = common.read_zip(bytes(data), "z.zip")
+    assert members == {}
+    assert [str(p) for p in problems] == ["z.zip:1: zip member 'a.xml' is encrypted"]
+
+
+def test_a_member_leaving_the_archive_is_refused_by_its_name() -> None:
+    members, problems = common.read_zip(zipped({"ok.xml": b"1", "../x.xml": b"2"}), "z.zip")
+    assert members == {}
+    assert [str(p) for p in problems] == [
+        "z.zip:1: zip member '../x.xml' points outside the archive"
+    ]
+
+
+def test_a_damaged_archive_names_the_error() -> None:
+    members, problems = common.read_zip(b"PK\x03\x04 broken", "z.zip")
+    assert members == {}
+    assert [str(p) for p in problems] == [
+        "z.zip:1: not a readable zip archive (BadZipFile: File is not a zip file)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [(b"PK\x03\x04rest", True), (b"PK\x05\x06", True), (b"PK\x03", False), (b"<xml", False)],
+)
+def test_zips_are_recognised_by_their_signature(data: bytes, expected: bool) -> None:
+    assert common.is_zip(data) is expected
+
+
+def test_written_zips_are_deflated_with_fixed_times_and_modes() -> None:
+    data = common.write_zip({"b.txt": b"two" * 50, "a.txt": b"one"})
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+    assert [info.filename for info in infos] == ["b.txt", "a.txt"]
+    for info in infos:
+        assert info.date_time == (2000, 1, 1, 0, 0, 0)
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+        assert info.external_attr == 0o644 << 16
+
+
+def test_every_text_field_of_an_item_is_named_for_format_checks() -> None:
+    from tests.unit.formats_golden import AWKWARD
+
+    assert common.item_texts(AWKWARD) == [
+        ("stem", AWKWARD.stem),
+        ("options.A", "a"),
+        ("options.B", "b\nc"),
+        ("options.C", "c"),
+        ("options.D", "d"),
+        ("rationale.A", "ra"),
+        ("rationale.B", "rb"),
+        ("rationale.C", ""),
+        ("rationale.D", "rd\n"),
+        ("references.0", "R1"),
+        ("references.1", "R<2>\nx"),
+        ("enemies.0", 'E"1'),
+        ("enemies.1", "E\t2&<>\r\n"),
+    ]
+
+
+def test_problems_are_ordered_by_file_line_then_reason_without_repeats() -> None:
+    found = [Problem("b", 1, "x"), Problem("a", 9, "z"), Problem("a", 9, "y"), Problem("b", 1, "x")]
+    assert common.ordered(found) == (
+        Problem("a", 9, "y"),
+        Problem("a", 9, "z"),
+        Problem("b", 1, "x"),
+    )
