@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import xml.etree.ElementTree as ET
 import zipfile
 
 import pytest
@@ -11,7 +12,7 @@ from exam_engine.domain import formats
 from exam_engine.domain.bank import Problem, RawItem
 from exam_engine.domain.blueprint import Blueprint, Domain, Subdomain
 from exam_engine.domain.formats import _common as common
-from exam_engine.domain.formats._markup import html_markdown
+from exam_engine.domain.formats._markup import element_markdown, html_markdown, local_name
 
 BLUEPRINT = Blueprint(
     name="test",
@@ -330,3 +331,77 @@ def test_problems_are_ordered_by_file_line_then_reason_without_repeats() -> None
         Problem("a", 9, "z"),
         Problem("b", 1, "x"),
     )
+
+
+@pytest.mark.parametrize(
+    ("html", "markdown", "dropped"),
+    [
+        ("<ol><li>a</li><p>x</p><li>b</li></ol>", "1. a\nx\n2. b", set()),
+        ("one<hr>two", "one\n\n---\n\ntwo", set()),
+        ("<pre>a  b\n  c</pre>after", "```\na  b\n  c\n```\n\nafter", set()),
+        ("<b><p>x</p><p>y</p></b>", "**x\n\ny**", set()),
+        ("<b> </b>z", "z", set()),
+        ("<i></i>", "", set()),
+        ("<br>", "", set()),
+        (
+            "<a href='data:text/html,x'>d</a> <a href='JavaScript:x'>j</a> "
+            "<a href=' https://a.b '> l </a> <a href='https://x'></a>",
+            "d j [l](https://a.b)",
+            set(),
+        ),
+        ("<img alt=' '>y<img src=x>", "y", {"img"}),
+        ("<style>p{}</style><title>t</title>Body", "Body", {"style", "title"}),
+        ("<table><tr><td>a</td><td>b</td></tr></table>", "ab", set()),
+        ("<div>a<div>b</div>c</div>", "a\n\nb\n\nc", set()),
+        (
+            "text <span>in <u>span</u></span> and <foo>unknown</foo>",
+            "text in span and unknown",
+            {"foo"},
+        ),
+        ("<p>  a\n  b  </p>", "a b", set()),
+        ("<li>loose</li>", "loose", set()),
+        ("<em>a<br>b</em>", "*a\nb*", set()),
+        ("a\n\n\nb", "a b", set()),
+        ("<p></p><p>x</p>", "x", set()),
+        ("<b><script>s</script>t</b>", "**t**", {"script"}),
+        ("<ul>\n  <li>a</li>\n  <li>b</li>\n</ul>", "- a\n- b", set()),
+        ("<h1>T</h1>body", "T\n\nbody", set()),
+        ("<ul></ul>x", "x", set()),
+        ("<b><ul><li>a</li></ul></b>", "**- a**", set()),
+    ],
+)
+def test_each_kind_of_html_markup_converts_exactly(
+    html: str, markdown: str, dropped: set[str]
+) -> None:
+    assert html_markdown(html) == (markdown, frozenset(dropped))
+
+
+@pytest.mark.parametrize(
+    ("xml", "markdown"),
+    [
+        ("<div><p>a  b</p><p></p><p>c<br/>d</p></div>", "a  b\n\n\n\nc\nd"),
+        ("<div>  raw  text </div>", "  raw  text "),
+        ("<div><p> x </p>  <p>y</p></div>", " x \n\ny"),
+        ("<div>a<!-- c -->b</div>", "ab"),
+        ("<div></div>", ""),
+        ("<div><ul><li>a<ul><li>b</li></ul></li><li>c</li></ul></div>", "- a\n  - b\n- c"),
+        ("<div><ol><li>a</li><li>b<ol><li>c</li></ol></li></ol></div>", "1. a\n2. b\n  1. c"),
+        ("<div>x<pre> a\n b</pre></div>", "x\n\n```\n a\n b\n```"),
+        ("<div><hr/>y</div>", "---\n\ny"),
+    ],
+)
+def test_verbatim_reading_keeps_whitespace_empty_paragraphs_and_list_nesting(
+    xml: str, markdown: str
+) -> None:
+    assert element_markdown(ET.fromstring(xml), verbatim=True) == (markdown, frozenset())
+
+
+def test_skipped_elements_lose_their_text_but_not_their_tail() -> None:
+    element = ET.fromstring("<div>a<skip>no</skip>b</div>")
+    text, _ = element_markdown(element, verbatim=False, skip=lambda el: el.tag == "skip")
+    assert text == "ab"
+
+
+@pytest.mark.parametrize(("tag", "name"), [("{ns}P", "p"), ("x}y}Z", "z"), (ET.Comment, "")])
+def test_local_names_drop_the_namespace_and_case(tag: object, name: str) -> None:
+    assert local_name(tag) == name
