@@ -845,3 +845,92 @@ def test_unsupported_items_are_skipped_with_an_exact_reason(
     assert parsed.items == ()
     assert parsed.problems == ()
     assert reasons(parsed.warnings) == [f"one.xml:2: item 'D2-A-001' skipped: {reason}"]
+
+
+def foreign(item: str = FOREIGN_ITEM, manifest: str = FOREIGN_MANIFEST) -> qti.Parsed:
+    return parse(package({"imsmanifest.xml": manifest, "content/item1.xml": item}))
+
+
+def test_an_xml_file_may_start_with_a_bom_and_whitespace_and_defaults_apply() -> None:
+    item = (
+        FOREIGN_ITEM.replace(' response-identifier="RESPONSE"', "")
+        .replace(' max-choices="1"', "")
+        .replace('<?xml version="1.0" encoding="UTF-8"?>\n', "")
+    )
+    parsed = parse(("\ufeff \n\t" + item).encode(), filename="one.xml")
+    # Read as an item (the response defaults to RESPONSE, max-choices to 1): only the
+    # manifest's metadata is missing.
+    assert reasons(parsed.problems) == [
+        "one.xml:2: item D2-A-001: missing required field 'difficulty'",
+        "one.xml:2: item D2-A-001: missing required field 'references'",
+    ]
+
+
+def test_the_correct_response_comes_from_the_interactions_declaration() -> None:
+    item = FOREIGN_ITEM.replace(
+        '<qti-response-declaration identifier="RESPONSE"',
+        '<qti-response-declaration identifier="OTHER"><qti-correct-response>'
+        "<qti-value>choice_1</qti-value></qti-correct-response></qti-response-declaration>"
+        '<qti-response-declaration identifier=" RESPONSE "',
+    )
+    parsed = foreign(item)
+    assert parsed.problems == ()
+    assert parsed.items[0].answer == 1
+
+
+def test_a_deeply_nested_item_is_a_problem_not_a_crash() -> None:
+    deep = FOREIGN_ITEM.replace("<p>An insurer", "<div>" * 1200 + "x" + "</div>" * 1200 + "<p>An")
+    parsed = parse(deep.encode(), filename="deep.xml")
+    assert reasons(parsed.problems) == ["deep.xml:1: the item's XML is nested too deeply to read"]
+
+
+def test_the_first_outside_feedback_for_a_choice_is_its_rationale() -> None:
+    item = FOREIGN_ITEM.replace(
+        '<qti-modal-feedback outcome-identifier="FEEDBACK" identifier="choice_3"',
+        '<qti-feedback-block outcome-identifier="FEEDBACK" identifier="choice_4"><p>first wins'
+        '</p></qti-feedback-block><qti-modal-feedback outcome-identifier="FEEDBACK" '
+        'identifier="choice_3"',
+    )
+    parsed = foreign(item)
+    assert parsed.problems == ()
+    assert parsed.items[0].rationales[3] == "first wins"
+    assert parsed.items[0].line_of("rationale.D") == 27
+
+
+def test_a_blank_feedback_is_no_rationale() -> None:
+    parsed = foreign(FOREIGN_ITEM.replace("Scope and safety first.", "  "))
+    assert reasons(parsed.problems) == [
+        f"{FILE}/content/item1.xml:2: item D2-A-001: rationale missing for B: "
+        "give one for A, B, C and D"
+    ]
+
+
+def test_a_blank_prompt_adds_nothing_to_the_stem() -> None:
+    item = FOREIGN_ITEM.replace(
+        "<qti-prompt>Which step comes   FIRST?</qti-prompt>", "<qti-prompt> </qti-prompt>"
+    )
+    assert foreign(item).items[0].stem == "An insurer deploys a **claims** model."
+
+
+@pytest.mark.parametrize(
+    ("level", "kind", "problem"),
+    [
+        ("Tricky", "References", "5: item D2-A-001: difficulty 'tricky' must be one of easy, "
+         "medium, hard"),
+        ("VERY EASY", "isbasedon", "2: item D2-A-001: missing required field 'references'"),
+    ],
+)  # fmt: skip
+def test_manifest_difficulty_and_relation_kinds_are_read_case_blind(
+    level: str, kind: str, problem: str
+) -> None:
+    manifest = FOREIGN_MANIFEST.replace("very difficult", level).replace(
+        "<lom:value>references</lom:value>", f"<lom:value>{kind}</lom:value>"
+    )
+    assert reasons(foreign(manifest=manifest).problems) == [f"{FILE}/content/item1.xml:{problem}"]
+
+
+def test_manifest_levels_map_to_the_banks_three() -> None:
+    levels = {"very easy": "easy", "EASY": "easy", "Medium": "medium", "difficult": "hard"}
+    for level, difficulty in levels.items():
+        manifest = FOREIGN_MANIFEST.replace("very difficult", level)
+        assert foreign(manifest=manifest).items[0].difficulty == difficulty, level
