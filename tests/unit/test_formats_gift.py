@@ -583,14 +583,28 @@ def test_a_zero_weight_on_an_equals_answer_is_a_partial_weight() -> None:
 
 
 def test_an_answer_without_feedback_keeps_its_whole_text() -> None:
-    parsed = parse("::D2-B-001::Q{=abc ~bcd ~cde ~def}\n")
+    parsed = parse("::D2-B-001::Q{=a ~b ~c ~d}\n")
     assert parsed.items == ()
-    assert reasons(parsed.warnings) == []
-    assert f"{FILE}:1: item D2-B-001: missing required field 'difficulty'" in reasons(
-        parsed.problems
-    )
-    parsed = parse(four(answers="=abc#r ~bcd ~cde#r ~def#r"))
-    assert "rationale missing for B" in parsed.problems[0].reason
+    assert parsed.warnings == ()
+    # One-letter options: a lost last letter would show as an empty option.
+    assert reasons(parsed.problems) == [
+        f"{FILE}:1: item D2-B-001: missing required field 'difficulty'",
+        f"{FILE}:1: item D2-B-001: missing required field 'references'",
+        f"{FILE}:1: item D2-B-001: rationale missing for A, B, C, D: give one for A, B, C and D",
+    ]
+
+
+def test_the_general_feedback_starts_at_the_last_four_hashes() -> None:
+    parsed = parse(four(answers="=a#r ~b#r ~c#r ~d#r#"))
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
+    assert parsed.items[0].rationales == ("r", "r", "r", "r#")
+    assert parsed.items[0].difficulty == "easy"
+
+
+def test_an_escaped_brace_at_the_very_end_does_not_close_the_answers() -> None:
+    parsed = parse("::D2-B-001::Q{=a#r ~b#r ~c#r ~d#r\\}\n")
+    assert reasons(parsed.problems) == [f"{FILE}:1: question ::D2-B-001::: {UNBALANCED}"]
 
 
 def test_general_feedback_metadata_reading_rules() -> None:
