@@ -934,3 +934,13 @@ def test_manifest_levels_map_to_the_banks_three() -> None:
     for level, difficulty in levels.items():
         manifest = FOREIGN_MANIFEST.replace("very difficult", level)
         assert foreign(manifest=manifest).items[0].difficulty == difficulty, level
+
+
+def test_an_item_without_enemies_or_date_writes_neither_attribute() -> None:
+    text = qti.item_xml(golden_items.SIMPLE).decode()
+    assert (
+        '  <qti-item-body data-aaism-key="D1-A-001" data-aaism-domain="D1" '
+        'data-aaism-subdomain="D1-A" data-aaism-difficulty="medium">\n'
+    ) in text
+    assert "data-aaism-enemies" not in text
+    assert "data-aaism-as-of" not in text
