@@ -944,3 +944,60 @@ def test_an_item_without_enemies_or_date_writes_neither_attribute() -> None:
     ) in text
     assert "data-aaism-enemies" not in text
     assert "data-aaism-as-of" not in text
+
+
+NOT_QTI = (
+    f"{FILE}:1: not a QTI 3.0 content package (a zip with imsmanifest.xml) or a "
+    "qti-assessment-item XML file"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"", NOT_QTI),
+        (b"plain text", NOT_QTI),
+        (b"\x00\x01\x02", NOT_QTI),
+        (b"PK\x03\x04 broken zip", f"{FILE}:1: not a readable zip archive (BadZipFile: File is not a zip file)"),
+        (b" \n<x/>", f"{FILE}:2: not a QTI 3.0 item: the root element is <x>, expected <qti-assessment-item>"),
+    ],
+)  # fmt: skip
+def test_other_content_is_named_exactly(data: bytes, problem: str) -> None:
+    parsed = parse(data)
+    assert parsed.warnings == ()
+    assert reasons(parsed.problems) == [problem]
+
+
+def test_skipped_resources_are_one_warning_a_type_at_its_first_line() -> None:
+    manifest = FOREIGN_MANIFEST.replace(
+        '<resource identifier="old"',
+        '<resource identifier="t2" type="imsqti_test_xmlv3p0" href="t2.xml"/>\n'
+        '    <resource identifier="old"',
+    )
+    parsed = foreign(manifest=manifest)
+    assert reasons(parsed.warnings) == [
+        f"{FILE}/imsmanifest.xml:17: resources of type 'imsqti_test_xmlv3p0' skipped: only "
+        "QTI 3.0 item resources are read",
+        f"{FILE}/imsmanifest.xml:19: resources of type 'imsqti_item_xmlv2p1' skipped: QTI 2.x "
+        "items are not read (QTI 3.0 only)",
+    ]
+
+
+def test_a_resource_with_no_href_anywhere_is_a_problem() -> None:
+    manifest = FOREIGN_MANIFEST.replace(' href="content/item1.xml"', "").replace(
+        '<file href="content/item1.xml"/>', "<file/>"
+    )
+    assert reasons(foreign(manifest=manifest).problems) == [
+        f"{FILE}/imsmanifest.xml:5: resource href '' is missing or leaves the package"
+    ]
+
+
+def test_without_a_manifest_only_xml_files_are_read_whatever_their_case() -> None:
+    parsed = parse(package({"b.XML": FOREIGN_ITEM, "a.txt": "hello", "c/": ""}))
+    assert reasons(parsed.warnings) == [
+        f"{FILE}:1: no imsmanifest.xml: every .xml file in the zip is read as an item"
+    ]
+    assert reasons(parsed.problems) == [
+        f"{FILE}/b.XML:2: item D2-A-001: missing required field 'difficulty'",
+        f"{FILE}/b.XML:2: item D2-A-001: missing required field 'references'",
+    ]
