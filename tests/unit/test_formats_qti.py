@@ -958,10 +958,17 @@ NOT_QTI = (
         (b"", NOT_QTI),
         (b"plain text", NOT_QTI),
         (b"\x00\x01\x02", NOT_QTI),
-        (b"PK\x03\x04 broken zip", f"{FILE}:1: not a readable zip archive (BadZipFile: File is not a zip file)"),
-        (b" \n<x/>", f"{FILE}:2: not a QTI 3.0 item: the root element is <x>, expected <qti-assessment-item>"),
+        (
+            b"PK\x03\x04 broken zip",
+            f"{FILE}:1: not a readable zip archive (BadZipFile: File is not a zip file)",
+        ),
+        (
+            b" \n<x/>",
+            f"{FILE}:2: not a QTI 3.0 item: the root element is <x>, "
+            "expected <qti-assessment-item>",
+        ),
     ],
-)  # fmt: skip
+)
 def test_other_content_is_named_exactly(data: bytes, problem: str) -> None:
     parsed = parse(data)
     assert parsed.warnings == ()
