@@ -1008,3 +1008,21 @@ def test_without_a_manifest_only_xml_files_are_read_whatever_their_case() -> Non
         f"{FILE}/b.XML:2: item D2-A-001: missing required field 'difficulty'",
         f"{FILE}/b.XML:2: item D2-A-001: missing required field 'references'",
     ]
+
+
+def test_the_last_subdomain_in_the_manifest_taxon_path_is_used() -> None:
+    manifest = FOREIGN_MANIFEST.replace(
+        "<lom:taxon><lom:id>D2-A</lom:id></lom:taxon>",
+        "<lom:taxon><lom:id>D2-B</lom:id></lom:taxon><lom:taxon><lom:id>D2-A</lom:id></lom:taxon>",
+    )
+    parsed = foreign(manifest=manifest)
+    assert parsed.problems == ()
+    assert parsed.items[0].subdomain == "D2-A"
+
+
+def test_a_manifest_domain_that_disagrees_is_a_problem_at_the_resource_line() -> None:
+    manifest = FOREIGN_MANIFEST.replace("<lom:id>D2</lom:id>", "<lom:id>D3</lom:id>")
+    assert reasons(foreign(manifest=manifest).problems) == [
+        f"{FILE}/content/item1.xml:5: item 'D2-A-001': domain 'D3' does not match sub-domain "
+        "'D2-A', which is in D2"
+    ]
