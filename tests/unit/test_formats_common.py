@@ -405,3 +405,15 @@ def test_skipped_elements_lose_their_text_but_not_their_tail() -> None:
 @pytest.mark.parametrize(("tag", "name"), [("{ns}P", "p"), ("x}y}Z", "z"), (ET.Comment, "")])
 def test_local_names_drop_the_namespace_and_case(tag: object, name: str) -> None:
     assert local_name(tag) == name
+
+
+@pytest.mark.parametrize("name", ["..", "c:/x", "z:x", "\\\\server\\x"])
+def test_parent_and_drive_paths_are_refused(name: str) -> None:
+    assert common.safe_member_name(name) is None
+
+
+def test_members_whose_names_normalise_alike_are_a_repeat() -> None:
+    assert common.read_zip(zipped({"a.txt": b"1", "./a.txt": b"2"}), "z.zip") == (
+        {},
+        [Problem("z.zip", 1, "zip member 'a.txt' appears twice")],
+    )
