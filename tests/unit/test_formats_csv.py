@@ -15,6 +15,7 @@ from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import csv_format
 from question_bank import LoadedBank, load_bank
 from tests.support.properties import examples
+from tests.unit import formats_golden as golden_items
 
 FILE = "bank.csv"
 HEADER = ",".join(csv_format.COLUMNS)
@@ -329,3 +330,128 @@ def test_fuzzed_rows_under_a_real_header_never_raise(rows: list[list[str]]) -> N
     writer.writerows(rows)
     parsed = parse(buffer.getvalue())
     assert len(parsed.items) <= len(rows)
+
+
+# --- the writer's exact output ----------------------------------------------------------------
+
+
+def test_the_writer_output_is_exact() -> None:
+    assert csv_format.write(golden_items.ITEMS) == golden_items.golden("bank.csv")
+
+
+def test_the_exact_output_reads_back_to_the_same_items() -> None:
+    parsed = csv_format.parse(
+        golden_items.golden("bank.csv"),
+        filename=FILE,
+        blueprint=golden_items.BLUEPRINT,
+        known_keys=golden_items.AWKWARD.enemies,
+    )
+    assert parsed.warnings == ()
+    assert [item.key for item in parsed.items] == ["D1-A-001", "D1-A-002"]
+    assert parsed.items[0].canonical_content() == golden_items.SIMPLE.canonical_content()
+    assert parsed.items[1].canonical_content() == golden_items.PLAIN.canonical_content()
+
+
+# --- exact reading rules ----------------------------------------------------------------------
+
+
+def test_empty_cells_past_the_header_are_ignored() -> None:
+    parsed = parse(HEADER + "\n" + row().rstrip("\n") + ",,  \n")
+    assert parsed.problems == ()
+    assert [item.key for item in parsed.items] == ["D1-A-001"]
+
+
+def test_a_short_row_reads_its_missing_cells_as_empty() -> None:
+    parsed = parse(HEADER + "\n" + "D1-A-001,D1,D1-A,easy,stem\n")
+    found = [str(p) for p in parsed.problems]
+    assert f"{FILE}:2: item D1-A-001: option D is empty" in found
+    assert f"{FILE}:2: item D1-A-001: 'references' needs at least one entry" in found
+    assert f"{FILE}:2: item D1-A-001: answer '' must be one of the option letters A, B, C, D" in (
+        found
+    )
+
+
+def test_cells_are_normalised_before_validation() -> None:
+    parsed = parse(HEADER + "\n" + row(answer=" b ", difficulty=" HARD ", as_of=" 2026-01-02 "))
+    assert parsed.problems == ()
+    (item,) = parsed.items
+    assert (item.answer, item.difficulty, str(item.as_of)) == (1, "hard", "2026-01-02")
+
+
+def test_only_a_one_letter_answer_is_upper_cased() -> None:
+    parsed = parse(HEADER + "\n" + row(answer="cc"))
+    assert [str(p) for p in parsed.problems] == [
+        f"{FILE}:2: item D1-A-001: answer 'cc' must be one of the option letters A, B, C, D"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("D1-A-001", "item D1-A-001: domain 'D2' does not match sub-domain 'D1-A', which is in D1"),
+        ("", "domain 'D2' does not match sub-domain 'D1-A', which is in D1"),
+    ],
+)
+def test_a_disagreeing_domain_names_the_row_and_its_key(key: str, message: str) -> None:
+    parsed = parse(HEADER + "\n" + row(key=key, domain="D2"))
+    assert f"{FILE}:2: {message}" in [str(p) for p in parsed.problems]
+
+
+def test_the_subdomain_defaults_to_the_key_prefix() -> None:
+    parsed = parse(HEADER + "\n" + row(key="D1-A-001", subdomain="", domain="D2"))
+    assert [str(p) for p in parsed.problems] == [
+        f"{FILE}:2: item D1-A-001: domain 'D2' does not match sub-domain 'D1-A', which is in D1"
+    ]
+
+
+def test_a_semicolon_header_wins_over_tabs_in_it() -> None:
+    header = HEADER.replace(",", ";").replace("stem", "st\tem")
+    parsed = parse(header + "\n" + row().replace(",", ";"))
+    assert [str(w) for w in parsed.warnings] == [
+        f"{FILE}:1: column 'st\\tem' is not read (did you mean 'stem'?)"
+    ]
+
+
+def test_a_syntax_error_names_the_line_where_its_row_starts() -> None:
+    parsed = parse(HEADER + "\n" + row() + row(key="D1-A-002") + '"a\n')
+    assert [str(p) for p in parsed.problems] == [
+        f"{FILE}:4: CSV syntax error: unexpected end of data"
+    ]
+
+
+def test_enemies_may_be_separated_by_commas_pipes_or_spaces() -> None:
+    keys = ("D1-A-002", "D1-A-003", "D1-A-004", "D1-A-005")
+    parsed = parse(HEADER + "\n" + row(enemies="D1-A-002, D1-A-003|D1-A-004  D1-A-005"), keys)
+    assert parsed.items[0].enemies == keys
+
+
+@pytest.mark.parametrize(
+    ("cell", "guarded"),
+    [
+        ("=1", "'=1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@1", "'@1"),
+        ("\t1", "'\t1"),
+        ("\r1", "'\r1"),
+        ("'=1", "''=1"),
+        ("''", "'''"),
+        ("'", "'"),
+        ("'a", "'a"),
+        ("a=1", "a=1"),
+        ("", ""),
+    ],
+)
+def test_the_formula_guard_prefixes_exactly_what_a_spreadsheet_would_run(
+    cell: str, guarded: str
+) -> None:
+    assert csv_format.guard(cell) == guarded
+    assert csv_format.unguard(guarded) == cell
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [("\ufeffKey", "key"), ("  Option - A ", "option_a"), ("RATIONALE b", "rationale_b")],
+)
+def test_header_names_are_folded_to_column_names(header: str, name: str) -> None:
+    assert csv_format._column_name(header) == name

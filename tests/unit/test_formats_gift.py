@@ -13,6 +13,7 @@ from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import gift
 from question_bank import LoadedBank, load_bank
 from tests.support.properties import examples
+from tests.unit import formats_golden as golden_items
 
 FILE = "bank.gift"
 
@@ -450,3 +451,307 @@ def test_fuzzed_near_gift_questions_never_raise(questions) -> None:
         blocks.append(f"{title}{stem}{{{body}{general}}}{after}")
     parsed = parse("\n\n".join(blocks))
     assert len(parsed.items) <= len(questions)
+
+
+# --- exact messages, lines and edge cases of the reader --------------------------------------
+
+META = "####Difficulty: easy\\nReferences:\\n- R"
+
+
+def four(key: str = "D2-B-001", stem: str = "Q", answers: str = "=a#r ~b#r ~c#r ~d#r") -> str:
+    """One complete question on one line."""
+    return f"::{key}::{stem}{{{answers}{META}}}\n"
+
+
+def test_every_field_of_a_question_over_many_short_lines_has_its_own_line() -> None:
+    text = (
+        "$CATEGORY: aaism/D2/D2-B\n"
+        "\n"
+        "::D2-B-001::\n"
+        "Which control is BEST?{\n"
+        "~a#x\n"
+        "=\n"  # the key's marker alone on its line: the answer is read from that line
+        "Xb#y\n"
+        "~c#v\\:~d#w\n"  # an escape just before the next marker, no space between answers
+        "####Difficulty: hard\\nReferences: R0\\n- R1\\nEnemies: D2-B-002\\nAs of: 2026-12-04\n"
+        "}\n"
+    )
+    parsed = parse(text, known_keys=("D2-B-002",))
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
+    (item,) = parsed.items
+    assert item.stem == "Which control is BEST?"
+    assert item.options == ("a", "Xb", "c", "d")
+    assert item.answer == 1
+    assert item.rationales == ("x", "y", "v:", "w")
+    assert item.references == ("R0", "R1")
+    assert item.difficulty == "hard"
+    assert item.enemies == ("D2-B-002",)
+    assert str(item.as_of) == "2026-12-04"
+    assert dict(item.field_lines) == {
+        "key": 3,
+        "stem": 4,
+        "options.A": 5,
+        "rationale.A": 5,
+        "options.B": 6,
+        "rationale.B": 6,
+        "options.C": 8,
+        "rationale.C": 8,
+        "options.D": 8,
+        "rationale.D": 8,
+        "answer": 6,
+        "difficulty": 9,
+        "references": 9,
+        "enemies": 9,
+        "as_of": 9,
+        "subdomain": 1,
+    }
+
+
+def test_a_subdomain_taken_from_the_key_points_at_the_title_line() -> None:
+    parsed = parse("\n\n" + four())
+    assert parsed.problems == ()
+    assert parsed.items[0].line_of("subdomain") == 3
+    assert parsed.items[0].line_of("answer") == 3
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_windows_and_old_mac_line_endings_number_lines_as_unix_ones_do(newline: str) -> None:
+    text = four().replace("\n", newline) + newline + "::D2-B-002::" + newline + four("", "R?")[4:]
+    parsed = parse(text)
+    assert parsed.problems == (), reasons(parsed.problems)
+    assert [(i.key, i.stem, i.source.line, i.line_of("stem")) for i in parsed.items] == [
+        ("D2-B-001", "Q", 1, 1),
+        ("D2-B-002", "R?", 3, 4),
+    ]
+
+
+def test_only_php_trim_whitespace_makes_a_line_blank() -> None:
+    # A no-break space is not blank to Moodle, so the two questions are one block.
+    parsed = parse(four() + "\u00a0\n" + four("D2-B-002"))
+    assert parsed.items == ()
+    assert reasons(parsed.warnings) == [
+        f"{FILE}:1: question ::D2-B-001:: skipped: more than one answer section; "
+        "the engine holds one question a block"
+    ]
+
+
+def test_html_warnings_name_the_part_and_its_line() -> None:
+    text = (
+        "::D2-B-001::[html]<blink>Q</blink>{\n"
+        "=<blink>a</blink>#<i>x</i>\n"
+        "~b#<blink>y</blink>\n"
+        "~c#x\n"
+        "~d#x\n"
+        "####<img><blink>Difficulty: easy</blink><p>References:</p><p>- R</p>\n"
+        "}\n"
+    )
+    parsed = parse(text)
+    assert parsed.problems == ()
+    assert parsed.items[0].rationales == ("*x*", "y", "x", "x")
+    dropped = "dropped when converting to Markdown"
+    assert reasons(parsed.warnings) == [
+        f"{FILE}:1: question ::D2-B-001:: stem: HTML <blink> {dropped}",
+        f"{FILE}:2: question ::D2-B-001:: answer: HTML <blink> {dropped}",
+        f"{FILE}:3: question ::D2-B-001:: feedback: HTML <blink> {dropped}",
+        f"{FILE}:6: question ::D2-B-001:: general feedback: HTML <blink>, <img> {dropped}",
+    ]
+
+
+def test_an_unclosed_format_marker_is_text_not_a_format() -> None:
+    parsed = parse(four(stem="[html?", answers="=<b>a</b>#r ~b#r ~c#r ~d#r"))
+    assert parsed.problems == ()
+    assert parsed.items[0].stem == "[html?"
+    assert parsed.items[0].options[0] == "<b>a</b>"
+
+
+def test_full_and_zero_weights_mark_the_key_and_the_distractors() -> None:
+    parsed = parse(four(answers="~b#r ~%0%c#r =%100%a#r ~d#r"))
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
+    assert parsed.items[0].options == ("b", "c", "a", "d")
+    assert parsed.items[0].answer == 2
+
+
+def test_a_zero_weight_on_an_equals_answer_is_a_partial_weight() -> None:
+    parsed = parse(four(answers="=%0%a#r ~b#r ~c#r ~d#r"))
+    assert parsed.items == ()
+    assert reasons(parsed.warnings) == [
+        f"{FILE}:1: question ::D2-B-001:: skipped: an answer has the partial weight %0% "
+        "(multiple answers or partial credit)"
+    ]
+
+
+def test_an_answer_without_feedback_keeps_its_whole_text() -> None:
+    parsed = parse("::D2-B-001::Q{=a ~b ~c ~d}\n")
+    assert parsed.items == ()
+    assert parsed.warnings == ()
+    # One-letter options: a lost last letter would show as an empty option.
+    assert reasons(parsed.problems) == [
+        f"{FILE}:1: item D2-B-001: missing required field 'difficulty'",
+        f"{FILE}:1: item D2-B-001: missing required field 'references'",
+        f"{FILE}:1: item D2-B-001: rationale missing for A, B, C, D: give one for A, B, C and D",
+    ]
+
+
+def test_the_general_feedback_starts_at_the_last_four_hashes() -> None:
+    parsed = parse(four(answers="=a#r ~b#r ~c#r ~d#r#"))
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
+    assert parsed.items[0].rationales == ("r", "r", "r", "r#")
+    assert parsed.items[0].difficulty == "easy"
+
+
+def test_an_escaped_brace_at_the_very_end_does_not_close_the_answers() -> None:
+    parsed = parse("::D2-B-001::Q{=a#r ~b#r ~c#r ~d#r\\}\n")
+    assert reasons(parsed.problems) == [f"{FILE}:1: question ::D2-B-001::: {UNBALANCED}"]
+
+
+def test_general_feedback_metadata_reading_rules() -> None:
+    general = (
+        "####Difficulty: easy\\nReferences: R0\\n- R1\\n- R2\\n- R3\\n  more\\n"
+        "  as of: 2020 edition\\nDifficulty: easy\\nWell done\\nSee you"
+    )
+    parsed = parse(f"::D2-B-001::Q{{=a#r ~b#r ~c#r ~d#r{general}}}\n")
+    assert parsed.problems == ()
+    # An indented line continues the last reference even when it reads like metadata;
+    # a line after another field is not a reference.
+    assert parsed.items[0].references == ("R0", "R1", "R2", "R3\nmore\nas of: 2020 edition")
+    assert reasons(parsed.warnings) == [
+        f"{FILE}:1: question ::D2-B-001::: 2 line(s) of general feedback ignored "
+        "(only Difficulty, References, Enemies and As of are read)"
+    ]
+
+
+def test_a_question_without_general_feedback_warns_of_nothing() -> None:
+    parsed = parse("::D2-B-001::Q{=a#r ~b#r ~c#r ~d#r}\n")
+    assert parsed.warnings == ()
+    assert reasons(parsed.problems) == [
+        f"{FILE}:1: item D2-B-001: missing required field 'difficulty'",
+        f"{FILE}:1: item D2-B-001: missing required field 'references'",
+    ]
+
+
+SKIPPED = "the engine holds single-best-answer multiple choice only"
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("::T::Q{}", f"an essay (empty answer braces); {SKIPPED}"),
+        ("::T::Q{#1822:5}", f"a numerical question; {SKIPPED}"),
+        ("::T::Q{=a -> b =c -> d}", f"a matching question; {SKIPPED}"),
+        ("::T::Q{a -> b}", f"a short-answer question; {SKIPPED}"),
+        ("::T::Q{=Shakespeare}", f"a short-answer question; {SKIPPED}"),
+        ("::T::Q{T}", f"a true/false question; {SKIPPED}"),
+        ("::T::Q{TRUE}", f"a true/false question; {SKIPPED}"),
+        ("::T::Q{F}", f"a true/false question; {SKIPPED}"),
+        ("::T::Q{FALSE}", f"a true/false question; {SKIPPED}"),
+        ("::T::Q{T#right}", f"a true/false question; {SKIPPED}"),
+        ("::T::Q{FALSE#no#yes}", f"a true/false question; {SKIPPED}"),
+        ("::T::Q{x=a ~b ~c ~d}", "text before the first answer marker (~ or =)"),
+        ("::T::Q{~a ~b ~c ~d}", "no answer is marked correct with ="),
+        ("::T::Q{=a =b ~c ~d}", "2 answers are marked correct; the engine needs exactly one"),
+        ("::T::Q{=a ~b ~c ~d ~e}", "5 answers; the engine needs exactly four"),
+        (
+            "::T::Q{~%50%a ~b ~c ~d}",
+            "an answer has the partial weight %50% (multiple answers or partial credit)",
+        ),
+        (
+            "::T::Q{=a ~b ~c ~d}{x}",
+            "more than one answer section; the engine holds one question a block",
+        ),
+        ("::T::", "a description (no answers); the engine holds multiple choice only"),
+        ("::Q{1}::Q{=a ~b ~c}", "3 answers; the engine needs exactly four"),
+    ],
+)
+def test_each_skip_has_its_exact_reason(question: str, reason: str) -> None:
+    parsed = parse("\n" + question + "\n")
+    assert parsed.items == ()
+    assert parsed.problems == ()
+    title = question[2 : question.index("::", 2)]
+    assert reasons(parsed.warnings) == [f"{FILE}:2: question ::{title}:: skipped: {reason}"]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Read the case.", "Read the case."),
+        ("Q" * 40, "Q" * 40),
+        ("Q" * 41, "Q" * 39 + "…"),
+    ],
+)
+def test_an_untitled_question_is_named_by_its_first_forty_characters(text: str, name: str) -> None:
+    parsed = parse(text)
+    assert reasons(parsed.warnings) == [
+        f"{FILE}:1: question {name!r} skipped: a description (no answers); "
+        "the engine holds multiple choice only"
+    ]
+
+
+UNBALANCED = (
+    "unbalanced braces: the answers go between one { and one } "
+    "(escape a literal brace as \\{ or \\})"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("::D1-A-001::Stem =a ~b } here", f"question ::D1-A-001::: {UNBALANCED}"),
+        ("::D1-A-001::Stem { =a ~b ~c ~d", f"question ::D1-A-001::: {UNBALANCED}"),
+        (
+            "::D1-A-001::Q{=a ~b ~c ~d}}",
+            "question ::D1-A-001::: a stray } after the answers (escape a literal brace as \\})",
+        ),
+        (
+            "::Which is BEST?{=a ~b ~c ~d}",
+            "question 'Which is BEST?': no ::title::; the title is the item key "
+            "(e.g. ::D2-B-014::)",
+        ),
+    ],
+)
+def test_malformed_questions_have_exact_problems(text: str, reason: str) -> None:
+    parsed = parse("\n" + text + "\n")
+    assert parsed.items == ()
+    assert parsed.warnings == ()
+    assert reasons(parsed.problems) == [f"{FILE}:2: {reason}"]
+
+
+def test_an_empty_title_is_an_empty_key_not_a_missing_title() -> None:
+    parsed = parse(four(key=""))
+    assert parsed.items == ()
+    assert reasons(parsed.problems)[0] == f"{FILE}:1: item: key is empty"
+
+
+def test_a_domain_mismatch_in_the_category_names_the_question() -> None:
+    parsed = parse("$CATEGORY: aaism/D3/D2-B\n" + four())
+    assert reasons(parsed.problems) == [
+        f"{FILE}:1: question ::D2-B-001::: domain 'D3' does not match sub-domain 'D2-B', "
+        "which is in D2"
+    ]
+
+
+# --- the writer's exact output ----------------------------------------------------------------
+
+
+def test_the_writer_output_is_exact_grouped_by_category_in_key_order() -> None:
+    data = gift.write(golden_items.ITEMS, golden_items.BLUEPRINT)
+    assert data == golden_items.golden("bank.gift")
+
+
+def test_the_exact_output_reads_back_to_the_same_items() -> None:
+    parsed = gift.parse(
+        golden_items.golden("bank.gift"),
+        filename=FILE,
+        blueprint=golden_items.BLUEPRINT,
+        known_keys=golden_items.AWKWARD.enemies,
+    )
+    assert parsed.warnings == ()
+    # The awkward item's empty rationale is written as it is, and read back as missing.
+    assert reasons(parsed.problems) == [
+        f"{FILE}:26: item D1-B-001: rationale missing for C: give one for A, B, C and D"
+    ]
+    assert [item.key for item in parsed.items] == ["D1-A-001", "D1-A-002"]
+    assert parsed.items[0].canonical_content() == golden_items.SIMPLE.canonical_content()
+    assert parsed.items[1].canonical_content() == golden_items.PLAIN.canonical_content()

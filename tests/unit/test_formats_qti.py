@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import zipfile
 from functools import lru_cache
@@ -17,6 +18,7 @@ from exam_engine.domain.formats import ExportError, qti
 from exam_engine.domain.formats import _common as common
 from question_bank import LoadedBank, load_bank
 from tests.support.properties import examples
+from tests.unit import formats_golden as golden_items
 
 FILE = "bank.zip"
 NS = {"qti": qti.QTI_NS, "cp": qti.CP_NS, "lom": qti.LOM_NS}
@@ -491,3 +493,536 @@ def test_fuzzed_bytes_never_raise(data: bytes) -> None:
 )
 def test_fuzzed_xml_never_raises(parts: list[str]) -> None:
     parse("".join(parts).encode(), filename="f.xml")
+
+
+# --- the writer's exact output ----------------------------------------------------------------
+
+
+def test_an_item_document_is_written_exactly() -> None:
+    assert qti.item_xml(golden_items.AWKWARD) == golden_items.golden("qti_item.xml")
+
+
+def test_the_manifest_is_written_exactly() -> None:
+    items = sorted(golden_items.ITEMS, key=lambda item: item.key)
+    expected = golden_items.golden("qti_manifest.xml")
+    assert qti.manifest_xml(items, golden_items.BLUEPRINT) == expected
+
+
+def test_the_package_holds_the_manifest_then_each_item_in_key_order() -> None:
+    data = qti.write(golden_items.ITEMS, golden_items.BLUEPRINT)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+    assert names == [
+        "imsmanifest.xml",
+        "items/D1-A-001.xml",
+        "items/D1-A-002.xml",
+        "items/D1-B-001.xml",
+    ]
+    files = members(data)
+    assert files["imsmanifest.xml"] == golden_items.golden("qti_manifest.xml")
+    assert files["items/D1-B-001.xml"] == golden_items.golden("qti_item.xml")
+    assert files["items/D1-A-002.xml"] == qti.item_xml(golden_items.PLAIN)
+
+
+def test_file_names_and_identifiers_replace_unsafe_characters() -> None:
+    assert qti.item_path("a b/c:d.e-f_g") == "items/a_b_c_d.e-f_g.xml"
+    blueprint = dataclasses.replace(golden_items.BLUEPRINT, name="my bank/2")
+    item = dataclasses.replace(golden_items.SIMPLE, key="K 1")
+    manifest = qti.manifest_xml([item], blueprint).decode()
+    assert 'identifier="MANIFEST-my_bank_2-bank"' in manifest
+    assert '<resource identifier="item-K_1" type="imsqti_item_xmlv3p0" href="items/K_1.xml">' in (
+        manifest
+    )
+    assert "<imsmd:catalog>my bank/2</imsmd:catalog>" in manifest
+
+
+def test_a_subdomain_outside_the_blueprint_is_classified_by_its_codes() -> None:
+    item = dataclasses.replace(golden_items.SIMPLE, domain="D9", subdomain="D9-Z")
+    manifest = qti.manifest_xml([item], golden_items.BLUEPRINT).decode()
+    assert (
+        "<imsmd:id>D9</imsmd:id>\n"
+        "                <imsmd:entry>\n"
+        '                  <imsmd:string language="en">D9</imsmd:string>'
+    ) in manifest
+    assert (
+        "<imsmd:id>D9-Z</imsmd:id>\n"
+        "                <imsmd:entry>\n"
+        '                  <imsmd:string language="en">D9-Z</imsmd:string>'
+    ) in manifest
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "name", "code"),
+    [
+        ("stem", "a\x00b", "stem", "0000"),
+        ("rationales", ("r", "r", "r", "r\ufffe"), "rationale.D", "FFFE"),
+        ("references", ("ok", "bad\x1f"), "references.1", "001F"),
+        ("enemies", ("D1-A-002\x0b",), "enemies.0", "000B"),
+    ],
+)
+def test_each_text_field_is_checked_for_characters_xml_cannot_carry(
+    field: str, value: object, name: str, code: str
+) -> None:
+    item = dataclasses.replace(golden_items.SIMPLE, **{field: value})  # type: ignore[arg-type]
+    with pytest.raises(ExportError) as raised:
+        qti.item_xml(item)
+    assert str(raised.value) == (
+        f"item D1-A-001: {name} holds the character U+{code}, which XML (and so QTI) "
+        "cannot carry; remove it and export again"
+    )
+
+
+# --- the reader's exact lines, warnings and problems ---------------------------------------
+
+
+def golden_package(item: ItemRecord | None = None) -> dict[str, str]:
+    item = item or dataclasses.replace(
+        golden_items.SIMPLE, enemies=("D1-A-002",), as_of=dt.date(2026, 1, 2)
+    )
+    files = members(qti.write([item], golden_items.BLUEPRINT))
+    return {name: data.decode() for name, data in files.items()}
+
+
+def golden_parse(files: dict[str, str]) -> qti.Parsed:
+    return qti.parse(
+        package(files), filename="g.zip", blueprint=golden_items.BLUEPRINT, known_keys=("D1-A-002",)
+    )
+
+
+def bare(item_xml: str) -> str:
+    """The item without the metadata this engine writes into it."""
+    for name in ("key", "domain", "subdomain", "difficulty"):
+        item_xml = item_xml.replace(f' data-aaism-{name}="', f' data-x-{name}="')
+    item_xml = item_xml.replace('data-aaism="references"', 'class="refs"')
+    return item_xml.replace('identifier="D1-A-001"', 'identifier="item-7"', 1)
+
+
+ITEM_FILE = "items/D1-A-001.xml"
+OWN_LINES = {
+    "key": 15,  # qti-item-body, where this engine writes the metadata
+    "stem": 15,
+    "options.A": 18,
+    "rationale.A": 18,
+    "options.B": 19,
+    "rationale.B": 19,
+    "options.C": 20,
+    "rationale.C": 20,
+    "options.D": 21,
+    "rationale.D": 21,
+    "answer": 3,  # qti-response-declaration
+    "subdomain": 15,
+    "difficulty": 15,
+    "references": 45,  # the references list in the modal feedback
+    "enemies": 15,
+    "as_of": 15,
+}
+
+
+def test_an_engine_item_reads_with_every_field_at_its_element_line() -> None:
+    parsed = golden_parse(golden_package())
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
+    (item,) = parsed.items
+    assert (
+        item.canonical_content()
+        == dataclasses.replace(
+            golden_items.SIMPLE, enemies=("D1-A-002",), as_of=dt.date(2026, 1, 2)
+        ).canonical_content()
+    )
+    assert dict(item.field_lines) == OWN_LINES
+
+
+def test_metadata_missing_from_the_item_is_read_from_the_manifest_at_its_resource_line() -> None:
+    files = golden_package()
+    files[ITEM_FILE] = bare(files[ITEM_FILE])
+    parsed = golden_parse(files)
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
+    (item,) = parsed.items
+    assert (item.key, item.subdomain, item.difficulty) == ("D1-A-001", "D1-A", "medium")
+    assert item.references == ("Ref | B", "C\\D")
+    resource = 9
+    assert dict(item.field_lines) == {
+        **OWN_LINES,
+        "key": resource,
+        "subdomain": resource,
+        "difficulty": resource,
+        "references": resource,
+    }
+
+
+def test_without_manifest_or_metadata_the_key_is_the_item_identifier() -> None:
+    files = golden_package()
+    parsed = golden_parse({ITEM_FILE: bare(files[ITEM_FILE])})
+    assert parsed.items == ()
+    assert reasons(parsed.warnings) == [
+        "g.zip:1: no imsmanifest.xml: every .xml file in the zip is read as an item"
+    ]
+    assert reasons(parsed.problems) == [
+        f"g.zip/{ITEM_FILE}:2: item item-7: missing required field 'difficulty'",
+        f"g.zip/{ITEM_FILE}:2: item item-7: missing required field 'references'",
+        f"g.zip/{ITEM_FILE}:15: unknown sub-domain 'item' (known: D1-A, D1-B)",
+    ]
+
+
+def test_the_item_wins_over_each_disagreeing_manifest_value_with_exact_warnings() -> None:
+    files = golden_package()
+    files["imsmanifest.xml"] = (
+        files["imsmanifest.xml"]
+        .replace("<imsmd:entry>D1-A-001</imsmd:entry>", "<imsmd:entry>D1-A-009</imsmd:entry>")
+        .replace("<imsmd:id>D1-A</imsmd:id>", "<imsmd:id>D1-B</imsmd:id>")
+        .replace("<imsmd:value>medium</imsmd:value>", "<imsmd:value>very easy</imsmd:value>")
+        .replace(">Ref | B<", ">Other<")
+    )
+    parsed = golden_parse(files)
+    assert parsed.problems == ()
+    assert parsed.items[0].key == "D1-A-001"
+    where = f"g.zip/{ITEM_FILE}"
+    assert reasons(parsed.warnings) == [
+        f"{where}:15: item 'D1-A-001': the manifest gives the difficulty 'easy', the item "
+        "'medium'; the item's is used",
+        f"{where}:15: item 'D1-A-001': the manifest gives the key 'D1-A-009', the item "
+        "'D1-A-001'; the item's is used",
+        f"{where}:15: item 'D1-A-001': the manifest gives the sub-domain 'D1-B', the item "
+        "'D1-A'; the item's is used",
+        f"{where}:45: item 'D1-A-001': the manifest lists other references; the item's are used",
+    ]
+
+
+def test_a_manifest_subdomain_is_checked_against_the_key_at_the_resource_line() -> None:
+    files = golden_package()
+    files[ITEM_FILE] = bare(files[ITEM_FILE])
+    files["imsmanifest.xml"] = files["imsmanifest.xml"].replace(
+        "<imsmd:id>D1-A</imsmd:id>", "<imsmd:id>D1-B</imsmd:id>"
+    )
+    assert reasons(golden_parse(files).problems) == [
+        f"g.zip/{ITEM_FILE}:9: item D1-A-001: key 'D1-A-001' does not match sub-domain D1-B: "
+        "expected D1-B-NNN"
+    ]
+
+
+def test_an_unknown_stated_domain_is_a_problem_at_the_item_body() -> None:
+    files = golden_package()
+    files[ITEM_FILE] = files[ITEM_FILE].replace('data-aaism-domain="D1"', 'data-aaism-domain="D7"')
+    parsed = golden_parse(files)
+    assert reasons(parsed.problems) == [
+        f"g.zip/{ITEM_FILE}:15: item 'D1-A-001': unknown domain 'D7' (known: D1)"
+    ]
+
+
+def test_a_resource_without_href_uses_its_file_element() -> None:
+    files = golden_package()
+    files["imsmanifest.xml"] = files["imsmanifest.xml"].replace(' href="items/D1-A-001.xml"', "", 1)
+    parsed = golden_parse(files)
+    assert parsed.problems == ()
+    assert parsed.items[0].line_of("difficulty") == 15
+
+
+def test_a_resource_without_type_is_skipped_by_name() -> None:
+    files = golden_package()
+    files["imsmanifest.xml"] = files["imsmanifest.xml"].replace(
+        ' type="imsqti_item_xmlv3p0" href="items/D1-A-001.xml"', ""
+    )
+    parsed = golden_parse(files)
+    assert reasons(parsed.warnings) == [
+        "g.zip/imsmanifest.xml:9: resources of type '(no type)' skipped: only QTI 3.0 item "
+        "resources are read"
+    ]
+    assert reasons(parsed.problems) == ["g.zip:1: the package lists no QTI 3.0 items"]
+
+
+def test_a_foreign_item_has_every_field_at_its_element_line() -> None:
+    parsed = parse(
+        package({"imsmanifest.xml": FOREIGN_MANIFEST, "content/item1.xml": FOREIGN_ITEM})
+    )
+    assert dict(parsed.items[0].field_lines) == {
+        "key": 2,
+        "stem": 10,
+        "options.A": 14,
+        "rationale.A": 16,
+        "options.B": 20,
+        "rationale.B": 21,
+        "options.C": 23,
+        "rationale.C": 27,  # a modal feedback outside the choice
+        "options.D": 24,
+        "rationale.D": 30,  # a feedback block outside the choice
+        "answer": 4,
+        "subdomain": 5,
+        "difficulty": 5,
+        "references": 5,
+    }
+    assert reasons(parsed.warnings) == [
+        f"{FILE}/imsmanifest.xml:17: resources of type 'imsqti_test_xmlv3p0' skipped: only "
+        "QTI 3.0 item resources are read",
+        f"{FILE}/imsmanifest.xml:18: resources of type 'imsqti_item_xmlv2p1' skipped: QTI 2.x "
+        "items are not read (QTI 3.0 only)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "<qti-value>choice_2</qti-value>",
+            "<qti-value>choice_9</qti-value>",
+            "one.xml:4: item 'D2-A-001': the correct response 'choice_9' is not one of the "
+            "choices (choice_1, choice_2, choice_3, choice_4)",
+        ),
+        ("qti-item-body", "qti-item-bodx", "one.xml:2: item 'D2-A-001' has no <qti-item-body>"),
+        (
+            'identifier="D2-A-001" title',
+            'title="x"><qti-item-bodx/></qti-assessment-item><!-- ',
+            "one.xml:2: the item has no <qti-item-body>",
+        ),
+    ],
+)
+def test_broken_items_are_exact_problems(old: str, new: str, problem: str) -> None:
+    text = FOREIGN_ITEM.replace(old, new)
+    if new.endswith("<!-- "):
+        text = text.replace("</qti-assessment-item>\n", "-->", 1)
+    parsed = parse(text.encode(), filename="one.xml")
+    assert parsed.items == ()
+    assert parsed.warnings == ()
+    assert reasons(parsed.problems) == [problem]
+
+
+def test_markup_lost_in_conversion_is_one_warning_naming_the_tags() -> None:
+    text = FOREIGN_ITEM.replace("<strong>claims</strong>", "<blink>claims</blink><img src='x'/>")
+    parsed = parse(text.encode(), filename="one.xml")
+    assert reasons(parsed.warnings) == [
+        "one.xml:2: item 'D2-A-001': markup <blink>, <img> dropped when converting to Markdown"
+    ]
+
+
+ENGINE = "the engine reads"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        (
+            'max-choices="1"',
+            'max-choices="2"',
+            f"max-choices='2' (multiple response); {ENGINE} single-best-answer items "
+            '(max-choices="1")',
+        ),
+        (
+            "<qti-choice-interaction",
+            '<qti-text-entry-interaction response-identifier="R2"/><qti-choice-interaction',
+            f"it has qti-choice-interaction, qti-text-entry-interaction; {ENGINE} one "
+            "qti-choice-interaction",
+        ),
+        (
+            "</qti-item-body>",
+            '<qti-choice-interaction max-choices="1"/></qti-item-body>',
+            f"it has qti-choice-interaction; {ENGINE} one qti-choice-interaction",
+        ),
+        (
+            "<qti-choice-interaction",
+            "<qti-choicx-interaction",
+            f"it has qti-choicx-interaction; {ENGINE} one qti-choice-interaction",
+        ),
+        (
+            '<qti-simple-choice identifier="choice_4">Fix findings</qti-simple-choice>',
+            "",
+            "3 choices; the engine needs exactly four",
+        ),
+        ("<qti-value>choice_2</qti-value>", "", "no correct response is declared"),
+        (
+            "<qti-value>choice_2</qti-value>",
+            "<qti-value>choice_2</qti-value><qti-value>choice_3</qti-value>",
+            "2 correct responses; the engine needs exactly one",
+        ),
+    ],
+)
+def test_unsupported_items_are_skipped_with_an_exact_reason(
+    old: str, new: str, reason: str
+) -> None:
+    text = FOREIGN_ITEM.replace(old, new, 1)
+    if "qti-choicx" in new:
+        text = text.replace("</qti-choice-interaction>", "</qti-choicx-interaction>")
+    parsed = parse(text.encode(), filename="one.xml")
+    assert parsed.items == ()
+    assert parsed.problems == ()
+    assert reasons(parsed.warnings) == [f"one.xml:2: item 'D2-A-001' skipped: {reason}"]
+
+
+def foreign(item: str = FOREIGN_ITEM, manifest: str = FOREIGN_MANIFEST) -> qti.Parsed:
+    return parse(package({"imsmanifest.xml": manifest, "content/item1.xml": item}))
+
+
+def test_an_xml_file_may_start_with_a_bom_and_whitespace_and_defaults_apply() -> None:
+    item = (
+        FOREIGN_ITEM.replace(' response-identifier="RESPONSE"', "")
+        .replace(' max-choices="1"', "")
+        .replace('<?xml version="1.0" encoding="UTF-8"?>\n', "")
+    )
+    parsed = parse(("\ufeff \n\t" + item).encode(), filename="one.xml")
+    # Read as an item (the response defaults to RESPONSE, max-choices to 1): only the
+    # manifest's metadata is missing.
+    assert reasons(parsed.problems) == [
+        "one.xml:2: item D2-A-001: missing required field 'difficulty'",
+        "one.xml:2: item D2-A-001: missing required field 'references'",
+    ]
+
+
+def test_the_correct_response_comes_from_the_interactions_declaration() -> None:
+    item = FOREIGN_ITEM.replace(
+        '<qti-response-declaration identifier="RESPONSE"',
+        '<qti-response-declaration identifier="OTHER"><qti-correct-response>'
+        "<qti-value>choice_1</qti-value></qti-correct-response></qti-response-declaration>"
+        '<qti-response-declaration identifier=" RESPONSE "',
+    )
+    parsed = foreign(item)
+    assert parsed.problems == ()
+    assert parsed.items[0].answer == 1
+
+
+def test_a_deeply_nested_item_is_a_problem_not_a_crash() -> None:
+    deep = FOREIGN_ITEM.replace("<p>An insurer", "<div>" * 1200 + "x" + "</div>" * 1200 + "<p>An")
+    parsed = parse(deep.encode(), filename="deep.xml")
+    assert reasons(parsed.problems) == ["deep.xml:1: the item's XML is nested too deeply to read"]
+
+
+def test_the_first_outside_feedback_for_a_choice_is_its_rationale() -> None:
+    item = FOREIGN_ITEM.replace(
+        '<qti-modal-feedback outcome-identifier="FEEDBACK" identifier="choice_3"',
+        '<qti-feedback-block outcome-identifier="FEEDBACK" identifier="choice_4"><p>first wins'
+        '</p></qti-feedback-block><qti-modal-feedback outcome-identifier="FEEDBACK" '
+        'identifier="choice_3"',
+    )
+    parsed = foreign(item)
+    assert parsed.problems == ()
+    assert parsed.items[0].rationales[3] == "first wins"
+    assert parsed.items[0].line_of("rationale.D") == 27
+
+
+def test_a_blank_feedback_is_no_rationale() -> None:
+    parsed = foreign(FOREIGN_ITEM.replace("Scope and safety first.", "  "))
+    assert reasons(parsed.problems) == [
+        f"{FILE}/content/item1.xml:2: item D2-A-001: rationale missing for B: "
+        "give one for A, B, C and D"
+    ]
+
+
+def test_a_blank_prompt_adds_nothing_to_the_stem() -> None:
+    item = FOREIGN_ITEM.replace(
+        "<qti-prompt>Which step comes   FIRST?</qti-prompt>", "<qti-prompt> </qti-prompt>"
+    )
+    assert foreign(item).items[0].stem == "An insurer deploys a **claims** model."
+
+
+@pytest.mark.parametrize(
+    ("level", "kind", "problem"),
+    [
+        ("Tricky", "References", "5: item D2-A-001: difficulty 'tricky' must be one of easy, "
+         "medium, hard"),
+        ("VERY EASY", "isbasedon", "2: item D2-A-001: missing required field 'references'"),
+    ],
+)  # fmt: skip
+def test_manifest_difficulty_and_relation_kinds_are_read_case_blind(
+    level: str, kind: str, problem: str
+) -> None:
+    manifest = FOREIGN_MANIFEST.replace("very difficult", level).replace(
+        "<lom:value>references</lom:value>", f"<lom:value>{kind}</lom:value>"
+    )
+    assert reasons(foreign(manifest=manifest).problems) == [f"{FILE}/content/item1.xml:{problem}"]
+
+
+def test_manifest_levels_map_to_the_banks_three() -> None:
+    levels = {"very easy": "easy", "EASY": "easy", "Medium": "medium", "difficult": "hard"}
+    for level, difficulty in levels.items():
+        manifest = FOREIGN_MANIFEST.replace("very difficult", level)
+        assert foreign(manifest=manifest).items[0].difficulty == difficulty, level
+
+
+def test_an_item_without_enemies_or_date_writes_neither_attribute() -> None:
+    text = qti.item_xml(golden_items.SIMPLE).decode()
+    assert (
+        '  <qti-item-body data-aaism-key="D1-A-001" data-aaism-domain="D1" '
+        'data-aaism-subdomain="D1-A" data-aaism-difficulty="medium">\n'
+    ) in text
+    assert "data-aaism-enemies" not in text
+    assert "data-aaism-as-of" not in text
+
+
+NOT_QTI = (
+    f"{FILE}:1: not a QTI 3.0 content package (a zip with imsmanifest.xml) or a "
+    "qti-assessment-item XML file"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"", NOT_QTI),
+        (b"plain text", NOT_QTI),
+        (b"\x00\x01\x02", NOT_QTI),
+        (
+            b"PK\x03\x04 broken zip",
+            f"{FILE}:1: not a readable zip archive (BadZipFile: File is not a zip file)",
+        ),
+        (
+            b" \n<x/>",
+            f"{FILE}:2: not a QTI 3.0 item: the root element is <x>, "
+            "expected <qti-assessment-item>",
+        ),
+    ],
+)
+def test_other_content_is_named_exactly(data: bytes, problem: str) -> None:
+    parsed = parse(data)
+    assert parsed.warnings == ()
+    assert reasons(parsed.problems) == [problem]
+
+
+def test_skipped_resources_are_one_warning_a_type_at_its_first_line() -> None:
+    manifest = FOREIGN_MANIFEST.replace(
+        '<resource identifier="old"',
+        '<resource identifier="t2" type="imsqti_test_xmlv3p0" href="t2.xml"/>\n'
+        '    <resource identifier="old"',
+    )
+    parsed = foreign(manifest=manifest)
+    assert reasons(parsed.warnings) == [
+        f"{FILE}/imsmanifest.xml:17: resources of type 'imsqti_test_xmlv3p0' skipped: only "
+        "QTI 3.0 item resources are read",
+        f"{FILE}/imsmanifest.xml:19: resources of type 'imsqti_item_xmlv2p1' skipped: QTI 2.x "
+        "items are not read (QTI 3.0 only)",
+    ]
+
+
+def test_a_resource_with_no_href_anywhere_is_a_problem() -> None:
+    manifest = FOREIGN_MANIFEST.replace(' href="content/item1.xml"', "").replace(
+        '<file href="content/item1.xml"/>', "<file/>"
+    )
+    assert reasons(foreign(manifest=manifest).problems) == [
+        f"{FILE}/imsmanifest.xml:5: resource href '' is missing or leaves the package"
+    ]
+
+
+def test_without_a_manifest_only_xml_files_are_read_whatever_their_case() -> None:
+    parsed = parse(package({"b.XML": FOREIGN_ITEM, "a.txt": "hello", "c/": ""}))
+    assert reasons(parsed.warnings) == [
+        f"{FILE}:1: no imsmanifest.xml: every .xml file in the zip is read as an item"
+    ]
+    assert reasons(parsed.problems) == [
+        f"{FILE}/b.XML:2: item D2-A-001: missing required field 'difficulty'",
+        f"{FILE}/b.XML:2: item D2-A-001: missing required field 'references'",
+    ]
+
+
+def test_the_last_subdomain_in_the_manifest_taxon_path_is_used() -> None:
+    manifest = FOREIGN_MANIFEST.replace(
+        "<lom:taxon><lom:id>D2-A</lom:id></lom:taxon>",
+        "<lom:taxon><lom:id>D2-B</lom:id></lom:taxon><lom:taxon><lom:id>D2-A</lom:id></lom:taxon>",
+    )
+    parsed = foreign(manifest=manifest)
+    assert parsed.problems == ()
+    assert parsed.items[0].subdomain == "D2-A"
+
+
+def test_a_manifest_domain_that_disagrees_is_a_problem_at_the_resource_line() -> None:
+    manifest = FOREIGN_MANIFEST.replace("<lom:id>D2</lom:id>", "<lom:id>D3</lom:id>")
+    assert reasons(foreign(manifest=manifest).problems) == [
+        f"{FILE}/content/item1.xml:5: item 'D2-A-001': domain 'D3' does not match sub-domain "
+        "'D2-A', which is in D2"
+    ]

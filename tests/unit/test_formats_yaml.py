@@ -17,6 +17,7 @@ from exam_engine.domain.formats import yaml_format
 from question_bank import BUNDLED_BLUEPRINT, LoadedBank, load_bank, read_items_file
 from question_bank.loader import validate_items
 from tests.support.properties import examples
+from tests.unit import formats_golden as golden_items
 
 
 @lru_cache(maxsize=1)
@@ -107,3 +108,18 @@ def test_any_item_text_round_trips(tmp_path: Path, stem, options, rationales, re
         references=tuple(references),
     )
     assert content(reload(tmp_path, [item])[0]) == content(item)
+
+
+def test_the_zip_holds_the_blueprint_then_one_exact_file_per_subdomain() -> None:
+    data = yaml_format.write(golden_items.ITEMS, "name: test\n")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == ["blueprint.yaml", "items/D1-A.yaml", "items/D1-B.yaml"]
+        assert archive.read("blueprint.yaml") == b"name: test\n"
+        assert archive.read("items/D1-A.yaml") == golden_items.golden("yaml_D1-A.yaml")
+        assert archive.read("items/D1-B.yaml") == golden_items.golden("yaml_D1-B.yaml")
+
+
+def test_without_blueprint_text_the_zip_holds_only_the_items() -> None:
+    data = yaml_format.write(golden_items.ITEMS)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == ["items/D1-A.yaml", "items/D1-B.yaml"]

@@ -121,9 +121,8 @@ def escape(text: str) -> str:
 
 @dataclass
 class _Block:
-    """The lines of one question (or category) between blank lines."""
+    """The lines of one question (or category) between blank lines (never none)."""
 
-    start: int
     lines: list[tuple[int, str]] = field(default_factory=list)
 
     def text(self) -> str:
@@ -132,11 +131,11 @@ class _Block:
     def line_at(self, offset: int) -> int:
         """The file line of a character offset into :meth:`text`."""
         consumed = 0
-        for number, line in self.lines:
+        for number, line in self.lines[:-1]:
             consumed += len(line) + 1
             if offset < consumed:
                 return number
-        return self.lines[-1][0] if self.lines else self.start
+        return self.lines[-1][0]
 
 
 def _blocks(text: str) -> list[_Block]:
@@ -152,7 +151,7 @@ def _blocks(text: str) -> list[_Block]:
             current = None
             continue
         if current is None:
-            current = _Block(number)
+            current = _Block()
         if line.startswith("//"):
             continue  # a comment line belongs to the block but carries nothing
         current.lines.append((number, line))
@@ -209,7 +208,7 @@ class _Reader:
             if not rest.strip():
                 return
             # A question written straight under its category line, without a blank line.
-            block = _Block(block.lines[1][0], block.lines[1:])
+            block = _Block(block.lines[1:])
             body = block.text()
         self.question(block, body)
 
@@ -236,7 +235,7 @@ class _Reader:
         if start == -1 and finish == -1:
             skip("a description (no answers); the engine holds multiple choice only")
             return
-        if start == -1 or finish == -1 or finish < start:
+        if start == -1 or finish < start:  # a missing } is -1, before any {
             self.problems.append(
                 Problem(
                     self.file,
