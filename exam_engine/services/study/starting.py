@@ -90,6 +90,7 @@ def new_weak_area_drill(
             seed=seed,
             seen=all_seen_counts(session, user_id),
             subdomains=requested,
+            exclude=attempts.open_mock_keys(session, user_id),
         )
     except DrillError as error:
         raise Conflict(f"template {DRILL_TEMPLATE!r}: {error}") from error
@@ -166,7 +167,12 @@ def _new_review(
         rows = session.execute(
             select(ReviewCard.question_id, latest.c.version_id)
             .join(latest, latest.c.question_id == ReviewCard.question_id)
-            .where(ReviewCard.user_id == user_id, ReviewCard.due_at < due_cutoff(now))
+            .where(
+                ReviewCard.user_id == user_id,
+                ReviewCard.due_at < due_cutoff(now),
+                # Feedback would give away the key of a mock still running: it waits for later.
+                ReviewCard.question_id.not_in(attempts.open_mock_questions(user_id)),
+            )
             .order_by(ReviewCard.due_at, ReviewCard.id)
             .limit(template.item_count)
         ).all()
