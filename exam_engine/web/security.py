@@ -64,6 +64,22 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+# Files that are the same for everyone and hold nothing of the user's.
+PUBLIC_FILES = frozenset({"static", "main.favicon"})
+
+
+def _no_store_when_signed_in(response: Response) -> Response:
+    """Keep every response to a signed-in user out of caches, static files aside.
+
+    Pages and JSON for a signed-in user hold results, keys, reviews and bank exports: a
+    shared proxy or the browser's back button must not hand them to the next person.
+    """
+    # Checked before current_user, so static files never cost a user lookup.
+    if request.endpoint not in PUBLIC_FILES and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # What a signed-in user who must replace a one-time password may still reach.
 ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset(
     {
@@ -95,8 +111,9 @@ def _password_change_first() -> Any:
 
 
 def register(app: Flask) -> None:
-    """Install the response-header hook, the one-time-password gate and the JSON 401."""
+    """Install the response-header hooks, the one-time-password gate and the JSON 401."""
     app.after_request(_security_headers)
+    app.after_request(_no_store_when_signed_in)
     app.before_request(_password_change_first)
 
     @login_manager.unauthorized_handler
