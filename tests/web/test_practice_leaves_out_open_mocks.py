@@ -220,3 +220,51 @@ def test_review_queue_leaves_out_an_open_mock_until_it_is_finished(
         select(Attempt).where(Attempt.kind == "review", Attempt.id != review.id)
     ).one()
     assert question_ids(session, second.id) == held_ids
+
+
+def test_a_mock_leaves_out_the_questions_of_an_open_drill(client, candidate, session):
+    # The other order: a drill opened first must not share a question with a mock started
+    # while it is open, or answering it (or finishing it) would show that mock's key.
+    # 25 a sub-domain: the drills take at most 7 + 5 of one, the mock at most 10.
+    seed_bank(session, per_subdomain=25)
+    drills = [start(client, name).get_json() for name in ("drill-d2", "drill-weak-areas")]
+    held = set().union(*(question_ids(session, d["id"]) for d in drills))
+    assert len(held) == 35
+    mock = start(client, "aaism-full")
+    assert mock.status_code == 201, mock.get_json()
+    assert not question_ids(session, mock.get_json()["id"]) & held
+
+
+def test_a_mock_the_bank_cannot_fill_beside_an_open_drill_waits_for_it(client, candidate, session):
+    # 15 a sub-domain: D2 has 45 items, an open 20-item D2 drill leaves 25 for the mock's 28.
+    seed_bank(session, per_subdomain=15)
+    drill = start(client, "drill-d2").get_json()
+    refused = start(client, "aaism-full")
+    assert refused.status_code == 409
+    assert "finish it first" in refused.get_json()["error"]
+    assert session.scalars(select(Attempt).where(Attempt.kind == "mock")).all() == []
+    assert client.post(f"/api/v1/attempts/{drill['id']}/submit").status_code == 200
+    assert start(client, "aaism-full").status_code == 201
+
+
+def test_a_mock_leaves_out_the_questions_of_an_open_review(client, candidate, session, clock):
+    versions = seed_bank(session, per_subdomain=15)
+    quiz = session.scalar(select(ExamTemplate).where(ExamTemplate.name == "quiz-20"))
+    missed = versions[:: len(versions) // 10][:10]
+    # Missed in a drill, not a mock: a mock would count them seen and avoid them anyway.
+    stored_attempt(
+        session,
+        candidate,
+        quiz,
+        [(v, (v.answer_index + 1) % 4) for v in missed],
+        started=T0 - timedelta(hours=2),
+        kind="drill",
+    )
+    clock["now"] = T0 + timedelta(days=1)
+    assert client.post("/study/review", data={}).status_code == 303
+    review = session.scalars(select(Attempt).where(Attempt.kind == "review")).one()
+    held = question_ids(session, review.id)
+    assert held == {v.question_id for v in missed}
+    mock = start(client, "aaism-full")
+    assert mock.status_code == 201, mock.get_json()
+    assert not question_ids(session, mock.get_json()["id"]) & held

@@ -35,17 +35,31 @@ def seen_counts(session: Session, user_id: int) -> dict[str, int]:
     return dict(Counter(key for (key,) in rows))
 
 
-def open_mock_questions(user_id: int) -> Select[tuple[int]]:
-    """Query: the question ids on the user's unfinished mocks (assigned ones included)."""
+PRACTICE_KINDS = (AttemptKind.DRILL, AttemptKind.REVIEW)
+
+
+def unfinished_questions(user_id: int, kinds: Iterable[str]) -> Select[tuple[int]]:
+    """Query: the question ids on the user's unfinished attempts of these kinds."""
     return (
         select(AttemptItem.question_id)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
         .where(
             Attempt.user_id == user_id,
-            Attempt.kind == AttemptKind.MOCK,
+            Attempt.kind.in_(list(kinds)),
             Attempt.status == AttemptStatus.IN_PROGRESS,
         )
     )
+
+
+def open_mock_questions(user_id: int) -> Select[tuple[int]]:
+    """Query: the question ids on the user's unfinished mocks (assigned ones included)."""
+    return unfinished_questions(user_id, (AttemptKind.MOCK,))
+
+
+def unfinished_keys(session: Session, user_id: int, kinds: Iterable[str]) -> frozenset[str]:
+    """The question keys on the user's unfinished attempts of these kinds."""
+    ids = unfinished_questions(user_id, kinds).subquery()
+    return frozenset(session.scalars(select(Question.key).where(Question.id.in_(select(ids)))))
 
 
 def open_mock_keys(session: Session, user_id: int) -> frozenset[str]:
@@ -55,8 +69,19 @@ def open_mock_keys(session: Session, user_id: int) -> frozenset[str]:
     still running would give that mock's key away. Leaving out the question (not only its
     version) also covers a version published after the mock started.
     """
-    ids = open_mock_questions(user_id).subquery()
-    return frozenset(session.scalars(select(Question.key).where(Question.id.in_(select(ids)))))
+    return unfinished_keys(session, user_id, (AttemptKind.MOCK,))
+
+
+def _left_out(session: Session, user_id: int, kind: str) -> frozenset[str]:
+    """What a new attempt of ``kind`` must not hold, so that no key shows before its mock ends.
+
+    A practice set leaves out the questions of the user's unfinished mocks; a mock leaves out
+    those of the user's unfinished practice sets, whose feedback (or review, once finished)
+    would show their keys while the mock runs.
+    """
+    if kind == AttemptKind.MOCK:
+        return unfinished_keys(session, user_id, PRACTICE_KINDS)
+    return open_mock_keys(session, user_id)
 
 
 def usage_counts(
@@ -154,7 +179,7 @@ def new_attempt(
         seed = random.SystemRandom().randrange(2**31)
     kind = kind or (AttemptKind.MOCK if template.mode == Mode.EXAM else AttemptKind.DRILL)
     seen = seen_counts(session, user_id) if kind == AttemptKind.MOCK else {}
-    exclude = open_mock_keys(session, user_id) if kind != AttemptKind.MOCK else frozenset()
+    exclude = _left_out(session, user_id, kind)
     usage = usage_counts(session, template.id, assignment_id) if template.exposure_cap else {}
     bank = published_bank(session)
     try:
@@ -169,7 +194,12 @@ def new_attempt(
             exclude=exclude,
         )
     except AssemblyError as error:
-        raise Conflict(f"template {template_name!r}: {error}") from error
+        hint = ""
+        if exclude and kind == AttemptKind.MOCK:
+            hint = (
+                "; your unfinished drill or review holds questions this mock needs: finish it first"
+            )
+        raise Conflict(f"template {template_name!r}: {error}{hint}") from error
     timed = template.mode == Mode.EXAM
     attempt = Attempt(
         user_id=user_id,

@@ -75,6 +75,8 @@ def new_weak_area_drill(
     Creates the hidden drill template on first use: run the caller with ``retry_on_race``.
     """
     requested = check_subdomains(bundled_blueprint(), subdomains)
+    # Queued behind any start of a mock, so that each sees the other's questions to leave out.
+    attempts.lock_user(session, user_id)
     template = ensure_template(session, DRILL_TEMPLATE)
     blueprint = blueprint_named(template.blueprint)
     if seed is None:
@@ -162,6 +164,8 @@ def _new_review(
     session: Session, user_id: int, *, now: datetime, seed: int | None
 ) -> tuple[Attempt, int]:
     with transaction(session):
+        # Queued behind any start of a mock, so that each sees the other's questions.
+        attempts.lock_user(session, user_id)
         template = ensure_template(session, REVIEW_TEMPLATE)
         latest = published_versions()
         rows = session.execute(
