@@ -94,7 +94,9 @@ def is_safe_next(target: str | None) -> bool:
 
 
 def _refuse(where: str, char: str) -> None:
-    raise ValidationFailed(f"{where}: contains {describe(char)}, which is not allowed")
+    # A name can hold the character too: it is not echoed back raw.
+    shown = _CONTROL.sub("?", where)
+    raise ValidationFailed(f"{shown}: contains {describe(char)}, which is not allowed")
 
 
 def _check_request() -> None:

@@ -10,7 +10,6 @@ open practice drill), so the answers with content are checked too, not only the 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +17,6 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
-from werkzeug.serving import make_server
 
 from exam_engine.services import attempts
 from exam_engine.web.api import description
@@ -84,17 +82,6 @@ def test_the_description_is_served_as_json_to_anyone(client) -> None:
     assert body == description()
     assert body["openapi"] == "3.1.0"
     assert "/api/v1/attempts/{attempt_id}/responses/{position}" in body["paths"]
-
-
-@pytest.fixture(scope="module")
-def live_server(app) -> Iterator[str]:
-    """Serve the test app on a free loopback port for this module."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 # Loaded from the data file at collection time (Schemathesis's fixture-based loader does not

@@ -24,15 +24,8 @@ TOPIC_DRILLS = ("drill-d1", "drill-d2", "drill-d3", "drill-weak-areas")
 
 
 @pytest.fixture
-def clock(app):
-    state = {"now": T0}
-    app.config["CLOCK"] = lambda: state["now"]
-    yield state
-    app.config.pop("CLOCK", None)
-
-
-@pytest.fixture
 def candidate(client, session, clock):
+    clock["now"] = T0
     user = UserFactory(email="mocker@example.com")
     client.login("mocker@example.com")
     return user
@@ -60,6 +53,13 @@ def answer_all(client, body: dict) -> dict[str, dict]:
         assert reply.status_code == 200, reply.get_json()
         revealed[item["stem"]] = reply.get_json()["feedback"]
     return revealed
+
+
+def missed_earlier(session, user, versions, *, kind: str = "mock") -> None:
+    """A finished attempt, two hours before T0, that answered every one of ``versions`` wrong."""
+    quiz = session.scalar(select(ExamTemplate).where(ExamTemplate.name == "quiz-20"))
+    answers = [(v, (v.answer_index + 1) % 4) for v in versions]
+    stored_attempt(session, user, quiz, answers, started=T0 - timedelta(hours=2), kind=kind)
 
 
 def republish(session, question_id: int) -> None:
@@ -174,13 +174,7 @@ def test_review_queue_leaves_out_an_open_mock_until_it_is_finished(
     quiz = session.scalar(select(ExamTemplate).where(ExamTemplate.name == "quiz-20"))
     missed = versions[:6]
     # A finished mock with six wrong answers puts six questions in the queue.
-    stored_attempt(
-        session,
-        candidate,
-        quiz,
-        [(v, (v.answer_index + 1) % 4) for v in missed],
-        started=T0 - timedelta(hours=2),
-    )
+    missed_earlier(session, candidate, missed)
     clock["now"] = T0 + timedelta(days=1)
     due = client.get("/api/v1/review/due").get_json()
     assert due["count"] == 6
@@ -249,17 +243,9 @@ def test_a_mock_the_bank_cannot_fill_beside_an_open_drill_waits_for_it(client, c
 
 def test_a_mock_leaves_out_the_questions_of_an_open_review(client, candidate, session, clock):
     versions = seed_bank(session, per_subdomain=15)
-    quiz = session.scalar(select(ExamTemplate).where(ExamTemplate.name == "quiz-20"))
     missed = versions[:: len(versions) // 10][:10]
     # Missed in a drill, not a mock: a mock would count them seen and avoid them anyway.
-    stored_attempt(
-        session,
-        candidate,
-        quiz,
-        [(v, (v.answer_index + 1) % 4) for v in missed],
-        started=T0 - timedelta(hours=2),
-        kind="drill",
-    )
+    missed_earlier(session, candidate, missed, kind="drill")
     clock["now"] = T0 + timedelta(days=1)
     assert client.post("/study/review", data={}).status_code == 303
     review = session.scalars(select(Attempt).where(Attempt.kind == "review")).one()
