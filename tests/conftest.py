@@ -10,15 +10,18 @@ load and race tests need real commits, and the services commit through one helpe
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from exam_engine.extensions import db, limiter
-from exam_engine.models import Base
+from exam_engine.models import Base, utcnow
 from tests import factories
 from tests.support import (
     Client,
@@ -72,6 +75,26 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         with db.engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):
                 connection.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve the test app on a free loopback port for the whole session."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def clock(app: Flask) -> Iterator[dict[str, datetime]]:
+    """A settable server clock (``clock["now"]``), starting at the real time."""
+    state = {"now": utcnow()}
+    app.config["CLOCK"] = lambda: state["now"]
+    yield state
+    app.config.pop("CLOCK", None)
 
 
 @pytest.fixture

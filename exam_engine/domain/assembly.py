@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
@@ -139,6 +139,15 @@ class BankIndex:
     def enemies_of(self, key: str) -> frozenset[str]:
         """Return the keys that must not share a form with ``key``, whichever side declared it."""
         return self._enemies.get(key, frozenset())
+
+    def without(self, keys: Collection[str]) -> BankIndex:
+        """Return this index less the items whose key is in ``keys`` (itself when none are)."""
+        if not keys:
+            return self
+        # Enemy pairs with a left-out item are lost, harmlessly: that item cannot be drawn.
+        return BankIndex(
+            item for group in self._by_subdomain.values() for item in group if item.key not in keys
+        )
 
 
 class _Stream:
@@ -308,16 +317,19 @@ def assemble(
     usage: Mapping[str, int] = _NO_COUNTS,
     exposure_cap: int | None = None,
     n_options: int = 4,
+    exclude: Collection[str] = frozenset(),
 ) -> Form:
     """Assemble a form that meets the template's blueprint counts exactly, or raise.
 
     :param seen: times the candidate has already seen each item key; unseen items go first.
+    :param exclude: item keys never to draw (a practice set leaves out an open mock's items).
     :param usage: times each item key has been used across the cohort.
     :param exposure_cap: items with ``usage`` at or above this are ineligible (None: no cap).
     :raises AssemblyError: when some sub-domain cannot supply its count; names each one.
     """
     if n_options < 1:
         raise ValueError(f"n_options must be >= 1, got {n_options}")
+    index = index.without(exclude)
     by_domain, by_subdomain = template_counts(blueprint, template)
     shares = difficulty_shares(template)
     target = largest_remainder(template.item_count, shares, list(shares)) if shares else {}

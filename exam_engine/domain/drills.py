@@ -13,11 +13,12 @@ might be weak, in proportion to the chance that it is the costliest, and moves o
 comes in. A sub-domain is closed when its bank is used up or it holds ``max_per_subdomain``
 slots (default a third of the drill, so a drill covers at least three sub-domains when it can).
 
-Items. Inside a sub-domain the difficulty mix follows the posterior mean (easier items while the
-mean is low, harder ones once it is high); unseen items come first, at the wanted difficulty
-and then at any, and only then items seen before, least seen first. Enemy pairs never share a
-drill. A drill is a practice set, so when the bank runs short it is shorter, never an error,
-unless no item at all is left.
+Items. Items of the candidate's unfinished mocks are never drawn (``exclude``): a drill's
+feedback would give their keys away. Inside a sub-domain the difficulty mix follows the
+posterior mean (easier items while the mean is low, harder ones once it is high); unseen items
+come first, at the wanted difficulty and then at any, and only then items seen before, least
+seen first. Enemy pairs never share a drill. A drill is a practice set, so when the bank runs
+short it is shorter, never an error, unless no item at all is left.
 
 All randomness comes from the ``random.Random`` passed in (or made from the seed).
 """
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -208,10 +209,13 @@ def build_drill(
     subdomains: Iterable[str] = (),
     max_per_subdomain: int | None = None,
     n_options: int = 4,
+    exclude: Collection[str] = frozenset(),
 ) -> Drill:
     """Build a drill from the sub-domains in ``subdomains`` (empty: all of ``candidates``).
 
     :param seen: times the candidate has already seen each item key (any kind of attempt).
+    :param exclude: item keys never to draw: the items of the candidate's unfinished mocks,
+        whose keys a drill's feedback would otherwise give away.
     :raises DrillError: for an unknown sub-domain, or when no item at all can be drawn.
     """
     if n_options < 1:
@@ -222,6 +226,7 @@ def build_drill(
     if unknown:
         raise DrillError(f"unknown sub-domain(s): {', '.join(unknown)}")
     chosen = [p for p in candidates if not requested or p.code in requested]
+    index = index.without(exclude)
     rng = random.Random(seed)
     capacity = {p.code: len(index.subdomain(p.code)) for p in chosen}
     counts = thompson_counts(

@@ -7,7 +7,10 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Register every blueprint and the error handlers."""
-    from exam_engine.web import errors, health, main, security
+    from exam_engine.web import errors, health, input_guard, main, security
+
+    # Before any rule is added: rules bind their converters when they are added.
+    input_guard.install_converter(app)
     from exam_engine.web.api import bp as api_bp
     from exam_engine.web.auth import bp as auth_bp
     from exam_engine.web.authoring import bp as authoring_bp
@@ -27,6 +30,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(stats_bp)
     errors.register(app)
     security.register(app)
+    input_guard.register(app)
 
     from exam_engine.web import charts, formatting
     from exam_engine.web.text import render_inline, render_markdown

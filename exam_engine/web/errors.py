@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, make_response, render_template
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from exam_engine.extensions import current_session
 from exam_engine.services.errors import ServiceError
 from exam_engine.services.transaction import discard
-from exam_engine.web.security import wants_json
+from exam_engine.web.security import has_signed_in_session, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Any:
+        if request.path.startswith("/api/") and not has_signed_in_session():
+            # An API call with no signed-in session needs a sign-in first, not a new token.
+            return error_response(401, "authentication required")
         return error_response(
             400,
             f"The form's security token is missing or invalid ({error.description}). "
@@ -72,7 +75,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:
         status = error.code or 500
-        return error_response(status, error.description or TITLES.get(status, "Error"))
+        response = make_response(
+            error_response(status, error.description or TITLES.get(status, "Error"))
+        )
+        # The exception's own headers: Allow on a 405, Retry-After on a 429 or 503.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:

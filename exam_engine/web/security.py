@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, has_request_context, request
+from flask import Flask, Response, abort, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
@@ -64,6 +64,28 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+# Files that are the same for everyone and hold nothing of the user's.
+PUBLIC_FILES = frozenset({"static", "main.favicon"})
+
+
+def has_signed_in_session() -> bool:
+    """Tell whether the request's session names a user, without loading it from the database."""
+    # Flask-Login's key. A session of a user since deactivated still counts: erring towards
+    # "signed in" costs only a no-store, and this works while the database is down.
+    return "_user_id" in session
+
+
+def _no_store_when_signed_in(response: Response) -> Response:
+    """Keep every response to a signed-in user out of caches, static files aside.
+
+    Pages and JSON for a signed-in user hold results, keys, reviews and bank exports: a
+    shared proxy or the browser's back button must not hand them to the next person.
+    """
+    if request.endpoint not in PUBLIC_FILES and has_signed_in_session():
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # What a signed-in user who must replace a one-time password may still reach.
 ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset(
     {
@@ -71,6 +93,7 @@ ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset(
         "main.favicon",
         "health.healthz",
         "api.csrf_token",
+        "api.openapi",
         "auth.login",
         "auth.logout",
         "auth.change_password",
@@ -95,8 +118,9 @@ def _password_change_first() -> Any:
 
 
 def register(app: Flask) -> None:
-    """Install the response-header hook, the one-time-password gate and the JSON 401."""
+    """Install the response-header hooks, the one-time-password gate and the JSON 401."""
     app.after_request(_security_headers)
+    app.after_request(_no_store_when_signed_in)
     app.before_request(_password_change_first)
 
     @login_manager.unauthorized_handler

@@ -550,3 +550,28 @@ def test_assembly_error_survives_pickling() -> None:
     again = pickle.loads(pickle.dumps(error))
     assert again.shortages == error.shortages
     assert str(again) == str(error)
+
+
+def test_assembly_never_draws_a_left_out_key_and_reports_the_shortage_it_makes() -> None:
+    blueprint, template = _one_subdomain(4)
+    items = [PoolItem(f"D1-A-{i:03d}", i, "D1", "D1-A", "medium") for i in range(6)]
+    left_out = {"D1-A-000", "D1-A-002"}
+    for seed in range(20):
+        form = assemble(BankIndex(items), blueprint, template, seed=seed, exclude=left_out)
+        assert {item.key for item in form.items} == {i.key for i in items} - left_out
+    with pytest.raises(AssemblyError, match="D1-A"):
+        assemble(BankIndex(items), blueprint, template, seed=0, exclude=left_out | {"D1-A-005"})
+
+
+def test_an_index_without_keys_keeps_the_other_items_and_their_enemies() -> None:
+    items = [
+        PoolItem("D1-A-001", 1, "D1", "D1-A", "easy", frozenset({"D1-A-002"})),
+        PoolItem("D1-A-002", 2, "D1", "D1-A", "easy"),
+        PoolItem("D1-A-003", 3, "D1", "D1-A", "hard", frozenset({"D1-A-001", "D1-A-002"})),
+    ]
+    index = BankIndex(items)
+    assert index.without(()) is index
+    smaller = index.without({"D1-A-001"})
+    assert len(smaller) == 2
+    assert [i.key for i in smaller.subdomain("D1-A")] == ["D1-A-002", "D1-A-003"]
+    assert smaller.enemies_of("D1-A-002") == {"D1-A-003"}

@@ -357,3 +357,20 @@ def test_due_cutoff_is_the_next_utc_midnight() -> None:
 )
 def test_streak_counts_consecutive_days_up_to_today(days: list[date], expected: int) -> None:
     assert scheduling.streak(days, date(2025, 3, 1)) == expected
+
+
+@given(seed=st.integers(0, 2**31 - 1), left_out=st.sets(st.sampled_from(_bank(4)), max_size=40))
+@settings(max_examples=examples(40))
+def test_a_drill_never_draws_a_left_out_item(seed: int, left_out: set[PoolItem]) -> None:
+    index = BankIndex(_bank(4))
+    keys = {item.key for item in left_out}
+    drill = build_drill(index, _flat(), item_count=15, seed=seed, exclude=keys)
+    assert not {item.key for item in drill.items} & keys
+    # Only the left-out items are lost: 52 - 40 still fill every slot.
+    assert len(drill.items) == 15
+
+
+def test_a_drill_with_every_item_left_out_is_refused() -> None:
+    bank = _bank(2, codes=("D1-A",))
+    with pytest.raises(DrillError, match="no published items"):
+        build_drill(BankIndex(bank), _flat(), item_count=3, seed=1, exclude={i.key for i in bank})

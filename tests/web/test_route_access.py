@@ -18,6 +18,7 @@ PUBLIC = {
     "auth.register",
     "health.healthz",
     "api.csrf_token",
+    "api.openapi",
     "static",
     "main.favicon",
 }

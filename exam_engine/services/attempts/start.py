@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.assembly import FormItem, assemble
@@ -33,6 +33,55 @@ def seen_counts(session: Session, user_id: int) -> dict[str, int]:
         .where(Attempt.user_id == user_id, Attempt.kind == AttemptKind.MOCK)
     )
     return dict(Counter(key for (key,) in rows))
+
+
+PRACTICE_KINDS = (AttemptKind.DRILL, AttemptKind.REVIEW)
+
+
+def unfinished_questions(user_id: int, kinds: Iterable[str]) -> Select[tuple[int]]:
+    """Query: the question ids on the user's unfinished attempts of these kinds."""
+    return (
+        select(AttemptItem.question_id)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+        .where(
+            Attempt.user_id == user_id,
+            Attempt.kind.in_(list(kinds)),
+            Attempt.status == AttemptStatus.IN_PROGRESS,
+        )
+    )
+
+
+def open_mock_questions(user_id: int) -> Select[tuple[int]]:
+    """Query: the question ids on the user's unfinished mocks (assigned ones included)."""
+    return unfinished_questions(user_id, (AttemptKind.MOCK,))
+
+
+def unfinished_keys(session: Session, user_id: int, kinds: Iterable[str]) -> frozenset[str]:
+    """The question keys on the user's unfinished attempts of these kinds."""
+    ids = unfinished_questions(user_id, kinds).subquery()
+    return frozenset(session.scalars(select(Question.key).where(Question.id.in_(select(ids)))))
+
+
+def open_mock_keys(session: Session, user_id: int) -> frozenset[str]:
+    """The question keys on the user's unfinished mocks, which practice must leave out.
+
+    Practice shows a key after each answer, so a practice set holding a question of a mock
+    still running would give that mock's key away. Leaving out the question (not only its
+    version) also covers a version published after the mock started.
+    """
+    return unfinished_keys(session, user_id, (AttemptKind.MOCK,))
+
+
+def _left_out(session: Session, user_id: int, kind: str) -> frozenset[str]:
+    """What a new attempt of ``kind`` must not hold, so that no key shows before its mock ends.
+
+    A practice set leaves out the questions of the user's unfinished mocks; a mock leaves out
+    those of the user's unfinished practice sets, whose feedback (or review, once finished)
+    would show their keys while the mock runs.
+    """
+    if kind == AttemptKind.MOCK:
+        return unfinished_keys(session, user_id, PRACTICE_KINDS)
+    return open_mock_keys(session, user_id)
 
 
 def usage_counts(
@@ -130,6 +179,7 @@ def new_attempt(
         seed = random.SystemRandom().randrange(2**31)
     kind = kind or (AttemptKind.MOCK if template.mode == Mode.EXAM else AttemptKind.DRILL)
     seen = seen_counts(session, user_id) if kind == AttemptKind.MOCK else {}
+    exclude = _left_out(session, user_id, kind)
     usage = usage_counts(session, template.id, assignment_id) if template.exposure_cap else {}
     bank = published_bank(session)
     try:
@@ -141,9 +191,15 @@ def new_attempt(
             seen=seen,
             usage=usage,
             exposure_cap=template.exposure_cap,
+            exclude=exclude,
         )
     except AssemblyError as error:
-        raise Conflict(f"template {template_name!r}: {error}") from error
+        hint = ""
+        if exclude and kind == AttemptKind.MOCK:
+            hint = (
+                "; your unfinished drill or review holds questions this mock needs: finish it first"
+            )
+        raise Conflict(f"template {template_name!r}: {error}{hint}") from error
     timed = template.mode == Mode.EXAM
     attempt = Attempt(
         user_id=user_id,

@@ -75,6 +75,8 @@ def new_weak_area_drill(
     Creates the hidden drill template on first use: run the caller with ``retry_on_race``.
     """
     requested = check_subdomains(bundled_blueprint(), subdomains)
+    # Queued behind any start of a mock, so that each sees the other's questions to leave out.
+    attempts.lock_user(session, user_id)
     template = ensure_template(session, DRILL_TEMPLATE)
     blueprint = blueprint_named(template.blueprint)
     if seed is None:
@@ -90,6 +92,7 @@ def new_weak_area_drill(
             seed=seed,
             seen=all_seen_counts(session, user_id),
             subdomains=requested,
+            exclude=attempts.open_mock_keys(session, user_id),
         )
     except DrillError as error:
         raise Conflict(f"template {DRILL_TEMPLATE!r}: {error}") from error
@@ -161,12 +164,19 @@ def _new_review(
     session: Session, user_id: int, *, now: datetime, seed: int | None
 ) -> tuple[Attempt, int]:
     with transaction(session):
+        # Queued behind any start of a mock, so that each sees the other's questions.
+        attempts.lock_user(session, user_id)
         template = ensure_template(session, REVIEW_TEMPLATE)
         latest = published_versions()
         rows = session.execute(
             select(ReviewCard.question_id, latest.c.version_id)
             .join(latest, latest.c.question_id == ReviewCard.question_id)
-            .where(ReviewCard.user_id == user_id, ReviewCard.due_at < due_cutoff(now))
+            .where(
+                ReviewCard.user_id == user_id,
+                ReviewCard.due_at < due_cutoff(now),
+                # Feedback would give away the key of a mock still running: it waits for later.
+                ReviewCard.question_id.not_in(attempts.open_mock_questions(user_id)),
+            )
             .order_by(ReviewCard.due_at, ReviewCard.id)
             .limit(template.item_count)
         ).all()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from exam_engine.domain.moments import iso_utc
 from exam_engine.domain.scheduling import as_utc, day_start, due_cutoff, streak
 from exam_engine.models import Question, QuestionVersion, ReviewCard, ReviewLog
+from exam_engine.services import attempts
 from exam_engine.services.study.queue import record_outcomes
 from exam_engine.services.study.starting import open_review, published_versions
 
@@ -38,14 +39,22 @@ class DueItem:
 
 
 def due_items(session: Session, user_id: int, *, now: datetime) -> list[DueItem]:
-    """Cards due before the next UTC midnight whose question is still published, soonest first."""
+    """Cards due before the next UTC midnight whose question is still published, soonest first.
+
+    A question of an unfinished mock is left out until that mock is finished, as a review
+    session leaves it out.
+    """
     latest = published_versions()
     rows = session.execute(
         select(ReviewCard.id, Question.key, QuestionVersion.subdomain, ReviewCard.due_at)
         .join(Question, Question.id == ReviewCard.question_id)
         .join(latest, latest.c.question_id == ReviewCard.question_id)
         .join(QuestionVersion, QuestionVersion.id == latest.c.version_id)
-        .where(ReviewCard.user_id == user_id, ReviewCard.due_at < due_cutoff(now))
+        .where(
+            ReviewCard.user_id == user_id,
+            ReviewCard.due_at < due_cutoff(now),
+            ReviewCard.question_id.not_in(attempts.open_mock_questions(user_id)),
+        )
         .order_by(ReviewCard.due_at, ReviewCard.id)
     )
     return [DueItem(cid, key, sub, as_utc(due)) for cid, key, sub, due in rows]

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
+import yaml
 from flask import Blueprint, jsonify
 from flask_wtf.csrf import generate_csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@cache
+def description() -> dict[str, Any]:
+    """The OpenAPI 3.1 description of this API (a data file beside this module, read once)."""
+    text = files(__package__).joinpath("openapi.yaml").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """Return the OpenAPI 3.1 description of /api/v1."""
+    return jsonify(description())
 
 
 @bp.get("/csrf-token")

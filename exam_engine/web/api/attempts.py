@@ -50,6 +50,9 @@ def create_attempt() -> Any:
     never makes a second attempt.
     """
     data = json_body()
+    unknown = set(data) - {"template"}
+    if unknown:
+        raise ValidationFailed(f"body: unknown field(s) {', '.join(sorted(unknown))}")
     template = data.get("template")
     if not isinstance(template, str) or not template:
         raise ValidationFailed("template: expected a template name (string)")
@@ -89,6 +92,9 @@ def put_response(attempt_id: int, position: int) -> Any:
     if not isinstance(flagged, bool):
         raise ValidationFailed("flagged: expected true or false")
     seq = data.get("seq")
+    if isinstance(seq, float) and seq.is_integer():
+        # JSON has one number type: 7.0 is the integer 7 (as JSON Schema says too).
+        seq = int(seq)
     if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= 2**31 - 1:
         raise ValidationFailed("seq: expected a positive integer")
     if position < 1:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -13,16 +12,13 @@ from exam_engine.services import accounts
 from exam_engine.services.errors import ServiceError
 from exam_engine.web.auth import bp
 from exam_engine.web.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
+from exam_engine.web.input_guard import is_safe_next
 from exam_engine.web.security import login_required
 
 
 def _safe_next(target: str | None) -> str:
-    """Follow ``next`` only to a path on this site (no open redirect)."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target
-    return url_for("main.index")
+    """Follow ``next`` only to a path on this site (no open redirect, no header injection)."""
+    return target if target and is_safe_next(target) else url_for("main.index")
 
 
 def _login_account_key() -> str:
