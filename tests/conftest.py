@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from exam_engine.extensions import db, limiter
 from exam_engine.models import Base
+from exam_engine.services import sign_in_throttle
 from tests import factories
 from tests.support import (
     Client,
@@ -68,6 +69,9 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     application: Flask = request.getfixturevalue("app")
     with application.app_context():
         limiter.reset()
+        counters = sign_in_throttle.current_counters()
+        if isinstance(counters, sign_in_throttle.MemoryCounters):
+            counters.forget_all()
         db.session.remove()
         with db.engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):
