@@ -23,11 +23,11 @@ DEFAULTS: dict[str, Any] = {
     # email, per address and per email-and-address, each with a doubling delay (no hard lock).
     "LOGIN_RATE_LIMIT": "30 per minute",
     "LOGIN_FREE_FAILURES": 5,
-    "LOGIN_ADDRESS_FREE_FAILURES": 20,
+    "LOGIN_ADDRESS_FREE_FAILURES": 50,
     "LOGIN_MAX_DELAY_SECONDS": 900,
     # What others' failures on an email can cost its owner: bounded, whatever they do.
     "LOGIN_EMAIL_MAX_DELAY_SECONDS": 60,
-    "LOGIN_FAILURE_MEMORY_SECONDS": 24 * 3600,
+    "LOGIN_FAILURE_MEMORY_SECONDS": 3600,
     # Wrong current passwords per signed-in account on the change-password page.
     "LOGIN_LOCKOUT_LIMIT": "5 per 15 minutes",
     # Signed-in sessions end after this long without a request, and this long after sign-in.
@@ -36,7 +36,9 @@ DEFAULTS: dict[str, Any] = {
     # One Redis for sessions and sign-in counters, shared by every worker and host.
     "REDIS_URL": None,
     "REDIS_KEY_PREFIX": "exam-engine:",
-    "RATELIMIT_HEADERS_ENABLED": True,
+    # Off: Flask-Limiter would stamp its own window's Retry-After over the sign-in backoff's.
+    # Its own 429s still say when to come back (web/errors.py).
+    "RATELIMIT_HEADERS_ENABLED": False,
     # Item statistics are shown only from this many first-attempt responses on.
     "ITEM_STATS_MIN_RESPONSES": 30,
     # An item's facts are stale this many days after its as_of date (flask bank stale, lint).

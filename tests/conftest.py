@@ -120,3 +120,26 @@ def raw_client(app: Flask, session: Session) -> FlaskClient:
 def bank(session: Session) -> list:
     """The published test bank: ten items in every sub-domain of the bundled blueprint."""
     return seed_bank(session, per_subdomain=10)
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[tuple[str, str]]:
+    """The test Redis (``TEST_REDIS_URL``, default 127.0.0.1:6379/15) and a key prefix of this
+    test's own; every key under the prefix is deleted afterwards."""
+    import uuid
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Redis not reachable at {url}: {error}")
+    prefix = f"test-{uuid.uuid4().hex}:"
+    yield url, prefix
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()

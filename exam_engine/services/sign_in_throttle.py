@@ -15,7 +15,7 @@ from exam_engine.domain.backoff import Backoff, Failures, SignInPolicy
 DEFAULT_POLICY = SignInPolicy(
     pair=Backoff(free=5, base_seconds=1, cap_seconds=900),
     email=Backoff(free=5, base_seconds=1, cap_seconds=60),
-    address=Backoff(free=20, base_seconds=1, cap_seconds=900),
+    address=Backoff(free=50, base_seconds=1, cap_seconds=900),
 )
 
 
@@ -28,8 +28,11 @@ class Counters(Protocol):
     def add(self, keys: list[str], now: float, memory: int) -> None:
         """Count one failure at ``now`` under each key."""
 
-    def clear(self, key: str) -> None:
-        """Forget a key's failures."""
+    def clear(self, keys: list[str]) -> None:
+        """Forget these keys' failures."""
+
+
+PRUNE_ABOVE = 100_000
 
 
 class MemoryCounters:
@@ -55,16 +58,20 @@ class MemoryCounters:
     def add(self, keys: list[str], now: float, memory: int) -> None:
         """Count one failure under each key."""
         with self._lock:
+            if len(self._data) > PRUNE_ABOVE:
+                # Random emails must not grow a worker's memory without end.
+                self._data = {k: v for k, v in self._data.items() if v[2] > now}
             for key in keys:
                 count, _last, forget_at = self._data.get(key, (0, 0.0, 0.0))
                 if forget_at <= now:
                     count = 0
                 self._data[key] = (count + 1, now, now + memory)
 
-    def clear(self, key: str) -> None:
-        """Forget a key."""
+    def clear(self, keys: list[str]) -> None:
+        """Forget these keys."""
         with self._lock:
-            self._data.pop(key, None)
+            for key in keys:
+                self._data.pop(key, None)
 
     def forget_all(self) -> None:
         """Forget every count (between tests)."""
@@ -101,14 +108,14 @@ class RedisCounters:
             pipe.expire(self._key(key), memory)
         pipe.execute()
 
-    def clear(self, key: str) -> None:
-        """Forget a key."""
-        self.client.delete(self._key(key))
+    def clear(self, keys: list[str]) -> None:
+        """Forget these keys."""
+        self.client.delete(*(self._key(key) for key in keys))
 
 
 _counters: MemoryCounters | RedisCounters = MemoryCounters()
 _policy = DEFAULT_POLICY
-_memory = 24 * 3600
+_memory = 3600
 
 
 def configure(counters: MemoryCounters | RedisCounters, policy: SignInPolicy, memory: int) -> None:
@@ -151,5 +158,10 @@ def record_failure(email: str, address: str, now: float | None = None) -> None:
 
 
 def record_success(email: str, address: str) -> None:
-    """Forget this address's failures for the email (not the address's nor the email's)."""
-    _counters.clear(_keys(email, address)[0])
+    """Forget the email's failures, from here and elsewhere, but not the address's.
+
+    The owner proved who they are; the address's count stays, or one account of one's own
+    would wipe the record of guessing at everyone else's from the same place.
+    """
+    pair, by_email, _address = _keys(email, address)
+    _counters.clear([pair, by_email])
