@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "30 per minute",
     "LOGIN_FREE_FAILURES": 5,
     "LOGIN_ADDRESS_FREE_FAILURES": 50,
+    "LOGIN_FIRST_DELAY_SECONDS": 1,
     "LOGIN_MAX_DELAY_SECONDS": 900,
     # What others' failures on an email can cost its owner: bounded, whatever they do.
     "LOGIN_EMAIL_MAX_DELAY_SECONDS": 60,

@@ -18,32 +18,36 @@ from exam_engine.services import login_sessions, sign_in_throttle
 
 
 def init_app(app: Flask) -> None:
-    """Choose the session store and failure counters (Redis if configured) and the loader."""
-    url = redis_url(app.config)
-    prefix = str(app.config["REDIS_KEY_PREFIX"])
+    """Choose the session store and failure counters (Redis if configured) and the loader.
+
+    Every setting is read before anything is configured: a bad one changes nothing.
+    """
     timeouts = SessionTimeouts(
         idle=timedelta(minutes=_positive(app, "SESSION_IDLE_MINUTES")),
         absolute=timedelta(hours=_positive(app, "SESSION_ABSOLUTE_HOURS")),
     )
-    store = login_sessions.redis_store(url, prefix) if url else login_sessions.DatabaseStore()
-    login_sessions.configure(store, timeouts)
     free = int(_positive(app, "LOGIN_FREE_FAILURES"))
-    cap = _positive(app, "LOGIN_MAX_DELAY_SECONDS")
+    first = _positive(app, "LOGIN_FIRST_DELAY_SECONDS")
+    cap = max(first, _positive(app, "LOGIN_MAX_DELAY_SECONDS"))
+    email_cap = max(first, _positive(app, "LOGIN_EMAIL_MAX_DELAY_SECONDS"))
     policy = SignInPolicy(
-        pair=Backoff(free=free, base_seconds=1, cap_seconds=cap),
-        email=Backoff(
-            free=free, base_seconds=1, cap_seconds=_positive(app, "LOGIN_EMAIL_MAX_DELAY_SECONDS")
-        ),
+        pair=Backoff(free=free, base_seconds=first, cap_seconds=cap),
+        email=Backoff(free=free, base_seconds=first, cap_seconds=email_cap),
         address=Backoff(
-            free=int(_positive(app, "LOGIN_ADDRESS_FREE_FAILURES")), base_seconds=1, cap_seconds=cap
+            free=int(_positive(app, "LOGIN_ADDRESS_FREE_FAILURES")),
+            base_seconds=first,
+            cap_seconds=cap,
         ),
     )
-    counters = (
-        sign_in_throttle.redis_counters(url, prefix) if url else sign_in_throttle.MemoryCounters()
-    )
-    sign_in_throttle.configure(
-        counters, policy, int(_positive(app, "LOGIN_FAILURE_MEMORY_SECONDS"))
-    )
+    memory = int(_positive(app, "LOGIN_FAILURE_MEMORY_SECONDS"))
+    url = redis_url(app.config)
+    prefix = str(app.config["REDIS_KEY_PREFIX"])
+    if url:
+        login_sessions.configure(login_sessions.redis_store(url, prefix), timeouts)
+        sign_in_throttle.configure(sign_in_throttle.redis_counters(url, prefix), policy, memory)
+    else:
+        login_sessions.configure(login_sessions.DatabaseStore(), timeouts)
+        sign_in_throttle.configure(sign_in_throttle.MemoryCounters(), policy, memory)
     login_manager.user_loader(_load_user)
 
 
