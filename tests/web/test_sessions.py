@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from exam_engine.domain.session_expiry import SessionTimeouts
-from exam_engine.models import LoginSession, User
+from exam_engine.models import LoginSession, User, utcnow
 from exam_engine.services import accounts, login_sessions
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -201,3 +201,14 @@ def test_a_bad_setting_stops_start_up_naming_it_and_changes_nothing(app, name, v
     with pytest.raises(ValueError, match=message):
         sign_in.init_app(bare)
     assert (login_sessions.current_store(), sign_in_throttle.current_counters()) == before
+
+
+def test_a_late_touch_does_not_bring_an_ended_session_back(app, store, session, user) -> None:
+    """A request that loaded the session just before a logout must not recreate it."""
+    key = login_sessions.start_session(session, user.id)
+    login_sessions.end_session(session, key)
+    now = utcnow()
+    store.touch(session, login_sessions._digest(key), now, now + timedelta(minutes=30))
+    session.commit()
+    assert _stored(store, session, key) is None
+    assert login_sessions.load_user(session, key, now) is None
