@@ -9,6 +9,8 @@ from typing import Any
 # queues (seconds on a loaded machine). The master opens no database connection
 # (create_app never connects), so none can be shared across the fork.
 preload_app = True
+# Several workers need one place to count failed sign-ins: EXAM_ENGINE_REDIS_URL. Without it
+# each worker counts apart, and when_ready below logs a warning saying so.
 
 
 def post_fork(server: Any, worker: Any) -> None:
@@ -20,3 +22,14 @@ def post_fork(server: Any, worker: Any) -> None:
         for engine in db.engines.values():
             # close=False: the master's sockets are left alone for the master to close.
             engine.dispose(close=False)
+
+
+def when_ready(server: Any) -> None:
+    """Warn when several workers would each count failed sign-ins in their own memory.
+
+    Production sets ``EXAM_ENGINE_REDIS_URL`` (README, "Production"): sessions and sign-in
+    counters then live in Redis, one count for every worker and host.
+    """
+    from exam_engine.web.sign_in import warn_if_counting_apart
+
+    warn_if_counting_apart(server.cfg.workers, server.log)

@@ -36,7 +36,7 @@ from exam_engine.domain.grading import grade  # noqa: E402
 from exam_engine.domain.weak_areas import assess  # noqa: E402
 from exam_engine.extensions import db  # noqa: E402
 from exam_engine.models import Attempt, Question, QuestionVersion, User  # noqa: E402
-from exam_engine.services import attempts, scorecards  # noqa: E402
+from exam_engine.services import attempts, login_sessions, scorecards  # noqa: E402
 from exam_engine.services.catalog import bundled_blueprint, sync_templates  # noqa: E402
 from exam_engine.web.candidate.forms import StartForm  # noqa: E402
 
@@ -165,7 +165,9 @@ def main() -> None:
         blueprint = bundled_blueprint()
         rows: list[tuple[str, float, float, float, float]] = []
         with app.test_request_context("/"):
-            login_user(db.session.get(User, user_id))
+            user = db.session.get(User, user_id)
+            user.attach_session(login_sessions.start_session(db.session, user_id))
+            login_user(user)
 
             def fresh() -> Any:
                 # A new session per run, as each request gets: nothing cached in the identity map.

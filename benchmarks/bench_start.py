@@ -27,7 +27,7 @@ from benchmarks.load import stack
 from exam_engine import create_app
 from exam_engine.extensions import db
 from exam_engine.models import User
-from exam_engine.services import pool
+from exam_engine.services import login_sessions, pool
 
 TEMPLATE = "aaism-full"
 
@@ -65,7 +65,8 @@ def _users(app: Any, count: int) -> list[str]:
             user.password_hash = "not-a-login"
         db.session.add_all(users)
         db.session.commit()
-        return [user.get_id() for user in users]
+        # A server-side session per user, as a sign-in would start; the cookie carries its key.
+        return [login_sessions.start_session(db.session, user.id) for user in users]
 
 
 def main() -> None:

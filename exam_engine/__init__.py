@@ -50,17 +50,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
 
-    from exam_engine.models import User
+    from exam_engine.web import sign_in
 
-    @login_manager.user_loader
-    def load_user(session_id: str) -> User | None:
-        user_id = session_id.partition(".")[0]
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.is_active or not user.matches_session_id(session_id):
-            return None
-        return user
+    # Sessions live on the server (database or Redis); the cookie holds only their key.
+    sign_in.init_app(app)
 
     with app.app_context():
         from exam_engine.models.base import enable_sqlite_pragmas

@@ -19,10 +19,27 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
-    # Sign-in throttling: per client address, and per account name (failures only).
+    # Sign-in throttling: every attempt per client address (Flask-Limiter), then failures per
+    # email, per address and per email-and-address, each with a doubling delay (no hard lock).
     "LOGIN_RATE_LIMIT": "30 per minute",
+    "LOGIN_FREE_FAILURES": 5,
+    "LOGIN_ADDRESS_FREE_FAILURES": 50,
+    "LOGIN_FIRST_DELAY_SECONDS": 1,
+    "LOGIN_MAX_DELAY_SECONDS": 900,
+    # What others' failures on an email can cost its owner: bounded, whatever they do.
+    "LOGIN_EMAIL_MAX_DELAY_SECONDS": 60,
+    "LOGIN_FAILURE_MEMORY_SECONDS": 3600,
+    # Wrong current passwords per signed-in account on the change-password page.
     "LOGIN_LOCKOUT_LIMIT": "5 per 15 minutes",
-    "RATELIMIT_HEADERS_ENABLED": True,
+    # Signed-in sessions end after this long without a request, and this long after sign-in.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    # One Redis for sessions and sign-in counters, shared by every worker and host.
+    "REDIS_URL": None,
+    "REDIS_KEY_PREFIX": "exam-engine:",
+    # Off: Flask-Limiter would stamp its own window's Retry-After over the sign-in backoff's.
+    # Its own 429s still say when to come back (web/errors.py).
+    "RATELIMIT_HEADERS_ENABLED": False,
     # Item statistics are shown only from this many first-attempt responses on.
     "ITEM_STATS_MIN_RESPONSES": 30,
     # An item's facts are stale this many days after its as_of date (flask bank stale, lint).
@@ -69,12 +86,23 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     secret = overrides.pop("SECRET_KEY", None) or os.environ.get("SECRET_KEY")
     app.config.update(overrides)
     app.config["SECRET_KEY"] = secret or instance_secret_key(app.instance_path)
-    # EXAM_ENGINE_RATELIMIT_STORAGE=redis://host:6379 shares limits across workers and hosts.
+    # EXAM_ENGINE_REDIS_URL (or the older EXAM_ENGINE_RATELIMIT_STORAGE=redis://...) shares
+    # sessions and sign-in counters across workers and hosts.
     app.config.setdefault(
-        "RATELIMIT_STORAGE_URI", app.config.get("RATELIMIT_STORAGE") or "memory://"
+        "RATELIMIT_STORAGE_URI",
+        app.config.get("RATELIMIT_STORAGE") or app.config["REDIS_URL"] or "memory://",
     )
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["REDIS_KEY_PREFIX"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite allows one writer at a time: wait for the lock instead of failing at once.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options.setdefault("connect_args", {"timeout": 15})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def redis_url(config: Mapping[str, Any]) -> str | None:
+    """The Redis shared by workers: ``REDIS_URL``, else a Redis ``RATELIMIT_STORAGE``."""
+    if config.get("REDIS_URL"):
+        return str(config["REDIS_URL"])
+    storage = str(config.get("RATELIMIT_STORAGE") or "")
+    return storage if storage.startswith(("redis://", "rediss://")) else None

@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 
 from exam_engine.extensions import db, limiter
 from exam_engine.models import Base, utcnow
+from exam_engine.services import sign_in_throttle
 from tests import factories
 from tests.support import (
     Client,
@@ -71,6 +72,9 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     application: Flask = request.getfixturevalue("app")
     with application.app_context():
         limiter.reset()
+        counters = sign_in_throttle.current_counters()
+        if isinstance(counters, sign_in_throttle.MemoryCounters):
+            counters.forget_all()
         db.session.remove()
         with db.engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):
@@ -139,3 +143,26 @@ def raw_client(app: Flask, session: Session) -> FlaskClient:
 def bank(session: Session) -> list:
     """The published test bank: ten items in every sub-domain of the bundled blueprint."""
     return seed_bank(session, per_subdomain=10)
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[tuple[str, str]]:
+    """The test Redis (``TEST_REDIS_URL``, default 127.0.0.1:6379/15) and a key prefix of this
+    test's own; every key under the prefix is deleted afterwards."""
+    import uuid
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Redis not reachable at {url}: {error}")
+    prefix = f"test-{uuid.uuid4().hex}:"
+    yield url, prefix
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()

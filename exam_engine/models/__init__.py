@@ -4,6 +4,7 @@ from exam_engine.models.audit import AuditEvent
 from exam_engine.models.base import Base, utcnow
 from exam_engine.models.cohort import Assignment, Cohort, Membership
 from exam_engine.models.exam import Attempt, AttemptItem, ExamTemplate, Response
+from exam_engine.models.login_session import LoginSession
 from exam_engine.models.question import PublishedVersionImmutable, Question, QuestionVersion
 from exam_engine.models.stats import ItemStatistic, ResponseRecord, TemplateStatistic
 from exam_engine.models.study import ReviewCard, ReviewLog
@@ -19,6 +20,7 @@ __all__ = [
     "Cohort",
     "ExamTemplate",
     "ItemStatistic",
+    "LoginSession",
     "Membership",
     "PublishedVersionImmutable",
     "Question",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, String, false
@@ -13,6 +11,8 @@ from exam_engine.domain.vocabulary import Role, sql_in, values
 from exam_engine.models.base import Base, utcnow
 
 ROLES = values(Role)
+# Not a column: set per request on the loaded object, never stored with the user.
+SESSION_KEY_ATTRIBUTE = "_login_session_key"
 
 
 class User(Base):
@@ -51,17 +51,20 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        """Return the session identifier: the id and a fingerprint of the password hash.
+        """Return what Flask-Login keeps in the cookie: the key of the server-side session.
 
-        Changing the password changes the fingerprint, which signs out every other session
-        without storing sessions on the server (cookies are the only session store).
+        The key is attached at sign-in and by the session loader (see services/login_sessions);
+        ending that stored session (logout, password change, deactivation) makes the cookie
+        worthless, even a copy taken before.
         """
-        digest = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
-        return f"{self.id}.{digest}"
+        key = self.__dict__.get(SESSION_KEY_ATTRIBUTE)
+        if key is None:
+            raise RuntimeError(f"user {self.id} has no server-side session attached")
+        return str(key)
 
-    def matches_session_id(self, session_id: str) -> bool:
-        """Tell whether a stored session identifier still belongs to this user's password."""
-        return hmac.compare_digest(self.get_id(), session_id)
+    def attach_session(self, key: str) -> None:
+        """Remember (in memory only) the server-side session this object was loaded for."""
+        self.__dict__[SESSION_KEY_ATTRIBUTE] = key
 
     def has_role(self, *roles: str) -> bool:
         """Tell whether the user holds one of ``roles`` (admins hold every role)."""

@@ -1,4 +1,4 @@
-"""Account use cases: register, authenticate, change passwords, create users, accommodations."""
+"""Account use cases: register, authenticate, set passwords, create, deactivate, accommodations."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import Role
 from exam_engine.models import ROLES, User, utcnow
-from exam_engine.services import audit
+from exam_engine.services import audit, login_sessions
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
+from exam_engine.services.password_strength import MIN_LENGTH, check_password
 from exam_engine.services.passwords import DUMMY_HASH, hash_password, verify_password
 from exam_engine.services.transaction import transaction
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 10
+MIN_PASSWORD = MIN_LENGTH
 
 
 class InvalidCredentials(ValidationFailed):
@@ -32,10 +33,11 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def check_password_rules(password: str) -> None:
-    """Raise ValidationFailed when a password is too weak to accept."""
-    if len(password or "") < MIN_PASSWORD:
-        raise ValidationFailed(f"password: must be at least {MIN_PASSWORD} characters")
+def check_password_rules(
+    password: str, email: str = "", name: str = "", field: str = "password"
+) -> None:
+    """Raise ValidationFailed ("field: why") when a password is too weak for this account."""
+    check_password(password, email, name, field)
 
 
 def create_user(
@@ -51,7 +53,7 @@ def create_user(
     email = normalize_email(email)
     if role not in ROLES:
         raise ValidationFailed(f"role: {role!r} is not one of {', '.join(ROLES)}")
-    check_password_rules(password)
+    check_password_rules(password, email, name)
     if not 1.0 <= time_multiplier <= 4.0:
         raise ValidationFailed("time multiplier: must be between 1.0 and 4.0")
     if find_user(session, email) is not None:
@@ -92,10 +94,46 @@ def authenticate(session: Session, email: str, password: str) -> User:
     return user
 
 
-def change_password(session: Session, user_id: int, current: str, new: str) -> User:
+def apply_new_password(
+    session: Session, user: User, new: str, *, keep: str | None = None, field: str = "password"
+) -> None:
+    """Set a user's password in the caller's transaction: the one way a password changes.
+
+    Checks the rules against the account's own email and name, clears a one-time password's
+    flag and ends the user's sessions, all but ``keep`` (a session key) if given. A password
+    change and a password reset both come through here.
+    """
+    check_password_rules(new, user.email, user.name, field)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    login_sessions.drop_sessions(session, user.id, keep)
+
+
+def set_password(
+    session: Session,
+    user_id: int,
+    new: str,
+    *,
+    keep: str | None = None,
+    summary: str = "password set",
+) -> User:
+    """Set a user's password and end their sessions (but ``keep``), audited, in one commit."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotFound(f"user {user_id} not found")
+    with transaction(session):
+        apply_new_password(session, user, new, keep=keep)
+        audit.record(session, user.id, "account.password", "user", user.id, summary)
+    return user
+
+
+def change_password(
+    session: Session, user_id: int, current: str, new: str, *, keep: str | None = None
+) -> User:
     """Replace a user's password once the current one is proven; record it in the audit trail.
 
-    Errors name the form field they belong to (``current_password: ...``).
+    Every session of the user ends but ``keep`` (none by default: the caller starts a new
+    one). Errors name the form field they belong to (``current_password: ...``).
     """
     user = session.get(User, user_id)
     if user is None or not user.is_active:
@@ -104,10 +142,8 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> U
         raise InvalidCredentials("current_password: that is not your current password")
     if new == current:
         raise ValidationFailed("new_password: must differ from your current password")
-    check_password_rules(new)
     with transaction(session):
-        user.password_hash = hash_password(new)
-        user.must_change_password = False
+        apply_new_password(session, user, new, keep=keep, field="new_password")
         audit.record(
             session,
             user.id,
@@ -115,6 +151,22 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> U
             "user",
             user.id,
             f"{user.email} changed their password",
+        )
+    return user
+
+
+def set_active(session: Session, actor_id: int | None, user_id: int, active: bool) -> User:
+    """Activate or deactivate an account; deactivating ends all its sessions at once."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    with transaction(session):
+        user.is_active = active
+        if not active:
+            login_sessions.drop_sessions(session, user.id)
+        state = "activated" if active else "deactivated"
+        audit.record(
+            session, actor_id, f"account.{state}", "user", user.id, f"{user.email} {state}"
         )
     return user
 

@@ -49,13 +49,11 @@ class DemoAccount:
 
 # Demo-only credentials, printed by `flask demo` and listed in the README.
 DEMO_ACCOUNTS = (
-    DemoAccount("admin@example.com", "demo-admin-pass", Role.ADMIN, "Ada Admin"),
-    DemoAccount(
-        "instructor@example.com", "demo-instructor-pass", Role.INSTRUCTOR, "Ivan Instructor"
-    ),
-    DemoAccount("reviewer@example.com", "demo-reviewer-pass", Role.INSTRUCTOR, "Rita Reviewer"),
-    DemoAccount("candidate@example.com", "demo-candidate-pass", Role.CANDIDATE, "Cara Candidate"),
-    DemoAccount("candidate2@example.com", "demo-candidate-pass", Role.CANDIDATE, "Carl Candidate"),
+    DemoAccount("admin@example.com", "demo-orchid-lantern", Role.ADMIN, "Ada Admin"),
+    DemoAccount("instructor@example.com", "demo-maple-compass", Role.INSTRUCTOR, "Ivan Instructor"),
+    DemoAccount("reviewer@example.com", "demo-harbor-violet", Role.INSTRUCTOR, "Rita Reviewer"),
+    DemoAccount("candidate@example.com", "demo-copper-meadow", Role.CANDIDATE, "Cara Candidate"),
+    DemoAccount("candidate2@example.com", "demo-copper-meadow", Role.CANDIDATE, "Carl Candidate"),
 )
 
 

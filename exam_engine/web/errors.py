@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from exam_engine.extensions import current_session
+from exam_engine.extensions import current_session, limiter
 from exam_engine.services.errors import ServiceError
 from exam_engine.services.transaction import discard
 from exam_engine.web.security import has_signed_in_session, wants_json
@@ -70,6 +72,14 @@ def register(app: Flask) -> None:
         )
         # Clients (the exam page retries with backoff) may come back this soon.
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(error: RateLimitExceeded) -> Any:
+        response = make_response(error_response(429, error.description or TITLES[429]))
+        window = limiter.current_limit
+        wait = int(window.reset_at - time.time()) + 1 if window else RETRY_AFTER_SECONDS
+        response.headers["Retry-After"] = str(max(1, wait))
         return response
 
     @app.errorhandler(HTTPException)

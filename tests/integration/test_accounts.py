@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from exam_engine.models import User
-from exam_engine.services import accounts
+from exam_engine.models import AuditEvent, User
+from exam_engine.services import accounts, login_sessions
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 
 
@@ -27,7 +28,9 @@ def test_duplicate_email_is_a_conflict_case_insensitively(session) -> None:
     ("email", "password", "role", "message"),
     [
         ("not-an-email", "long-enough-pw", "candidate", "not a valid email"),
-        ("x@example.com", "short", "candidate", "at least 10"),
+        ("x@example.com", "short", "candidate", "at least 12"),
+        ("x@example.com", "password1234", "candidate", "too easy to guess.*very common"),
+        ("lucy.liddell@example.com", "lucy.liddell@example.com", "candidate", "your email address"),
         ("x@example.com", "long-enough-pw", "wizard", "'wizard' is not one of"),
     ],
 )
@@ -63,20 +66,50 @@ def test_time_multiplier(session) -> None:
         accounts.set_time_multiplier(session, user.id, 9)
 
 
-def test_change_password_rehashes_and_changes_the_session_id(session) -> None:
+def test_change_password_rehashes_and_ends_every_session_but_the_kept_one(session) -> None:
     user = accounts.create_user(session, "p@example.com", "long-enough-pw")
-    old_hash, old_id = user.password_hash, user.get_id()
-    accounts.change_password(session, user.id, "long-enough-pw", "another-long-pw")
+    old_hash = user.password_hash
+    kept, other = (login_sessions.start_session(session, user.id) for _ in range(2))
+    accounts.change_password(session, user.id, "long-enough-pw", "another-long-pw", keep=kept)
     session.refresh(user)
     assert user.password_hash.startswith("$argon2id$")
     assert user.password_hash != old_hash
-    assert user.get_id().startswith(f"{user.id}.")
-    assert user.get_id() != old_id
-    assert user.matches_session_id(user.get_id())
-    assert not user.matches_session_id(old_id)
+    assert login_sessions.load_user(session, kept).id == user.id
+    assert login_sessions.load_user(session, other) is None
     assert accounts.authenticate(session, "p@example.com", "another-long-pw").id == user.id
     with pytest.raises(accounts.InvalidCredentials):
         accounts.authenticate(session, "p@example.com", "long-enough-pw")
+
+
+def test_set_password_is_checked_against_the_account_and_ends_all_its_sessions(session) -> None:
+    user = accounts.create_user(session, "ruth.baker@example.com", "long-enough-pw", name="Ruth")
+    key = login_sessions.start_session(session, user.id)
+    other_user = accounts.create_user(session, "o@example.com", "long-enough-pw")
+    others = login_sessions.start_session(session, other_user.id)
+    with pytest.raises(
+        ValidationFailed, match="^password: too easy.*your email address or your name"
+    ):
+        accounts.set_password(session, user.id, "ruthbaker-example")
+    assert login_sessions.load_user(session, key) is not None  # a refusal ends nothing
+    accounts.set_password(session, user.id, "a-sturdy-new-passphrase", summary="reset by email")
+    assert login_sessions.load_user(session, key) is None
+    assert login_sessions.load_user(session, others).id == other_user.id
+    event = session.scalars(select(AuditEvent).where(AuditEvent.object_id == str(user.id))).one()
+    assert (event.action, event.summary) == ("account.password", "reset by email")
+
+
+def test_deactivation_ends_sessions_and_reactivation_does_not_revive_them(session) -> None:
+    admin = accounts.create_user(session, "boss@example.com", "long-enough-pw", role="admin")
+    user = accounts.create_user(session, "q@example.com", "long-enough-pw")
+    key = login_sessions.start_session(session, user.id)
+    accounts.set_active(session, admin.id, user.id, False)
+    assert login_sessions.load_user(session, key) is None
+    accounts.set_active(session, admin.id, user.id, True)
+    assert login_sessions.load_user(session, key) is None
+    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["account.deactivated", "account.activated"]
+    with pytest.raises(NotFound):
+        accounts.set_active(session, admin.id, user.id + 100, False)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +117,8 @@ def test_change_password_rehashes_and_changes_the_session_id(session) -> None:
     [
         ("wrong-password", "another-long-pw", accounts.InvalidCredentials, "^current_password:"),
         ("long-enough-pw", "long-enough-pw", ValidationFailed, "^new_password: must differ"),
-        ("long-enough-pw", "short", ValidationFailed, "at least 10"),
+        ("long-enough-pw", "short", ValidationFailed, "^new_password: must be at least 12"),
+        ("long-enough-pw", "p@example.com-pw", ValidationFailed, "^new_password: too easy"),
     ],
 )
 def test_change_password_refusals_leave_the_hash_alone(

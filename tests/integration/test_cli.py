@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from exam_engine.models import User
 from exam_engine.services.demo import DEMO_ACCOUNTS
 
@@ -73,3 +75,30 @@ def test_demo_is_idempotent(app, session) -> None:
         assert account.email in second.output
         assert account.password in second.output
     assert "http://127.0.0.1:5000/" in second.output
+
+
+def test_users_create_refuses_a_weak_password_with_the_reason(app, session) -> None:
+    runner = app.test_cli_runner()
+    for password, reason in (
+        ("password12", "at least 12 characters"),
+        ("password1234", "This is a very common password."),
+        ("weak.user@example.com", "contains your email address"),
+    ):
+        args = ["users", "create", "weak.user@example.com", "--password", password]
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1
+        assert "password: " in result.output
+        assert reason in result.output
+    assert session.query(User).count() == 0
+
+
+def test_every_demo_password_passes_the_rules_and_signs_in(app, session, client) -> None:
+    from exam_engine.services.accounts import check_password_rules
+
+    assert app.test_cli_runner().invoke(args=["demo", "--skip-migrate"]).exit_code == 0
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for account in DEMO_ACCOUNTS:
+        check_password_rules(account.password, account.email, account.name)
+        assert f"| {account.email} | {account.password} |" in readme
+        assert client.login(account.email, account.password).status_code == 302
+        client.post("/logout")

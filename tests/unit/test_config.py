@@ -24,3 +24,14 @@ def test_postgres_urls_use_psycopg3() -> None:
     assert normalize_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_redis_comes_from_redis_url_or_a_redis_rate_limit_storage() -> None:
+    from exam_engine.config import redis_url
+
+    assert redis_url({"REDIS_URL": "redis://r:6379/0"}) == "redis://r:6379/0"
+    assert redis_url({"REDIS_URL": None, "RATELIMIT_STORAGE": "redis://old:6379"}) == (
+        "redis://old:6379"
+    )
+    assert redis_url({"REDIS_URL": None, "RATELIMIT_STORAGE": "memory://"}) is None
+    assert redis_url({}) is None

@@ -113,3 +113,24 @@ def test_register_escapes_the_name(client) -> None:
     html = client.get("/dashboard").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_register_refuses_a_weak_password_and_says_why(client, session) -> None:
+    for password, reason in (
+        ("password12", "Field must be between 12 and 1024 characters long."),
+        ("password1234", "too easy to guess. This is a very common password."),
+        ("new.person@example.com", "too easy to guess. It contains your email address"),
+        ("Nadia Novak 1985", "It contains your email address or your name."),
+    ):
+        response = client.post(
+            "/register",
+            data={
+                "name": "Nadia Novak",
+                "email": "new.person@example.com",
+                "password": password,
+                "confirm": password,
+            },
+        )
+        assert response.status_code == 400, password
+        assert reason in response.get_data(as_text=True)
+    assert session.query(User).count() == 0

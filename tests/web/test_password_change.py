@@ -50,7 +50,7 @@ def test_page_has_the_three_fields_and_a_token(signed_in) -> None:
         assert f'name="{name}"' in html
         assert f'autocomplete="{autocomplete}"' in html
     assert 'name="csrf_token"' in html
-    assert "At least 10 characters" in html
+    assert "At least 12 characters" in html
 
 
 def test_the_layout_links_the_page_for_signed_in_users_only(client, user) -> None:
@@ -111,12 +111,22 @@ def test_the_change_is_audited_without_the_password(signed_in, session, user) ->
     ("data", "status", "message"),
     [
         ({"current": "not-my-password"}, 401, "that is not your current password"),
-        ({"new": "short", "confirm": "short"}, 400, "Must be at least 10 characters."),
+        ({"new": "short", "confirm": "short"}, 400, "Must be at least 12 characters."),
+        ({"new": "password1234"}, 400, "too easy to guess. This is a very common password."),
+        ({"new": EMAIL}, 400, "too easy to guess. It is built from your own email or name."),
         ({"confirm": "something-else-entirely"}, 400, "Passwords do not match."),
         ({"new": DEFAULT_PASSWORD}, 400, "must differ from your current password"),
         ({"current": ""}, 400, "This field is required."),
     ],
-    ids=["wrong-current", "short", "mismatch", "same-as-current", "no-current"],
+    ids=[
+        "wrong-current",
+        "short",
+        "common",
+        "own-email",
+        "mismatch",
+        "same-as-current",
+        "no-current",
+    ],
 )
 def test_bad_input_is_a_field_error_and_changes_nothing(
     signed_in, session, user, data, status, message

@@ -24,7 +24,9 @@ class RegisterForm(FlaskForm):
     password = PasswordField(
         "Password",
         validators=[DataRequired(), Length(min=MIN_PASSWORD, max=1024)],
-        description=f"At least {MIN_PASSWORD} characters.",
+        description=(
+            f"At least {MIN_PASSWORD} characters and hard to guess (not your email or name)."
+        ),
     )
     confirm = PasswordField(
         "Repeat password",
@@ -45,7 +47,9 @@ class ChangePasswordForm(FlaskForm):
             Length(min=MIN_PASSWORD, message=f"Must be at least {MIN_PASSWORD} characters."),
             Length(max=1024),
         ],
-        description=f"At least {MIN_PASSWORD} characters, different from your current one.",
+        description=(
+            f"At least {MIN_PASSWORD} characters, hard to guess, different from your current one."
+        ),
     )
     confirm = PasswordField(
         "Repeat new password",

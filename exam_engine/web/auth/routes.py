@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from exam_engine.extensions import current_session, limiter
 from exam_engine.services import accounts
@@ -14,22 +14,19 @@ from exam_engine.web.auth import bp
 from exam_engine.web.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from exam_engine.web.input_guard import is_safe_next
 from exam_engine.web.security import login_required
+from exam_engine.web.sign_in import (
+    note_failure,
+    note_success,
+    seconds_to_wait,
+    sign_in,
+    sign_out,
+    too_many_failures,
+)
 
 
 def _safe_next(target: str | None) -> str:
     """Follow ``next`` only to a path on this site (no open redirect, no header injection)."""
     return target if target and is_safe_next(target) else url_for("main.index")
-
-
-def _login_account_key() -> str:
-    """Throttle key for one account name; the same for existing and unknown emails."""
-    return "login-account:" + (request.form.get("email") or "").strip().lower()
-
-
-LOCKOUT_MESSAGE = (
-    "Too many failed sign-in attempts for this email. Wait 15 minutes and try again, "
-    "or ask an administrator to help."
-)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -38,29 +35,26 @@ LOCKOUT_MESSAGE = (
     methods=["POST"],
     error_message="Too many sign-in attempts from your network. Wait a minute and try again.",
 )
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LOCKOUT_LIMIT"],
-    methods=["POST"],
-    key_func=_login_account_key,
-    deduct_when=lambda response: response.status_code == 401,
-    error_message=LOCKOUT_MESSAGE,
-)
 def login() -> Any:
-    """Sign in with email and password."""
+    """Sign in with email and password; failures slow further tries (web/sign_in.py)."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        email = form.email.data or ""
+        wait = seconds_to_wait(email)
+        if wait:
+            return too_many_failures(form, wait)
         try:
-            user = accounts.authenticate(
-                current_session(), form.email.data or "", form.password.data or ""
-            )
+            user = accounts.authenticate(current_session(), email, form.password.data or "")
         except ServiceError as error:
             form.password.errors.append(str(error))
             status = error.status
+            note_failure(email)
         else:
-            login_user(user)
+            note_success(email)
+            sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
     elif form.is_submitted():
         status = 400
@@ -90,7 +84,7 @@ def register() -> Any:
         except ServiceError as error:
             status = _show_on_field(form, error, form.email)
         else:
-            login_user(user)
+            sign_in(user)
             flash("Welcome! Your candidate account is ready.", "success")
             return redirect(url_for("main.index"))
     elif form.is_submitted():
@@ -101,8 +95,11 @@ def register() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
-    """Sign out (POST with CSRF, so a link on another site cannot sign you out)."""
-    logout_user()
+    """Sign out (POST with CSRF, so a link on another site cannot sign you out).
+
+    The server-side session is deleted: a copy of the cookie no longer signs anyone in.
+    """
+    sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -137,11 +134,10 @@ def change_password() -> Any:
         except ServiceError as error:
             status = _show_on_field(form, error, form.new_password)
         else:
-            # A fresh cookie under the new password's session id: copies of the old one
-            # (other browsers, a stolen cookie) no longer load the user.
-            logout_user()
+            # The change ended every session of the account, this one too: a new session
+            # (new key, new cookie) keeps this browser signed in and nothing else.
             session.clear()
-            login_user(user, fresh=True)
+            sign_in(user)
             flash("Password changed. Your other sessions are signed out.", "success")
             return redirect(url_for("candidate.dashboard"), 303)
     elif form.is_submitted():
