@@ -48,6 +48,27 @@ def create_user(
     time_multiplier: float = 1.0,
 ) -> User:
     """Create and commit a user; raise Conflict for a duplicate email."""
+    user = new_user(session, email, password, role=role, name=name, time_multiplier=time_multiplier)
+    # Two registrations racing for one email: the unique constraint decides.
+    with transaction(session, conflict=f"email: an account for {user.email} already exists"):
+        session.add(user)
+    return user
+
+
+def new_user(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    role: str = Role.CANDIDATE,
+    name: str = "",
+    time_multiplier: float = 1.0,
+    verified: bool = True,
+) -> User:
+    """Return a checked, unsaved user; raise Conflict when the email is taken.
+
+    :param verified: False for self-registration, until the owner follows the mailed link.
+    """
     email = normalize_email(email)
     if role not in ROLES:
         raise ValidationFailed(f"role: {role!r} is not one of {', '.join(ROLES)}")
@@ -56,17 +77,14 @@ def create_user(
         raise ValidationFailed("time multiplier: must be between 1.0 and 4.0")
     if find_user(session, email) is not None:
         raise Conflict(f"email: an account for {email} already exists")
-    user = User(
+    return User(
         email=email,
         name=name.strip()[:120],
         password_hash=hash_password(password),
         role=role,
         time_multiplier=time_multiplier,
+        email_verified=verified,
     )
-    # Two registrations racing for one email: the unique constraint decides.
-    with transaction(session, conflict=f"email: an account for {email} already exists"):
-        session.add(user)
-    return user
 
 
 def register_candidate(session: Session, email: str, password: str, name: str = "") -> User:
@@ -104,19 +122,20 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> U
         raise InvalidCredentials("current_password: that is not your current password")
     if new == current:
         raise ValidationFailed("new_password: must differ from your current password")
-    check_password_rules(new)
     with transaction(session):
-        user.password_hash = hash_password(new)
-        user.must_change_password = False
-        audit.record(
-            session,
-            user.id,
-            "account.password",
-            "user",
-            user.id,
-            f"{user.email} changed their password",
-        )
+        apply_new_password(session, user, new, f"{user.email} changed their password")
     return user
+
+
+def apply_new_password(session: Session, user: User, new: str, summary: str) -> None:
+    """Set a checked new password in the caller's transaction and record it in the audit trail.
+
+    Every session of the account ends with it: the session id fingerprints the hash.
+    """
+    check_password_rules(new)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    audit.record(session, user.id, "account.password", "user", user.id, summary)
 
 
 def apply_time_multiplier(session: Session, user_id: int, multiplier: float) -> User:
