@@ -81,12 +81,36 @@ class _VerifyingSMTP(smtplib.SMTP):
 
 
 class VerifiedSmtpEmailBackend(SmtpEmailBackend):  # type: ignore[misc]
-    """Flask-Mailman's SMTP backend, with certificate checks on STARTTLS."""
+    """Flask-Mailman's SMTP backend, with certificate checks on STARTTLS and no leaked sockets."""
 
     @property
     def connection_class(self) -> type[smtplib.SMTP]:
         """SMTP over implicit TLS, or plain SMTP that verifies on STARTTLS."""
         return smtplib.SMTP_SSL if self.use_ssl else _VerifyingSMTP
+
+    def open(self) -> bool | None:
+        """Connect (see the base class); on failure, let go of the half-open socket."""
+        try:
+            opened: bool | None = super().open()
+            return opened
+        except BaseException:
+            self._drop()
+            raise
+
+    def send_messages(self, email_messages: list[EmailMessage]) -> int:
+        """Send (see the base class); on failure, let go of the connection."""
+        try:
+            return int(super().send_messages(email_messages))
+        except BaseException:
+            self._drop()
+            raise
+
+    def _drop(self) -> None:
+        # The base class leaves the socket open when connecting or sending fails. No QUIT:
+        # after a failed TLS handshake the connection is in no state to say anything.
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 class EmlFileEmailBackend(BaseEmailBackend):  # type: ignore[misc]

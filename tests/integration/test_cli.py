@@ -73,3 +73,15 @@ def test_demo_is_idempotent(app, session) -> None:
         assert account.email in second.output
         assert account.password in second.output
     assert "http://127.0.0.1:5000/" in second.output
+
+
+def test_accounts_made_by_the_cli_and_the_demo_are_verified(app, session) -> None:
+    runner = app.test_cli_runner()
+    made = runner.invoke(
+        args=["users", "create", "cli@example.com", "--password", "long-enough-pw"]
+    )
+    assert made.exit_code == 0, made.output
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    users = session.query(User).all()
+    assert len(users) > len(DEMO_ACCOUNTS)
+    assert [u.email for u in users if not u.email_verified] == []
