@@ -75,13 +75,19 @@ def send_mail(to: str, subject: str, body: str) -> Delivery:
 class _VerifyingSMTP(smtplib.SMTP):
     """smtplib.SMTP whose STARTTLS checks the certificate (smtplib's own default does not)."""
 
-    def starttls(self, *args: Any, context: ssl.SSLContext | None = None, **kwargs: Any) -> Any:
-        """Upgrade to TLS with a verifying context unless one is given."""
-        return super().starttls(*args, context=context or ssl.create_default_context(), **kwargs)
+    def starttls(
+        self, keyfile: Any = None, certfile: Any = None, context: ssl.SSLContext | None = None
+    ) -> tuple[int, bytes]:
+        """Upgrade to TLS with a verifying context unless one is given (no key files here)."""
+        if keyfile or certfile:
+            raise ValueError("client certificates for SMTP are not supported")
+        return super().starttls(context=context or ssl.create_default_context())
 
 
 class VerifiedSmtpEmailBackend(SmtpEmailBackend):  # type: ignore[misc]
     """Flask-Mailman's SMTP backend, with certificate checks on STARTTLS and no leaked sockets."""
+
+    connection: smtplib.SMTP | None
 
     @property
     def connection_class(self) -> type[smtplib.SMTP]:

@@ -59,7 +59,7 @@ def account_links() -> Links:
     base = (config.get("BASE_URL") or "").rstrip("/")
 
     def page(name: str, token: str | None) -> str:
-        values = {"token": token} if token else {}
+        values: dict[str, Any] = {"token": token} if token else {}
         if base:
             # Never from the request's Host header, which whoever sends the request chooses.
             return base + url_for(PAGES[name], **values)
