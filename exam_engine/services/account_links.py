@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from exam_engine.models import User
@@ -74,8 +75,8 @@ def fingerprint(purpose: str, user: User) -> str:
 def follow(session: Session, links: Links, purpose: str, token: str, *, lock: bool = False) -> User:
     """Return the user a link is for, or raise LinkRefused (LinkGone if expired or used).
 
-    :param lock: lock the user's row until the transaction ends, so that two requests
-        following one link at the same moment cannot both use it.
+    :param lock: claim the user's row until the transaction ends (in a transaction that
+        uses the link up), so that two requests following one link at once cannot both use it.
     """
     serializer = _serializer(links.secret, purpose, links.now)
     try:
@@ -87,16 +88,34 @@ def follow(session: Session, links: Links, purpose: str, token: str, *, lock: bo
             "link: this link is not valid; copy the whole address from the mail"
         ) from error
     user_id = payload.get("user") if isinstance(payload, dict) else None
-    user = (
-        session.get(User, user_id, with_for_update=True if lock else None)
-        if isinstance(user_id, int)
-        else None
-    )
+    # populate_existing: judge the stored row, not a copy this session loaded earlier.
+    user = session.get(User, user_id, populate_existing=True) if isinstance(user_id, int) else None
     if user is None or not user.is_active:
         raise LinkGone("link: the account this link was for no longer exists or is closed")
-    if payload.get("state") != fingerprint(purpose, user):
+    if payload.get("state") != fingerprint(purpose, user) or (lock and not _claim(session, user)):
         raise LinkGone("link: this link was already used or replaced by a newer one")
     return user
+
+
+def _claim(session: Session, user: User) -> bool:
+    """Take the user's row for this transaction if it still holds the state just read.
+
+    A no-op UPDATE guarded by that state: a second request following the same link waits for
+    the first to commit (row lock on PostgreSQL, the write lock on SQLite), then matches no
+    row. A SELECT FOR UPDATE would do on PostgreSQL only: SQLite ignores it.
+    """
+    claimed = session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            User.email == user.email,
+            User.password_hash == user.password_hash,
+            User.email_verified == user.email_verified,
+        )
+        .values(password_hash=User.password_hash)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(cast(CursorResult[Any], claimed).rowcount == 1)
 
 
 class _ClockSigner(TimestampSigner):
