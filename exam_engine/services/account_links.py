@@ -41,8 +41,8 @@ class LinkGone(LinkRefused):
 class Links:
     """What account mail needs from its caller: the signing secret, the time, page addresses.
 
-    :param page: builds the absolute address of a page (``verify``, ``reset``, ``forgot``,
-        ``register``), with the token when one is given.
+    :param page: builds the absolute address of a page (``verify``, ``reset``, ``register``),
+        with the token when one is given.
     """
 
     secret: str

@@ -64,18 +64,13 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-# What a signed-in user who must replace a one-time password may still reach.
-ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset(
-    {
-        "static",
-        "main.favicon",
-        "health.healthz",
-        "api.csrf_token",
-        "auth.login",
-        "auth.logout",
-        "auth.change_password",
-    }
+# What a signed-in user held on one page (a one-time password, an unverified address) may
+# still reach besides that page.
+ALWAYS_REACHABLE = frozenset(
+    {"static", "main.favicon", "health.healthz", "api.csrf_token", "auth.login", "auth.logout"}
 )
+# What a signed-in user who must replace a one-time password may still reach.
+ALLOWED_BEFORE_PASSWORD_CHANGE = ALWAYS_REACHABLE | {"auth.change_password"}
 
 
 def _password_change_first() -> Any:

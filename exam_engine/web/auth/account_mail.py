@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -25,32 +26,23 @@ from exam_engine.services.errors import ValidationFailed
 from exam_engine.services.mail import Delivery
 from exam_engine.web.auth import bp
 from exam_engine.web.auth.mail_forms import ResetPasswordForm, ResetRequestForm
-from exam_engine.web.security import login_required, wants_json
+from exam_engine.web.security import ALWAYS_REACHABLE, login_required, wants_json
 
 # The pages mail links to, by the names the services use.
 PAGES = {
     "verify": "auth.verify_email",
     "reset": "auth.reset_password",
-    "forgot": "auth.reset_request",
     "register": "auth.register",
 }
 
 # What a signed-in user whose address is not yet verified may still reach.
-ALLOWED_BEFORE_VERIFICATION = frozenset(
-    {
-        "static",
-        "main.favicon",
-        "health.healthz",
-        "api.csrf_token",
-        "auth.login",
-        "auth.logout",
-        "auth.verify_pending",
-        "auth.resend_verification",
-        "auth.verify_email",
-        "auth.reset_request",
-        "auth.reset_password",
-    }
-)
+ALLOWED_BEFORE_VERIFICATION = ALWAYS_REACHABLE | {
+    "auth.verify_pending",
+    "auth.resend_verification",
+    "auth.verify_email",
+    "auth.reset_request",
+    "auth.reset_password",
+}
 
 
 def account_links() -> Links:
@@ -104,6 +96,20 @@ def per_address_limit() -> str:
 
 
 TOO_MANY_MAILS = "Too many mails asked for this address. Wait an hour and try again."
+TOO_MANY_REQUESTS = "Too many requests from your network. Wait an hour and try again."
+
+
+def throttled_mail(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Throttle a form that mails someone: posts per client, and mails per address."""
+    per_address = limiter.limit(
+        per_address_limit,
+        methods=["POST"],
+        key_func=address_key,
+        deduct_when=mail_sent,
+        error_message=TOO_MANY_MAILS,
+    )
+    per_client = limiter.limit(per_client_limit, methods=["POST"], error_message=TOO_MANY_REQUESTS)
+    return per_client(per_address(view))
 
 
 def check_mail_page(purpose: str, email: str, delivery: Delivery) -> Any:
@@ -153,14 +159,7 @@ def verify_email(token: str) -> Any:
 
 
 @bp.route("/account/reset", methods=["GET", "POST"])
-@limiter.limit(per_client_limit, methods=["POST"], error_message=TOO_MANY_MAILS)
-@limiter.limit(
-    per_address_limit,
-    methods=["POST"],
-    key_func=address_key,
-    deduct_when=mail_sent,
-    error_message=TOO_MANY_MAILS,
-)
+@throttled_mail
 def reset_request() -> Any:
     """Ask for a reset link; the answer is the same whether or not the address has an account."""
     form = ResetRequestForm()

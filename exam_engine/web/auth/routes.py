@@ -12,15 +12,7 @@ from exam_engine.extensions import current_session, limiter
 from exam_engine.services import accounts, email_verification
 from exam_engine.services.errors import ServiceError
 from exam_engine.web.auth import bp
-from exam_engine.web.auth.account_mail import (
-    TOO_MANY_MAILS,
-    account_links,
-    address_key,
-    check_mail_page,
-    mail_sent,
-    per_address_limit,
-    per_client_limit,
-)
+from exam_engine.web.auth.account_mail import account_links, check_mail_page, throttled_mail
 from exam_engine.web.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from exam_engine.web.security import login_required
 
@@ -88,14 +80,7 @@ def _show_on_field(form: Any, error: ServiceError, default: Any) -> int:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(per_client_limit, methods=["POST"], error_message=TOO_MANY_MAILS)
-@limiter.limit(
-    per_address_limit,
-    methods=["POST"],
-    key_func=address_key,
-    deduct_when=mail_sent,
-    error_message=TOO_MANY_MAILS,
-)
+@throttled_mail
 def register() -> Any:
     """Create an unverified candidate account and mail the link that verifies it.
 
