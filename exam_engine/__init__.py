@@ -31,8 +31,10 @@ def register_extensions(app: Flask) -> None:
     """Bind the unbound extension instances to this app."""
     from exam_engine.extensions import csrf, db, limiter, login_manager, migrate
     from exam_engine.services import passwords
+    from exam_engine.services.mail import mail
 
     passwords.use_profile(app.config["PASSWORD_HASH_PROFILE"])
+    mail.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     csrf.init_app(app)

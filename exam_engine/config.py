@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -46,7 +47,25 @@ DEFAULTS: dict[str, Any] = {
     "STALE_DAYS": 365,
     # Trust X-Forwarded-For/-Proto from this many proxies in front of the app.
     "PROXY_FIX": 0,
+    # Outgoing mail (services/mail.py): SMTP when MAIL_SERVER is set, else instance/mail/*.eml.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_FROM": "AAISM exam engine <no-reply@localhost>",
+    "MAIL_TIMEOUT": 15,
+    # The site's address (scheme and host) that links in mail start with; required with a mail
+    # server, so that a request's Host header can never point a reset link at another site.
+    "BASE_URL": "",
+    # Account mail: links' lifetimes, and how often one address or client may ask for mail.
+    "VERIFY_LINK_HOURS": 48,
+    "RESET_LINK_MINUTES": 60,
+    "ACCOUNT_MAIL_LIMIT": "3 per hour",
+    "ACCOUNT_MAIL_CLIENT_LIMIT": "20 per hour",
 }
+
+TEXT_SETTINGS = ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM", "BASE_URL")
 
 
 def normalize_database_url(url: str) -> str:
@@ -76,6 +95,11 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     """Fill ``app.config`` from defaults, ``DATABASE_URL``/``SECRET_KEY`` and ``EXAM_ENGINE_*``."""
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("EXAM_ENGINE")
+    # Text stays text: from_prefixed_env reads JSON, so a password "1e5" would become 100000.0.
+    for key in TEXT_SETTINGS:
+        raw = os.environ.get("EXAM_ENGINE_" + key)
+        if raw is not None:
+            app.config[key] = raw
     overrides = dict(overrides or {})
     database_url = (
         overrides.pop("DATABASE_URL", None)
@@ -86,6 +110,7 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     secret = overrides.pop("SECRET_KEY", None) or os.environ.get("SECRET_KEY")
     app.config.update(overrides)
     app.config["SECRET_KEY"] = secret or instance_secret_key(app.instance_path)
+    configure_mail(app)
     # EXAM_ENGINE_REDIS_URL (or the older EXAM_ENGINE_RATELIMIT_STORAGE=redis://...) shares
     # sessions and sign-in counters across workers and hosts.
     app.config.setdefault(
@@ -106,3 +131,41 @@ def redis_url(config: Mapping[str, Any]) -> str | None:
         return str(config["REDIS_URL"])
     storage = str(config.get("RATELIMIT_STORAGE") or "")
     return storage if storage.startswith(("redis://", "rediss://")) else None
+def configure_mail(app: Flask) -> None:
+    """Turn the ``MAIL_*`` settings into Flask-Mailman's: SMTP if a server is set, else files."""
+    from exam_engine.services.mail import FILE_BACKEND, SMTP_BACKEND
+
+    config = app.config
+    config["MAIL_BACKEND"] = SMTP_BACKEND if config["MAIL_SERVER"] else FILE_BACKEND
+    config["MAIL_FILE_PATH"] = str(Path(app.instance_path) / "mail")
+    config["MAIL_DEFAULT_SENDER"] = config["MAIL_FROM"]
+    config["MAIL_USE_TLS"] = _flag("EXAM_ENGINE_MAIL_USE_TLS", config["MAIL_USE_TLS"])
+    port = config["MAIL_PORT"]
+    if isinstance(port, bool) or not str(port).isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"EXAM_ENGINE_MAIL_PORT: {port!r} is not a port number (1 to 65535)")
+    config["MAIL_PORT"] = int(port)
+    base = urlsplit(config["BASE_URL"])
+    if config["BASE_URL"] and (
+        base.scheme not in ("http", "https") or not base.netloc or base.path.strip("/")
+    ):
+        raise ValueError(
+            f"EXAM_ENGINE_BASE_URL: {config['BASE_URL']!r} is not a site address such as "
+            "https://exam.example.org (scheme and host, no path)"
+        )
+    if config["MAIL_SERVER"] and not config["BASE_URL"]:
+        raise ValueError(
+            "EXAM_ENGINE_BASE_URL: required when EXAM_ENGINE_MAIL_SERVER is set, so that links "
+            "in mail point at this site whatever Host header a request brings"
+        )
+
+
+FLAG_WORDS = {"true": True, "1": True, "yes": True, "on": True}
+FLAG_WORDS.update({"false": False, "0": False, "no": False, "off": False, "": False})
+
+
+def _flag(name: str, value: Any) -> bool:
+    """Read an on/off setting, refusing anything that is neither (a typo must not mean on)."""
+    word = str(value).strip().lower()
+    if word not in FLAG_WORDS:
+        raise ValueError(f"{name}: {value!r} is not true or false")
+    return FLAG_WORDS[word]

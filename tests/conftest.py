@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ from tests.support import (
     properties,  # noqa: F401  (loads the untimed Hypothesis profile)
     seed_bank,
 )
+from tests.support.smtp import BASE_URL, Inbox, start_smtp_server
 
 
 @pytest.fixture(scope="session")
@@ -50,9 +52,35 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The application with its schema migrated to head."""
-    application = make_app(database_url, str(tmp_path_factory.mktemp("instance")))
+def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
+    """A real SMTP server on a free loopback port, for the whole test session."""
+    controller, inbox = start_smtp_server()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp_server: tuple[Controller, Inbox]) -> Inbox:
+    """The test SMTP server's received mail, emptied for this test."""
+    smtp_server[1].clear()
+    return smtp_server[1]
+
+
+@pytest.fixture(scope="session")
+def app(
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    smtp_server: tuple[Controller, Inbox],
+) -> Iterator[Flask]:
+    """The application with its schema migrated to head, mailing through the test server."""
+    controller, _ = smtp_server
+    application = make_app(
+        database_url,
+        str(tmp_path_factory.mktemp("instance")),
+        MAIL_SERVER=controller.hostname,
+        MAIL_PORT=controller.port,
+        BASE_URL=BASE_URL,
+    )
     with application.app_context():
         from flask_migrate import upgrade
 

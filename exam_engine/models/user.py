@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String, false
+from sqlalchemy import CheckConstraint, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exam_engine.domain.vocabulary import Role, sql_in, values
@@ -37,6 +37,9 @@ class User(Base):
     # person does after signing in is choose their own, since an instructor has seen this one.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # False from self-registration until the owner follows the mailed link. Accounts made by
+    # staff, the CLI, a roster or the demo are verified as made: their maker vouches for them.
+    email_verified: Mapped[bool] = mapped_column(default=True, server_default=true())
     last_login_at: Mapped[datetime | None]
 
     # Flask-Login protocol

@@ -50,6 +50,27 @@ def create_user(
     time_multiplier: float = 1.0,
 ) -> User:
     """Create and commit a user; raise Conflict for a duplicate email."""
+    user = new_user(session, email, password, role=role, name=name, time_multiplier=time_multiplier)
+    # Two registrations racing for one email: the unique constraint decides.
+    with transaction(session, conflict=f"email: an account for {user.email} already exists"):
+        session.add(user)
+    return user
+
+
+def new_user(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    role: str = Role.CANDIDATE,
+    name: str = "",
+    time_multiplier: float = 1.0,
+    verified: bool = True,
+) -> User:
+    """Return a checked, unsaved user; raise Conflict when the email is taken.
+
+    :param verified: False for self-registration, until the owner follows the mailed link.
+    """
     email = normalize_email(email)
     if role not in ROLES:
         raise ValidationFailed(f"role: {role!r} is not one of {', '.join(ROLES)}")
@@ -58,17 +79,14 @@ def create_user(
         raise ValidationFailed("time multiplier: must be between 1.0 and 4.0")
     if find_user(session, email) is not None:
         raise Conflict(f"email: an account for {email} already exists")
-    user = User(
+    return User(
         email=email,
         name=name.strip()[:120],
         password_hash=hash_password(password),
         role=role,
         time_multiplier=time_multiplier,
+        email_verified=verified,
     )
-    # Two registrations racing for one email: the unique constraint decides.
-    with transaction(session, conflict=f"email: an account for {email} already exists"):
-        session.add(user)
-    return user
 
 
 def register_candidate(session: Session, email: str, password: str, name: str = "") -> User:

@@ -86,8 +86,9 @@ def _no_store_when_signed_in(response: Response) -> Response:
     return response
 
 
-# What a signed-in user who must replace a one-time password may still reach.
-ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset(
+# What a signed-in user held on one page (a one-time password, an unverified address) may
+# still reach besides that page.
+ALWAYS_REACHABLE = frozenset(
     {
         "static",
         "main.favicon",
@@ -96,9 +97,10 @@ ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset(
         "api.openapi",
         "auth.login",
         "auth.logout",
-        "auth.change_password",
     }
 )
+# What a signed-in user who must replace a one-time password may still reach.
+ALLOWED_BEFORE_PASSWORD_CHANGE = ALWAYS_REACHABLE | {"auth.change_password"}
 
 
 def _password_change_first() -> Any:

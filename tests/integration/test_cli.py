@@ -53,7 +53,7 @@ def test_users_create_unknown_role_exits_2(app, session) -> None:
 
 def test_users_create_duplicate_exits_1(app, session) -> None:
     runner = app.test_cli_runner()
-    args = ["users", "create", "d@example.com", "--password", "long-enough-pw"]
+    args = ["users", "create", "d@example.com", "--password", "quartz-lantern-orbit-42"]
     assert runner.invoke(args=args).exit_code == 0
     result = runner.invoke(args=args)
     assert result.exit_code == 1
@@ -102,3 +102,13 @@ def test_every_demo_password_passes_the_rules_and_signs_in(app, session, client)
         assert f"| {account.email} | {account.password} |" in readme
         assert client.login(account.email, account.password).status_code == 302
         client.post("/logout")
+def test_accounts_made_by_the_cli_and_the_demo_are_verified(app, session) -> None:
+    runner = app.test_cli_runner()
+    made = runner.invoke(
+        args=["users", "create", "cli@example.com", "--password", "quartz-lantern-orbit-42"]
+    )
+    assert made.exit_code == 0, made.output
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    users = session.query(User).all()
+    assert len(users) > len(DEMO_ACCOUNTS)
+    assert [u.email for u in users if not u.email_verified] == []

@@ -53,3 +53,27 @@ def test_constraint_names_follow_the_convention(app) -> None:
         assert "uq_attempt_items_attempt_id_position" in uniques
         fks = {fk["name"] for fk in inspector.get_foreign_keys("attempt_items")}
         assert "fk_attempt_items_attempt_id_attempts" in fks
+
+
+def test_accounts_that_exist_before_verification_are_marked_verified(tmp_path, fresh_url) -> None:
+    from sqlalchemy import text
+
+    app = make_app(fresh_url, str(tmp_path / "instance"))
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="0006")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (email, name, password_hash, role, time_multiplier, "
+                    "is_active, must_change_password, created_at) VALUES ('old@example.com', "
+                    "'', 'x', 'candidate', 1.0, true, false, CURRENT_TIMESTAMP)"
+                )
+            )
+        upgrade(directory=directory)
+        with db.engine.connect() as connection:
+            verified = connection.execute(
+                text("SELECT email_verified FROM users WHERE email = 'old@example.com'")
+            ).scalar_one()
+        assert verified in (True, 1)
+        db.engine.dispose()

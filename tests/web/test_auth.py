@@ -5,6 +5,7 @@ from __future__ import annotations
 from exam_engine.models import User
 from tests.factories import UserFactory
 from tests.support import csrf_from_html
+from tests.support.smtp import BASE_URL
 
 
 def test_login_page_has_fields_and_csrf(client) -> None:
@@ -59,7 +60,9 @@ def test_next_local_path_is_followed(client) -> None:
     assert response.location == "/instructor"
 
 
-def test_register_creates_a_candidate_and_signs_in(client, session) -> None:
+def test_register_creates_an_unverified_candidate_and_mails_the_link(
+    client, session, inbox
+) -> None:
     response = client.post(
         "/register",
         data={
@@ -69,25 +72,14 @@ def test_register_creates_a_candidate_and_signs_in(client, session) -> None:
             "confirm": "long-enough-pw",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "Check your mail" in response.get_data(as_text=True)
     user = session.query(User).filter_by(email="new@example.com").one()
     assert user.role == "candidate"
-    assert "New Person" in client.get("/dashboard").get_data(as_text=True)
-
-
-def test_register_duplicate_email_is_409_and_adds_nothing(client, session) -> None:
-    UserFactory(email="taken@example.com")
-    response = client.post(
-        "/register",
-        data={
-            "email": "TAKEN@example.com",
-            "password": "long-enough-pw",
-            "confirm": "long-enough-pw",
-        },
-    )
-    assert response.status_code == 409
-    assert "already exists" in response.get_data(as_text=True)
-    assert session.query(User).count() == 1
+    assert user.email_verified is False
+    assert inbox.only().to == "new@example.com"
+    # Not signed in: the address is not proven yet.
+    assert client.get("/dashboard").location.startswith("/login")
 
 
 def test_register_mismatched_passwords_is_400(client, session) -> None:
@@ -100,7 +92,7 @@ def test_register_mismatched_passwords_is_400(client, session) -> None:
     assert session.query(User).count() == 0
 
 
-def test_register_escapes_the_name(client) -> None:
+def test_register_escapes_the_name(client, inbox) -> None:
     client.post(
         "/register",
         data={
@@ -110,6 +102,8 @@ def test_register_escapes_the_name(client) -> None:
             "confirm": "long-enough-pw",
         },
     )
+    client.get(inbox.only().path(BASE_URL))
+    client.login("xss@example.com", "long-enough-pw")
     html = client.get("/dashboard").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html

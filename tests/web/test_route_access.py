@@ -21,6 +21,10 @@ PUBLIC = {
     "api.openapi",
     "static",
     "main.favicon",
+    # Mailed links and the form that asks for one: a token that is not one gets 400.
+    "auth.reset_request",
+    "auth.reset_password",
+    "auth.verify_email",
 }
 INSTRUCTOR_AREAS = ("authoring.", "stats.")
 
@@ -47,6 +51,25 @@ def test_anonymous_reaches_only_public_endpoints(app, client) -> None:
         if not refused:
             leaks.append(f"{path} ({endpoint}) -> {response.status_code}")
     assert leaks == []
+
+
+def test_unverified_accounts_reach_only_the_verification_pages(app, client) -> None:
+    from exam_engine.web.auth.account_mail import ALLOWED_BEFORE_VERIFICATION
+
+    UserFactory(email="unverified@example.com", email_verified=False)
+    client.login("unverified@example.com")
+    reached = []
+    for endpoint, path in get_routes(app):
+        if endpoint in ALLOWED_BEFORE_VERIFICATION:
+            continue
+        response = client.get(path)
+        held = (response.status_code == 302 and response.location == "/account/verify") or (
+            response.status_code == 403 and path.startswith("/api/")
+        )
+        if not held:
+            reached.append(f"{path} ({endpoint}) -> {response.status_code}")
+    assert reached == []
+    assert client.get("/account/verify").status_code == 200
 
 
 def test_index_sends_anonymous_users_to_login(client) -> None:

@@ -1,7 +1,7 @@
-"""Sign in, register, sign out."""
+"""Sign in, register, sign out, verify an address, reset a password."""
 
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from exam_engine.web.auth import routes  # noqa: E402,F401  (registers the views)
+from exam_engine.web.auth import account_mail, routes  # noqa: E402,F401  (registers the views)

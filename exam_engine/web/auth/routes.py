@@ -8,9 +8,10 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user
 
 from exam_engine.extensions import current_session, limiter
-from exam_engine.services import accounts
+from exam_engine.services import accounts, email_verification
 from exam_engine.services.errors import ServiceError
 from exam_engine.web.auth import bp
+from exam_engine.web.auth.account_mail import account_links, check_mail_page, throttled_mail
 from exam_engine.web.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from exam_engine.web.input_guard import is_safe_next
 from exam_engine.web.security import login_required
@@ -69,14 +70,20 @@ def _show_on_field(form: Any, error: ServiceError, default: Any) -> int:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@throttled_mail
 def register() -> Any:
-    """Create a candidate account."""
+    """Create an unverified candidate account and mail the link that verifies it.
+
+    A taken address gets the same page and status (its owner is mailed instead), so this
+    page never tells whether an address has an account.
+    """
     form = RegisterForm()
     status = 200
     if form.validate_on_submit():
         try:
-            user = accounts.register_candidate(
+            delivery = email_verification.register(
                 current_session(),
+                account_links(),
                 form.email.data or "",
                 form.password.data or "",
                 form.name.data or "",
@@ -84,9 +91,7 @@ def register() -> Any:
         except ServiceError as error:
             status = _show_on_field(form, error, form.email)
         else:
-            sign_in(user)
-            flash("Welcome! Your candidate account is ready.", "success")
-            return redirect(url_for("main.index"))
+            return check_mail_page("register", form.email.data or "", delivery)
     elif form.is_submitted():
         status = 400
     return render_template("auth/register.html", form=form), status
