@@ -2,7 +2,7 @@
 
 from exam_engine.models.audit import AuditEvent
 from exam_engine.models.base import Base, utcnow
-from exam_engine.models.cohort import Assignment, Cohort, Membership
+from exam_engine.models.cohort import Assignment, Cohort, CohortInvitation, Membership
 from exam_engine.models.exam import Attempt, AttemptItem, ExamTemplate, Response
 from exam_engine.models.question import PublishedVersionImmutable, Question, QuestionVersion
 from exam_engine.models.stats import ItemStatistic, ResponseRecord, TemplateStatistic
@@ -17,6 +17,7 @@ __all__ = [
     "AttemptItem",
     "Base",
     "Cohort",
+    "CohortInvitation",
     "ExamTemplate",
     "ItemStatistic",
     "Membership",
