@@ -212,16 +212,23 @@ def _invitations(session: Session, email: str) -> list[dict[str, Any]]:
     ]
 
 
-def _about(user_id: int) -> Any:
-    """Audit events the user did, or that were done to their account."""
-    return or_(
-        AuditEvent.actor_id == user_id,
-        (AuditEvent.object_type == "user") & (AuditEvent.object_id == str(user_id)),
-    )
+# Cohort events done to a student by an instructor: they name the student in their details.
+ABOUT_A_STUDENT = ("cohort.remove", "cohort.time_multiplier")
 
 
 def _audit_events(session: Session, user_id: int) -> list[dict[str, Any]]:
-    events = session.scalars(select(AuditEvent).where(_about(user_id)).order_by(AuditEvent.id))
+    """Audit events the user did, that were done to their account, or to their enrolment."""
+    events = session.scalars(
+        select(AuditEvent)
+        .where(
+            or_(
+                AuditEvent.actor_id == user_id,
+                (AuditEvent.object_type == "user") & (AuditEvent.object_id == str(user_id)),
+                AuditEvent.action.in_(ABOUT_A_STUDENT),
+            )
+        )
+        .order_by(AuditEvent.id)
+    )
     return [
         {
             "at": iso(event.at),
@@ -231,6 +238,9 @@ def _audit_events(session: Session, user_id: int) -> list[dict[str, Any]]:
             "summary": event.summary,
         }
         for event in events
+        if event.action not in ABOUT_A_STUDENT
+        or event.actor_id == user_id
+        or event.details.get("user_id") == user_id
     ]
 
 
