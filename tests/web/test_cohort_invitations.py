@@ -155,6 +155,38 @@ def test_a_removed_student_is_asked_again_by_the_next_roster(client, session, in
     assert [p.cohort_name for p in cohorts.pending_for(session, student.id)] == ["Evening group"]
 
 
+def test_another_instructors_cohort_gets_no_roster_and_no_multiplier(
+    client, session, instructor, cohort
+):
+    student = UserFactory(email="stu@example.com")
+    MembershipFactory(cohort=cohort, user=student, role="student")
+    UserFactory(email="rival@example.com", role="instructor")
+    client.login("rival@example.com")
+    roster = client.post(f"/cohorts/{cohort.id}/roster", data={"text": "stu@example.com"})
+    assert roster.status_code == 404
+    url = f"/cohorts/{cohort.id}/students/{student.id}/time-multiplier"
+    assert client.post(url, data={"multiplier": "4"}).status_code == 404
+    assert session.scalar(select(func.count()).select_from(CohortInvitation)) == 0
+    session.expire_all()
+    assert (
+        session.scalar(select(Membership.time_multiplier).where(Membership.user_id == student.id))
+        == 1.0
+    )
+    assert student.time_multiplier == 1.0
+
+
+def test_joining_by_code_meanwhile_clears_the_banner(client, session, instructor, cohort):
+    student = UserFactory(email="stu@example.com")
+    ids = invite(session, instructor, cohort, "stu@example.com")
+    code = cohorts.new_join_code(session, instructor.id, cohort, now=utcnow(), days=3)
+    cohorts.join_by_code(session, student.id, code, now=utcnow())
+    assert cohorts.pending_for(session, student.id) == []
+    client.login("stu@example.com")
+    accepted = client.post(f"/cohorts/invitations/{ids['stu@example.com']}/accept")
+    assert accepted.status_code == 303
+    assert session.scalar(select(func.count()).select_from(Membership)) == 2
+
+
 # --- whose multiplier times a mock ----------------------------------------------------------
 
 

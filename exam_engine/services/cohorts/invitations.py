@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import CohortRole, InvitationStatus, Role
@@ -51,6 +51,11 @@ def pending_for(session: Session, user_id: int) -> list[PendingInvitation]:
         .where(
             CohortInvitation.email == user.email,
             CohortInvitation.status == InvitationStatus.PENDING,
+            # Joined meanwhile with a join code: nothing left to ask.
+            ~exists().where(
+                Membership.cohort_id == CohortInvitation.cohort_id,
+                Membership.user_id == user.id,
+            ),
         )
         .order_by(CohortInvitation.created_at, CohortInvitation.id)
     ).tuples()
@@ -66,14 +71,6 @@ def _own_invitation(session: Session, user_id: int, invitation_id: int) -> Cohor
     return invitation
 
 
-def _check_pending(invitation: CohortInvitation, verb: str) -> None:
-    if invitation.status == InvitationStatus.DECLINED:
-        raise Conflict(
-            f"you declined this invitation to {invitation.cohort.name}, so it cannot be {verb} "
-            "now; ask the instructor for a join code if you changed your mind"
-        )
-
-
 def accept_invitation(
     session: Session, user_id: int, invitation_id: int, *, now: datetime
 ) -> tuple[Cohort, bool]:
@@ -86,7 +83,11 @@ def accept_invitation(
         cohort = invitation.cohort
         if invitation.status == InvitationStatus.ACCEPTED:
             return cohort, False
-        _check_pending(invitation, "accepted")
+        if invitation.status == InvitationStatus.DECLINED:
+            raise Conflict(
+                f"you declined this invitation to {cohort.name}, so it cannot be accepted now; "
+                "ask the instructor for a join code if you changed your mind"
+            )
         user = load_user(session, user_id)
         if user.role != Role.CANDIDATE:
             raise Conflict("only candidate accounts join cohorts as students")
