@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
     StringField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
 from exam_engine.domain.vocabulary import Role, values
 from exam_engine.services.admin_accounts import QUERY_MAX
+from exam_engine.web.cohorts.forms import MultiplierForm
 
 
 class SearchForm(FlaskForm):
@@ -44,14 +44,5 @@ class RoleForm(ReturnForm):
     )
 
 
-class AccountMultiplierForm(ReturnForm):
-    """An account's own time multiplier (unassigned mocks)."""
-
-    multiplier = DecimalField(
-        "Time multiplier",
-        places=2,
-        validators=[
-            InputRequired(message="Enter a multiplier."),
-            NumberRange(min=1, max=4, message="Between 1.0 and 4.0."),
-        ],
-    )
+class AccountMultiplierForm(MultiplierForm, ReturnForm):
+    """An account's own time multiplier (unassigned mocks), with the same bounds as a cohort's."""
