@@ -26,6 +26,14 @@ class CohortRole(StrEnum):
     STUDENT = "student"
 
 
+class InvitationStatus(StrEnum):
+    """Where a cohort invitation is: waiting for its person, or answered."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
 class AttemptStatus(StrEnum):
     """Where an attempt is: open, or finished by a submit or by the clock."""
 

@@ -2,7 +2,7 @@
 
 from exam_engine.models.audit import AuditEvent
 from exam_engine.models.base import Base, utcnow
-from exam_engine.models.cohort import Assignment, Cohort, Membership
+from exam_engine.models.cohort import Assignment, Cohort, CohortInvitation, Membership
 from exam_engine.models.exam import Attempt, AttemptItem, ExamTemplate, Response
 from exam_engine.models.login_session import LoginSession
 from exam_engine.models.question import PublishedVersionImmutable, Question, QuestionVersion
@@ -18,6 +18,7 @@ __all__ = [
     "AttemptItem",
     "Base",
     "Cohort",
+    "CohortInvitation",
     "ExamTemplate",
     "ItemStatistic",
     "LoginSession",

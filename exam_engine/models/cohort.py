@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exam_engine.domain.vocabulary import CohortRole, sql_in
+from exam_engine.domain.vocabulary import CohortRole, InvitationStatus, sql_in
 from exam_engine.models.base import Base, utcnow
 from exam_engine.models.user import User
 
@@ -36,6 +36,7 @@ class Membership(Base):
     __table_args__ = (
         UniqueConstraint("cohort_id", "user_id"),
         CheckConstraint(sql_in("role", CohortRole), name="role"),
+        CheckConstraint("time_multiplier >= 1.0 AND time_multiplier <= 4.0", name="multiplier"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +44,9 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20), default=CohortRole.STUDENT)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Accommodation set by the cohort's instructors: it stretches this cohort's assigned mocks
+    # only, so an instructor never changes the time a student gets anywhere else.
+    time_multiplier: Mapped[float] = mapped_column(default=1.0, server_default=text("1.0"))
 
     cohort: Mapped[Cohort] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()
@@ -60,3 +64,29 @@ class Assignment(Base):
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CohortInvitation(Base):
+    """A roster line waiting for its person to accept (or decline) a place in the cohort.
+
+    It is matched to an account by email, so it also waits for someone who has no account
+    yet; nobody is enrolled without saying yes.
+    """
+
+    __tablename__ = "cohort_invitations"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "email"),
+        CheckConstraint(sql_in("status", InvitationStatus), name="status"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(20), default=InvitationStatus.PENDING)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+
+    cohort: Mapped[Cohort] = relationship()

@@ -30,7 +30,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=Role.CANDIDATE)
-    # Accommodation: the exam's minutes are multiplied by this (set by an instructor or admin).
+    # Accommodation set by an admin: it stretches the mocks the user starts on their own.
+    # An assigned mock uses the cohort membership's multiplier instead (models/cohort.py).
     time_multiplier: Mapped[float] = mapped_column(default=1.0)
     is_active: Mapped[bool] = mapped_column(default=True)
     # Set for accounts made with a one-time password (roster uploads): the first thing the

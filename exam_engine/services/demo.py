@@ -242,21 +242,20 @@ def _seed_cohort(session: Session, echo: Callable[[str], None], *, now: datetime
         if user is None:
             first = FIRST_NAMES[(number - 1) % len(FIRST_NAMES)]
             name = f"{first} {LAST_NAMES[(number * 7) % len(LAST_NAMES)]}"
-            # A few students have an accommodation, as real cohorts do.
-            multiplier = 1.5 if number % 11 == 0 else 1.0
-            user = User(
-                email=email,
-                name=name,
-                role=Role.CANDIDATE,
-                password_hash=unusable,
-                time_multiplier=multiplier,
-            )
+            user = User(email=email, name=name, role=Role.CANDIDATE, password_hash=unusable)
             session.add(user)
         students.append(user)
     candidate = accounts.find_user(session, "candidate@example.com")
-    for user in students + ([candidate] if candidate is not None else []):
-        cohort.memberships.append(Membership(user=user, role=CohortRole.STUDENT))
+    multipliers: dict[int, float] = {}
+    for number, user in enumerate(students + ([candidate] if candidate is not None else []), 1):
+        # A few students have an accommodation in this cohort, as real cohorts do.
+        multiplier = 1.5 if number % 11 == 0 else 1.0
+        cohort.memberships.append(
+            Membership(user=user, role=CohortRole.STUDENT, time_multiplier=multiplier)
+        )
     session.flush()
+    for membership in cohort.memberships:
+        multipliers[membership.user_id] = membership.time_multiplier
 
     versions = {
         row.id: row
@@ -295,9 +294,10 @@ def _seed_cohort(session: Session, echo: Callable[[str], None], *, now: datetime
             # As start_attempt: the same pool, blueprint, spec, seed and seen counts.
             form = assemble(index, blueprint, spec, seed=seed, seen=seen)
             seen.update(item.key for item in form.items)
-            deadline = attempts.deadline_for(started, template.minutes, student.time_multiplier)
+            multiplier = multipliers[student.id]
+            deadline = attempts.deadline_for(started, template.minutes, multiplier)
             expired = rng.random() < 0.05
-            limit = template.minutes * student.time_multiplier
+            limit = template.minutes * multiplier
             used = limit if expired else rng.uniform(0.5, 0.97) * limit
             attempt = Attempt(
                 user_id=student.id,

@@ -8,6 +8,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Register every blueprint and the error handlers."""
     from exam_engine.web import errors, health, input_guard, main, security
+    from exam_engine.web.admin import bp as admin_bp
 
     # Before any rule is added: rules bind their converters when they are added.
     input_guard.install_converter(app)
@@ -16,6 +17,7 @@ def register(app: Flask) -> None:
     from exam_engine.web.authoring import bp as authoring_bp
     from exam_engine.web.candidate import bp as candidate_bp
     from exam_engine.web.cohorts import bp as cohorts_bp
+    from exam_engine.web.my_data import bp as my_data_bp
     from exam_engine.web.stats import bp as stats_bp
     from exam_engine.web.study import bp as study_bp
 
@@ -28,6 +30,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(authoring_bp)
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(stats_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(my_data_bp)
     errors.register(app)
     security.register(app)
     input_guard.register(app)

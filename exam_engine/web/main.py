@@ -22,13 +22,6 @@ def index() -> Any:
     return redirect(url_for("candidate.dashboard"))
 
 
-@bp.get("/admin")
-@role_required(Role.ADMIN)
-def admin_home() -> Any:
-    """Admin landing page."""
-    return render_template("main/admin.html")
-
-
 @bp.get("/instructor")
 @role_required(Role.INSTRUCTOR)
 def instructor_home() -> Any:

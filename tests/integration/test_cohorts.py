@@ -16,6 +16,7 @@ from exam_engine.models import (
     AttemptItem,
     AuditEvent,
     Cohort,
+    CohortInvitation,
     Membership,
     QuestionVersion,
     Response,
@@ -24,7 +25,6 @@ from exam_engine.models import (
 )
 from exam_engine.services import attempts, cohorts
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
-from exam_engine.services.passwords import verify_password
 from tests.factories import CohortFactory, MembershipFactory, UserFactory
 from tests.support import add_template, seed_bank
 
@@ -52,6 +52,7 @@ def counts(session):
     return (
         session.scalar(select(func.count()).select_from(User)),
         session.scalar(select(func.count()).select_from(Membership)),
+        session.scalar(select(func.count()).select_from(CohortInvitation)),
     )
 
 
@@ -141,37 +142,59 @@ def test_instructors_do_not_join_as_students(session, instructor, cohort) -> Non
 # --- rosters --------------------------------------------------------------------------------
 
 
-def test_roster_enrols_existing_and_new_accounts(session, instructor, cohort) -> None:
+def test_roster_invites_everyone_and_enrols_nobody(session, instructor, cohort) -> None:
     known = UserFactory(email="known@example.com", name="Known Person")
+    UserFactory(email="staff@example.com", role="instructor")
     already = student_of(cohort, email="already@example.com")
+    users_before = counts(session)[0]
     text = (
         "email,name\n"
         "Known@Example.com,Ignored Name\n"
         "new.person@example.com,  New Person \n"
+        "staff@example.com,Staff\n"
         "\n"
         "already@example.com,\n"
     )
-    report = cohorts.upload_roster(session, instructor.id, cohort, text)
-    assert [r.email for r in report.added] == ["known@example.com", "new.person@example.com"]
-    assert [r.email for r in report.already] == [already.email]
-    ((row, password),) = report.created
-    new_user = session.scalar(select(User).where(User.email == "new.person@example.com"))
-    assert (new_user.name, new_user.role) == ("New Person", "candidate")
-    assert verify_password(new_user.password_hash, password)
-    assert len(password) >= 16
+    report = cohorts.upload_roster(session, instructor.id, cohort, text, now=NOW)
+    # A staff account, a candidate and an unknown email get the very same outcome.
+    assert [r.email for r in report.invited] == [
+        "known@example.com",
+        "new.person@example.com",
+        "staff@example.com",
+    ]
+    assert [r.email for r in report.already_member] == [already.email]
+    assert report.already_invited == report.declined == []
+    assert counts(session)[0] == users_before  # no account is made for anyone
     session.refresh(known)
     assert known.name == "Known Person"  # an existing account is never changed
     students = {m.email for m in cohorts.members(session, cohort.id) if m.role == "student"}
-    assert students == {"known@example.com", "new.person@example.com", "already@example.com"}
+    assert students == {"already@example.com"}  # nobody joins before accepting
+    stored = {
+        i.email: (i.status, i.name, i.invited_by_id)
+        for i in session.scalars(select(CohortInvitation))
+    }
+    assert stored == {
+        "known@example.com": ("pending", "Ignored Name", instructor.id),
+        "new.person@example.com": ("pending", "New Person", instructor.id),
+        "staff@example.com": ("pending", "Staff", instructor.id),
+    }
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "cohort.roster"))
+    assert "known@example.com" not in str(event.details) + event.summary
+
+    again = cohorts.upload_roster(session, instructor.id, cohort, text, now=NOW)
+    assert [r.email for r in again.already_invited] == [r.email for r in report.invited]
+    assert again.invited == []
 
 
 def test_roster_without_header_and_with_columns_swapped(session, instructor, cohort) -> None:
-    cohorts.upload_roster(session, instructor.id, cohort, "a@example.com,Ann\nb@example.com\n")
-    cohorts.upload_roster(session, instructor.id, cohort, "name,email\nCid,c@example.com\n")
-    names = {m.email: m.name for m in cohorts.members(session, cohort.id)}
-    assert names["a@example.com"] == "Ann"
-    assert names["b@example.com"] == ""
-    assert names["c@example.com"] == "Cid"
+    cohorts.upload_roster(
+        session, instructor.id, cohort, "a@example.com,Ann\nb@example.com\n", now=NOW
+    )
+    cohorts.upload_roster(
+        session, instructor.id, cohort, "name,email\nCid,c@example.com\n", now=NOW
+    )
+    names = {i.email: i.name for i in session.scalars(select(CohortInvitation))}
+    assert names == {"a@example.com": "Ann", "b@example.com": "", "c@example.com": "Cid"}
 
 
 def test_roster_with_bad_rows_adds_nothing_and_names_every_line(
@@ -189,7 +212,7 @@ def test_roster_with_bad_rows_adds_nothing_and_names_every_line(
         f"long@example.com,{'n' * 121}\n"
     )
     with pytest.raises(cohorts.RosterRejected) as caught:
-        cohorts.upload_roster(session, instructor.id, cohort, text)
+        cohorts.upload_roster(session, instructor.id, cohort, text, now=NOW)
     assert caught.value.problems == (
         "line 3: 'not-an-email' is not a valid email address",
         "line 4: the email is missing",
@@ -199,12 +222,7 @@ def test_roster_with_bad_rows_adds_nothing_and_names_every_line(
     )
     assert "nothing was added" in str(caught.value)
     assert counts(session) == before
-    # Format is fine but an instructor or admin account cannot be a student.
-    with pytest.raises(cohorts.RosterRejected, match="line 2: boss@example.com is an admin"):
-        cohorts.upload_roster(
-            session, instructor.id, cohort, "fine@example.com\nboss@example.com\n"
-        )
-    assert counts(session) == before
+    assert session.scalar(select(func.count()).select_from(CohortInvitation)) == 0
 
 
 @pytest.mark.parametrize(
@@ -219,7 +237,7 @@ def test_roster_with_bad_rows_adds_nothing_and_names_every_line(
 def test_roster_problems_of_the_whole_file(session, instructor, cohort, text, problem) -> None:
     before = counts(session)
     with pytest.raises(cohorts.RosterRejected, match=problem):
-        cohorts.upload_roster(session, instructor.id, cohort, text)
+        cohorts.upload_roster(session, instructor.id, cohort, text, now=NOW)
     assert counts(session) == before
 
 
@@ -237,7 +255,8 @@ def test_remove_student_and_set_multiplier(session, instructor, cohort) -> None:
     other = UserFactory()
     cohorts.set_student_multiplier(session, instructor.id, cohort, student.id, 1.5)
     session.refresh(student)
-    assert student.time_multiplier == 1.5
+    assert student.time_multiplier == 1.0  # the account's own stays the admin's
+    assert cohorts.student_membership(session, cohort.id, student.id).time_multiplier == 1.5
     with pytest.raises(ValidationFailed, match="between 1.0 and 4.0"):
         cohorts.set_student_multiplier(session, instructor.id, cohort, student.id, 4.5)
     with pytest.raises(NotFound, match="not a student of cohort"):
@@ -327,7 +346,8 @@ def test_assignment_window_and_template_are_checked(session, bank, instructor, c
 
 
 def test_start_assignment_only_inside_its_window(session, bank, instructor, cohort) -> None:
-    student = student_of(cohort, time_multiplier=1.5)
+    student = UserFactory()
+    MembershipFactory(cohort=cohort, user=student, role="student", time_multiplier=1.5)
     upcoming = assign(session, instructor, cohort, opens=NOW + timedelta(hours=2))
     closed = assign(session, instructor, cohort, opens=NOW - timedelta(days=3), hours=24)
     current = assign(session, instructor, cohort)

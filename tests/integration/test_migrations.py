@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from exam_engine.extensions import db
 from exam_engine.models import Base
@@ -76,4 +76,63 @@ def test_accounts_that_exist_before_verification_are_marked_verified(tmp_path, f
                 text("SELECT email_verified FROM users WHERE email = 'old@example.com'")
             ).scalar_one()
         assert verified in (True, 1)
+        db.engine.dispose()
+
+
+BEFORE = "0006"
+
+
+def _rows(sql: str) -> list[tuple]:
+    with db.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(text(sql))]
+
+
+def test_multipliers_move_to_student_enrolments_and_back(tmp_path, fresh_url) -> None:
+    """Instructor-set account multipliers move to the student enrolments, and back down."""
+    app = make_app(fresh_url, str(tmp_path / "instance"))
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision=BEFORE)
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, email, name, password_hash, role, time_multiplier, "
+                    "is_active, created_at, must_change_password) VALUES "
+                    "(1, 'teach@example.com', '', 'x', 'instructor', 1.0, true, "
+                    "CURRENT_TIMESTAMP, false), "
+                    "(2, 'stu@example.com', '', 'x', 'candidate', 2.5, true, "
+                    "CURRENT_TIMESTAMP, false), "
+                    "(3, 'solo@example.com', '', 'x', 'candidate', 1.5, true, "
+                    "CURRENT_TIMESTAMP, false)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO cohorts (id, name, created_at) VALUES (1, 'C', CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO memberships (id, cohort_id, user_id, role, joined_at) VALUES "
+                    "(1, 1, 1, 'instructor', CURRENT_TIMESTAMP), "
+                    "(2, 1, 2, 'student', CURRENT_TIMESTAMP)"
+                )
+            )
+        upgrade(directory=directory)
+        assert _rows("SELECT id, time_multiplier FROM memberships ORDER BY id") == [
+            (1, 1.0),
+            (2, 2.5),
+        ]
+        # Every account goes back to 1.0: the account's multiplier is an admin's from now on.
+        assert _rows("SELECT id, time_multiplier FROM users ORDER BY id") == [
+            (1, 1.0),
+            (2, 1.0),
+            (3, 1.0),
+        ]
+        downgrade(directory=directory, revision=BEFORE)
+        assert _rows("SELECT id, time_multiplier FROM users ORDER BY id") == [
+            (1, 1.0),
+            (2, 2.5),
+            (3, 1.0),
+        ]
         db.engine.dispose()

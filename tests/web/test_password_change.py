@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from exam_engine.models import AuditEvent, User
-from exam_engine.services.passwords import verify_password
+from exam_engine.services.passwords import hash_password, verify_password
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 EMAIL = "cand@example.com"
@@ -192,13 +192,16 @@ def test_rule_failures_do_not_count_toward_the_lock(signed_in, session, user) ->
 
 
 def _roster_account(session) -> str:
-    """Upload a one-row roster; return the new account's one-time password."""
-    from exam_engine.services import cohorts
+    """An account still on a one-time password; return that password.
 
-    teacher = UserFactory(email="teach@example.com", role="instructor")
-    cohort = cohorts.create_cohort(session, "Evening group", teacher.id)
-    report = cohorts.upload_roster(session, teacher.id, cohort, "fresh@example.com,Fresh\n")
-    ((_row, one_time),) = report.created
+    (Roster uploads no longer make accounts; an operator-made account can still carry one.)
+    """
+    one_time = "one-time-password-42"
+    UserFactory(
+        email="fresh@example.com",
+        password_hash=hash_password(one_time),
+        must_change_password=True,
+    )
     return one_time
 
 

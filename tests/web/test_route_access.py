@@ -120,3 +120,63 @@ def test_other_users_attempt_pages_are_404_for_every_role(app, client, session) 
         client.login(f"other-{role}@example.com")
         for path in paths:
             assert client.get(path).status_code == 404, (role, path)
+
+
+# Explicit rows for the account routes (admin, my data, invitations): every method, every role.
+# (method, path, form data, {role: status}); "login" means a redirect to the sign-in page.
+STAFF_ONLY = {"candidate": 403, "instructor": 403, "admin": 303}
+ACCOUNT_ROUTES = [
+    ("GET", "/admin", None, {"candidate": 403, "instructor": 403, "admin": 200}),
+    ("GET", "/admin?q=target&page=1", None, {"candidate": 403, "instructor": 403, "admin": 200}),
+    ("POST", "/admin/users/{target}/role", {"role": "instructor"}, STAFF_ONLY),
+    ("POST", "/admin/users/{target}/deactivate", {}, STAFF_ONLY),
+    ("POST", "/admin/users/{target}/reactivate", {}, STAFF_ONLY),
+    ("POST", "/admin/users/{target}/time-multiplier", {"multiplier": "2"}, STAFF_ONLY),
+    ("GET", "/account/data", None, {"candidate": 200, "instructor": 200, "admin": 200}),
+    ("GET", "/account/data.json", None, {"candidate": 200, "instructor": 200, "admin": 200}),
+    # An empty form: reaching the view is what is checked here, not deleting anyone.
+    ("POST", "/account/delete", {}, {"candidate": 400, "instructor": 400, "admin": 400}),
+    # The invitation is made out to the candidate: for anyone else it does not exist.
+    (
+        "POST",
+        "/cohorts/invitations/{invitation}/accept",
+        {},
+        {"candidate": 303, "instructor": 404, "admin": 404},
+    ),
+    (
+        "POST",
+        "/cohorts/invitations/{invitation}/decline",
+        {},
+        {"candidate": 303, "instructor": 404, "admin": 404},
+    ),
+]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "candidate", "instructor", "admin"])
+@pytest.mark.parametrize(
+    ("method", "template", "data", "expected"),
+    ACCOUNT_ROUTES,
+    ids=[f"{r[0]} {r[1]}" for r in ACCOUNT_ROUTES],
+)
+def test_account_routes(client, session, role, method, template, data, expected) -> None:
+    from sqlalchemy import select
+
+    from exam_engine.models import CohortInvitation, utcnow
+    from exam_engine.services import cohorts
+
+    for name in ("candidate", "instructor", "admin"):
+        UserFactory(email=f"{name}@example.com", role=name)
+    target = UserFactory(email="target@example.com")
+    teacher = UserFactory(email="teacher@example.com", role="instructor")
+    cohort = cohorts.create_cohort(session, "Invited group", teacher.id)
+    cohorts.upload_roster(session, teacher.id, cohort, "candidate@example.com", now=utcnow())
+    invitation = session.scalar(select(CohortInvitation.id))
+    path = template.format(target=target.id, invitation=invitation)
+    if role != "anonymous":
+        assert client.login(f"{role}@example.com").status_code == 302
+    response = client.get(path) if method == "GET" else client.post(path, data=data)
+    if role == "anonymous":
+        assert response.status_code == 302
+        assert response.location.startswith("/login")
+    else:
+        assert response.status_code == expected[role], response.get_data(as_text=True)[:300]

@@ -16,8 +16,16 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.assembly import FormItem, assemble
 from exam_engine.domain.errors import AssemblyError
-from exam_engine.domain.vocabulary import AttemptKind, AttemptStatus, Mode
-from exam_engine.models import Assignment, Attempt, AttemptItem, ExamTemplate, Question, User
+from exam_engine.domain.vocabulary import AttemptKind, AttemptStatus, CohortRole, Mode
+from exam_engine.models import (
+    Assignment,
+    Attempt,
+    AttemptItem,
+    ExamTemplate,
+    Membership,
+    Question,
+    User,
+)
 from exam_engine.services.catalog import blueprint_named, get_template, template_spec
 from exam_engine.services.errors import Conflict, NotFound
 from exam_engine.services.pool import published_bank
@@ -104,6 +112,24 @@ def usage_counts(
             Assignment.cohort_id == cohort.scalar_subquery()
         )
     return {key: count for key, count in session.execute(query)}
+
+
+def time_multiplier(session: Session, user: User, assignment_id: int | None) -> float:
+    """The multiplier a mock's minutes get: the cohort enrolment's for an assigned mock, else
+    the account's own (which only an admin sets)."""
+    if assignment_id is None:
+        return user.time_multiplier
+    enrolled = session.scalar(
+        select(Membership.time_multiplier)
+        .join(Assignment, Assignment.cohort_id == Membership.cohort_id)
+        .where(
+            Assignment.id == assignment_id,
+            Membership.user_id == user.id,
+            Membership.role == CohortRole.STUDENT,
+        )
+    )
+    # Not a student of the cohort (any more): the assigned mock gets no accommodation.
+    return enrolled if enrolled is not None else 1.0
 
 
 def deadline_for(started: datetime, minutes: int, multiplier: float) -> datetime:
@@ -210,7 +236,11 @@ def new_attempt(
         kind=kind,
         status=AttemptStatus.IN_PROGRESS,
         started_at=now,
-        deadline_at=deadline_for(now, template.minutes, user.time_multiplier) if timed else None,
+        deadline_at=(
+            deadline_for(now, template.minutes, time_multiplier(session, user, assignment_id))
+            if timed
+            else None
+        ),
     )
     return add_form(session, attempt, form.items, bank.question_of)
 

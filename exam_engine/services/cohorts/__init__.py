@@ -37,6 +37,13 @@ from exam_engine.services.cohorts.drilldown import (
     student_in_cohort,
 )
 from exam_engine.services.cohorts.exports import attempts_csv, scorecard_csv
+from exam_engine.services.cohorts.invitations import (
+    PendingInvitation,
+    accept_invitation,
+    decline_invitation,
+    pending_for,
+    send_invitation_mails,
+)
 from exam_engine.services.cohorts.join_codes import (
     JOIN_ALPHABET,
     JOIN_CODE_LENGTH,
@@ -68,6 +75,10 @@ from exam_engine.services.cohorts.scorecard import (
 )
 
 __all__ = [
+    "accept_invitation",
+    "decline_invitation",
+    "pending_for",
+    "send_invitation_mails",
     "JOIN_ALPHABET",
     "JOIN_CODE_LENGTH",
     "JOIN_DAYS_DEFAULT",
@@ -81,6 +92,7 @@ __all__ = [
     "CohortView",
     "Member",
     "MissedItemView",
+    "PendingInvitation",
     "RosterRejected",
     "RosterReport",
     "RosterRow",

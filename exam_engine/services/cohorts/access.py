@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from exam_engine.domain.vocabulary import CohortRole, Role
 from exam_engine.models import Assignment, Cohort, Membership, User
-from exam_engine.services import accounts, audit
+from exam_engine.services import audit
 from exam_engine.services.attempts import load_user
 from exam_engine.services.errors import NotFound, ValidationFailed
 from exam_engine.services.transaction import transaction
@@ -164,7 +164,7 @@ def members(session: Session, cohort_id: int) -> list[Member]:
         .where(Membership.cohort_id == cohort_id)
     )
     out = [
-        Member(user.id, user.email, user.name, m.role, user.time_multiplier, m.joined_at)
+        Member(user.id, user.email, user.name, m.role, m.time_multiplier, m.joined_at)
         for m, user in rows
     ]
     out.sort(
@@ -206,18 +206,20 @@ def remove_student(session: Session, user_id: int, cohort: Cohort, student_id: i
 
 def set_student_multiplier(
     session: Session, user_id: int, cohort: Cohort, student_id: int, multiplier: float
-) -> User:
-    """Set a student's time accommodation (1.0-4.0); it applies to every timed mock they start."""
+) -> Membership:
+    """Set a student's time accommodation (1.0-4.0) for this cohort's assigned mocks only."""
+    if not 1.0 <= multiplier <= 4.0:
+        raise ValidationFailed("time multiplier: must be between 1.0 and 4.0")
     with transaction(session):
-        student_membership(session, cohort.id, student_id)
-        student = accounts.apply_time_multiplier(session, student_id, multiplier)
+        membership = student_membership(session, cohort.id, student_id)
+        membership.time_multiplier = multiplier
         audit_cohort(
             session,
             user_id,
             "cohort.time_multiplier",
             cohort.id,
-            f"set {student.email}'s time multiplier to {multiplier:g}",
+            f"set student {student_id}'s time multiplier in this cohort to {multiplier:g}",
             user_id=student_id,
             multiplier=multiplier,
         )
-    return student
+    return membership

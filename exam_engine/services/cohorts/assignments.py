@@ -137,7 +137,7 @@ def assigned_to(session: Session, user_id: int, *, now: datetime) -> list[Assign
     """Return the mocks the user's cohorts set: open first, then upcoming, then recent ones."""
     user = load_user(session, user_id)
     rows = session.execute(
-        select(Assignment, ExamTemplate, Cohort.name)
+        select(Assignment, ExamTemplate, Cohort.name, Membership.time_multiplier)
         .join(Membership, Membership.cohort_id == Assignment.cohort_id)
         .join(Cohort, Cohort.id == Assignment.cohort_id)
         .join(ExamTemplate, ExamTemplate.id == Assignment.template_id)
@@ -154,7 +154,7 @@ def assigned_to(session: Session, user_id: int, *, now: datetime) -> list[Assign
             select(Attempt)
             .where(
                 Attempt.user_id == user.id,
-                Attempt.assignment_id.in_([a.id for a, _, _ in rows_list]),
+                Attempt.assignment_id.in_([row[0].id for row in rows_list]),
             )
             .order_by(Attempt.started_at, Attempt.id)
         ):
@@ -163,7 +163,7 @@ def assigned_to(session: Session, user_id: int, *, now: datetime) -> list[Assign
             if kept is None or kept.status not in FINISHED:
                 mine[attempt.assignment_id or 0] = attempt
     out: list[AssignedMock] = []
-    for assignment, template, cohort_name in rows_list:
+    for assignment, template, cohort_name, multiplier in rows_list:
         sitting = mine.get(assignment.id)
         state = AssignmentLine(assignment, template, 0).state(now)
         out.append(
@@ -172,7 +172,7 @@ def assigned_to(session: Session, user_id: int, *, now: datetime) -> list[Assign
                 cohort_name=cohort_name,
                 title=template.title,
                 item_count=template.item_count,
-                minutes=template.minutes * user.time_multiplier,
+                minutes=template.minutes * multiplier,
                 opens_at=assignment.opens_at,
                 closes_at=assignment.closes_at,
                 state=state,

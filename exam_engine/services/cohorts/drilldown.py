@@ -24,10 +24,10 @@ class StudentAttempt:
 
 def student_in_cohort(session: Session, cohort: Cohort, student_id: int) -> StudentInfo:
     """Return a current student of the cohort, else NotFound."""
-    student_membership(session, cohort.id, student_id)
+    membership = student_membership(session, cohort.id, student_id)
     user = session.get(User, student_id)
     assert user is not None
-    return StudentInfo(user.id, user.email, user.name, user.time_multiplier)
+    return StudentInfo(user.id, user.email, user.name, membership.time_multiplier)
 
 
 def student_attempts(session: Session, cohort: Cohort, student_id: int) -> list[StudentAttempt]:

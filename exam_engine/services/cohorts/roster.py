@@ -1,22 +1,22 @@
-"""Rosters: a CSV of students enrolled all or nothing, and enrolment of existing accounts."""
+"""Rosters: a CSV of students invited all or nothing, and the operator's direct enrolment."""
 
 from __future__ import annotations
 
 import csv
 import io
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam_engine.domain.vocabulary import CohortRole, Role, values
-from exam_engine.models import Cohort, Membership, User
+from exam_engine.domain.vocabulary import CohortRole, InvitationStatus, Role, values
+from exam_engine.models import Cohort, CohortInvitation, Membership, User
 from exam_engine.services import accounts
 from exam_engine.services.cohorts.access import NAME_MAX, audit_cohort, changed_meanwhile
+from exam_engine.services.cohorts.invitations import send_invitation_mails
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
-from exam_engine.services.passwords import hash_password
 from exam_engine.services.transaction import transaction
 
 ROSTER_MAX_ROWS = 500
@@ -45,11 +45,12 @@ class RosterRow:
 
 @dataclass
 class RosterReport:
-    """What a roster upload did; ``created`` holds one-time passwords of new accounts."""
+    """What a roster upload did: whom it invited and whom it left as they were."""
 
-    added: list[RosterRow] = field(default_factory=list)
-    already: list[RosterRow] = field(default_factory=list)
-    created: list[tuple[RosterRow, str]] = field(default_factory=list)
+    invited: list[RosterRow] = field(default_factory=list)
+    already_member: list[RosterRow] = field(default_factory=list)
+    already_invited: list[RosterRow] = field(default_factory=list)
+    declined: list[RosterRow] = field(default_factory=list)
 
 
 def decode_upload(data: bytes) -> str:
@@ -129,79 +130,89 @@ def parse_roster(text: str) -> list[RosterRow]:
     return rows
 
 
-def upload_roster(session: Session, user_id: int, cohort: Cohort, text: str) -> RosterReport:
-    """Enrol every roster row as a student, creating candidate accounts for new emails.
+def upload_roster(
+    session: Session, user_id: int, cohort: Cohort, text: str, *, now: datetime
+) -> RosterReport:
+    """Invite every roster row to the cohort; nobody is enrolled until they accept.
 
-    All or nothing: any bad row (format, or an email that belongs to an instructor or admin
-    account) rejects the whole upload with every problem listed.
+    All or nothing: a badly formed row rejects the whole upload with every problem listed.
+    Every new email gets the same outcome, an invitation, whether or not it has an account
+    and whatever that account's role: the report never tells the instructor anything about
+    someone else's account. Only a candidate account can accept.
     """
     rows = parse_roster(text)
     with transaction(session, conflict=changed_meanwhile("the roster")):
-        return _enrol_rows(session, user_id, cohort, rows)
+        report, new_ids = _invite_rows(session, user_id, cohort, rows, now)
+    send_invitation_mails(session, new_ids)
+    return report
 
 
-def _enrol_rows(
-    session: Session, user_id: int, cohort: Cohort, rows: list[RosterRow]
-) -> RosterReport:
+def _invite_rows(
+    session: Session, user_id: int, cohort: Cohort, rows: list[RosterRow], now: datetime
+) -> tuple[RosterReport, list[int]]:
     emails = [row.email for row in rows]
-    users = {
-        user.email: user for user in session.scalars(select(User).where(User.email.in_(emails)))
-    }
-    roles = dict(
-        list(
-            session.execute(
-                select(Membership.user_id, Membership.role).where(
-                    Membership.cohort_id == cohort.id,
-                    Membership.user_id.in_([u.id for u in users.values()]),
-                )
-            ).tuples()
+    members = set(
+        session.scalars(
+            select(User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.cohort_id == cohort.id, User.email.in_(emails))
         )
     )
-    problems = [
-        f"line {row.line}: {row.email} is an {users[row.email].role} account; "
-        "only candidate accounts can be students"
-        for row in rows
-        if row.email in users and users[row.email].role != Role.CANDIDATE
-    ]
-    if problems:
-        raise RosterRejected(problems)
+    invitations = {
+        invitation.email: invitation
+        for invitation in session.scalars(
+            select(CohortInvitation).where(
+                CohortInvitation.cohort_id == cohort.id, CohortInvitation.email.in_(emails)
+            )
+        )
+    }
     report = RosterReport()
+    added: list[CohortInvitation] = []
     for row in rows:
-        user = users.get(row.email)
-        if user is None:
-            password = secrets.token_urlsafe(12)
-            user = User(
+        earlier = invitations.get(row.email)
+        if row.email in members:
+            report.already_member.append(row)
+        elif earlier is None:
+            invitation = CohortInvitation(
+                cohort_id=cohort.id,
                 email=row.email,
                 name=row.name,
-                role=Role.CANDIDATE,
-                password_hash=hash_password(password),
-                must_change_password=True,
+                invited_by_id=user_id,
+                created_at=now,
             )
-            session.add(user)
-            session.flush()
-            report.created.append((row, password))
-        elif roles.get(user.id) == CohortRole.STUDENT:
-            report.already.append(row)
-            continue
-        session.add(Membership(cohort_id=cohort.id, user_id=user.id, role=CohortRole.STUDENT))
-        report.added.append(row)
+            session.add(invitation)
+            added.append(invitation)
+            report.invited.append(row)
+        elif earlier.status == InvitationStatus.DECLINED:
+            report.declined.append(row)
+        else:
+            # Accepted and then taken off the roster, or still waiting: ask again.
+            earlier.status = InvitationStatus.PENDING
+            earlier.answered_at = None
+            report.already_invited.append(row)
+    session.flush()
+    # Counts and ids only: the emails stay in the invitations, not copied into the audit trail.
     audit_cohort(
         session,
         user_id,
         "cohort.roster",
         cohort.id,
-        f"roster upload: {len(report.added)} added ({len(report.created)} new accounts), "
-        f"{len(report.already)} already enrolled",
-        added=[row.email for row in report.added],
-        created=[row.email for row, _ in report.created],
+        f"roster upload: {len(report.invited)} invited, {len(report.already_invited)} "
+        f"already invited, {len(report.already_member)} already in the cohort, "
+        f"{len(report.declined)} declined earlier",
+        invitation_ids=[invitation.id for invitation in added],
     )
-    return report
+    return report, [invitation.id for invitation in added]
 
 
 def enroll(
     session: Session, cohort_id: int, emails: Iterable[str], *, role: str = CohortRole.STUDENT
 ) -> list[str]:
-    """Enrol existing accounts by email (all or nothing); return the emails newly enrolled."""
+    """Enrol existing accounts by email (all or nothing); return the emails newly enrolled.
+
+    The server operator's command (``flask cohort enroll``): it enrols at once, without an
+    invitation, since whoever runs it already holds the whole database.
+    """
     if role not in values(CohortRole):
         raise ValidationFailed(f"role: {role!r} is not student or instructor")
     cohort = session.get(Cohort, cohort_id)

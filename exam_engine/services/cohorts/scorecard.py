@@ -109,7 +109,7 @@ class CohortView:
 def students_of(session: Session, cohort_id: int) -> list[StudentInfo]:
     """The cohort's current students."""
     rows = session.execute(
-        select(User.id, User.email, User.name, User.time_multiplier)
+        select(User.id, User.email, User.name, Membership.time_multiplier)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.cohort_id == cohort_id, Membership.role == CohortRole.STUDENT)
     ).tuples()

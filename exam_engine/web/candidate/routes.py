@@ -43,6 +43,7 @@ def dashboard() -> Any:
         form=StartForm(),
         now=moment,
         assigned=cohorts.assigned_to(session, current_user.id, now=moment),
+        invitations=cohorts.pending_for(session, current_user.id),
     )
 
 

@@ -166,6 +166,30 @@ def start_assignment(assignment_id: int) -> Any:
     return redirect(url_for("candidate.question", attempt_id=attempt.id, position=1), 303)
 
 
+@bp.post("/invitations/<int:invitation_id>/accept")
+@login_required
+def accept_invitation(invitation_id: int) -> Any:
+    """Join the cohort an invitation made out to the user's email offers."""
+    cohort, added = cohorts.accept_invitation(
+        current_session(), current_user.id, invitation_id, now=now()
+    )
+    flash(
+        f"You joined {cohort.name}." if added else f"You are already in {cohort.name}.", "success"
+    )
+    return redirect(url_for("candidate.dashboard"), 303)
+
+
+@bp.post("/invitations/<int:invitation_id>/decline")
+@login_required
+def decline_invitation(invitation_id: int) -> Any:
+    """Say no to an invitation; the instructor's roster upload cannot enrol the user."""
+    cohort = cohorts.decline_invitation(
+        current_session(), current_user.id, invitation_id, now=now()
+    )
+    flash(f"You declined the invitation to {cohort.name}.", "info")
+    return redirect(url_for("candidate.dashboard"), 303)
+
+
 # --- one cohort: roster, join code, assignments ---------------------------------------------
 
 
@@ -235,7 +259,7 @@ def revoke_join_code(cohort_id: int) -> Any:
 @bp.post("/<int:cohort_id>/roster")
 @instructor_only
 def upload_roster(cohort_id: int) -> Any:
-    """Enrol a CSV roster (all or nothing); new accounts get one-time passwords shown once."""
+    """Invite a CSV roster (all or nothing): each person accepts before they are enrolled."""
     cohort = _cohort(cohort_id)
     form = RosterForm()
     if not form.validate():
@@ -248,7 +272,7 @@ def upload_roster(cohort_id: int) -> Any:
             text = form.text.data
         else:
             raise ValidationFailed("roster: choose a CSV file or paste the lines")
-        report = cohorts.upload_roster(current_session(), current_user.id, cohort, text)
+        report = cohorts.upload_roster(current_session(), current_user.id, cohort, text, now=now())
     except cohorts.RosterRejected as error:
         return _render_manage(cohort, 400, roster_form=form, roster_problems=list(error.problems))
     except ValidationFailed as error:
@@ -256,7 +280,7 @@ def upload_roster(cohort_id: int) -> Any:
     response = make_response(
         render_template("cohorts/roster_result.html", cohort=cohort, report=report)
     )
-    # The page holds one-time passwords: never keep it in a cache.
+    # The page lists people's emails: never keep it in a shared cache.
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -279,11 +303,13 @@ def set_multiplier(cohort_id: int, user_id: int) -> Any:
     if not form.validate():
         message = " ".join(form.multiplier.errors) or "Enter a multiplier between 1.0 and 4.0."
         raise ValidationFailed(f"time multiplier: {message}")
-    user = cohorts.set_student_multiplier(
+    membership = cohorts.set_student_multiplier(
         current_session(), current_user.id, cohort, user_id, float(form.multiplier.data or 0)
     )
+    user = membership.user
     flash(
-        f"{user.name or user.email} now gets x{user.time_multiplier:g} time on timed mocks.",
+        f"{user.name or user.email} now gets x{membership.time_multiplier:g} time on this "
+        "cohort's assigned mocks.",
         "success",
     )
     return _redirect_to(cohort_id, "#roster-heading")
