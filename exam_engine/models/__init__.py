@@ -2,6 +2,7 @@
 
 from exam_engine.models.audit import AuditEvent
 from exam_engine.models.base import Base, utcnow
+from exam_engine.models.calibration import CalibrationRun, ItemCalibration
 from exam_engine.models.cohort import Assignment, Cohort, Membership
 from exam_engine.models.exam import Attempt, AttemptItem, ExamTemplate, Response
 from exam_engine.models.question import PublishedVersionImmutable, Question, QuestionVersion
@@ -16,8 +17,10 @@ __all__ = [
     "Attempt",
     "AttemptItem",
     "Base",
+    "CalibrationRun",
     "Cohort",
     "ExamTemplate",
+    "ItemCalibration",
     "ItemStatistic",
     "Membership",
     "PublishedVersionImmutable",
