@@ -22,8 +22,9 @@ from exam_engine.domain.pacing import Pacing, measure_pacing
 from exam_engine.domain.readiness import ESTIMATE_LABEL
 from exam_engine.domain.readiness import scaled_estimate as to_scaled
 from exam_engine.domain.vocabulary import AttemptStatus
+from exam_engine.domain.item_analysis import DEFAULT_MIN_RESPONSES
 from exam_engine.models import Attempt
-from exam_engine.services import attempts
+from exam_engine.services import attempts, calibration
 from exam_engine.services.catalog import blueprint_named
 from exam_engine.services.errors import Conflict, NotFound
 from exam_engine.services.scorecards.heading import AttemptHeading, heading_of
@@ -65,6 +66,7 @@ class Scorecard(AttemptHeading):
     outlook: Outlook
     pacing: Pacing | None
     elapsed_seconds: float
+    ability: calibration.AttemptAbility
     estimate_label: str = ESTIMATE_LABEL
 
     @property
@@ -87,6 +89,10 @@ class Scorecard(AttemptHeading):
             }
 
         readiness = self.outlook.readiness
+        probability = readiness.pass_probability if readiness else None
+        scaled: int | None = self.scaled_estimate
+        if self.ability.available:
+            probability, scaled = self.ability.pass_probability, self.ability.scaled_estimate
         return {
             "id": self.attempt_id,
             "template": self.template,
@@ -104,9 +110,13 @@ class Scorecard(AttemptHeading):
             "flagged_positions": list(self.flagged_positions),
             "weak_areas": [line.to_dict() for line in self.outlook.weak_areas],
             "next_drill": self.outlook.next_drill.to_dict() if self.outlook.next_drill else None,
-            "pass_probability": readiness.pass_probability if readiness else None,
-            "scaled_estimate": self.scaled_estimate,
+            "pass_probability": probability,
+            "scaled_estimate": scaled,
             "estimate_label": self.estimate_label,
+            # "ability": P(theta above the cut) and the scale from ability; "classical": the
+            # pooled percent-correct figures (too little calibration data for ability).
+            "estimate_basis": "ability" if self.ability.available else "classical",
+            "ability": self.ability.to_dict(),
             "outlook": self.outlook.to_dict(),
             "pacing": self.pacing.to_dict() if self.pacing else None,
             "elapsed_seconds": self.elapsed_seconds,
@@ -181,4 +191,15 @@ def build_scorecard(
         outlook=outlook(session, user_id, blueprint, target=target, until=attempt.submitted_at),
         pacing=pacing,
         elapsed_seconds=elapsed,
+        ability=attempt_ability(session, attempt.id, blueprint),
     )
+
+
+def attempt_ability(
+    session: Session, attempt_id: int, blueprint: Any
+) -> calibration.AttemptAbility:
+    """The attempt's ability on the latest calibration's scale (or why there is none)."""
+    weights = {domain.code: float(domain.weight) for domain in blueprint.domains}
+    scale = calibration.current_scale(session, min_attempts=DEFAULT_MIN_RESPONSES, weights=weights)
+    responses = calibration.attempt_responses(session, [attempt_id])[attempt_id]
+    return calibration.ability_of(scale, responses)
