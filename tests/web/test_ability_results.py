@@ -6,8 +6,8 @@ import pytest
 
 from exam_engine.models import utcnow
 from exam_engine.services import calibration
-from tests.support.irt import simulate
 from tests.factories import UserFactory
+from tests.support.irt import simulate
 from tests.web.test_results import EMAIL, finish, html
 
 

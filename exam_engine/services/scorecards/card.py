@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from exam_engine.domain.grading import Score
+from exam_engine.domain.item_analysis import DEFAULT_MIN_RESPONSES
 from exam_engine.domain.moments import iso_utc
 from exam_engine.domain.pacing import Pacing, measure_pacing
 from exam_engine.domain.readiness import ESTIMATE_LABEL
 from exam_engine.domain.readiness import scaled_estimate as to_scaled
 from exam_engine.domain.vocabulary import AttemptStatus
-from exam_engine.domain.item_analysis import DEFAULT_MIN_RESPONSES
 from exam_engine.models import Attempt
 from exam_engine.services import attempts, calibration
 from exam_engine.services.catalog import blueprint_named
