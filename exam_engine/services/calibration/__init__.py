@@ -5,6 +5,7 @@ The formulas are in ``exam_engine.domain.irt``; here are the fit and its storage
 (``check``).
 """
 
+from exam_engine.domain.irt.adaptive import SE_TARGET
 from exam_engine.services.calibration.ability import (
     THIN_REASON,
     AttemptAbility,
@@ -12,6 +13,14 @@ from exam_engine.services.calibration.ability import (
     ability_of,
     attempt_responses,
     current_scale,
+)
+from exam_engine.services.calibration.check import (
+    MAX_ITEMS,
+    READINESS_TEMPLATE,
+    Step,
+    advance,
+    start_check,
+    used_items,
 )
 from exam_engine.services.calibration.fitting import (
     CUT_TARGET,
@@ -23,6 +32,13 @@ from exam_engine.services.calibration.fitting import (
 )
 
 __all__ = [
+    "MAX_ITEMS",
+    "READINESS_TEMPLATE",
+    "SE_TARGET",
+    "Step",
+    "advance",
+    "start_check",
+    "used_items",
     "CUT_TARGET",
     "THIN_REASON",
     "AttemptAbility",

@@ -67,6 +67,7 @@ class Scorecard(AttemptHeading):
     pacing: Pacing | None
     elapsed_seconds: float
     ability: calibration.AttemptAbility
+    readiness_check: dict[str, Any] | None = None
     estimate_label: str = ESTIMATE_LABEL
 
     @property
@@ -117,6 +118,7 @@ class Scorecard(AttemptHeading):
             # pooled percent-correct figures (too little calibration data for ability).
             "estimate_basis": "ability" if self.ability.available else "classical",
             "ability": self.ability.to_dict(),
+            "readiness_check": self.readiness_check,
             "outlook": self.outlook.to_dict(),
             "pacing": self.pacing.to_dict() if self.pacing else None,
             "elapsed_seconds": self.elapsed_seconds,
@@ -191,8 +193,33 @@ def build_scorecard(
         outlook=outlook(session, user_id, blueprint, target=target, until=attempt.submitted_at),
         pacing=pacing,
         elapsed_seconds=elapsed,
-        ability=attempt_ability(session, attempt.id, blueprint),
+        ability=(ability := attempt_ability(session, attempt.id, blueprint)),
+        readiness_check=(
+            check_summary(session, attempt.id, ability)
+            if template.name == calibration.READINESS_TEMPLATE
+            else None
+        ),
     )
+
+
+def check_summary(
+    session: Session, attempt_id: int, ability: calibration.AttemptAbility
+) -> dict[str, Any]:
+    """A finished readiness check's verdict, why it stopped, and the items it used."""
+    used = calibration.used_items(session, attempt_id)
+    if not ability.available or ability.overall is None:
+        verdict = "unknown: " + ability.reason
+    elif (ability.pass_probability or 0.0) >= 0.5:
+        verdict = "likely to pass"
+    else:
+        verdict = "not yet"
+    if ability.overall is not None and ability.overall.se <= calibration.SE_TARGET:
+        stopped = "measured closely enough (SE at most 0.30)"
+    elif len(used) >= calibration.MAX_ITEMS:
+        stopped = "reached 40 questions"
+    else:
+        stopped = "submitted before the stopping rule"
+    return {"verdict": verdict, "stopped": stopped, "items": used}
 
 
 def attempt_ability(
