@@ -55,3 +55,20 @@ def test_after_calibration_a_mock_result_carries_ability_with_se_by_domain(
     assert good["scaled_estimate"] > 450 > poor["scaled_estimate"]
     page = html(client.get(f"/attempts/{strong.id}/scorecard"))
     assert "Ability" in page and "calibrated scale" in page and "Ability &plusmn; SE" in page
+
+
+def test_history_shows_ability_over_mocks_and_drills_on_one_scale(
+    client, session, bank, user
+) -> None:
+    client.login(EMAIL)
+    finish(session, user)
+    page = html(client.get("/history"))
+    assert "Ability appears here once the bank is calibrated" in page
+    simulate(session, bank, persons=35)
+    calibration.recalibrate(session, now=utcnow())
+    finish(session, user, template="drill-d1", right=lambda item: False)
+    page = html(client.get("/history"))
+    trend = page[page.index('class="data compact ability-trend"') :]
+    trend = trend[: trend.index("</table>")]
+    assert trend.count("<tr>") == 3  # the header, the mock and the drill
+    assert "Full" in trend or "AAISM" in trend
