@@ -27,7 +27,7 @@ def simulate(session, bank, *, persons=PERSONS, seed=3, kind="mock"):
     for n in range(persons):
         user = UserFactory()
         theta = rng.normal(0, 1)
-        shown = [bank[i] for i in rng.choice(len(bank), 60, replace=False)]
+        shown = [bank[i] for i in rng.choice(len(bank), min(60, len(bank)), replace=False)]
         answers = []
         for version in shown:
             right = rng.random() < probability(theta, 1.0, true_b[version.id])
