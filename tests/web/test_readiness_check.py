@@ -98,6 +98,8 @@ def test_strong_and_weak_candidates_get_opposite_verdicts(client, session, bank,
     assert good["readiness_check"]["verdict"] == "likely to pass"
     assert poor["readiness_check"]["verdict"] == "not yet"
     assert good["ability"]["theta"] > poor["ability"]["theta"]
+    page = client.get(f"/attempts/{strong}/scorecard").get_data(as_text=True)
+    assert "Readiness check: likely to pass" in page
 
 
 def test_next_before_answering_gives_the_same_item(client, session, bank, user) -> None:
