@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.irt import calibrate, cut_score, prior_b_mean
@@ -170,8 +170,9 @@ def mark_stale(session: Session, *, now: datetime, kind: str) -> None:
     """Record, without committing, that a finished mock made every calibration out of date."""
     if kind != AttemptKind.MOCK:
         return
+    # Only runs not yet stale are written: after the first mock, finishing takes no row lock.
     session.execute(
-        update(CalibrationRun).values(stale_since=func.coalesce(CalibrationRun.stale_since, now))
+        update(CalibrationRun).where(CalibrationRun.stale_since.is_(None)).values(stale_since=now)
     )
 
 
