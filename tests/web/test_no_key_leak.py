@@ -50,21 +50,17 @@ def capture(client, attempt_id: int, total: int) -> dict[str, str]:
     }
 
 
-def test_nothing_sent_mid_exam_depends_on_the_key(client, session, frozen) -> None:
-    seed_bank(session, per_subdomain=4)
-    UserFactory(email="leak@example.com")
-    client.login("leak@example.com")
-    attempt = client.post("/api/v1/attempts", json={"template": "quiz-20"}).get_json()
-    attempt_id, total = attempt["id"], len(attempt["items"])
-    client.put(f"/api/v1/attempts/{attempt_id}/responses/1", json={"choice": "A", "seq": 1})
-
-    before = capture(client, attempt_id, total)
-    for name, body in before.items():
+def assert_no_key_marks(pages: dict[str, str]) -> None:
+    """No rationale, stored key or key marker in anything captured."""
+    for name, body in pages.items():
         assert "rationale" not in body.lower(), f"{name} leaks a rationale"
         assert "answer_index" not in body, name
         assert "is-key" not in body, name
         assert not re.search(r"option_order|\"key\"", body), name
 
+
+def move_keys(session, attempt_id: int) -> None:
+    """Give every version the attempt shows another key, straight in the database."""
     version_ids = session.scalars(
         select(AttemptItem.question_version_id).where(AttemptItem.attempt_id == attempt_id)
     ).all()
@@ -76,6 +72,18 @@ def test_nothing_sent_mid_exam_depends_on_the_key(client, session, frozen) -> No
     )
     session.commit()
 
+
+def test_nothing_sent_mid_exam_depends_on_the_key(client, session, frozen) -> None:
+    seed_bank(session, per_subdomain=4)
+    UserFactory(email="leak@example.com")
+    client.login("leak@example.com")
+    attempt = client.post("/api/v1/attempts", json={"template": "quiz-20"}).get_json()
+    attempt_id, total = attempt["id"], len(attempt["items"])
+    client.put(f"/api/v1/attempts/{attempt_id}/responses/1", json={"choice": "A", "seq": 1})
+
+    before = capture(client, attempt_id, total)
+    assert_no_key_marks(before)
+    move_keys(session, attempt_id)
     after = capture(client, attempt_id, total)
     for name in before:
         assert before[name] == after[name], f"{name} changes with the key"
@@ -110,19 +118,8 @@ def test_nothing_sent_mid_readiness_check_depends_on_the_key(client, session, fr
         return captured
 
     before = pages()
-    for name, body in before.items():
-        assert "rationale" not in body.lower(), f"{name} leaks a rationale"
-        assert "answer_index" not in body and "is-key" not in body, name
-        assert not re.search(r"option_order|\"key\"", body), name
-    version_ids = session.scalars(
-        select(AttemptItem.question_version_id).where(AttemptItem.attempt_id == attempt_id)
-    ).all()
-    session.execute(
-        update(QuestionVersion)
-        .where(QuestionVersion.id.in_(version_ids))
-        .values(answer_index=(QuestionVersion.answer_index + 1) % 4)
-    )
-    session.commit()
+    assert_no_key_marks(before)
+    move_keys(session, attempt_id)
     after = pages()
     for name in before:
         assert before[name] == after[name], f"{name} changes with the key"
