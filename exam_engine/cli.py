@@ -61,7 +61,10 @@ def demo_command(skip_migrate: bool) -> None:
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
-    from exam_engine import cli_stats  # noqa: F401  (adds `flask bank item-stats`)
+    from exam_engine import (
+        cli_calibrate,  # noqa: F401  (adds `flask bank calibrate`)
+        cli_stats,  # noqa: F401  (adds `flask bank item-stats`)
+    )
     from exam_engine.cli_bank import bank_cli, exam_cli
     from exam_engine.cli_cohorts import cohort_cli
 

@@ -2,6 +2,7 @@
 
 from exam_engine.models.audit import AuditEvent
 from exam_engine.models.base import Base, utcnow
+from exam_engine.models.calibration import CalibrationRun, ItemCalibration
 from exam_engine.models.cohort import Assignment, Cohort, CohortInvitation, Membership
 from exam_engine.models.exam import Attempt, AttemptItem, ExamTemplate, Response
 from exam_engine.models.login_session import LoginSession
@@ -17,9 +18,11 @@ __all__ = [
     "Attempt",
     "AttemptItem",
     "Base",
+    "CalibrationRun",
     "Cohort",
     "CohortInvitation",
     "ExamTemplate",
+    "ItemCalibration",
     "ItemStatistic",
     "LoginSession",
     "Membership",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from exam_engine.models import Attempt
 from exam_engine.services import attempts, study
+from exam_engine.services.calibration import check
 from exam_engine.services.transaction import retry_on_race, transaction
 
 
@@ -32,6 +33,8 @@ def start_or_resume(
                 return running, True
             if template_name == study.DRILL_TEMPLATE:
                 return study.new_weak_area_drill(session, user_id, now=now), False
+            if template_name == check.READINESS_TEMPLATE:
+                return check.new_check(session, user_id, now=now), False
             return attempts.new_attempt(session, user_id, template_name, now=now), False
 
     return retry_on_race(start)
@@ -43,4 +46,6 @@ def start(
     """Start a new attempt of any template, the weak-area drill included (committed)."""
     if template_name == study.DRILL_TEMPLATE:
         return study.start_weak_area_drill(session, user_id, now=now, seed=seed)
+    if template_name == check.READINESS_TEMPLATE:
+        return check.start_check(session, user_id, now=now, seed=seed)
     return attempts.start_attempt(session, user_id, template_name, now=now, seed=seed)

@@ -551,6 +551,29 @@ def test_attempts_csv_has_one_row_per_student_attempt(session, graded_cohort, co
     assert rows[0]["percent"] == "100.0"
 
 
+def test_attempts_csv_carries_ability_once_calibrated(session, graded_cohort, cohort) -> None:
+    from exam_engine.models import utcnow
+    from exam_engine.services import calibration
+    from tests.support.irt import simulate
+
+    rows = parse_csv(cohorts.attempts_csv(session, cohort))
+    assert all(r["ability"] == r["ability_se"] == r["D1 ability"] == "" for r in rows)
+    simulate(session, list(graded_cohort.values()), persons=35)
+    calibration.recalibrate(session, now=utcnow())
+    rows = parse_csv(cohorts.attempts_csv(session, cohort))
+    weights = {"D1": 28.0, "D2": 28.0, "D3": 34.0}
+    scale = calibration.current_scale(session, min_attempts=30, weights=weights)
+    for row in rows:
+        attempt_id = int(row["attempt_id"])
+        responses = calibration.attempt_responses(session, [attempt_id])[attempt_id]
+        expected = calibration.ability_of(scale, responses)
+        assert row["ability"] == f"{expected.overall.theta:.3f}"
+        assert row["ability_se"] == f"{expected.overall.se:.3f}"
+        assert row["percent"]  # percent correct stays beside it
+    # Ann's all-right first mock sits above Bob's all-wrong one on the one scale.
+    assert float(rows[0]["ability"]) > float(rows[1]["ability"])
+
+
 def test_scorecard_aggregates_missed_items_and_completion(session, graded_cohort, cohort) -> None:
     view = cohorts.scorecard(session, cohort, target=0.65)
     assert [(c.finished, c.in_progress, c.not_started) for c in view.card.completion] == [

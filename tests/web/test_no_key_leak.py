@@ -50,21 +50,17 @@ def capture(client, attempt_id: int, total: int) -> dict[str, str]:
     }
 
 
-def test_nothing_sent_mid_exam_depends_on_the_key(client, session, frozen) -> None:
-    seed_bank(session, per_subdomain=4)
-    UserFactory(email="leak@example.com")
-    client.login("leak@example.com")
-    attempt = client.post("/api/v1/attempts", json={"template": "quiz-20"}).get_json()
-    attempt_id, total = attempt["id"], len(attempt["items"])
-    client.put(f"/api/v1/attempts/{attempt_id}/responses/1", json={"choice": "A", "seq": 1})
-
-    before = capture(client, attempt_id, total)
-    for name, body in before.items():
+def assert_no_key_marks(pages: dict[str, str]) -> None:
+    """No rationale, stored key or key marker in anything captured."""
+    for name, body in pages.items():
         assert "rationale" not in body.lower(), f"{name} leaks a rationale"
         assert "answer_index" not in body, name
         assert "is-key" not in body, name
         assert not re.search(r"option_order|\"key\"", body), name
 
+
+def move_keys(session, attempt_id: int) -> None:
+    """Give every version the attempt shows another key, straight in the database."""
     version_ids = session.scalars(
         select(AttemptItem.question_version_id).where(AttemptItem.attempt_id == attempt_id)
     ).all()
@@ -76,6 +72,54 @@ def test_nothing_sent_mid_exam_depends_on_the_key(client, session, frozen) -> No
     )
     session.commit()
 
+
+def test_nothing_sent_mid_exam_depends_on_the_key(client, session, frozen) -> None:
+    seed_bank(session, per_subdomain=4)
+    UserFactory(email="leak@example.com")
+    client.login("leak@example.com")
+    attempt = client.post("/api/v1/attempts", json={"template": "quiz-20"}).get_json()
+    attempt_id, total = attempt["id"], len(attempt["items"])
+    client.put(f"/api/v1/attempts/{attempt_id}/responses/1", json={"choice": "A", "seq": 1})
+
+    before = capture(client, attempt_id, total)
+    assert_no_key_marks(before)
+    move_keys(session, attempt_id)
     after = capture(client, attempt_id, total)
+    for name in before:
+        assert before[name] == after[name], f"{name} changes with the key"
+
+
+def test_nothing_sent_mid_readiness_check_depends_on_the_key(client, session, frozen) -> None:
+    """The check's pages and JSON at a fixed state (two items given) carry nothing of the key.
+
+    Which item comes next does depend on the answers so far: that is what adaptive means, and
+    the randomesque choice among the five most informative items blurs it. Here the state is
+    held still (asking for the next item before answering gives the same one back).
+    """
+    seed_bank(session, per_subdomain=4)
+    UserFactory(email="leak@example.com")
+    client.login("leak@example.com")
+    started = client.post("/api/v1/attempts", json={"template": "readiness-check"}).get_json()
+    attempt_id = started["id"]
+    client.put(f"/api/v1/attempts/{attempt_id}/responses/1", json={"choice": "B", "seq": 1})
+    assert client.get(f"/api/v1/attempts/{attempt_id}/next").get_json()["position"] == 2
+
+    def pages() -> dict[str, str]:
+        captured = capture(client, attempt_id, 2)
+        for name, path in (
+            ("next-api", f"/api/v1/attempts/{attempt_id}/next"),
+            ("next-page", f"/attempts/{attempt_id}/next"),
+        ):
+            response = client.get(path)
+            assert response.status_code in (200, 303), name
+            captured[name] = CSRF.sub("CSRF", response.get_data(as_text=True)) + str(
+                response.headers.get("Location")
+            )
+        return captured
+
+    before = pages()
+    assert_no_key_marks(before)
+    move_keys(session, attempt_id)
+    after = pages()
     for name in before:
         assert before[name] == after[name], f"{name} changes with the key"

@@ -39,6 +39,7 @@ from exam_engine.services.attempts.saving import (
 )
 from exam_engine.services.attempts.start import (
     add_form,
+    add_items,
     deadline_for,
     load_user,
     lock_user,
@@ -59,6 +60,7 @@ __all__ = [
     "QuestionRow",
     "SaveResult",
     "add_form",
+    "add_items",
     "attempt_seq",
     "deadline_for",
     "finalize",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from exam_engine.domain.grading import GradedItem, grade
 from exam_engine.domain.vocabulary import FINISHED, AttemptStatus
 from exam_engine.models import Attempt, AttemptItem, ExamTemplate, Question, QuestionVersion
-from exam_engine.services import item_stats
+from exam_engine.services import calibration, item_stats
 from exam_engine.services.attempts.reading import get_attempt, grace, is_past_grace
 from exam_engine.services.catalog import blueprint_named
 from exam_engine.services.errors import NotFound
@@ -57,6 +57,7 @@ def finalize(session: Session, attempt_id: int, now: datetime, *, status: str) -
         attempt.result = grade_attempt(session, attempt)
         item_stats.mark_stale(session, attempt.template.name, now=now, kind=attempt.kind)
         item_stats.record_responses(session, attempt_id, kind=attempt.kind)
+        calibration.mark_stale(session, now=now, kind=attempt.kind)
     return True
 
 

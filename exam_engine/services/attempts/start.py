@@ -256,6 +256,14 @@ def add_form(
     """
     session.add(attempt)
     session.flush()
+    add_items(session, attempt, items, question_of)
+    return attempt
+
+
+def add_items(
+    session: Session, attempt: Attempt, items: Iterable[FormItem], question_of: Mapping[int, int]
+) -> None:
+    """Insert items of an added attempt (one multi-row INSERT), in the caller's transaction."""
     session.execute(
         insert(AttemptItem),
         [
@@ -269,7 +277,6 @@ def add_form(
             for item in items
         ],
     )
-    return attempt
 
 
 # The use case: assemble a form from the published bank and store it as a new attempt (committed).

@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from exam_engine.domain.item_analysis import DEFAULT_MIN_RESPONSES
 from exam_engine.domain.moments import iso_utc
 from exam_engine.domain.vocabulary import FINISHED
 from exam_engine.models import Attempt, Cohort
+from exam_engine.services import calibration
 from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.services.cohorts.assignments import assignment_lines
 from exam_engine.services.cohorts.scorecard import (
@@ -98,7 +100,10 @@ def attempts_csv(session: Session, cohort: Cohort) -> str:
         ]
         + domains
         + subs
+        + ["ability", "ability_se"]
+        + [f"{code} ability" for code in domains]
     )
+    abilities = _abilities(session, [r.attempt_id for r in records if r.status in FINISHED])
     submitted = (
         dict(
             list(
@@ -144,5 +149,28 @@ def attempts_csv(session: Session, cohort: Cohort) -> str:
             ]
             + [percent("by_domain", code) for code in domains]
             + [percent("by_subdomain", code) for code in subs]
+            + _ability_cells(abilities.get(record.attempt_id), domains)
         )
     return out.getvalue()
+
+
+def _abilities(session: Session, attempt_ids: list[int]) -> dict[int, Any]:
+    """Each finished attempt's ability on the latest calibration (empty when too thin)."""
+    weights = {d.code: float(d.weight) for d in bundled_blueprint().domains}
+    scale = calibration.current_scale(session, min_attempts=DEFAULT_MIN_RESPONSES, weights=weights)
+    if scale is None or not attempt_ids:
+        return {}
+    return {
+        attempt_id: calibration.ability_of(scale, responses)
+        for attempt_id, responses in calibration.attempt_responses(session, attempt_ids).items()
+    }
+
+
+def _ability_cells(ability: Any, domains: list[str]) -> list[str]:
+    """Ability and SE, then ability per domain (empty cells when there is none)."""
+    if ability is None or ability.overall is None:
+        return [""] * (2 + len(domains))
+    by_domain = ability.by_domain
+    return [f"{ability.overall.theta:.3f}", f"{ability.overall.se:.3f}"] + [
+        f"{by_domain[code].theta:.3f}" if code in by_domain else "" for code in domains
+    ]

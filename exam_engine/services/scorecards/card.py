@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from exam_engine.domain.grading import Score
+from exam_engine.domain.item_analysis import DEFAULT_MIN_RESPONSES
 from exam_engine.domain.moments import iso_utc
 from exam_engine.domain.pacing import Pacing, measure_pacing
 from exam_engine.domain.readiness import ESTIMATE_LABEL
 from exam_engine.domain.readiness import scaled_estimate as to_scaled
 from exam_engine.domain.vocabulary import AttemptStatus
 from exam_engine.models import Attempt
-from exam_engine.services import attempts
+from exam_engine.services import attempts, calibration
 from exam_engine.services.catalog import blueprint_named
 from exam_engine.services.errors import Conflict, NotFound
 from exam_engine.services.scorecards.heading import AttemptHeading, heading_of
@@ -65,6 +66,8 @@ class Scorecard(AttemptHeading):
     outlook: Outlook
     pacing: Pacing | None
     elapsed_seconds: float
+    ability: calibration.AttemptAbility
+    readiness_check: dict[str, Any] | None = None
     estimate_label: str = ESTIMATE_LABEL
 
     @property
@@ -87,6 +90,10 @@ class Scorecard(AttemptHeading):
             }
 
         readiness = self.outlook.readiness
+        probability = readiness.pass_probability if readiness else None
+        scaled: int | None = self.scaled_estimate
+        if self.ability.available:
+            probability, scaled = self.ability.pass_probability, self.ability.scaled_estimate
         return {
             "id": self.attempt_id,
             "template": self.template,
@@ -104,9 +111,14 @@ class Scorecard(AttemptHeading):
             "flagged_positions": list(self.flagged_positions),
             "weak_areas": [line.to_dict() for line in self.outlook.weak_areas],
             "next_drill": self.outlook.next_drill.to_dict() if self.outlook.next_drill else None,
-            "pass_probability": readiness.pass_probability if readiness else None,
-            "scaled_estimate": self.scaled_estimate,
+            "pass_probability": probability,
+            "scaled_estimate": scaled,
             "estimate_label": self.estimate_label,
+            # "ability": P(theta above the cut) and the scale from ability; "classical": the
+            # pooled percent-correct figures (too little calibration data for ability).
+            "estimate_basis": "ability" if self.ability.available else "classical",
+            "ability": self.ability.to_dict(),
+            "readiness_check": self.readiness_check,
             "outlook": self.outlook.to_dict(),
             "pacing": self.pacing.to_dict() if self.pacing else None,
             "elapsed_seconds": self.elapsed_seconds,
@@ -181,4 +193,40 @@ def build_scorecard(
         outlook=outlook(session, user_id, blueprint, target=target, until=attempt.submitted_at),
         pacing=pacing,
         elapsed_seconds=elapsed,
+        ability=(ability := attempt_ability(session, attempt.id, blueprint)),
+        readiness_check=(
+            check_summary(session, attempt.id, ability)
+            if template.name == calibration.READINESS_TEMPLATE
+            else None
+        ),
     )
+
+
+def check_summary(
+    session: Session, attempt_id: int, ability: calibration.AttemptAbility
+) -> dict[str, Any]:
+    """A finished readiness check's verdict, why it stopped, and the items it used."""
+    used = calibration.used_items(session, attempt_id)
+    if not ability.available or ability.overall is None:
+        verdict = "unknown: " + ability.reason
+    elif (ability.pass_probability or 0.0) >= 0.5:
+        verdict = "likely to pass"
+    else:
+        verdict = "not yet"
+    if ability.overall is not None and ability.overall.se <= calibration.SE_TARGET:
+        stopped = "measured closely enough (SE at most 0.30)"
+    elif len(used) >= calibration.MAX_ITEMS:
+        stopped = "reached 40 questions"
+    else:
+        stopped = "submitted before the stopping rule"
+    return {"verdict": verdict, "stopped": stopped, "items": used}
+
+
+def attempt_ability(
+    session: Session, attempt_id: int, blueprint: Any
+) -> calibration.AttemptAbility:
+    """The attempt's ability on the latest calibration's scale (or why there is none)."""
+    weights = {domain.code: float(domain.weight) for domain in blueprint.domains}
+    scale = calibration.current_scale(session, min_attempts=DEFAULT_MIN_RESPONSES, weights=weights)
+    responses = calibration.attempt_responses(session, [attempt_id])[attempt_id]
+    return calibration.ability_of(scale, responses)

@@ -16,6 +16,7 @@ from exam_engine.services.attempt_views import (
     iso,
     unanswered_views,
 )
+from exam_engine.services.calibration import check
 from exam_engine.services.errors import ValidationFailed
 from exam_engine.web.api import bp
 from exam_engine.web.clock import grace_seconds, now
@@ -64,6 +65,9 @@ def create_attempt() -> Any:
         # A new attempt has no answers, no saves and nothing to reveal: stems and options do.
         views = unanswered_views(attempts.question_rows(session, started.id))
         payload = attempt_json(started, now(), seq=0, views=views)
+    if template == check.READINESS_TEMPLATE:
+        payload["adaptive"] = True
+        payload["next_url"] = url_for("api.next_item", attempt_id=started.id)
     response = jsonify(payload)
     response.status_code = 200 if resumed else 201
     response.headers["Location"] = url_for("api.get_attempt", attempt_id=started.id)
@@ -75,6 +79,37 @@ def create_attempt() -> Any:
 def get_attempt(attempt_id: int) -> Any:
     """The attempt with the candidate's responses, so that a reload restores everything."""
     return jsonify(_attempt_payload(attempt_id))
+
+
+@bp.get("/attempts/<int:attempt_id>/next")
+@login_required
+def next_item(attempt_id: int) -> Any:
+    """A readiness check's next item once the last is answered, or ``{"done": true}``.
+
+    Asking again before answering the last item returns that item again: nothing is added.
+    """
+    step = check.advance(
+        current_session(), current_user.id, attempt_id, now=now(), grace_seconds=grace_seconds()
+    )
+    if step.done:
+        return jsonify(
+            done=True,
+            id=attempt_id,
+            result_url=url_for("api.attempt_result", attempt_id=attempt_id),
+            scorecard_url=url_for("candidate.scorecard", attempt_id=attempt_id),
+        )
+    rows = attempts.question_rows(current_session(), attempt_id)
+    view = unanswered_views([r for r in rows if r.position == step.position])[0]
+    return jsonify(
+        done=False,
+        id=attempt_id,
+        position=step.position,
+        item={
+            "position": view.position,
+            "stem": view.stem,
+            "options": [{"id": o.id, "text": o.text} for o in view.options],
+        },
+    )
 
 
 @bp.put("/attempts/<int:attempt_id>/responses/<int(signed=True):position>")

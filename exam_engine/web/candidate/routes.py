@@ -11,6 +11,7 @@ from exam_engine.domain.vocabulary import AttemptStatus, Mode
 from exam_engine.extensions import current_session
 from exam_engine.services import attempts, catalog, cohorts, launch
 from exam_engine.services.attempt_views import item_view
+from exam_engine.services.calibration import check
 from exam_engine.services.errors import Conflict
 from exam_engine.web.candidate import bp
 from exam_engine.web.candidate.forms import AnswerForm, StartForm, SubmitForm
@@ -97,6 +98,9 @@ def question(attempt_id: int, position: int) -> Any:
             now=now(),
             grace_seconds=grace_seconds(),
         )
+        adaptive = attempt.template.name == check.READINESS_TEMPLATE
+        if adaptive and form.go.data == "next" and position >= len(items):
+            return redirect(url_for("candidate.check_next", attempt_id=attempt_id), 303)
         target = _next_target(form.go.data, attempt_id, position, len(items), attempt.mode)
         return redirect(target, 303)
     form.choice.data = view.choice
@@ -110,6 +114,21 @@ def question(attempt_id: int, position: int) -> Any:
         total=len(items),
         remaining=attempts.remaining_seconds(attempt, now()),
         seq=attempts.attempt_seq(current_session(), attempt_id),
+        adaptive=attempt.template.name == check.READINESS_TEMPLATE,
+    )
+
+
+@bp.get("/attempts/<int:attempt_id>/next")
+@login_required
+def check_next(attempt_id: int) -> Any:
+    """A readiness check's next question (chosen now), or its scorecard once it has stopped."""
+    step = check.advance(
+        current_session(), current_user.id, attempt_id, now=now(), grace_seconds=grace_seconds()
+    )
+    if step.done:
+        return redirect(url_for("candidate.scorecard", attempt_id=attempt_id), 303)
+    return redirect(
+        url_for("candidate.question", attempt_id=attempt_id, position=step.position), 303
     )
 
 

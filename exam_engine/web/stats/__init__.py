@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("stats", __name__, url_prefix="/item-analysis")
 
-from exam_engine.web.stats import routes  # noqa: E402,F401  (registers the views)
+from exam_engine.web.stats import calibration, routes  # noqa: E402,F401  (registers the views)

@@ -62,3 +62,11 @@ class RecomputeForm(FlaskForm):
     """The "Recompute now" button; ``template`` is the scope to come back to."""
 
     template = HiddenField(validators=[Optional(), Length(max=80)])
+
+
+class CalibrateForm(FlaskForm):
+    """The "Recalibrate" button: which IRT model to fit."""
+
+    model = SelectField(
+        choices=[SelectChoice("rasch", "Rasch"), SelectChoice("2pl", "2PL")], default="rasch"
+    )

@@ -5,7 +5,7 @@ before verification existed, by staff, the CLI or their owners, and locking them
 until a mail arrives would break every install without a mail server.
 
 Revision ID: 20261205_email_verification
-Revises: 0006
+Revises: 20261205_login_sessions
 Create Date: 2026-12-05 04:00:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261205_email_verification"
-down_revision = "0006"
+down_revision = "20261205_login_sessions"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ back to 1.0 (an admin sets it again on /admin where the accommodation is for eve
 The downgrade gives each account the largest multiplier of its memberships.
 
 Revision ID: 20261205_invitations
-Revises: 0006
+Revises: 20261205_email_verification
 Create Date: 2026-12-05 04:00:00.000000
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 
 
 revision = "20261205_invitations"
-down_revision = "0006"
+down_revision = "20261205_email_verification"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,89 @@
+"""Adaptive item selection: most information at the estimate, content balance, exposure control."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from exam_engine.domain.irt.model import information
+
+SE_TARGET = 0.30
+MAX_ITEMS = 40
+# Randomesque: pick at random among this many of the most informative items.
+TOP_K = 5
+# Items already used by more than this share of earlier checks are held back.
+MAX_EXPOSURE = 0.25
+
+
+@dataclass(frozen=True)
+class PoolItem:
+    """An item the selector may choose: its version id, domain and parameters."""
+
+    version_id: int
+    domain: str
+    a: float
+    b: float
+
+
+def next_domain(
+    weights: Mapping[str, float], counts: Mapping[str, int], available: Collection[str]
+) -> str | None:
+    """Return the available domain furthest below its weighted share of the next item.
+
+    The deficit of domain d after n items is w_d (n + 1) - count_d (weights normalised);
+    ties go to the larger weight, then the first code, so the order is deterministic.
+    """
+    candidates = [d for d in weights if d in available and weights[d] > 0]
+    if not candidates:
+        return None
+    total = sum(weights[d] for d in candidates)
+    n = sum(counts.values())
+
+    def rank(domain: str) -> tuple[float, float, str]:
+        share = weights[domain] / total
+        return (counts.get(domain, 0) - share * (n + 1), -share, domain)
+
+    return min(candidates, key=rank)
+
+
+def select_next(
+    pool: Sequence[PoolItem],
+    *,
+    theta: float,
+    administered: Collection[int],
+    counts: Mapping[str, int],
+    weights: Mapping[str, float],
+    rng: random.Random,
+    exposure: Mapping[int, float] | None = None,
+    max_exposure: float = MAX_EXPOSURE,
+    top_k: int = TOP_K,
+) -> PoolItem | None:
+    """Return the next item, or None when the pool has nothing left to give.
+
+    Within the domain ``next_domain`` picks, items over ``max_exposure`` (share of earlier
+    checks that used them) are held back while at least ``top_k`` others remain; the choice
+    is uniform among the ``top_k`` most informative at ``theta``.
+    """
+    if top_k < 1:
+        raise ValueError(f"top_k must be >= 1, got {top_k}")
+    left = [item for item in pool if item.version_id not in administered]
+    domain = next_domain(weights, counts, {item.domain for item in left})
+    if domain is None:
+        return None
+    in_domain = [item for item in left if item.domain == domain]
+    rates = exposure or {}
+    fresh = [item for item in in_domain if rates.get(item.version_id, 0.0) <= max_exposure]
+    choices = fresh if len(fresh) >= top_k else in_domain
+    ranked = sorted(
+        choices,
+        key=lambda item: (-float(information(theta, item.a, item.b)), item.version_id),
+    )
+    return rng.choice(ranked[:top_k])
+
+
+def should_stop(
+    se: float, items: int, *, se_target: float = SE_TARGET, max_items: int = MAX_ITEMS
+) -> bool:
+    """Return True when the SE has reached its target or the item limit is reached."""
+    return se <= se_target or items >= max_items

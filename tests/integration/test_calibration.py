@@ -1,0 +1,124 @@
+"""Calibration service and command: what is read, what is stored, staleness, ability in results."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from exam_engine.models import CalibrationRun, ItemCalibration, utcnow
+from exam_engine.services import attempts, calibration
+from exam_engine.services.errors import ValidationFailed
+from tests.factories import UserFactory
+from tests.support import seed_bank, stored_attempt
+from tests.support.irt import PERSONS, T0, simulate
+
+
+@pytest.fixture
+def bank(session):
+    return seed_bank(session, per_subdomain=10)
+
+
+def test_recalibrate_stores_every_shown_version_and_recovers_difficulty(session, bank):
+    true_b, made = simulate(session, bank)
+    report = calibration.recalibrate(session, model="rasch", now=utcnow())
+    rows = session.scalars(select(ItemCalibration)).all()
+    shown = {item.question_version_id for attempt in made for item in attempt.items}
+    assert {row.question_version_id for row in rows} == shown
+    assert report.attempts == PERSONS and report.responses == PERSONS * 60
+    assert report.items == len(shown) and report.converged
+    assert sum(row.responses for row in rows) == PERSONS * 60
+    estimated = np.array([row.difficulty for row in rows])
+    truth = np.array([true_b[row.question_version_id] for row in rows])
+    # About 30 responses an item and a prior: loose, but far above chance.
+    assert np.corrcoef(estimated, truth)[0, 1] > 0.6
+    assert all(row.discrimination == 1.0 and row.difficulty_se > 0 for row in rows)
+    run = session.scalar(select(CalibrationRun))
+    assert run.model == "rasch" and run.stale_since is None
+    assert run.values["cut"] is not None and run.values["cut_target"] == 0.65
+
+
+def test_recalibrating_replaces_rows_and_each_model_keeps_its_own(session, bank):
+    simulate(session, bank, persons=10)
+    calibration.recalibrate(session, model="rasch", now=utcnow())
+    calibration.recalibrate(session, model="rasch", now=utcnow())
+    calibration.recalibrate(session, model="2pl", now=utcnow())
+    counts = dict(
+        session.execute(select(ItemCalibration.model, func.count()).group_by(ItemCalibration.model))
+        .tuples()
+        .all()
+    )
+    assert counts["rasch"] == counts["2pl"] > 0
+    assert session.scalar(select(func.count()).select_from(CalibrationRun)) == 2
+
+
+def test_drills_and_later_exposures_do_not_count(session, bank):
+    simulate(session, bank, persons=5, kind="drill")
+    report = calibration.recalibrate(session, now=utcnow())
+    assert report.attempts == 0 and report.items == 0
+    assert session.scalar(select(func.count()).select_from(ItemCalibration)) == 0
+    user = UserFactory()
+    from exam_engine.models import ExamTemplate
+
+    template = session.scalar(select(ExamTemplate).where(ExamTemplate.name == "aaism-full"))
+    v = bank[0]
+    stored_attempt(session, user, template, [(v, v.answer_index)], started=T0)
+    stored_attempt(
+        session, user, template, [(v, 3 - v.answer_index)], started=T0 + timedelta(hours=1)
+    )
+    calibration.recalibrate(session, now=utcnow())
+    row = session.scalar(select(ItemCalibration))
+    assert row.responses == 1
+
+
+def test_unknown_model_is_refused(session, bank):
+    with pytest.raises(ValidationFailed, match="model: must be one of rasch, 2pl, got '3pl'"):
+        calibration.recalibrate(session, model="3pl", now=utcnow())
+
+
+def test_a_finished_mock_marks_calibrations_stale_and_a_drill_does_not(session, bank):
+    simulate(session, bank, persons=3)
+    calibration.recalibrate(session, now=utcnow())
+    calibration.recalibrate(session, model="2pl", now=utcnow())
+    user = UserFactory()
+    when = utcnow() - timedelta(hours=1)
+    drill = attempts.start_attempt(session, user.id, "drill-d1", now=when)
+    attempts.submit_attempt(session, user.id, drill.id, now=when, grace_seconds=30)
+    assert all(run.stale_since is None for run in session.scalars(select(CalibrationRun)))
+    mock = attempts.start_attempt(session, user.id, "aaism-full", now=when)
+    attempts.submit_attempt(
+        session, user.id, mock.id, now=when + timedelta(minutes=1), grace_seconds=30
+    )
+    session.expire_all()
+    runs = session.scalars(select(CalibrationRun)).all()
+    assert len(runs) == 2 and all(run.stale_since is not None for run in runs)
+    listing = calibration.calibration_listing(session, model="rasch", min_responses=30)
+    assert listing["stale"] is True
+    calibration.recalibrate(session, now=utcnow())
+    assert (
+        calibration.calibration_listing(session, model="rasch", min_responses=30)["stale"] is False
+    )
+
+
+def test_cli_calibrate_json_and_text(app, session, bank):
+    simulate(session, bank, persons=12)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["bank", "calibrate", "--model", "2pl", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["model"] == "2pl" and data["attempts"] == 12 and data["stale"] is False
+    assert data["items"] and all(
+        {"key", "version", "difficulty", "difficulty_se", "discrimination", "discrimination_se",
+         "responses", "enough_responses", "infit", "outfit"} <= set(item)
+        for item in data["items"]
+    )  # fmt: skip
+    assert all(item["enough_responses"] is (item["responses"] >= 30) for item in data["items"])
+    assert "calibrated" in result.stderr and "EM iterations" in result.stderr
+    text = runner.invoke(args=["bank", "calibrate"])
+    assert text.exit_code == 0 and "cut (65% expected" in text.stdout
+    assert "(few responses: near its prior)" in text.stdout
+    bad = runner.invoke(args=["bank", "calibrate", "--model", "3pl"])
+    assert bad.exit_code == 2 and "3pl" in bad.output
