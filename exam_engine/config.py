@@ -131,6 +131,8 @@ def redis_url(config: Mapping[str, Any]) -> str | None:
         return str(config["REDIS_URL"])
     storage = str(config.get("RATELIMIT_STORAGE") or "")
     return storage if storage.startswith(("redis://", "rediss://")) else None
+
+
 def configure_mail(app: Flask) -> None:
     """Turn the ``MAIL_*`` settings into Flask-Mailman's: SMTP if a server is set, else files."""
     from exam_engine.services.mail import FILE_BACKEND, SMTP_BACKEND

@@ -102,6 +102,8 @@ def test_every_demo_password_passes_the_rules_and_signs_in(app, session, client)
         assert f"| {account.email} | {account.password} |" in readme
         assert client.login(account.email, account.password).status_code == 302
         client.post("/logout")
+
+
 def test_accounts_made_by_the_cli_and_the_demo_are_verified(app, session) -> None:
     runner = app.test_cli_runner()
     made = runner.invoke(
