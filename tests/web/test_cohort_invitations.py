@@ -226,3 +226,41 @@ def test_an_assigned_mock_uses_the_enrolments_multiplier_only(session, timed, in
     assert minutes_of(own) == 12.5  # neither cohort's setting: the account's x1.25
     shown = {m.cohort_name: m.minutes for m in cohorts.assigned_to(session, student.id, now=now)}
     assert shown == {"Evening group": 20, "Other group": 40}
+
+
+def upload_page(client, cohort, *emails: str):
+    return client.post(f"/cohorts/{cohort.id}/roster", data={"text": "\n".join(emails)})
+
+
+def test_each_invitation_is_mailed_with_the_same_text_whether_or_not_an_account_exists(
+    client, session, instructor, cohort, inbox
+):
+    UserFactory(email="has.account@example.com")
+    client.login(instructor.email)
+    response = upload_page(client, cohort, "has.account@example.com", "no.account@example.com")
+    assert response.status_code == 200
+    received = {m.to: m for m in inbox.messages}
+    assert set(received) == {"has.account@example.com", "no.account@example.com"}
+    bodies = {m.body for m in received.values()}
+    assert len(bodies) == 1  # the mail tells nothing about the account
+    (body,) = bodies
+    assert 'join the cohort "Evening group"' in body
+    assert "accept or decline the invitation on your dashboard" in body
+    assert received["no.account@example.com"].links() == []
+    # The same roster again invites nobody new, so it mails nobody.
+    upload_page(client, cohort, "has.account@example.com", "no.account@example.com")
+    assert len(inbox.messages) == 2
+
+
+def test_an_invitation_stands_when_its_mail_cannot_be_sent(
+    app, client, session, instructor, cohort
+):
+    client.login(instructor.email)
+    port = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = 1  # nothing listens there
+    try:
+        response = upload_page(client, cohort, "stu@example.com")
+    finally:
+        app.config["MAIL_PORT"] = port
+    assert response.status_code == 200
+    assert session.scalars(select(CohortInvitation.email)).all() == ["stu@example.com"]

@@ -7,6 +7,7 @@ accepts or declines it; anyone else asking for it gets NotFound.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,10 +17,14 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import CohortRole, InvitationStatus, Role
 from exam_engine.models import Cohort, CohortInvitation, Membership
+from exam_engine.services import mail
 from exam_engine.services.attempts import load_user
 from exam_engine.services.cohorts.access import audit_cohort, changed_meanwhile
+from exam_engine.services.email_verification import SITE
 from exam_engine.services.errors import Conflict, NotFound
 from exam_engine.services.transaction import transaction
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,13 +36,35 @@ class PendingInvitation:
     invited_at: datetime
 
 
-def send_invitation_mails(session: Session, invitation_ids: Sequence[int]) -> None:
-    """Mail each new invitation to its email address: THE one place invitation mail is sent.
+def send_invitation_mails(session: Session, invitation_ids: Sequence[int]) -> int:
+    """Mail each new invitation to its address (the one place invitation mail is sent).
 
-    Not wired yet: mail belongs to another change. Until it lands the invitee finds the
-    invitation on their dashboard after signing in (or registering with that email).
+    Sent after the roster's commit: an invitation stands even when its mail fails (the
+    dashboard shows it after sign-in), so a failure is logged, not raised. The text is the
+    same whether or not the address has an account, and holds no link that a forged Host
+    header could bend. Returns how many were sent.
     """
-    del session, invitation_ids
+    rows = session.execute(
+        select(CohortInvitation.email, Cohort.name)
+        .join(Cohort, Cohort.id == CohortInvitation.cohort_id)
+        .where(CohortInvitation.id.in_(invitation_ids))
+        .order_by(CohortInvitation.id)
+    ).all()
+    sent = 0
+    for email, cohort_name in rows:
+        body = (
+            f'You are invited to join the cohort "{cohort_name}" on the {SITE}.\n\n'
+            "Sign in with this address (or register an account with it), then accept or "
+            "decline the invitation on your dashboard. Nothing happens until you answer.\n\n"
+            "If you did not expect this, you can ignore this mail."
+        )
+        try:
+            mail.send_mail(email, f"Invitation to a cohort on the {SITE}", body)
+        except mail.MailNotSent:
+            log.warning("invitation mail to %s not sent; it waits on the dashboard", email)
+        else:
+            sent += 1
+    return sent
 
 
 def pending_for(session: Session, user_id: int) -> list[PendingInvitation]:

@@ -15,7 +15,6 @@ from exam_engine.domain.vocabulary import CohortRole, InvitationStatus, Role, va
 from exam_engine.models import Cohort, CohortInvitation, Membership, User
 from exam_engine.services import accounts
 from exam_engine.services.cohorts.access import NAME_MAX, audit_cohort, changed_meanwhile
-from exam_engine.services.cohorts.invitations import send_invitation_mails
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 from exam_engine.services.transaction import transaction
 
@@ -51,6 +50,8 @@ class RosterReport:
     already_member: list[RosterRow] = field(default_factory=list)
     already_invited: list[RosterRow] = field(default_factory=list)
     declined: list[RosterRow] = field(default_factory=list)
+    # The new invitations, for send_invitation_mails once the upload has committed.
+    invitation_ids: list[int] = field(default_factory=list)
 
 
 def decode_upload(data: bytes) -> str:
@@ -143,7 +144,7 @@ def upload_roster(
     rows = parse_roster(text)
     with transaction(session, conflict=changed_meanwhile("the roster")):
         report, new_ids = _invite_rows(session, user_id, cohort, rows, now)
-    send_invitation_mails(session, new_ids)
+    report.invitation_ids = list(new_ids)
     return report
 
 
