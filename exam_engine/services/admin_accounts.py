@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import Role
 from exam_engine.models import ROLES, User
-from exam_engine.services import audit
+from exam_engine.services import audit, login_sessions
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 from exam_engine.services.transaction import transaction
 
@@ -134,6 +134,8 @@ def set_active(session: Session, admin_id: int, user_id: int, *, active: bool) -
             return user
         if not active:
             _ensure_an_admin_remains(session, user)
+            # Stored sessions go too, so a reactivation does not revive an old cookie.
+            login_sessions.drop_sessions(session, user.id)
         user.is_active = active
         audit.record(
             session,

@@ -30,7 +30,7 @@ from exam_engine.models import (
     ReviewLog,
     User,
 )
-from exam_engine.services import audit
+from exam_engine.services import audit, login_sessions
 from exam_engine.services.attempt_views import iso, item_view
 from exam_engine.services.attempts import load_user, stored_to_choice
 from exam_engine.services.errors import Conflict, ValidationFailed
@@ -278,6 +278,7 @@ def delete_account(session: Session, user_id: int, password: str) -> int:
         ):
             session.delete(invitation)
         # The database cascades the rest: attempts, answers, review cards, memberships.
+        login_sessions.drop_sessions(session, user.id)
         session.delete(user)
         audit.record(
             session,

@@ -105,6 +105,19 @@ def test_deactivation_ends_a_live_session_at_once(app, client, session, admin) -
     assert len(events(session, "account.reactivate")) == 1
 
 
+def test_reactivating_does_not_revive_a_session_from_before(app, client, session, admin) -> None:
+    victim = UserFactory(email="cand@example.com")
+    before = app.test_client()
+    assert before.login("cand@example.com").status_code == 302
+    client.login(admin.email)
+    assert client.post(f"/admin/users/{victim.id}/deactivate").status_code == 303
+    assert client.post(f"/admin/users/{victim.id}/reactivate").status_code == 303
+    # The account works again, but only through a new sign-in.
+    again = before.get("/dashboard")
+    assert again.status_code == 302
+    assert "/login" in again.location
+
+
 def test_the_last_admin_cannot_demote_or_deactivate_themself(client, session, admin) -> None:
     client.login(admin.email)
     demote = client.post(f"/admin/users/{admin.id}/role", data={"role": "candidate"})

@@ -11,6 +11,7 @@ from exam_engine.models import (
     Attempt,
     AuditEvent,
     CohortInvitation,
+    LoginSession,
     Membership,
     ReviewCard,
     ReviewLog,
@@ -155,6 +156,8 @@ def test_deleting_removes_everything_and_leaves_an_anonymous_audit_event(
     assert client.get("/dashboard").status_code == 302
     assert other_tab.get("/dashboard").status_code == 302
     assert app.test_client().login("me@example.com").status_code == 401
+    stored = select(func.count()).select_from(LoginSession).where(LoginSession.user_id == my_id)
+    assert session.scalar(stored) == 0
 
 
 @pytest.mark.parametrize("role", ["instructor", "admin"])
