@@ -158,10 +158,10 @@ def test_register_form_errors_are_the_same_for_known_and_unknown(client, session
 
 def test_pre_registered_address_is_taken_back_by_its_owner(client, app, session, inbox):
     """Account pre-hijack: someone registers a student's address before the student does."""
-    register(client, "student@example.com", password="attackers-password")
+    register(client, "student@example.com", password="quartz-lantern-orbit-71")
     inbox.clear()
     owner = app.test_client()
-    register(owner, "student@example.com", password="students-password")
+    register(owner, "student@example.com", password="violet-harbor-compass-58")
     notice = inbox.only()
     reset_page = owner.get(notice.path(BASE_URL))
     assert reset_page.status_code == 200
@@ -169,17 +169,17 @@ def test_pre_registered_address_is_taken_back_by_its_owner(client, app, session,
         notice.path(BASE_URL),
         data={
             "csrf_token": csrf_of(reset_page.text),
-            "new_password": "students-password",
-            "confirm": "students-password",
+            "new_password": "violet-harbor-compass-58",
+            "confirm": "violet-harbor-compass-58",
         },
     )
     user = stored(session, "student@example.com")
     assert user.email_verified is True
-    assert client.login("student@example.com", "attackers-password").status_code == 401
+    assert client.login("student@example.com", "quartz-lantern-orbit-71").status_code == 401
     assert (
         owner.post(
             "/login",
-            data={"email": "student@example.com", "password": "students-password"},
+            data={"email": "student@example.com", "password": "violet-harbor-compass-58"},
             headers={"X-CSRFToken": owner.get("/api/v1/csrf-token").get_json()["csrf_token"]},
         ).location
         == "/"
@@ -318,7 +318,7 @@ def test_reset_with_a_weak_or_mismatched_password_changes_nothing(client, sessio
     path = inbox.only().path(BASE_URL)
     weak = client.post(path, data={"new_password": "short", "confirm": "short"})
     assert weak.status_code == 400
-    assert "at least 10 characters" in weak.text
+    assert "at least 12 characters" in weak.text
     mismatch = client.post(path, data={"new_password": NEW_PASSWORD, "confirm": "other-one-x"})
     assert mismatch.status_code == 400
     assert "Passwords do not match." in mismatch.text
