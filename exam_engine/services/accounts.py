@@ -171,36 +171,3 @@ def change_password(
             f"{user.email} changed their password",
         )
     return user
-
-
-def set_active(session: Session, actor_id: int | None, user_id: int, active: bool) -> User:
-    """Activate or deactivate an account; deactivating ends all its sessions at once."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found")
-    with transaction(session):
-        user.is_active = active
-        if not active:
-            login_sessions.drop_sessions(session, user.id)
-        state = "activated" if active else "deactivated"
-        audit.record(
-            session, actor_id, f"account.{state}", "user", user.id, f"{user.email} {state}"
-        )
-    return user
-
-
-def apply_time_multiplier(session: Session, user_id: int, multiplier: float) -> User:
-    """Change a user's accommodation multiplier (1.0 to 4.0) in the caller's transaction."""
-    if not 1.0 <= multiplier <= 4.0:
-        raise ValidationFailed("time multiplier: must be between 1.0 and 4.0")
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found")
-    user.time_multiplier = multiplier
-    return user
-
-
-def set_time_multiplier(session: Session, user_id: int, multiplier: float) -> User:
-    """Set a candidate's accommodation multiplier (1.0 to 4.0)."""
-    with transaction(session):
-        return apply_time_multiplier(session, user_id, multiplier)

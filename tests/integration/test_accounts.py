@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from exam_engine.models import AuditEvent, User
-from exam_engine.services import accounts, login_sessions
+from exam_engine.services import accounts, admin_accounts, login_sessions
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 
 
@@ -60,10 +60,12 @@ def test_inactive_user_cannot_sign_in(session) -> None:
 
 
 def test_time_multiplier(session) -> None:
+    admin = accounts.create_user(session, "boss@example.com", "long-enough-pw", role="admin")
     user = accounts.create_user(session, "e@example.com", "long-enough-pw")
-    assert accounts.set_time_multiplier(session, user.id, 1.5).time_multiplier == 1.5
+    changed = admin_accounts.set_account_multiplier(session, admin.id, user.id, 1.5)
+    assert changed.time_multiplier == 1.5
     with pytest.raises(ValidationFailed, match="between 1.0 and 4.0"):
-        accounts.set_time_multiplier(session, user.id, 9)
+        admin_accounts.set_account_multiplier(session, admin.id, user.id, 9)
 
 
 def test_change_password_rehashes_and_ends_every_session_but_the_kept_one(session) -> None:
@@ -102,14 +104,14 @@ def test_deactivation_ends_sessions_and_reactivation_does_not_revive_them(sessio
     admin = accounts.create_user(session, "boss@example.com", "long-enough-pw", role="admin")
     user = accounts.create_user(session, "q@example.com", "long-enough-pw")
     key = login_sessions.start_session(session, user.id)
-    accounts.set_active(session, admin.id, user.id, False)
+    admin_accounts.set_active(session, admin.id, user.id, active=False)
     assert login_sessions.load_user(session, key) is None
-    accounts.set_active(session, admin.id, user.id, True)
+    admin_accounts.set_active(session, admin.id, user.id, active=True)
     assert login_sessions.load_user(session, key) is None
     actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions == ["account.deactivated", "account.activated"]
+    assert actions == ["account.deactivate", "account.reactivate"]
     with pytest.raises(NotFound):
-        accounts.set_active(session, admin.id, user.id + 100, False)
+        admin_accounts.set_active(session, admin.id, user.id + 100, active=False)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from exam_engine.domain.session_expiry import SessionTimeouts
 from exam_engine.models import LoginSession, User, utcnow
-from exam_engine.services import accounts, login_sessions
+from exam_engine.services import admin_accounts, login_sessions
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 EMAIL = "cand@example.com"
@@ -92,9 +92,10 @@ def test_password_change_ends_other_sessions_and_keeps_this_browser(app, store, 
 
 def test_deactivation_ends_sessions(app, store, session, user) -> None:
     _, cookie = signed_in(app)
-    accounts.set_active(session, None, user.id, False)
+    admin = UserFactory(email="admin@example.com", role="admin")
+    admin_accounts.set_active(session, admin.id, user.id, active=False)
     assert replay(app, cookie).get("/dashboard").location.startswith("/login")
-    accounts.set_active(session, None, user.id, True)
+    admin_accounts.set_active(session, admin.id, user.id, active=True)
     assert replay(app, cookie).get("/dashboard").location.startswith("/login")
 
 
