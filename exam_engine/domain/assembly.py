@@ -355,25 +355,28 @@ def assemble(
             raise ValueError(
                 f"item {item.key!r} is filed under {item.subdomain} but names domain {item.domain}"
             )
-        options = list(range(n_options))
-        rng.shuffle(options)
-        items.append(
-            FormItem(
-                position=position,
-                key=item.key,
-                version_id=item.version_id,
-                domain=item.domain,
-                subdomain=item.subdomain,
-                difficulty=item.difficulty,
-                option_order=tuple(options),
-            )
-        )
+        items.append(place(item, position, rng, n_options))
     return Form(
         template=template.name,
         seed=seed,
         items=tuple(items),
         by_domain=by_domain,
         by_subdomain=by_subdomain,
+    )
+
+
+def place(item: PoolItem, position: int, rng: random.Random, n_options: int) -> FormItem:
+    """The item at ``position`` of a form, its options in an order drawn from ``rng``."""
+    options = list(range(n_options))
+    rng.shuffle(options)
+    return FormItem(
+        position=position,
+        key=item.key,
+        version_id=item.version_id,
+        domain=item.domain,
+        subdomain=item.subdomain,
+        difficulty=item.difficulty,
+        option_order=tuple(options),
     )
 
 

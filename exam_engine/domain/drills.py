@@ -34,7 +34,7 @@ from fractions import Fraction
 from types import MappingProxyType
 
 from exam_engine.domain.apportion import largest_remainder
-from exam_engine.domain.assembly import BankIndex, FormItem, PoolItem
+from exam_engine.domain.assembly import BankIndex, FormItem, PoolItem, place
 from exam_engine.domain.blueprint import DIFFICULTIES, Blueprint
 from exam_engine.domain.errors import DomainError
 from exam_engine.domain.stats import BetaDist
@@ -242,21 +242,7 @@ def build_drill(
         picks.extend(picker.pick(code, count, difficulty_weights(by_code[code].mean)))
     # Interleaved sub-domains: a drill should not read as blocks of one topic.
     rng.shuffle(picks)
-    items: list[FormItem] = []
-    for position, item in enumerate(picks, start=1):
-        options = list(range(n_options))
-        rng.shuffle(options)
-        items.append(
-            FormItem(
-                position=position,
-                key=item.key,
-                version_id=item.version_id,
-                domain=item.domain,
-                subdomain=item.subdomain,
-                difficulty=item.difficulty,
-                option_order=tuple(options),
-            )
-        )
+    items = [place(item, position, rng, n_options) for position, item in enumerate(picks, start=1)]
     actual: dict[str, int] = {}
     for drill_item in items:
         actual[drill_item.subdomain] = actual.get(drill_item.subdomain, 0) + 1

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from exam_engine.domain.assembly import FormItem
+from exam_engine.domain.assembly import FormItem, place
 from exam_engine.domain.assembly import PoolItem as BankItem
 from exam_engine.domain.irt import (
     AbilityEstimate,
@@ -190,18 +190,7 @@ def _choose(session: Session, attempt: Attempt, given: list[AttemptItem]) -> For
     )
     if chosen is None:
         return None
-    source = of_version[chosen.version_id]
-    order = list(range(4))
-    rng.shuffle(order)
-    return FormItem(
-        position=len(given) + 1,
-        key=source.key,
-        version_id=source.version_id,
-        domain=source.domain,
-        subdomain=source.subdomain,
-        difficulty=source.difficulty,
-        option_order=tuple(order),
-    )
+    return place(of_version[chosen.version_id], len(given) + 1, rng, 4)
 
 
 def _params_of(
