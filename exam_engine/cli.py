@@ -65,8 +65,9 @@ def register(app: Flask) -> None:
         cli_calibrate,  # noqa: F401  (adds `flask bank calibrate`)
         cli_stats,  # noqa: F401  (adds `flask bank item-stats`)
     )
-    from exam_engine.cli_bank import bank_cli, exam_cli
+    from exam_engine.cli_bank import bank_cli
     from exam_engine.cli_cohorts import cohort_cli
+    from exam_engine.cli_exam import exam_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
