@@ -105,11 +105,11 @@ def test_thin_calibration_falls_back_to_percent_and_says_so(
 ) -> None:
     client.login(instructor.email)
     page = text(client.get(f"/cohorts/{cohort.id}/scorecard?scale=ability"))
-    assert f"Ability is not shown: {calibration.THIN_REASON}." in unescape(page)
+    assert f"Ability is not shown ({calibration.THIN_REASON})." in unescape(page)
     assert '<table class="heatmap">' in page and "heatmap ability" not in page
     assert re.search(r'aria-current="true">Ability \(calibrated scale\)</a>', page)
     student = text(client.get(f"/cohorts/{cohort.id}/students/{sat['ann'][0].id}?scale=ability"))
-    assert f"Ability is not shown: {calibration.THIN_REASON}." in unescape(student)
+    assert f"Ability is not shown ({calibration.THIN_REASON})." in unescape(student)
     assert "(100%)" in student  # the classical score stays
     rows = rows_of(client.get(f"/cohorts/{cohort.id}/scorecard.csv"))
     assert [r["email"] for r in rows] == ["ann@example.com", "bob@example.com", "cid@example.com"]
