@@ -40,7 +40,8 @@ def sat(session, bank, instructor, cohort):
     return {"ann": (ann, first), "bob": (bob, second)}
 
 
-def calibrate(session, bank) -> None:
+@pytest.fixture
+def calibrated(session, bank) -> None:
     simulate(session, bank, persons=35)
     calibration.recalibrate(session, now=utcnow())
 
@@ -55,9 +56,8 @@ def rows_of(response) -> list[dict[str, str]]:
 
 
 def test_ability_heatmap_shows_theta_and_se_per_domain(
-    client, session, bank, instructor, cohort, sat
+    client, session, instructor, cohort, sat, calibrated
 ) -> None:
-    calibrate(session, bank)
     client.login(instructor.email)
     page = text(client.get(f"/cohorts/{cohort.id}/scorecard?scale=ability"))
     assert '<table class="heatmap ability">' in page
@@ -84,9 +84,8 @@ def test_ability_heatmap_shows_theta_and_se_per_domain(
 
 
 def test_sorting_on_the_ability_scale_orders_by_theta(
-    client, session, bank, instructor, cohort, sat
+    client, session, instructor, cohort, sat, calibrated
 ) -> None:
-    calibrate(session, bank)
     client.login(instructor.email)
     page = text(client.get(f"/cohorts/{cohort.id}/scorecard?scale=ability&sort=D1&dir=desc"))
     body = page.split("<tbody>", 1)[1]
@@ -118,9 +117,8 @@ def test_thin_calibration_falls_back_to_percent_and_says_so(
 
 
 def test_percent_is_the_default_and_a_bad_scale_is_400(
-    client, session, bank, instructor, cohort, sat
+    client, session, instructor, cohort, sat, calibrated
 ) -> None:
-    calibrate(session, bank)
     client.login(instructor.email)
     page = text(client.get(f"/cohorts/{cohort.id}/scorecard"))
     assert '<table class="heatmap">' in page
@@ -136,9 +134,8 @@ def test_percent_is_the_default_and_a_bad_scale_is_400(
 
 
 def test_heatmap_csv_carries_percent_and_ability(
-    client, session, bank, instructor, cohort, sat
+    client, session, instructor, cohort, sat, calibrated
 ) -> None:
-    calibrate(session, bank)
     client.login(instructor.email)
     rows = rows_of(client.get(f"/cohorts/{cohort.id}/scorecard.csv?scale=ability"))
     view = cohorts.scorecard(session, cohort, target=0.65, with_abilities=True)
@@ -161,9 +158,8 @@ def test_heatmap_csv_carries_percent_and_ability(
 
 
 def test_student_page_shows_each_sittings_ability(
-    client, session, bank, instructor, cohort, sat
+    client, session, instructor, cohort, sat, calibrated
 ) -> None:
-    calibrate(session, bank)
     client.login(instructor.email)
     ann, attempt = sat["ann"]
     percent = text(client.get(f"/cohorts/{cohort.id}/students/{ann.id}"))
