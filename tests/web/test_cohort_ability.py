@@ -29,15 +29,21 @@ def cohort(session, instructor):
 
 @pytest.fixture
 def sat(session, bank, instructor, cohort):
-    """Ann answers every item of a 20-item mock right, Bob every one wrong."""
+    """Ann answers every item of two 20-item mocks right, Bob every one of one wrong."""
     keys = {v.id: v.answer_index for v in session.scalars(select(QuestionVersion))}
     mock = assign(session, instructor, cohort, name="quiz-20")
     ann = student_of(cohort, email="ann@example.com", name="Ann")
     bob = student_of(cohort, email="bob@example.com", name="Bob")
     student_of(cohort, email="cid@example.com", name="Cid")  # never sits anything
-    first = sit(session, ann, mock, lambda item: keys[item.question_version_id])
+
+    def right(item):
+        return keys[item.question_version_id]
+
+    first = sit(session, ann, mock, right)
     second = sit(session, bob, mock, lambda item: (keys[item.question_version_id] + 1) % 4)
-    return {"ann": (ann, first), "bob": (bob, second)}
+    # Ann sits a second mock (all right again): her row pools both.
+    again = sit(session, ann, assign(session, instructor, cohort, name="quiz-20"), right)
+    return {"ann": (ann, first), "bob": (bob, second), "ann2": (ann, again)}
 
 
 @pytest.fixture
@@ -74,6 +80,24 @@ def test_ability_heatmap_shows_theta_and_se_per_domain(
         for code in ("D1", "D2", "D3"):
             estimate = ability.by_domain[code]
             assert f"{code}: ability {estimate.theta:.2f}, SE {estimate.se:.2f}" in page
+    # The batched estimate is ability_of on the row's pooled responses.
+    scale = calibration.current_scale(
+        session, min_attempts=30, weights={"D1": 28.0, "D2": 28.0, "D3": 34.0}
+    )
+    for name, ids in (("ann", [sat["ann"][1].id, sat["ann2"][1].id]), ("bob", [sat["bob"][1].id])):
+        user = sat[name][0]
+        found = calibration.attempt_responses(session, ids)
+        pooled = [response for attempt_id in ids for response in found[attempt_id]]
+        assert len(pooled) == 20 * len(ids)
+        expected = calibration.ability_of(scale, pooled)
+        got = view.abilities.of(user.id)
+        assert got.overall.theta == pytest.approx(expected.overall.theta, abs=1e-9)
+        assert got.overall.se == pytest.approx(expected.overall.se, abs=1e-9)
+        assert got.pass_probability == pytest.approx(expected.pass_probability, abs=1e-9)
+        assert set(got.by_domain) == set(expected.by_domain)
+        for code, estimate in expected.by_domain.items():
+            assert got.by_domain[code].theta == pytest.approx(estimate.theta, abs=1e-9)
+            assert got.by_domain[code].se == pytest.approx(estimate.se, abs=1e-9)
     assert view.abilities.of(sat["ann"][0].id).overall.theta > view.abilities.cut
     assert view.abilities.cut > view.abilities.of(sat["bob"][0].id).overall.theta
     # Cid finished nothing: dashes, never an error.
@@ -173,3 +197,23 @@ def test_student_page_shows_each_sittings_ability(
         assert f"ability {estimate.theta:.2f}, standard error {estimate.se:.2f}" in page
     assert "(100%)" not in page
     assert re.search(r'aria-current="true">Ability \(calibrated scale\)</a>', page)
+
+
+def test_ability_scale_query_count_does_not_grow_with_students(
+    client, app, session, instructor, cohort, sat, calibrated
+) -> None:
+    from exam_engine.models import Assignment
+    from tests.web.test_cohorts_pages import count_queries
+
+    client.login(instructor.email)
+    url = f"/cohorts/{cohort.id}/scorecard?scale=ability"
+    client.get(url)
+    with count_queries(app) as few:
+        assert client.get(url).status_code == 200
+    assignment = session.scalar(select(Assignment))
+    for n in range(4):
+        sit(session, student_of(cohort, email=f"more{n}@example.com"), assignment, lambda i: 0)
+    with count_queries(app) as many:
+        page = text(client.get(url))
+    assert page.count("All: ability") == 6
+    assert len(many) == len(few), many

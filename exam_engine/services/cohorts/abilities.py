@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
 
+import numpy as np
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.cohort_stats import StudentRow
 from exam_engine.domain.irt import pass_probability
 from exam_engine.domain.item_analysis import DEFAULT_MIN_RESPONSES
+from exam_engine.domain.pooled_ability import GroupedResponses, eap_by_group
+from exam_engine.models import Attempt, AttemptItem, QuestionVersion
 from exam_engine.services import calibration
 from exam_engine.services.calibration import AttemptAbility, Scale
 from exam_engine.services.catalog import bundled_blueprint
@@ -75,18 +81,133 @@ def sitting_abilities(session: Session, attempt_ids: Sequence[int]) -> CohortAbi
 
 
 def row_abilities(session: Session, rows: Sequence[StudentRow]) -> CohortAbilities:
-    """Pool each row's counted attempts into one ability per student, overall and by domain."""
+    """Pool each row's counted attempts into one ability per student, overall and by domain.
+
+    The same estimates as ``calibration.ability_of`` on the pooled responses (items without
+    parameters left out, none at all when they are over half), all rows in one pass.
+    """
     scale = cohort_scale(session)
     if scale is None:
         return CohortAbilities(available=False, reason=calibration.THIN_REASON)
-    ids = [attempt_id for row in rows for attempt_id in row.attempt_ids]
-    responses = calibration.attempt_responses(session, ids) if ids else {}
+    attempt_ids = [attempt_id for row in rows for attempt_id in row.attempt_ids]
+    pooled = _pooled_responses(session, attempt_ids, scale)
+    if pooled is None:
+        return CohortAbilities(available=True, cut=scale.cut, stale=scale.stale)
+    students = sorted(pooled.shown)
+    domains = sorted(scale.weights)
+    slot = np.full(max(students) + 1, -1, dtype=np.int64)
+    slot[students] = np.arange(len(students))
+    # One group overall and one per domain for each student: responses count in both.
+    width = 1 + len(domains)
+    found = pooled.responses
+    base = slot[found.group] * width
+    inside = pooled.domain >= 0
+    estimates = eap_by_group(
+        [scale.params[vid][0] for vid in pooled.versions],
+        [scale.params[vid][1] for vid in pooled.versions],
+        GroupedResponses(
+            item=np.concatenate([found.item, found.item[inside]]),
+            correct=np.concatenate([found.correct, found.correct[inside]]),
+            group=np.concatenate([base, base[inside] + 1 + pooled.domain[inside]]),
+            count=np.concatenate([found.count, found.count[inside]]),
+        ),
+        len(students) * width,
+    )
     by_id = {}
-    for row in rows:
-        pooled = [r for attempt_id in row.attempt_ids for r in responses.get(attempt_id, [])]
-        if pooled:
-            by_id[row.student.id] = calibration.ability_of(scale, pooled)
+    for n, student in enumerate(students):
+        overall = estimates[n * width]
+        # Under half of the items shown have parameters: too thin, as for one attempt.
+        if overall is None or 2 * overall.items < pooled.shown[student]:
+            by_id[student] = AttemptAbility(available=False, reason=calibration.THIN_REASON)
+            continue
+        by_domain = {
+            code: estimate
+            for d, code in enumerate(domains)
+            if (estimate := estimates[n * width + 1 + d]) is not None
+        }
+        by_id[student] = AttemptAbility(
+            available=True,
+            overall=overall,
+            by_domain=by_domain,
+            pass_probability=pass_probability(overall, scale.cut),
+            cut=scale.cut,
+            model=scale.model,
+            stale=scale.stale,
+        )
     return CohortAbilities(available=True, by_id=by_id, cut=scale.cut, stale=scale.stale)
+
+
+@dataclass(frozen=True)
+class _Pooled:
+    """Calibrated responses grouped by user id, with what the estimates need besides."""
+
+    responses: GroupedResponses
+    versions: list[int]  # the version of each item index (every calibrated one)
+    domain: Any  # each response's domain index in sorted blueprint order, -1 outside it
+    shown: dict[int, int]  # items each user was shown, calibrated or not
+
+
+def _pooled_responses(session: Session, attempt_ids: list[int], scale: Scale) -> _Pooled | None:
+    """The attempts' responses to calibrated items, or None when there are none.
+
+    Counted in SQL by (user, version, right or wrong) and read with Core (no ORM rows): a
+    large cohort has hundreds of thousands of responses, and mocks repeat a bank's items.
+    """
+    if not attempt_ids:
+        return None
+    items, versions, attempts = (
+        AttemptItem.__table__,
+        QuestionVersion.__table__,
+        Attempt.__table__,
+    )
+    right = case((items.c.choice == versions.c.answer_index, 1), else_=0)
+    connection = session.connection()
+    counted = connection.execute(
+        select(attempts.c.user_id, items.c.question_version_id, right, func.count())
+        .select_from(items)
+        .join(versions, versions.c.id == items.c.question_version_id)
+        .join(attempts, attempts.c.id == items.c.attempt_id)
+        .where(items.c.attempt_id.in_(attempt_ids))
+        .group_by(attempts.c.user_id, items.c.question_version_id, right)
+    ).all()
+    if not counted:
+        return None
+    # Columns: user id, version id, right (1) or wrong (0), how many times.
+    # fromiter over the flattened rows: np.array(rows) would probe each Row for array hooks.
+    flat = chain.from_iterable(counted)
+    table = np.fromiter(flat, dtype=np.int64, count=4 * len(counted)).reshape(-1, 4)
+    users, per_user = np.unique(table[:, 0], return_inverse=True)
+    shown = dict(
+        zip(
+            users.tolist(),
+            np.bincount(per_user, weights=table[:, 3]).astype(int).tolist(),
+            strict=True,
+        )
+    )
+    keys = np.array(sorted(scale.params), dtype=np.int64)
+    table = table[np.isin(table[:, 1], keys)]
+    if not table.size:
+        return None
+    codes = {code: n for n, code in enumerate(sorted(scale.weights))}
+    domain_of = dict(
+        connection.execute(
+            select(versions.c.id, versions.c.domain).where(
+                versions.c.id.in_(np.unique(table[:, 1]).tolist())
+            )
+        )
+        .tuples()
+        .all()
+    )
+    domain_code = np.array([codes.get(domain_of.get(int(vid), ""), -1) for vid in keys])
+    item = np.searchsorted(keys, table[:, 1])
+    return _Pooled(
+        responses=GroupedResponses(
+            item=item, correct=table[:, 2] == 1, group=table[:, 0], count=table[:, 3]
+        ),
+        versions=keys.tolist(),
+        domain=domain_code[item],
+        shown=shown,
+    )
 
 
 def sort_by_ability(
