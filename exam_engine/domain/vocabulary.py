@@ -78,6 +78,13 @@ class Difficulty(StrEnum):
     HARD = "hard"
 
 
+class ScoreScale(StrEnum):
+    """How cohort pages show a score: percent correct, or ability on the calibrated scale."""
+
+    PERCENT = "percent"
+    ABILITY = "ability"
+
+
 def values(members: Iterable[StrEnum]) -> tuple[str, ...]:
     """The plain string values of enum members, in order."""
     return tuple(member.value for member in members)

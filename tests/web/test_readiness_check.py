@@ -160,3 +160,61 @@ def test_pages_run_the_check_without_feedback_until_the_end(client, session, ban
     assert "is-key" not in page and "best answer" not in page
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert 'value="readiness-check"' in dashboard
+
+
+KEY_MARKS = ("rationale", "answer_index", "correct", "feedback", '"key"', "is-key", "explanation")
+
+
+def test_get_next_is_idempotent_and_sends_no_key_before_the_end(
+    client, session, bank, user
+) -> None:
+    """GET /next changes nothing while the current item is unanswered: a prefetch, a reload or
+    a cross-site GET repeats the same item; once it is answered, exactly one item is added."""
+    client.login(EMAIL)
+    started = client.post("/api/v1/attempts", json={"template": "readiness-check"})
+    attempt_id = started.get_json()["id"]
+    sent = [started.get_data(as_text=True)]
+
+    def given() -> int:
+        session.expire_all()
+        return len(
+            session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt_id)).all()
+        )
+
+    position, seq = 1, 0
+    while True:
+        # Unanswered: two GETs in a row (API and page) give the same item and add nothing.
+        count = given()
+        first = client.get(f"/api/v1/attempts/{attempt_id}/next")
+        second = client.get(f"/api/v1/attempts/{attempt_id}/next")
+        page = client.get(f"/attempts/{attempt_id}/next")
+        assert first.get_json() == second.get_json()
+        assert first.get_json()["position"] == position and first.get_json()["done"] is False
+        assert page.status_code == 303 and page.location.endswith(f"/q/{position}")
+        assert given() == count == position
+        sent += [first.get_data(as_text=True), second.get_data(as_text=True)]
+        sent.append(client.get(f"/attempts/{attempt_id}/q/{position}").get_data(as_text=True))
+        key = key_of(session, attempt_id, position)
+        seq += 1
+        saved = client.put(
+            f"/api/v1/attempts/{attempt_id}/responses/{position}",
+            json={"choice": key if position % 2 else "D" if key != "D" else "A", "seq": seq},
+        )
+        sent.append(saved.get_data(as_text=True))
+        # Answered: the next GET draws exactly one item; the one after repeats it.
+        step = client.get(f"/api/v1/attempts/{attempt_id}/next").get_json()
+        again = client.get(f"/api/v1/attempts/{attempt_id}/next").get_json()
+        assert step == again
+        if step["done"]:
+            assert given() == position
+            break
+        position += 1
+        assert step["position"] == position and given() == position
+    assert 1 < position <= 40
+    for body in sent:
+        lowered = body.lower()
+        for mark in KEY_MARKS:
+            assert mark not in lowered, f"{mark!r} sent before the end: {body[:200]}"
+    # Finished: the result now carries the key information, as the scorecard does.
+    result = client.get(f"/api/v1/attempts/{attempt_id}/result").get_json()
+    assert len(result["readiness_check"]["items"]) == position

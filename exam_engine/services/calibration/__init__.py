@@ -30,8 +30,11 @@ from exam_engine.services.calibration.fitting import (
     mark_stale,
     recalibrate,
 )
+from exam_engine.services.calibration.item_parameters import ItemParameters, item_parameters
 
 __all__ = [
+    "ItemParameters",
+    "item_parameters",
     "MAX_ITEMS",
     "READINESS_TEMPLATE",
     "SE_TARGET",

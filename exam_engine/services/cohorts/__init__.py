@@ -5,6 +5,12 @@ an admin every cohort; anyone else asking for a cohort gets NotFound, never a hi
 exists. Students are candidate accounts; they see their assignments, never the roster.
 """
 
+from exam_engine.services.cohorts.abilities import (
+    CohortAbilities,
+    attempt_abilities,
+    row_abilities,
+    sitting_abilities,
+)
 from exam_engine.services.cohorts.access import (
     NAME_MAX,
     CohortSummary,
@@ -75,6 +81,10 @@ from exam_engine.services.cohorts.scorecard import (
 )
 
 __all__ = [
+    "CohortAbilities",
+    "attempt_abilities",
+    "row_abilities",
+    "sitting_abilities",
     "accept_invitation",
     "decline_invitation",
     "pending_for",

@@ -9,12 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam_engine.domain.item_analysis import DEFAULT_MIN_RESPONSES
 from exam_engine.domain.moments import iso_utc
 from exam_engine.domain.vocabulary import FINISHED
 from exam_engine.models import Attempt, Cohort
-from exam_engine.services import calibration
 from exam_engine.services.catalog import bundled_blueprint
+from exam_engine.services.cohorts.abilities import attempt_abilities
 from exam_engine.services.cohorts.assignments import assignment_lines
 from exam_engine.services.cohorts.scorecard import (
     CohortView,
@@ -35,7 +34,14 @@ def _pct(value: float | None) -> str:
 
 
 def scorecard_csv(view: CohortView) -> str:
-    """Return the heatmap as CSV: one row a student, percent per domain and sub-domain."""
+    """Return the heatmap as CSV: one row a student, percent per domain and sub-domain.
+
+    Then the row's pooled ability and SE, overall and per domain (empty cells when the
+    calibration is too thin or the student has no calibrated answers; ``view`` must have been
+    built with abilities for them to be filled).
+    """
+    abilities = view.abilities
+    domains = view.domain_codes
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     subs = view.subdomain_codes
@@ -44,6 +50,8 @@ def scorecard_csv(view: CohortView) -> str:
         + view.domain_codes
         + subs
         + [f"{code} status" for code in subs]
+        + ["ability", "ability_se"]
+        + [f"{code} {column}" for code in domains for column in ("ability", "ability_se")]
     )
     for row in view.rows:
         info = view.students[row.student.id]
@@ -59,6 +67,9 @@ def scorecard_csv(view: CohortView) -> str:
             + [_pct(row.cell(code).percent) for code in view.domain_codes]
             + [_pct(row.cell(code).percent) for code in subs]
             + [row.cell(code).status or "" for code in subs]
+            + _row_ability_cells(
+                abilities.by_id.get(row.student.id) if abilities else None, domains
+            )
         )
     return out.getvalue()
 
@@ -103,7 +114,7 @@ def attempts_csv(session: Session, cohort: Cohort) -> str:
         + ["ability", "ability_se"]
         + [f"{code} ability" for code in domains]
     )
-    abilities = _abilities(session, [r.attempt_id for r in records if r.status in FINISHED])
+    abilities = attempt_abilities(session, [r.attempt_id for r in records if r.status in FINISHED])
     submitted = (
         dict(
             list(
@@ -154,18 +165,6 @@ def attempts_csv(session: Session, cohort: Cohort) -> str:
     return out.getvalue()
 
 
-def _abilities(session: Session, attempt_ids: list[int]) -> dict[int, Any]:
-    """Each finished attempt's ability on the latest calibration (empty when too thin)."""
-    weights = {d.code: float(d.weight) for d in bundled_blueprint().domains}
-    scale = calibration.current_scale(session, min_attempts=DEFAULT_MIN_RESPONSES, weights=weights)
-    if scale is None or not attempt_ids:
-        return {}
-    return {
-        attempt_id: calibration.ability_of(scale, responses)
-        for attempt_id, responses in calibration.attempt_responses(session, attempt_ids).items()
-    }
-
-
 def _ability_cells(ability: Any, domains: list[str]) -> list[str]:
     """Ability and SE, then ability per domain (empty cells when there is none)."""
     if ability is None or ability.overall is None:
@@ -174,3 +173,14 @@ def _ability_cells(ability: Any, domains: list[str]) -> list[str]:
     return [f"{ability.overall.theta:.3f}", f"{ability.overall.se:.3f}"] + [
         f"{by_domain[code].theta:.3f}" if code in by_domain else "" for code in domains
     ]
+
+
+def _row_ability_cells(ability: Any, domains: list[str]) -> list[str]:
+    """Ability and SE overall, then ability and SE per domain (empty when there is none)."""
+    if ability is None or ability.overall is None:
+        return [""] * (2 + 2 * len(domains))
+    cells = [f"{ability.overall.theta:.3f}", f"{ability.overall.se:.3f}"]
+    for code in domains:
+        estimate = ability.by_domain.get(code)
+        cells += ["", ""] if estimate is None else [f"{estimate.theta:.3f}", f"{estimate.se:.3f}"]
+    return cells

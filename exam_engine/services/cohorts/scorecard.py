@@ -27,7 +27,7 @@ from exam_engine.domain.cohort_stats import (
     StudentRef,
     StudentRow,
 )
-from exam_engine.domain.vocabulary import FINISHED, CohortRole
+from exam_engine.domain.vocabulary import FINISHED, CohortRole, ScoreScale
 from exam_engine.models import (
     Assignment,
     Attempt,
@@ -39,6 +39,7 @@ from exam_engine.models import (
     User,
 )
 from exam_engine.services.catalog import bundled_blueprint
+from exam_engine.services.cohorts.abilities import CohortAbilities, row_abilities, sort_by_ability
 from exam_engine.services.cohorts.access import current_student
 from exam_engine.services.cohorts.assignments import AssignmentLine, assignment_lines
 from exam_engine.services.errors import ValidationFailed
@@ -89,6 +90,17 @@ class CohortView:
     blueprint: Blueprint
     sort: str
     descending: bool
+    scale: ScoreScale = ScoreScale.PERCENT
+    abilities: CohortAbilities | None = None
+
+    @property
+    def shows_ability(self) -> bool:
+        """Tell whether the heatmap shows ability (asked for, and the calibration allows it)."""
+        return (
+            self.scale == ScoreScale.ABILITY
+            and self.abilities is not None
+            and self.abilities.available
+        )
 
     @property
     def column_codes(self) -> tuple[str, ...]:
@@ -258,8 +270,14 @@ def scorecard(
     sort: str = "name",
     descending: bool = False,
     missed_limit: int = 10,
+    scale: ScoreScale = ScoreScale.PERCENT,
+    with_abilities: bool = False,
 ) -> CohortView:
-    """Build the cohort scorecard: heatmap rows, averages, weakest areas, missed items, trend."""
+    """Build the cohort scorecard: heatmap rows, averages, weakest areas, missed items, trend.
+
+    Abilities are estimated when the heatmap shows them (``scale``) or ``with_abilities``;
+    on the ability scale, sorting by the overall or a domain column sorts by ability.
+    """
     blueprint = bundled_blueprint()
     titles = titles_of_blueprint()
     students = students_of(session, cohort.id)
@@ -278,10 +296,19 @@ def scorecard(
             f"sort: {sort!r} is not a column (use name, finished, overall or a domain code)"
         )
     missed = cohort_stats.most_missed(_item_tallies(session, cohort.id), limit=missed_limit)
+    rows = cohort_stats.sort_rows(card.rows, sort, descending=descending)
+    abilities = None
+    if with_abilities or scale == ScoreScale.ABILITY:
+        abilities = row_abilities(session, card.rows)
+        by_ability = sort == "overall" or sort in {d.code for d in card.domains}
+        if scale == ScoreScale.ABILITY and abilities.available and by_ability:
+            # Ties keep name order, as on the percent scale.
+            by_name = cohort_stats.sort_rows(card.rows, "name")
+            rows = sort_by_ability(by_name, abilities, sort, descending=descending)
     return CohortView(
         cohort=cohort,
         card=card,
-        rows=cohort_stats.sort_rows(card.rows, sort, descending=descending),
+        rows=rows,
         students={s.id: s for s in students},
         assignments=lines,
         titles=titles,
@@ -289,4 +316,6 @@ def scorecard(
         blueprint=blueprint,
         sort=sort,
         descending=descending,
+        scale=scale,
+        abilities=abilities,
     )

@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from exam_engine.domain.vocabulary import AttemptStatus, Mode, Role
+from exam_engine.domain.vocabulary import FINISHED, AttemptStatus, Mode, Role, ScoreScale
 from exam_engine.extensions import current_session
 from exam_engine.models import Cohort
 from exam_engine.services import attempts, catalog, cohorts, scorecards
@@ -355,12 +355,31 @@ def delete_assignment(cohort_id: int, assignment_id: int) -> Any:
 # --- scorecard, report, exports -------------------------------------------------------------
 
 
-def _view(cohort: Cohort, *, sortable: bool = True) -> cohorts.CohortView:
+def _scale() -> ScoreScale:
+    """The ``scale`` query parameter: percent (the default) or ability."""
+    text = request.args.get("scale", ScoreScale.PERCENT)
+    try:
+        return ScoreScale(text)
+    except ValueError:
+        raise ValidationFailed(f"scale: {text!r} is not a scale (use percent or ability)") from None
+
+
+def _view(
+    cohort: Cohort, *, sortable: bool = True, with_abilities: bool = False
+) -> cohorts.CohortView:
     session = current_session()
     cohorts.finalize_overdue(session, cohort.id, now=now(), grace_seconds=grace_seconds())
     sort = request.args.get("sort", "name") if sortable else "name"
     descending = request.args.get("dir", "asc") == "desc" if sortable else False
-    return cohorts.scorecard(session, cohort, target=_target(), sort=sort, descending=descending)
+    return cohorts.scorecard(
+        session,
+        cohort,
+        target=_target(),
+        sort=sort,
+        descending=descending,
+        scale=_scale() if sortable else ScoreScale.PERCENT,
+        with_abilities=with_abilities,
+    )
 
 
 @bp.get("/<int:cohort_id>/scorecard")
@@ -389,8 +408,8 @@ def _csv(text: str, filename: str) -> Response:
 @bp.get("/<int:cohort_id>/scorecard.csv")
 @instructor_only
 def scorecard_csv(cohort_id: int) -> Any:
-    """The heatmap as CSV: one row a student."""
-    view = _view(_cohort(cohort_id))
+    """The heatmap as CSV: one row a student, percent and ability columns."""
+    view = _view(_cohort(cohort_id), with_abilities=True)
     return _csv(cohorts.scorecard_csv(view), f"cohort-{cohort_id}-scorecard.csv")
 
 
@@ -415,11 +434,19 @@ def student(cohort_id: int, user_id: int) -> Any:
     session = current_session()
     cohorts.finalize_overdue(session, cohort.id, now=now(), grace_seconds=grace_seconds())
     info = cohorts.student_in_cohort(session, cohort, user_id)
+    sittings = cohorts.student_attempts(session, cohort, user_id)
+    scale = _scale()
+    abilities = None
+    if scale == ScoreScale.ABILITY:
+        finished = [s.attempt.id for s in sittings if s.attempt.status in FINISHED]
+        abilities = cohorts.sitting_abilities(session, finished)
     return render_template(
         "cohorts/student.html",
         cohort=cohort,
         student=info,
-        sittings=cohorts.student_attempts(session, cohort, user_id),
+        sittings=sittings,
+        scale=scale,
+        abilities=abilities,
         titles=cohorts.titles_of_blueprint(),
         multiplier_form=MultiplierForm(formdata=None, multiplier=info.time_multiplier),
     )

@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 from exam_engine.domain.item_analysis import FLAG_LABELS, OPTION_LABELS, describe_flag
 from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
-from exam_engine.services import item_stats
+from exam_engine.services import calibration, item_stats
 from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.web.clock import now
 from exam_engine.web.security import role_required
@@ -158,6 +158,11 @@ def item(version_id: int) -> Any:
         messages=messages,
         edit_path=_edit_path(detail.key),
         recompute_form=RecomputeForm(template=template),
+        parameters=calibration.item_parameters(
+            session,
+            version_id,
+            min_responses=item_stats.min_responses_setting(current_app.config),
+        ),
     )
 
 
