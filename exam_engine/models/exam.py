@@ -138,6 +138,8 @@ class AttemptItem(Base):
     flagged: Mapped[bool] = mapped_column(default=False)
     last_seq: Mapped[int] = mapped_column(default=0)
     saved_at: Mapped[datetime | None]
+    # Practice only: when the candidate asked to check this answer; the choice is locked then.
+    checked_at: Mapped[datetime | None]
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
     version: Mapped[QuestionVersion] = relationship()

@@ -3,7 +3,7 @@
 This module is the single gate between stored attempts and the candidate: while an exam is
 in progress it emits stems, option texts under per-attempt ids (A-D in the order shown),
 and the candidate's own responses; never the key, a rationale, or the stored option order.
-Practice mode adds feedback for an item only after the candidate has answered it.
+Practice mode adds feedback for an item only once the candidate has checked its answer.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def unanswered_views(rows: Iterable[QuestionRow]) -> list[ItemView]:
 
 
 def feedback_for(item: AttemptItem) -> dict[str, Any]:
-    """Key and rationales of one item, in this attempt's option ids (only after answering)."""
+    """Key and rationales of one item, in this attempt's option ids (only after checking)."""
     version = item.version
     return {
         "correct": item.choice == version.answer_index,
@@ -88,7 +88,7 @@ def feedback_for(item: AttemptItem) -> dict[str, Any]:
 def item_view(attempt: Attempt, item: AttemptItem) -> ItemView:
     """Build the view of one position, with feedback only where the rules allow it."""
     reveal = attempt.status != AttemptStatus.IN_PROGRESS or (
-        attempt.mode == Mode.PRACTICE and item.choice is not None
+        attempt.mode == Mode.PRACTICE and item.checked_at is not None
     )
     return ItemView(
         position=item.position,

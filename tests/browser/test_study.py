@@ -51,8 +51,11 @@ def _attempt_id(url: str) -> int:
 
 
 def _check(page, key: str) -> None:
-    """Choose by keyboard: in practice mode the save brings the feedback up at once."""
+    """Choose by keyboard, then check with Enter: only the check brings the feedback up."""
     page.keyboard.press(key.lower())
+    page.get_by_text(re.compile(r"Saved at")).wait_for()
+    assert page.locator(".feedback").count() == 0
+    page.keyboard.press("Enter")
     page.locator(".feedback").wait_for()
     # The feedback arrives by a reload: wait until the page's script handles keys again.
     page.wait_for_load_state("load")

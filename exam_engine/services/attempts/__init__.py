@@ -30,6 +30,7 @@ from exam_engine.services.attempts.reading import (
     user_attempts,
 )
 from exam_engine.services.attempts.saving import (
+    AnswerLocked,
     AttemptFinished,
     DeadlinePassed,
     SaveResult,
@@ -55,6 +56,7 @@ from exam_engine.services.attempts.start import (
 __all__ = [
     "FINISHED",
     "OPTION_IDS",
+    "AnswerLocked",
     "AttemptFinished",
     "DeadlinePassed",
     "QuestionRow",

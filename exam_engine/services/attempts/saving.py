@@ -16,7 +16,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from exam_engine.domain.vocabulary import FINISHED, AttemptStatus, Mode
+from exam_engine.domain.vocabulary import FINISHED, AttemptStatus
 from exam_engine.models import Attempt, AttemptItem, Response
 from exam_engine.services.attempts.finishing import finalize
 from exam_engine.services.attempts.reading import (
@@ -35,6 +35,10 @@ class DeadlinePassed(Conflict):
 
 class AttemptFinished(Conflict):
     """The attempt is already submitted or expired."""
+
+
+class AnswerLocked(Conflict):
+    """A practice answer already checked cannot change."""
 
 
 class _TimeUp(Exception):
@@ -75,6 +79,7 @@ SAVE_READ = (
         AttemptItem.id,
         AttemptItem.option_order,
         AttemptItem.choice,
+        AttemptItem.checked_at,
         select(func.coalesce(func.max(_OTHER.last_seq), 0))
         .where(_OTHER.attempt_id == bindparam("attempt_id"))
         .scalar_subquery(),
@@ -133,11 +138,11 @@ def save_response(
         with transaction(session, keep_loaded=True):
             row = _locked_row(session, user_id, attempt_id, position, now, grace_seconds)
             stored = stored_index(row.option_order, choice)
-            if row.attempt.mode == Mode.PRACTICE and row.current is not None:
-                if stored != row.current:
-                    raise Conflict(
-                        f"position {position} was already answered and checked in practice mode"
-                    )
+            if row.checked_at is not None and stored != row.current:
+                raise AnswerLocked(
+                    f"position {position} is locked: its answer was checked, so it can no "
+                    "longer be changed (the flag still can)"
+                )
             return _write(session, row, position, stored, flagged, seq, now)
     except _TimeUp as up:
         # Graded in its own transaction, once the save's shared lock is released.
@@ -155,6 +160,7 @@ class _Row(NamedTuple):
     item_id: int
     option_order: list[Any]
     current: int | None
+    checked_at: datetime | None
     newest_seq: int
 
 

@@ -142,7 +142,6 @@
         storePending(pending);
       }
       setStatus("Saved at " + clock(new Date()) + ".");
-      if (mode === "practice" && r.data.feedback && Number(pos) === position) { window.location.reload(); }
       return r.data;
     });
   }
@@ -168,6 +167,15 @@
       throw err;
     });
     return inFlight;
+  }
+
+  // ---- practice: the key and rationales come only when the candidate asks to check ----
+  function checkAnswer() {
+    if (!currentChoice()) { setStatus("Choose an answer first, then check it.", true); return; }
+    api("POST", "/api/v1/attempts/" + attemptId + "/responses/" + position + "/check").then(function (res) {
+      if (res.ok) { window.location.reload(); return; }
+      return res.json().then(function (data) { setStatus(data.error || ("HTTP " + res.status), true); });
+    }, function () { setStatus("Not checked: the server did not answer. Try again.", true); });
   }
 
   function currentChoice() {
@@ -199,8 +207,7 @@
         if (go === "summary" || (go === "next" && position >= total)) {
           window.location.assign(root.dataset.summaryUrl);
         } else if (go === "check") {
-          if (!currentChoice()) { setStatus("Choose an answer first.", true); return; }
-          window.location.reload();
+          checkAnswer();
         } else {
           window.location.assign(root.dataset.questionUrl.replace(/\/0$/, "/" + target));
         }
@@ -208,11 +215,17 @@
     });
   }
 
-  // ---- keyboard: A-D / 1-4 choose, F flags, arrows move ----
+  // ---- keyboard: A-D / 1-4 choose, F flags, arrows move, Enter checks (practice) ----
   document.addEventListener("keydown", function (event) {
     if (!form || event.ctrlKey || event.metaKey || event.altKey) { return; }
     var tag = (event.target.tagName || "").toLowerCase();
     if (tag === "textarea" || (tag === "input" && event.target.type === "text")) { return; }
+    var checkButton = form.querySelector('button[value="check"]');
+    if (event.key === "Enter" && checkButton && tag !== "button" && tag !== "a") {
+      event.preventDefault();
+      checkButton.click();
+      return;
+    }
     var key = event.key.toUpperCase();
     var map = { "1": "A", "2": "B", "3": "C", "4": "D", "A": "A", "B": "B", "C": "C", "D": "D" };
     if (map[key]) {

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from exam_engine.domain.vocabulary import AttemptStatus, Mode
 from exam_engine.extensions import current_session
-from exam_engine.services import attempts, catalog, cohorts, launch
+from exam_engine.services import attempts, catalog, cohorts, launch, practice
 from exam_engine.services.attempt_views import item_view
 from exam_engine.services.calibration import check
 from exam_engine.services.errors import Conflict
@@ -87,17 +87,31 @@ def question(attempt_id: int, position: int) -> Any:
         if not form.validate():
             abort(400, "That answer is not one of the options shown.")
         session = current_session()
+        # A checked practice answer is shown disabled, so the browser does not send it back.
+        choice = view.choice if view.feedback else (form.choice.data or None)
         attempts.save_response(
             session,
             current_user.id,
             attempt_id,
             position,
-            choice=form.choice.data or None,
+            choice=choice,
             flagged=bool(form.flagged.data),
             seq=attempts.attempt_seq(session, attempt_id) + 1,
             now=now(),
             grace_seconds=grace_seconds(),
         )
+        if attempt.mode == Mode.PRACTICE and form.go.data == "check":
+            if choice is None:
+                flash("Choose an answer first, then check it.", "error")
+            else:
+                practice.check_answer(
+                    session,
+                    current_user.id,
+                    attempt_id,
+                    position,
+                    now=now(),
+                    grace_seconds=grace_seconds(),
+                )
         adaptive = attempt.template.name == check.READINESS_TEMPLATE
         if adaptive and form.go.data == "next" and position >= len(items):
             return redirect(url_for("candidate.check_next", attempt_id=attempt_id), 303)
