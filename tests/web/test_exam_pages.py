@@ -37,7 +37,7 @@ def test_dashboard_lists_templates_and_in_progress(client, started) -> None:
     html = client.get("/dashboard").get_data(as_text=True)
     assert "Full mock exam (90 items, 180 minutes)" in html
     assert "In progress" in html
-    assert f"/attempts/{started}/q/1" in html
+    assert f"/attempts/{started}/resume" in html
 
 
 def test_question_page_has_timer_navigator_and_no_inline_script(client, started) -> None:
@@ -185,3 +185,25 @@ def test_pressing_start_again_resumes_at_the_first_unanswered(client, started, s
     page = client.get(again.location).get_data(as_text=True)
     assert "already have this exam in progress" in page
     assert session.query(Attempt).count() == 1
+
+
+def test_resume_opens_the_question_last_viewed(client, started, session) -> None:
+    # Nothing viewed yet: the first unanswered.
+    client.post(f"/attempts/{started}/q/1", data={"choice": "A", "go": "stay"})
+    assert client.get(f"/attempts/{started}/resume").location.endswith("/q/2")
+    assert client.get(f"/attempts/{started}/q/7").status_code == 200
+    client.get(f"/attempts/{started}/summary")
+    assert session.get(Attempt, started).last_position == 7
+    assert client.get(f"/attempts/{started}/resume").location.endswith(f"/attempts/{started}/q/7")
+    again = client.post("/attempts", data={"template": "quiz-20"})
+    assert again.location.endswith(f"/attempts/{started}/q/7")
+    client.post(f"/attempts/{started}/submit", data={"confirm": "y"})
+    assert client.get(f"/attempts/{started}/resume").location.endswith("/scorecard")
+
+
+def test_resume_is_the_owners_only(client, started, app) -> None:
+    UserFactory(email="nosy2@example.com")
+    nosy = app.test_client()
+    nosy.__class__ = type(client)
+    nosy.login("nosy2@example.com")
+    assert nosy.get(f"/attempts/{started}/resume").status_code == 404

@@ -15,6 +15,7 @@ from exam_engine.services.attempts.finishing import (
     sweep_expired,
     touch,
 )
+from exam_engine.services.attempts.position import note_position, resume_position
 from exam_engine.services.attempts.reading import (
     OPTION_IDS,
     QuestionRow,
@@ -76,12 +77,14 @@ __all__ = [
     "load_user",
     "lock_user",
     "new_attempt",
+    "note_position",
     "open_attempt",
     "open_mock_keys",
     "open_mock_questions",
     "question_rows",
     "refuse_closed",
     "remaining_seconds",
+    "resume_position",
     "rows_changed",
     "save_response",
     "seen_counts",

@@ -65,8 +65,19 @@ def start() -> Any:
     position = 1
     if resumed:
         flash("You already have this exam in progress: carry on where you left off.", "info")
-        position = next((i.position for i in attempt.items if i.choice is None), 1)
+        position = attempts.resume_position(attempt)
     return redirect(url_for("candidate.question", attempt_id=attempt.id, position=position)), 303
+
+
+@bp.get("/attempts/<int:attempt_id>/resume")
+@login_required
+def resume(attempt_id: int) -> Any:
+    """Back to the question last opened (or the first unanswered), or to the results."""
+    attempt = open_attempt(attempt_id)
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return redirect(url_for("candidate.scorecard", attempt_id=attempt_id), 303)
+    position = attempts.resume_position(attempt)
+    return redirect(url_for("candidate.question", attempt_id=attempt_id, position=position), 303)
 
 
 @bp.route("/attempts/<int:attempt_id>/q/<int:position>", methods=["GET", "POST"])
@@ -119,6 +130,7 @@ def question(attempt_id: int, position: int) -> Any:
         return redirect(target, 303)
     form.choice.data = view.choice
     form.flagged.data = view.flagged
+    attempts.note_position(current_session(), current_user.id, attempt_id, position)
     return render_template(
         "candidate/question.html",
         attempt=attempt,
