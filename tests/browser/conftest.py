@@ -109,3 +109,10 @@ def describe(violations: list[Any]) -> str:
         f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes'][:3]]}"
         for v in violations
     )
+
+
+def start_mock(page: Any, title: str) -> None:
+    """Start a timed mock from the dashboard: its instructions page, then Start the exam."""
+    page.get_by_role("link", name=f"Start {title}").click()
+    page.get_by_role("heading", name=f"Before you start: {title}").wait_for()
+    page.get_by_role("button", name="Start the exam").click()

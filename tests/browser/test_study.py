@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from exam_engine.models import Attempt, AttemptItem, ReviewCard, utcnow
 from exam_engine.services import attempts
-from tests.browser.conftest import axe_violations, describe, login
+from tests.browser.conftest import axe_violations, describe, login, start_mock
 from tests.factories import UserFactory
 from tests.support import add_template, seed_bank
 
@@ -77,7 +77,7 @@ def test_drill_and_review_after_a_mock_with_misses(live_server, browser_page, se
     login(page, live_server, "studier@example.com")
 
     # A short mock: three misses and one right answer, by keyboard.
-    page.get_by_role("button", name="Start Mini Mock").click()
+    start_mock(page, "Mini Mock")
     page.wait_for_url(re.compile(r"/q/1$"))
     mock_id = _attempt_id(page.url)
     keys = _keys(session, mock_id)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from exam_engine.models import Attempt, ExamTemplate
 from exam_engine.services import interchange
-from tests.browser.conftest import login
+from tests.browser.conftest import login, start_mock
 from tests.factories import UserFactory
 from tests.support import seed_bank
 
@@ -81,7 +81,7 @@ def test_imported_script_never_runs(live_server, browser_context, session) -> No
     page.on("dialog", lambda d: dialogs.append(d.message))
 
     login(page, live_server, "cand@example.com")
-    page.get_by_role("button", name="Start Xss check").click()
+    start_mock(page, "Xss check")
     page.wait_for_url(re.compile(r"/q/1$"))
     attempt = session.scalar(select(Attempt))
     position = next(i.position for i in attempt.items if i.version.question.key == "D1-A-900")

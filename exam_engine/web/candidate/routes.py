@@ -48,6 +48,27 @@ def dashboard() -> Any:
     )
 
 
+@bp.get("/exams/<name>/instructions")
+@login_required
+def instructions(name: str) -> Any:
+    """What a timed mock is like, before its clock starts: Start on this page starts it."""
+    session = current_session()
+    template = catalog.get_template(session, name)
+    if template.mode != Mode.EXAM or name == check.READINESS_TEMPLATE:
+        abort(404, f"{template.title} is untimed: start it from the dashboard.")
+    running = attempts.open_attempt(session, current_user.id, name, now())
+    if running is not None:
+        return redirect(url_for("candidate.resume", attempt_id=running.id), 303)
+    multiplier = current_user.time_multiplier
+    return render_template(
+        "candidate/instructions.html",
+        template=template,
+        multiplier=multiplier,
+        minutes=template.minutes * multiplier,
+        form=StartForm(template=name),
+    )
+
+
 @bp.post("/attempts")
 @login_required
 def start() -> Any:

@@ -1,0 +1,76 @@
+"""A timed mock sits like the real one: instructions first, the clock from Start."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from exam_engine.models import Attempt, utcnow
+from tests.factories import UserFactory
+from tests.support import seed_bank
+
+
+@pytest.fixture
+def clock(app):
+    state = {"now": utcnow()}
+    app.config["CLOCK"] = lambda: state["now"]
+    yield state
+    app.config.pop("CLOCK", None)
+
+
+@pytest.fixture
+def candidate(client, session, clock):
+    seed_bank(session, per_subdomain=4)
+    user = UserFactory(email="sitter@example.com", time_multiplier=1.5)
+    client.login("sitter@example.com")
+    return user
+
+
+def test_dashboard_sends_timed_mocks_to_their_instructions(client, candidate) -> None:
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert 'href="/exams/quiz-20/instructions"' in html
+    # Practice starts at once: no clock to explain.
+    assert 'value="drill-d1"' in html
+
+
+def test_instructions_say_what_the_sitting_is_and_start_nothing(client, candidate, session):
+    page = client.get("/exams/quiz-20/instructions")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Before you start: Short mixed quiz" in html
+    assert "20, four options each" in html
+    assert "60 minutes (40 &times; your time multiplier of 1.5)" in html
+    assert "the clock keeps running" in html
+    assert "submitted and graded automatically" in html
+    assert "<kbd>F</kbd>" in html
+    assert re.search(r'<form method="post" action="/attempts"', html)
+    assert 'name="csrf_token"' in html
+    assert session.scalar(select(Attempt).where(Attempt.user_id == candidate.id)) is None
+
+
+def test_the_clock_starts_at_start_not_at_the_instructions(client, candidate, session, clock):
+    client.get("/exams/quiz-20/instructions")
+    clock["now"] += timedelta(minutes=10)
+    started = clock["now"]
+    response = client.post("/attempts", data={"template": "quiz-20"})
+    assert response.status_code == 303
+    attempt = session.scalar(select(Attempt).where(Attempt.user_id == candidate.id))
+    assert attempt.deadline_at - started == timedelta(minutes=60)
+    # Instructions of a mock already running send the candidate back into it.
+    again = client.get("/exams/quiz-20/instructions")
+    assert again.status_code == 303
+    assert again.location.endswith(f"/attempts/{attempt.id}/resume")
+
+
+def test_instructions_only_for_timed_mocks(client, candidate) -> None:
+    assert client.get("/exams/drill-d1/instructions").status_code == 404
+    assert client.get("/exams/nope/instructions").status_code == 404
+
+
+def test_instructions_need_sign_in(app, candidate) -> None:
+    anonymous = app.test_client()
+    response = anonymous.get("/exams/quiz-20/instructions")
+    assert response.status_code in (302, 303, 401)
