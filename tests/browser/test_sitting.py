@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
-from exam_engine.models import Attempt
+from exam_engine.models import Attempt, utcnow
 from tests.browser.conftest import axe_violations, describe, login
 from tests.factories import UserFactory
 from tests.support import seed_bank
@@ -49,3 +50,39 @@ def test_instructions_before_the_clock(live_server, browser_page, session) -> No
     assert page.locator("#timer").inner_text().startswith("0:49:") or page.locator(
         "#timer"
     ).inner_text().startswith("0:50:")
+
+
+def _start_quiz(page, live_server, email: str) -> int:
+    login(page, live_server, email)
+    page.get_by_role("link", name="Start Short mixed quiz").click()
+    page.get_by_role("button", name="Start the exam").click()
+    page.wait_for_url(re.compile(r"/attempts/\d+/q/1$"))
+    return int(re.search(r"/attempts/(\d+)/", page.url).group(1))
+
+
+def test_time_warnings_show_and_dismiss(live_server, browser_page, session, app) -> None:
+    seed_bank(session, per_subdomain=4)
+    UserFactory(email="warned@example.com")
+    page = browser_page
+    page.set_viewport_size(DESK)
+    attempt_id = _start_quiz(page, live_server, "warned@example.com")
+    # The server's clock moves to 62 seconds before the deadline: the page counts down past
+    # the one-minute mark within a few seconds (the earlier marks passed while away: no banner).
+    attempt = session.get(Attempt, attempt_id)
+    shift = attempt.deadline_at - timedelta(seconds=62) - attempt.started_at
+    app.config["CLOCK"] = lambda: utcnow() + shift
+    try:
+        page.goto(f"{live_server}/attempts/{attempt_id}/q/2")
+        warning = page.locator(".time-warning")
+        assert warning.count() == 0
+        warning.wait_for(timeout=8_000)
+        assert warning.inner_text().startswith("1 minute left.")
+        assert page.locator("#timer-announce").get_attribute("aria-live") == "assertive"
+        _accessible(page)
+        _shot(page, "warning-1280")
+        page.set_viewport_size(PHONE)
+        _shot(page, "warning-390")
+        warning.get_by_role("button", name="Dismiss").click()
+        assert page.locator(".time-warning").count() == 0
+    finally:
+        app.config.pop("CLOCK", None)

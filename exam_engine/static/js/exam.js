@@ -51,6 +51,24 @@
     THRESHOLDS.forEach(function (m) { if (seconds <= m * 60) { announced[m] = true; } });
   }
 
+  // A warning stays on screen until dismissed (or replaced by the next one).
+  function showWarning(minutes) {
+    if (!announceEl) { return; }
+    announceEl.textContent = "";
+    var box = document.createElement("p");
+    box.className = "time-warning";
+    var text = document.createElement("span");
+    text.textContent = minutes + (minutes === 1 ? " minute" : " minutes") + " left.";
+    var dismiss = document.createElement("button");
+    dismiss.type = "button";
+    dismiss.className = "button small";
+    dismiss.textContent = "Dismiss";
+    dismiss.addEventListener("click", function () { announceEl.textContent = ""; });
+    box.appendChild(text);
+    box.appendChild(dismiss);
+    announceEl.appendChild(box);
+  }
+
   function renderTimer() {
     if (deadlineMs === null) { return; }
     var left = Math.max(0, Math.round((deadlineMs - performance.now()) / 1000));
@@ -60,7 +78,7 @@
     THRESHOLDS.forEach(function (minutes) {
       if (!announced[minutes] && left <= minutes * 60) {
         announced[minutes] = true;
-        announceEl.textContent = minutes + (minutes === 1 ? " minute" : " minutes") + " left.";
+        showWarning(minutes);
       }
     });
     if (left === 0 && !finished) { autoSubmit(); }
