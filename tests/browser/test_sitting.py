@@ -86,3 +86,53 @@ def test_time_warnings_show_and_dismiss(live_server, browser_page, session, app)
         assert page.locator(".time-warning").count() == 0
     finally:
         app.config.pop("CLOCK", None)
+
+
+def test_navigator_and_the_flagged_only_pass(live_server, browser_page, session) -> None:
+    seed_bank(session, per_subdomain=4)
+    UserFactory(email="flagger@example.com")
+    page = browser_page
+    page.set_viewport_size(DESK)
+    _start_quiz(page, live_server, "flagger@example.com")
+    # Answer 1, flag 2 and 4 (4 also answered), by keyboard.
+    page.keyboard.press("a")
+    page.get_by_text(re.compile(r"Saved at")).wait_for()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(re.compile(r"/q/2$"))
+    page.keyboard.press("f")
+    page.get_by_text(re.compile(r"Saved at")).wait_for()
+    page.goto(page.url.replace("/q/2", "/q/4"))
+    page.keyboard.press("c")
+    page.keyboard.press("f")
+    page.get_by_text(re.compile(r"Saved at")).wait_for()
+    page.reload()
+    cell = page.locator('.nav-cell[data-position="4"]')
+    assert cell.get_attribute("aria-label") == "Question 4, answered, flagged, current"
+    assert cell.locator(".flag-icon").is_visible()
+    assert not page.locator('.nav-cell[data-position="1"] .flag-icon').is_visible()
+    filled = cell.evaluate("e => getComputedStyle(e).backgroundColor")
+    empty = page.locator('.nav-cell[data-position="3"]').evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    assert filled != empty
+    assert cell.evaluate("e => getComputedStyle(e).boxShadow") != "none"
+    _accessible(page)
+    _shot(page, "navigator-1280")
+
+    # Next flagged cycles from 4 back to 2.
+    page.get_by_role("button", name=re.compile("Next flagged")).click()
+    page.wait_for_url(re.compile(r"/q/2$"))
+    # The flagged-only pass: only 2 and 4 in the grid; the arrow keys step between them.
+    page.get_by_role("link", name=re.compile(r"Flagged only \(2\)")).click()
+    page.wait_for_url(re.compile(r"/q/2\?only=flagged$"))
+    positions = page.locator(".navigator ol .nav-cell").evaluate_all(
+        "cells => cells.map(c => c.dataset.position)"
+    )
+    assert positions == ["2", "4"]
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(re.compile(r"/q/4\?only=flagged$"))
+    page.set_viewport_size(PHONE)
+    _accessible(page)
+    _shot(page, "navigator-flagged-390")
+    page.get_by_role("button", name=re.compile("Save and review")).click()
+    page.wait_for_url(re.compile(r"/summary$"))

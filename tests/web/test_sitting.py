@@ -74,3 +74,44 @@ def test_instructions_need_sign_in(app, candidate) -> None:
     anonymous = app.test_client()
     response = anonymous.get("/exams/quiz-20/instructions")
     assert response.status_code in (302, 303, 401)
+
+
+class _Item:
+    def __init__(self, position: int, flagged: bool) -> None:
+        self.position, self.flagged = position, flagged
+
+
+def test_moves_in_a_full_and_a_flagged_only_pass() -> None:
+    from exam_engine.web.candidate.moves import pass_moves
+
+    items = [_Item(p, p in (2, 5, 7)) for p in range(1, 9)]
+    full = pass_moves(items, 5, only_flagged=False)
+    assert (full.previous, full.next, full.next_flagged) == (4, 6, 7)
+    # Next flagged cycles back to the first after the last.
+    assert pass_moves(items, 7, only_flagged=False).next_flagged == 2
+    assert pass_moves(items, 8, only_flagged=False).next is None
+    flagged = pass_moves(items, 5, only_flagged=True)
+    assert (flagged.previous, flagged.next, flagged.flagged) == (2, 7, (2, 5, 7))
+    assert pass_moves(items, 7, only_flagged=True).next is None  # then the summary
+    # Nothing flagged: no flagged pass, no next flagged.
+    none = pass_moves([_Item(p, False) for p in range(1, 4)], 2, only_flagged=True)
+    assert (none.only_flagged, none.next_flagged, none.next) == (False, None, 3)
+
+
+def test_flagged_only_pass_pages(client, candidate, session) -> None:
+    client.post("/attempts", data={"template": "quiz-20"})
+    attempt = session.scalar(select(Attempt).where(Attempt.user_id == candidate.id))
+    base = f"/attempts/{attempt.id}/q"
+    for position in (3, 9):
+        client.post(f"{base}/{position}", data={"flagged": "y", "go": "stay"})
+    html = client.get(f"{base}/1").get_data(as_text=True)
+    assert 'id="next-flagged"' in html and 'value="3"' in html
+    assert "Flagged only (2)" in html
+    only = client.get(f"{base}/3?only=flagged").get_data(as_text=True)
+    # Only the flagged cells (and the current one) are listed.
+    assert re.findall(r'/q/(\d+)\?only=flagged"\s+class="nav-cell', only) == ["3", "9"]
+    assert "Save and next flagged" in only
+    moved = client.post(f"{base}/3", data={"go": "9", "only": "flagged", "flagged": "y"})
+    assert moved.location.endswith(f"{base}/9?only=flagged")
+    last = client.get(f"{base}/9?only=flagged").get_data(as_text=True)
+    assert "Save and review" in last

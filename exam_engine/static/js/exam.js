@@ -19,6 +19,7 @@
   var retryTimer = null;
   var retryDelay = 1000;
   var finished = false;
+  var internalNavigation = false;
 
   // ---- pending saves survive a reload (localStorage) until the server accepts them ----
   function loadPending() {
@@ -119,7 +120,7 @@
     cell.classList.toggle("answered", !!choice);
     cell.classList.toggle("unanswered", !choice);
     cell.classList.toggle("flagged", !!flagged);
-    cell.setAttribute("aria-label", "Question " + pos + ", " + (choice ? "answered" : "unanswered") + (flagged ? ", flagged" : ""));
+    cell.setAttribute("aria-label", "Question " + pos + ", " + (choice ? "answered" : "unanswered") + (flagged ? ", flagged" : "") + (cell.classList.contains("current") ? ", current" : ""));
   }
 
   function queue(pos, choice, flagged) {
@@ -196,6 +197,14 @@
     }, function () { setStatus("Not checked: the server did not answer. Try again.", true); });
   }
 
+  // Question pages keep the flagged-only pass (?only=flagged) while it lasts.
+  function goTo(target) {
+    internalNavigation = true;
+    if (target === "summary") { window.location.assign(root.dataset.summaryUrl); return; }
+    var url = root.dataset.questionUrl.replace(/\/0$/, "/" + target);
+    window.location.assign(url + (root.dataset.only === "flagged" ? "?only=flagged" : ""));
+  }
+
   function currentChoice() {
     var checked = form && form.querySelector('input[name="choice"]:checked');
     return checked ? checked.value : null;
@@ -216,19 +225,12 @@
     form.addEventListener("submit", function (event) {
       var go = event.submitter ? event.submitter.value : "next";
       event.preventDefault();
-      var target;
+      var target = go;
       if (go === "prev") { target = position - 1; }
-      else if (go === "next") { target = position + 1; }
-      else if (go === "check") { target = position; }
+      else if (go === "next") { target = position >= total ? "summary" : position + 1; }
       var done = flush().catch(function () {});
       done.then(function () {
-        if (go === "summary" || (go === "next" && position >= total)) {
-          window.location.assign(root.dataset.summaryUrl);
-        } else if (go === "check") {
-          checkAnswer();
-        } else {
-          window.location.assign(root.dataset.questionUrl.replace(/\/0$/, "/" + target));
-        }
+        if (go === "check") { checkAnswer(); } else { goTo(target); }
       });
     });
   }
@@ -257,12 +259,12 @@
     } else if (key === "F") {
       var box = document.getElementById("flagged");
       if (box) { box.checked = !box.checked; queue(position, currentChoice(), currentFlag()).catch(function () {}); event.preventDefault(); }
-    } else if (event.key === "ArrowRight" && position < total) {
+    } else if (event.key === "ArrowRight" && root.dataset.next) {
       event.preventDefault();
-      flush().catch(function () {}).then(function () { window.location.assign(root.dataset.questionUrl.replace(/\/0$/, "/" + (position + 1))); });
-    } else if (event.key === "ArrowLeft" && position > 1) {
+      flush().catch(function () {}).then(function () { goTo(root.dataset.next); });
+    } else if (event.key === "ArrowLeft" && root.dataset.prev) {
       event.preventDefault();
-      flush().catch(function () {}).then(function () { window.location.assign(root.dataset.questionUrl.replace(/\/0$/, "/" + (position - 1))); });
+      flush().catch(function () {}).then(function () { goTo(root.dataset.prev); });
     }
   });
 

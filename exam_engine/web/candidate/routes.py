@@ -15,6 +15,7 @@ from exam_engine.services.calibration import check
 from exam_engine.services.errors import Conflict
 from exam_engine.web.candidate import bp
 from exam_engine.web.candidate.forms import AnswerForm, StartForm, SubmitForm
+from exam_engine.web.candidate.moves import pass_moves
 from exam_engine.web.clock import grace_seconds, now
 from exam_engine.web.security import login_required
 
@@ -148,15 +149,21 @@ def question(attempt_id: int, position: int) -> Any:
         if adaptive and form.go.data == "next" and position >= len(items):
             return redirect(url_for("candidate.check_next", attempt_id=attempt_id), 303)
         target = _next_target(form.go.data, attempt_id, position, len(items), attempt.mode)
+        if request.form.get("only") == "flagged" and "/q/" in target:
+            target += "?only=flagged"
         return redirect(target, 303)
     form.choice.data = view.choice
     form.flagged.data = view.flagged
     attempts.note_position(current_session(), current_user.id, attempt_id, position)
+    moves = pass_moves(items, position, only_flagged=request.args.get("only") == "flagged")
     return render_template(
         "candidate/question.html",
         attempt=attempt,
         item=view,
         items=items,
+        moves=moves,
+        flagged=moves.flagged,
+        only_flagged=moves.only_flagged,
         form=form,
         total=len(items),
         remaining=attempts.remaining_seconds(attempt, now()),
