@@ -21,6 +21,7 @@ from exam_engine.services.attempts import (
     QuestionRow,
     remaining_seconds,
     stored_to_choice,
+    struck_ids,
 )
 
 
@@ -42,6 +43,8 @@ class ItemView:
     choice: str | None
     flagged: bool
     feedback: dict[str, Any] | None
+    # Options the candidate struck out (a note to self: never an answer, never graded).
+    struck: tuple[str, ...] = ()
 
 
 def shown_options(item: AttemptItem) -> tuple[OptionView, ...]:
@@ -97,6 +100,7 @@ def item_view(attempt: Attempt, item: AttemptItem) -> ItemView:
         choice=stored_to_choice(item, item.choice),
         flagged=item.flagged,
         feedback=feedback_for(item) if reveal else None,
+        struck=struck_ids(item.option_order, item.struck),
     )
 
 
@@ -130,7 +134,13 @@ def attempt_json(
             for v in views
         ],
         "responses": [
-            {"position": v.position, "choice": v.choice, "flagged": v.flagged} for v in views
+            {
+                "position": v.position,
+                "choice": v.choice,
+                "flagged": v.flagged,
+                "struck": list(v.struck),
+            }
+            for v in views
         ],
     }
     feedback = {v.position: v.feedback for v in views if v.feedback is not None}

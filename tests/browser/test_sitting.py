@@ -136,3 +136,47 @@ def test_navigator_and_the_flagged_only_pass(live_server, browser_page, session)
     _shot(page, "navigator-flagged-390")
     page.get_by_role("button", name=re.compile("Save and review")).click()
     page.wait_for_url(re.compile(r"/summary$"))
+
+
+def test_strike_through_is_kept_and_never_an_answer(live_server, browser_page, session) -> None:
+    seed_bank(session, per_subdomain=4)
+    UserFactory(email="striker@example.com")
+    page = browser_page
+    page.set_viewport_size(DESK)
+    attempt_id = _start_quiz(page, live_server, "striker@example.com")
+    page.get_by_role("button", name="Strike out option B").click()
+    page.get_by_text(re.compile(r"Saved at")).wait_for()
+    page.keyboard.press("s")
+    page.keyboard.press("3")
+    page.wait_for_function(
+        "() => document.getElementById('save-status').textContent.startsWith('Saved at')"
+    )
+    page.reload()
+    assert page.locator(".option.struck").count() == 2
+    assert (
+        page.get_by_role("button", name="Strike out option C").get_attribute("aria-pressed")
+        == "true"
+    )
+    assert not page.locator("#choice-B").is_checked()
+    assert (
+        page.locator('.nav-cell[data-position="1"]')
+        .get_attribute("aria-label")
+        .startswith("Question 1, unanswered")
+    )
+    page.keyboard.press("a")
+    page.get_by_text(re.compile(r"Saved at")).wait_for()
+    data = page.evaluate(
+        f"() => fetch('/api/v1/attempts/{attempt_id}', {{credentials: 'same-origin'}})"
+        ".then(r => r.json())"
+    )
+    assert data["responses"][0] == {
+        "position": 1,
+        "choice": "A",
+        "flagged": False,
+        "struck": ["B", "C"],
+    }
+    _accessible(page)
+    _shot(page, "strike-1280")
+    page.set_viewport_size(PHONE)
+    _accessible(page)
+    _shot(page, "strike-390")

@@ -65,7 +65,7 @@ def test_save_reload_and_resume(client, candidate, clock) -> None:
     assert body["remaining_seconds"] == 40 * 60
     clock["now"] += timedelta(minutes=5)
     again = client.get(f"/api/v1/attempts/{data['id']}").get_json()
-    assert again["responses"][2] == {"position": 3, "choice": "B", "flagged": True}
+    assert again["responses"][2] == {"position": 3, "choice": "B", "flagged": True, "struck": []}
     assert again["remaining_seconds"] == 35 * 60
     assert again["seq"] == 1
 
@@ -324,7 +324,7 @@ def test_starting_again_answers_the_open_attempt(client, candidate, clock, sessi
     body = again.get_json()
     assert body["id"] == data["id"]
     assert body["items"] == data["items"]
-    assert body["responses"][1] == {"position": 2, "choice": "C", "flagged": False}
+    assert body["responses"][1] == {"position": 2, "choice": "C", "flagged": False, "struck": []}
     assert body["seq"] == 1
     assert body["remaining_seconds"] == 37 * 60
     assert "feedback" not in body
@@ -347,3 +347,34 @@ def test_another_template_starts_its_own_attempt(client, candidate, clock, sessi
     other = start(client, "quiz-b")
     assert other["id"] != first["id"]
     assert len(other["items"]) == 10
+
+
+def test_struck_options_are_kept_and_never_graded(client, candidate, clock, session) -> None:
+    data = start(client)
+    saved = put(client, data["id"], 1, choice="B", struck=["A", "C"], seq=1).get_json()
+    assert saved["struck"] == ["A", "C"]
+    assert saved["choice"] == "B"
+    # A save that leaves struck out keeps the stored ones; an empty list clears them.
+    assert put(client, data["id"], 1, choice="D", seq=2).get_json()["struck"] == ["A", "C"]
+    reloaded = client.get(f"/api/v1/attempts/{data['id']}").get_json()["responses"][0]
+    assert reloaded == {"position": 1, "choice": "D", "flagged": False, "struck": ["A", "C"]}
+    assert put(client, data["id"], 1, choice="D", struck=[], seq=3).get_json()["struck"] == []
+    # Striking alone answers nothing.
+    put(client, data["id"], 2, struck=["A", "B", "C"], seq=4)
+    done = client.post(f"/api/v1/attempts/{data['id']}/submit").get_json()
+    assert done["score"]["total"] == 20
+    attempt = session.get(Attempt, data["id"])
+    session.refresh(attempt)
+    assert attempt.result["answered"] == 1
+
+
+@pytest.mark.parametrize(
+    "struck",
+    [["E"], ["A", "A"], "A", [1], {"A": True}],
+    ids=["unknown", "twice", "str", "int", "obj"],
+)
+def test_bad_struck_is_400(client, candidate, clock, struck) -> None:
+    data = start(client)
+    response = put(client, data["id"], 1, choice="A", struck=struck, seq=1)
+    assert response.status_code == 400
+    assert "struck" in response.get_json()["error"]

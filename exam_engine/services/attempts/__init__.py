@@ -38,6 +38,7 @@ from exam_engine.services.attempts.saving import (
     insert_response_once,
     refuse_closed,
     save_response,
+    struck_ids,
 )
 from exam_engine.services.attempts.start import (
     add_form,
@@ -91,6 +92,7 @@ __all__ = [
     "start_attempt",
     "stored_index",
     "stored_to_choice",
+    "struck_ids",
     "submit_attempt",
     "sweep_expired",
     "touch",

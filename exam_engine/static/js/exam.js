@@ -125,7 +125,7 @@
 
   function queue(pos, choice, flagged) {
     seq += 1;
-    pending[pos] = { choice: choice, flagged: flagged, seq: seq };
+    pending[pos] = { choice: choice, flagged: flagged, seq: seq, struck: struckList() };
     storePending(pending);
     markNavigator(pos, choice, flagged);
     return flush();
@@ -148,7 +148,8 @@
       seq = Math.max(seq, r.data.attempt_seq || 0);
       syncRemaining(r.data.remaining_seconds);
       var current = pending[pos];
-      var sameIntent = current && current.choice === r.data.choice && current.flagged === r.data.flagged;
+      var sameIntent = current && current.choice === r.data.choice && current.flagged === r.data.flagged &&
+        JSON.stringify(current.struck || []) === JSON.stringify(r.data.struck || []);
       if (current && current.seq === entry.seq) {
         if (!r.data.accepted && !sameIntent) {
           // Another tab saved a newer answer first: re-send ours with a fresh sequence number.
@@ -235,7 +236,27 @@
     });
   }
 
-  // ---- keyboard: A-D / 1-4 choose, F flags, arrows move, Enter checks (practice) ----
+  // ---- strike-through: a note on options ruled out, saved with the response, never graded ----
+  var strikeButtons = form ? Array.prototype.slice.call(form.querySelectorAll(".strike-toggle")) : [];
+  var strikeArmed = false;
+  function struckList() {
+    return strikeButtons.filter(function (b) { return b.getAttribute("aria-pressed") === "true"; })
+      .map(function (b) { return b.dataset.option; });
+  }
+  function toggleStrike(button) {
+    var on = button.getAttribute("aria-pressed") !== "true";
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.parentNode.classList.toggle("struck", on);
+    queue(position, currentChoice(), currentFlag()).catch(function () {});
+  }
+  strikeButtons.forEach(function (button) {
+    button.hidden = false;
+    button.title = button.textContent.replace(/^S/, "");
+    button.parentNode.classList.add("has-strike");
+    button.addEventListener("click", function () { toggleStrike(button); });
+  });
+
+  // ---- keyboard: A-D / 1-4 choose, S then A-D strikes, F flags, arrows move, Enter checks ----
   document.addEventListener("keydown", function (event) {
     if (!form || event.ctrlKey || event.metaKey || event.altKey) { return; }
     var tag = (event.target.tagName || "").toLowerCase();
@@ -248,7 +269,17 @@
     }
     var key = event.key.toUpperCase();
     var map = { "1": "A", "2": "B", "3": "C", "4": "D", "A": "A", "B": "B", "C": "C", "D": "D" };
-    if (map[key]) {
+    if (strikeArmed) {
+      strikeArmed = false;
+      var target = map[key] && form.querySelector('.strike-toggle[data-option="' + map[key] + '"]');
+      if (target && !target.disabled) { toggleStrike(target); event.preventDefault(); return; }
+      setStatus("");
+    }
+    if (key === "S" && strikeButtons.length && !strikeButtons[0].disabled) {
+      strikeArmed = true;
+      setStatus("Strike out which option? Press A-D.");
+      event.preventDefault();
+    } else if (map[key]) {
       var radio = document.getElementById("choice-" + map[key]);
       if (radio && !radio.disabled) {
         radio.checked = true;

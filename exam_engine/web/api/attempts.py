@@ -115,7 +115,7 @@ def next_item(attempt_id: int) -> Any:
 def put_response(attempt_id: int, position: int) -> Any:
     """Save one position's answer and flag; 409 once the time is up (never reveals a key)."""
     data = json_body()
-    unknown = set(data) - {"choice", "flagged", "seq"}
+    unknown = set(data) - {"choice", "flagged", "seq", "struck"}
     if unknown:
         raise ValidationFailed(f"body: unknown field(s) {', '.join(sorted(unknown))}")
     choice = data.get("choice")
@@ -124,6 +124,13 @@ def put_response(attempt_id: int, position: int) -> Any:
     flagged = data.get("flagged", False)
     if not isinstance(flagged, bool):
         raise ValidationFailed("flagged: expected true or false")
+    struck = data.get("struck")
+    if struck is not None and (
+        not isinstance(struck, list)
+        or not all(isinstance(o, str) and o in attempts.OPTION_IDS for o in struck)
+        or len(set(struck)) != len(struck)
+    ):
+        raise ValidationFailed("struck: expected a list of distinct option ids (A-D)")
     seq = data.get("seq")
     if isinstance(seq, float) and seq.is_integer():
         # JSON has one number type: 7.0 is the integer 7 (as JSON Schema says too).
@@ -144,6 +151,7 @@ def put_response(attempt_id: int, position: int) -> Any:
         seq=seq,
         now=moment,
         grace_seconds=grace_seconds(),
+        struck=struck,
     )
     attempt = attempts.get_attempt(session, current_user.id, attempt_id)
     body: dict[str, Any] = {
@@ -155,6 +163,7 @@ def put_response(attempt_id: int, position: int) -> Any:
         "attempt_seq": result.attempt_seq,
         "saved_at": iso(result.saved_at),
         "remaining_seconds": attempts.remaining_seconds(attempt, moment),
+        "struck": list(result.struck),
     }
     return jsonify(body)
 
