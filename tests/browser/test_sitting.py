@@ -180,3 +180,53 @@ def test_strike_through_is_kept_and_never_an_answer(live_server, browser_page, s
     page.set_viewport_size(PHONE)
     _accessible(page)
     _shot(page, "strike-390")
+
+
+def test_leaving_a_running_timed_exam_asks_first(live_server, browser_page, session) -> None:
+    seed_bank(session, per_subdomain=4)
+    UserFactory(email="leaver@example.com")
+    page = browser_page
+    page.set_viewport_size(DESK)
+    _start_quiz(page, live_server, "leaver@example.com")
+    seen: list[tuple[str, str]] = []
+    answer = {"accept": False}
+
+    def on_dialog(dialog) -> None:
+        seen.append((dialog.type, dialog.message))
+        if answer["accept"]:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.keyboard.press("b")
+    page.get_by_text(re.compile(r"Saved at")).wait_for()
+    # Moving inside the exam asks nothing.
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(re.compile(r"/q/2$"))
+    page.locator('.nav-cell[data-position="5"]').click()
+    page.wait_for_url(re.compile(r"/q/5$"))
+    assert seen == []
+    # A header link asks; staying keeps the exam open.
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    assert seen and seen[-1][0] == "confirm" and "clock keeps running" in seen[-1][1]
+    assert page.url.endswith("/q/5")
+    page.get_by_role("button", name="Sign out").click()
+    assert seen[-1][0] == "confirm"
+    assert page.url.endswith("/q/5")
+    # Closing the tab asks too (beforeunload); dismissed, the page stays.
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(500)
+    assert seen[-1][0] == "beforeunload"
+    assert not page.is_closed()
+    # Confirmed, the header link leaves without a second question.
+    answer["accept"] = True
+    count = len(seen)
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    page.wait_for_url(re.compile(r"/dashboard$"))
+    assert [kind for kind, _ in seen[count:]] == ["confirm"]
+    # Resume opens the question last viewed, not question 1.
+    page.get_by_role("link", name="Resume Short mixed quiz").click()
+    page.wait_for_url(re.compile(r"/q/5$"))
+    assert page.locator('.nav-cell[data-position="1"]').get_attribute("class").count("answered")
+    _accessible(page)

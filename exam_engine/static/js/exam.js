@@ -193,7 +193,7 @@
   function checkAnswer() {
     if (!currentChoice()) { setStatus("Choose an answer first, then check it.", true); return; }
     api("POST", "/api/v1/attempts/" + attemptId + "/responses/" + position + "/check").then(function (res) {
-      if (res.ok) { window.location.reload(); return; }
+      if (res.ok) { internalNavigation = true; window.location.reload(); return; }
       return res.json().then(function (data) { setStatus(data.error || ("HTTP " + res.status), true); });
     }, function () { setStatus("Not checked: the server did not answer. Try again.", true); });
   }
@@ -299,8 +299,29 @@
     }
   });
 
+  // ---- leaving a running timed exam: the clock does not stop, so ask first ----
+  var timed = !!timerEl;
+  function running() { return timed && !finished; }
   window.addEventListener("beforeunload", function (event) {
-    if (Object.keys(pending).length && !finished) { event.preventDefault(); event.returnValue = ""; }
+    var unsaved = Object.keys(pending).length && !finished;
+    if (unsaved || (running() && !internalNavigation)) { event.preventDefault(); event.returnValue = ""; }
+  });
+  // Moving inside the exam (questions, navigator, summary, submit) is not leaving it.
+  root.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    if (link) { internalNavigation = true; }
+  });
+  root.addEventListener("submit", function () { internalNavigation = true; });
+  var LEAVE = "You are in a timed exam and the clock keeps running while you are away. Leave the exam?";
+  function confirmLeaving(event) {
+    if (!running()) { return; }
+    if (window.confirm(LEAVE)) { internalNavigation = true; } else { event.preventDefault(); }
+  }
+  Array.prototype.forEach.call(document.querySelectorAll(".site-header a[href]"), function (link) {
+    if (link.getAttribute("href").charAt(0) !== "#") { link.addEventListener("click", confirmLeaving); }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll(".site-header form"), function (f) {
+    f.addEventListener("submit", confirmLeaving);
   });
 
   // Anything left from a previous page load (offline, closed tab) is sent now.
