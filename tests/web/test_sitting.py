@@ -115,3 +115,9 @@ def test_flagged_only_pass_pages(client, candidate, session) -> None:
     assert moved.location.endswith(f"{base}/9?only=flagged")
     last = client.get(f"{base}/9?only=flagged").get_data(as_text=True)
     assert "Save and review" in last
+
+
+def test_instructions_of_an_assignment_not_yours_are_404(client, candidate) -> None:
+    response = client.get("/assignments/999/instructions")
+    assert response.status_code == 404
+    assert "not one of yours" in response.get_data(as_text=True)

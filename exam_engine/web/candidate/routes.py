@@ -63,10 +63,41 @@ def instructions(name: str) -> Any:
     multiplier = current_user.time_multiplier
     return render_template(
         "candidate/instructions.html",
-        template=template,
+        title=template.title,
+        cohort_name=None,
+        item_count=template.item_count,
+        base_minutes=template.minutes,
         multiplier=multiplier,
         minutes=template.minutes * multiplier,
+        action=url_for("candidate.start"),
         form=StartForm(template=name),
+    )
+
+
+@bp.get("/assignments/<int:assignment_id>/instructions")
+@login_required
+def assignment_instructions(assignment_id: int) -> Any:
+    """The instructions of a mock a cohort assigned, before its clock starts."""
+    moment = now()
+    mine = cohorts.assigned_to(current_session(), current_user.id, now=moment)
+    mock = next((m for m in mine if m.assignment_id == assignment_id), None)
+    if mock is None:
+        abort(404, f"assignment {assignment_id} is not one of yours")
+    if mock.action == "resume" and mock.attempt_id is not None:
+        return redirect(url_for("candidate.resume", attempt_id=mock.attempt_id), 303)
+    if mock.action != "start":
+        flash(f"{mock.title} cannot be started now.", "error")
+        return redirect(url_for("candidate.dashboard"), 303)
+    return render_template(
+        "candidate/instructions.html",
+        title=mock.title,
+        cohort_name=mock.cohort_name,
+        item_count=mock.item_count,
+        base_minutes=None,
+        multiplier=None,
+        minutes=mock.minutes,
+        action=url_for("cohorts.start_assignment", assignment_id=assignment_id),
+        form=StartForm(),
     )
 
 
