@@ -82,7 +82,15 @@ def test_time_warnings_show_and_dismiss(live_server, browser_page, session, app)
         _shot(page, "warning-1280")
         page.set_viewport_size(PHONE)
         _shot(page, "warning-390")
+        # Not dismissed, it follows the candidate to the next question; dismissed, it stays so.
+        page.keyboard.press("ArrowRight")
+        page.wait_for_url(re.compile(r"/q/3$"))
+        assert page.locator(".time-warning").inner_text().startswith("1 minute left.")
         warning.get_by_role("button", name="Dismiss").click()
+        assert page.locator(".time-warning").count() == 0
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_url(re.compile(r"/q/2$"))
+        page.wait_for_timeout(1500)
         assert page.locator(".time-warning").count() == 0
     finally:
         app.config.pop("CLOCK", None)

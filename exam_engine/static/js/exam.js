@@ -49,12 +49,19 @@
   function syncRemaining(seconds) {
     if (seconds === null || seconds === undefined || !timerEl) { return; }
     deadlineMs = performance.now() + seconds * 1000;
-    THRESHOLDS.forEach(function (m) { if (seconds <= m * 60) { announced[m] = true; } });
   }
 
-  // A warning stays on screen until dismissed (or replaced by the next one).
+  // A warning stays on screen, from page to page, until dismissed or replaced by the next one.
+  var warnKey = "exam-warning-" + attemptId;
+  function storeWarning(value) {
+    try { localStorage.setItem(warnKey, JSON.stringify(value)); } catch (e) { /* private mode */ }
+  }
+  function storedWarning() {
+    try { return JSON.parse(localStorage.getItem(warnKey) || "null"); } catch (e) { return null; }
+  }
   function showWarning(minutes) {
     if (!announceEl) { return; }
+    storeWarning({ minutes: minutes, dismissed: false });
     announceEl.textContent = "";
     var box = document.createElement("p");
     box.className = "time-warning";
@@ -64,7 +71,10 @@
     dismiss.type = "button";
     dismiss.className = "button small";
     dismiss.textContent = "Dismiss";
-    dismiss.addEventListener("click", function () { announceEl.textContent = ""; });
+    dismiss.addEventListener("click", function () {
+      announceEl.textContent = "";
+      storeWarning({ minutes: minutes, dismissed: true });
+    });
     box.appendChild(text);
     box.appendChild(dismiss);
     announceEl.appendChild(box);
@@ -76,19 +86,23 @@
     var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
     timerEl.textContent = h + ":" + two(m) + ":" + two(s);
     timerEl.classList.toggle("low", left <= 300);
+    // A jump past several marks (a re-sync, a sleeping laptop) shows only the latest.
+    var latest = null;
     THRESHOLDS.forEach(function (minutes) {
-      if (!announced[minutes] && left <= minutes * 60) {
-        announced[minutes] = true;
-        showWarning(minutes);
-      }
+      if (!announced[minutes] && left <= minutes * 60) { announced[minutes] = true; latest = minutes; }
     });
+    if (latest !== null) { showWarning(latest); }
     if (left === 0 && !finished) { autoSubmit(); }
   }
 
   if (timerEl) {
     var initial = parseInt(timerEl.dataset.remaining, 10);
     deadlineMs = performance.now() + initial * 1000;
-    THRESHOLDS.forEach(function (m) { if (initial <= m * 60) { announced[m] = true; } });
+    var passed = null;
+    THRESHOLDS.forEach(function (m) { if (initial <= m * 60) { announced[m] = true; passed = m; } });
+    // The warning of the last mark passed is still up if it was not dismissed on another page.
+    var kept = storedWarning();
+    if (passed !== null && kept && kept.minutes === passed && !kept.dismissed) { showWarning(passed); }
     setInterval(renderTimer, 1000);
   }
 
