@@ -5,25 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import select
-
-from exam_engine.models import AttemptItem
-from exam_engine.services import attempts
-from tests.browser.conftest import axe_violations, describe, login
+from tests.browser.conftest import answer_keys, axe_violations, describe, login
 from tests.factories import UserFactory
 from tests.support import seed_bank
 
 SHOTS = Path("/tmp/h16a-shots")
-
-
-def _keys(session, attempt_id: int) -> list[str]:
-    session.expire_all()
-    items = session.scalars(
-        select(AttemptItem)
-        .where(AttemptItem.attempt_id == attempt_id)
-        .order_by(AttemptItem.position)
-    ).all()
-    return [attempts.stored_to_choice(i, i.version.answer_index) for i in items]
 
 
 def _wrong(key: str) -> str:
@@ -39,7 +25,7 @@ def test_choose_change_then_check(live_server, browser_page, session) -> None:
     page.get_by_role("button", name="Start Drill: AI Risk Management").click()
     page.wait_for_url(re.compile(r"/attempts/\d+/q/1$"))
     attempt_id = int(re.search(r"/attempts/(\d+)/", page.url).group(1))
-    keys = _keys(session, attempt_id)
+    keys = answer_keys(session, attempt_id)
     wrong = _wrong(keys[0])
 
     # Choosing (key 1-4 or a click) saves and reveals nothing; the choice can change.

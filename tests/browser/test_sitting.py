@@ -52,6 +52,14 @@ def test_instructions_before_the_clock(live_server, browser_page, session) -> No
     ).inner_text().startswith("0:50:")
 
 
+def _sit_quiz(page, live_server, session, email: str) -> int:
+    """A new candidate with a bank, signed in at desk size, in a started 20-item quiz."""
+    seed_bank(session, per_subdomain=4)
+    UserFactory(email=email)
+    page.set_viewport_size(DESK)
+    return _start_quiz(page, live_server, email)
+
+
 def _start_quiz(page, live_server, email: str) -> int:
     login(page, live_server, email)
     page.get_by_role("link", name="Start Short mixed quiz").click()
@@ -61,11 +69,8 @@ def _start_quiz(page, live_server, email: str) -> int:
 
 
 def test_time_warnings_show_and_dismiss(live_server, browser_page, session, app) -> None:
-    seed_bank(session, per_subdomain=4)
-    UserFactory(email="warned@example.com")
     page = browser_page
-    page.set_viewport_size(DESK)
-    attempt_id = _start_quiz(page, live_server, "warned@example.com")
+    attempt_id = _sit_quiz(page, live_server, session, "warned@example.com")
     # The server's clock moves to 62 seconds before the deadline: the page counts down past
     # the one-minute mark within a few seconds (the earlier marks passed while away: no banner).
     attempt = session.get(Attempt, attempt_id)
@@ -97,11 +102,8 @@ def test_time_warnings_show_and_dismiss(live_server, browser_page, session, app)
 
 
 def test_navigator_and_the_flagged_only_pass(live_server, browser_page, session) -> None:
-    seed_bank(session, per_subdomain=4)
-    UserFactory(email="flagger@example.com")
     page = browser_page
-    page.set_viewport_size(DESK)
-    _start_quiz(page, live_server, "flagger@example.com")
+    _sit_quiz(page, live_server, session, "flagger@example.com")
     # Answer 1, flag 2 and 4 (4 also answered), by keyboard.
     page.keyboard.press("a")
     page.get_by_text(re.compile(r"Saved at")).wait_for()
@@ -147,11 +149,8 @@ def test_navigator_and_the_flagged_only_pass(live_server, browser_page, session)
 
 
 def test_strike_through_is_kept_and_never_an_answer(live_server, browser_page, session) -> None:
-    seed_bank(session, per_subdomain=4)
-    UserFactory(email="striker@example.com")
     page = browser_page
-    page.set_viewport_size(DESK)
-    attempt_id = _start_quiz(page, live_server, "striker@example.com")
+    attempt_id = _sit_quiz(page, live_server, session, "striker@example.com")
     page.get_by_role("button", name="Strike out option B").click()
     page.get_by_text(re.compile(r"Saved at")).wait_for()
     page.keyboard.press("s")
@@ -191,11 +190,8 @@ def test_strike_through_is_kept_and_never_an_answer(live_server, browser_page, s
 
 
 def test_leaving_a_running_timed_exam_asks_first(live_server, browser_page, session) -> None:
-    seed_bank(session, per_subdomain=4)
-    UserFactory(email="leaver@example.com")
     page = browser_page
-    page.set_viewport_size(DESK)
-    _start_quiz(page, live_server, "leaver@example.com")
+    _sit_quiz(page, live_server, session, "leaver@example.com")
     seen: list[tuple[str, str]] = []
     answer = {"accept": False}
 

@@ -8,17 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from exam_engine.models import Attempt, utcnow
+from exam_engine.models import Attempt
 from tests.factories import UserFactory
 from tests.support import seed_bank
-
-
-@pytest.fixture
-def clock(app):
-    state = {"now": utcnow()}
-    app.config["CLOCK"] = lambda: state["now"]
-    yield state
-    app.config.pop("CLOCK", None)
 
 
 @pytest.fixture
