@@ -105,6 +105,8 @@ class Attempt(Base):
     deadline_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any] | None]
+    # The position the candidate last opened, so that resuming lands there.
+    last_position: Mapped[int | None]
 
     user: Mapped[User] = relationship()
     template: Mapped[ExamTemplate] = relationship()
@@ -122,6 +124,7 @@ class AttemptItem(Base):
         UniqueConstraint("attempt_id", "question_id"),
         CheckConstraint("position >= 1", name="position_positive"),
         CheckConstraint("choice IS NULL OR (choice >= 0 AND choice < 4)", name="choice"),
+        CheckConstraint("struck >= 0 AND struck < 16", name="struck"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,6 +141,10 @@ class AttemptItem(Base):
     flagged: Mapped[bool] = mapped_column(default=False)
     last_seq: Mapped[int] = mapped_column(default=0)
     saved_at: Mapped[datetime | None]
+    # Practice only: when the candidate asked to check this answer; the choice is locked then.
+    checked_at: Mapped[datetime | None]
+    # Options the candidate struck out, a bit per stored option index: a note, never graded.
+    struck: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
     version: Mapped[QuestionVersion] = relationship()

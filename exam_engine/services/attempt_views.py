@@ -3,7 +3,7 @@
 This module is the single gate between stored attempts and the candidate: while an exam is
 in progress it emits stems, option texts under per-attempt ids (A-D in the order shown),
 and the candidate's own responses; never the key, a rationale, or the stored option order.
-Practice mode adds feedback for an item only after the candidate has answered it.
+Practice mode adds feedback for an item only once the candidate has checked its answer.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from exam_engine.services.attempts import (
     QuestionRow,
     remaining_seconds,
     stored_to_choice,
+    struck_ids,
 )
 
 
@@ -42,6 +43,8 @@ class ItemView:
     choice: str | None
     flagged: bool
     feedback: dict[str, Any] | None
+    # Options the candidate struck out (a note to self: never an answer, never graded).
+    struck: tuple[str, ...] = ()
 
 
 def shown_options(item: AttemptItem) -> tuple[OptionView, ...]:
@@ -72,7 +75,7 @@ def unanswered_views(rows: Iterable[QuestionRow]) -> list[ItemView]:
 
 
 def feedback_for(item: AttemptItem) -> dict[str, Any]:
-    """Key and rationales of one item, in this attempt's option ids (only after answering)."""
+    """Key and rationales of one item, in this attempt's option ids (only after checking)."""
     version = item.version
     return {
         "correct": item.choice == version.answer_index,
@@ -88,7 +91,7 @@ def feedback_for(item: AttemptItem) -> dict[str, Any]:
 def item_view(attempt: Attempt, item: AttemptItem) -> ItemView:
     """Build the view of one position, with feedback only where the rules allow it."""
     reveal = attempt.status != AttemptStatus.IN_PROGRESS or (
-        attempt.mode == Mode.PRACTICE and item.choice is not None
+        attempt.mode == Mode.PRACTICE and item.checked_at is not None
     )
     return ItemView(
         position=item.position,
@@ -97,6 +100,7 @@ def item_view(attempt: Attempt, item: AttemptItem) -> ItemView:
         choice=stored_to_choice(item, item.choice),
         flagged=item.flagged,
         feedback=feedback_for(item) if reveal else None,
+        struck=struck_ids(item.option_order, item.struck),
     )
 
 
@@ -130,7 +134,13 @@ def attempt_json(
             for v in views
         ],
         "responses": [
-            {"position": v.position, "choice": v.choice, "flagged": v.flagged} for v in views
+            {
+                "position": v.position,
+                "choice": v.choice,
+                "flagged": v.flagged,
+                "struck": list(v.struck),
+            }
+            for v in views
         ],
     }
     feedback = {v.position: v.feedback for v in views if v.feedback is not None}

@@ -109,3 +109,26 @@ def describe(violations: list[Any]) -> str:
         f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes'][:3]]}"
         for v in violations
     )
+
+
+def start_mock(page: Any, title: str) -> None:
+    """Start a timed mock from the dashboard: its instructions page, then Start the exam."""
+    page.get_by_role("link", name=f"Start {title}").click()
+    page.get_by_role("heading", name=f"Before you start: {title}").wait_for()
+    page.get_by_role("button", name="Start the exam").click()
+
+
+def answer_keys(session: Any, attempt_id: int) -> list[str]:
+    """The key of each position of an attempt, as its candidate's option ids."""
+    from sqlalchemy import select
+
+    from exam_engine.models import AttemptItem
+    from exam_engine.services import attempts
+
+    session.expire_all()
+    items = session.scalars(
+        select(AttemptItem)
+        .where(AttemptItem.attempt_id == attempt_id)
+        .order_by(AttemptItem.position)
+    ).all()
+    return [attempts.stored_to_choice(i, i.version.answer_index) for i in items]

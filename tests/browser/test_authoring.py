@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from exam_engine.models import Attempt, AttemptItem, ExamTemplate, Question, QuestionVersion
 from exam_engine.services import pool
-from tests.browser.conftest import axe_violations, describe, login
+from tests.browser.conftest import axe_violations, describe, login, start_mock
 from tests.factories import UserFactory
 from tests.integration.test_authoring import clean_item
 from tests.support import seed_bank
@@ -134,7 +134,7 @@ def test_write_review_publish_draw_and_edit(live_server, browser_page, session) 
     )
     session.commit()
     login(page, live_server, "cand@example.com")
-    page.get_by_role("button", name="Start D2-B check").click()
+    start_mock(page, "D2-B check")
     page.wait_for_url(re.compile(r"/attempts/\d+/q/1$"))
     attempt = session.scalar(select(Attempt).where(Attempt.user_id == candidate.id))
     position = session.scalar(

@@ -66,7 +66,10 @@ def test_cohort_from_invite_to_heatmap_csv(live_server, browser_page, session) -
     panel = page.locator("#assigned-panel")
     assert "Bootcamp Mini" in panel.inner_text()
     assert "Browser bootcamp" in panel.inner_text()
-    panel.get_by_role("button", name=re.compile("^Start")).click()
+    panel.get_by_role("link", name=re.compile("^Start")).click()
+    page.wait_for_url(re.compile(r"/assignments/\d+/instructions$"))
+    _accessible(page)
+    page.get_by_role("button", name="Start the exam").click()
     page.wait_for_url(re.compile(r"/attempts/\d+/q/1$"))
     for position in range(1, 5):
         page.locator("label[for=choice-A]").click()

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from exam_engine.models import Attempt, AttemptItem
-from tests.browser.conftest import axe_violations, describe, login
+from tests.browser.conftest import axe_violations, describe, login, start_mock
 from tests.factories import UserFactory
 from tests.support import add_template, seed_bank
 
@@ -25,7 +25,7 @@ def test_take_a_20_item_mock(live_server, browser_page, session) -> None:
     login(page, live_server, "taker@example.com")
     _accessible(page)
 
-    page.get_by_role("button", name="Start Short mixed quiz").click()
+    start_mock(page, "Short mixed quiz")
     page.wait_for_url(re.compile(r"/attempts/\d+/q/1$"))
     attempt_url = page.url.rsplit("/q/", 1)[0]
     _accessible(page)
@@ -83,7 +83,7 @@ def test_short_timed_exam_expires_and_auto_submits(live_server, browser_page, se
     user = UserFactory(email="sprinter@example.com")
     page = browser_page
     login(page, live_server, "sprinter@example.com")
-    page.get_by_role("button", name="Start Sprint").click()
+    start_mock(page, "Sprint")
     page.wait_for_url(re.compile(r"/q/1$"))
     attempt = session.scalar(select(Attempt).where(Attempt.user_id == user.id))
     # Bring the deadline close so the page's countdown reaches zero within the test.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import axe_violations, describe, login
+from tests.browser.conftest import axe_violations, describe, login, start_mock
 from tests.factories import UserFactory
 from tests.support import seed_bank
 
@@ -19,7 +19,7 @@ def _accessible(page) -> None:
 
 def _finish_quiz(page, base: str) -> str:
     """Take the 20-item quiz (answer three, flag one) and submit; return the attempt URL."""
-    page.get_by_role("button", name="Start Short mixed quiz").click()
+    start_mock(page, "Short mixed quiz")
     page.wait_for_url(re.compile(r"/attempts/\d+/q/1$"))
     attempt_url = page.url.rsplit("/q/", 1)[0]
     for position, option in ((1, "A"), (2, "B"), (3, "C")):

@@ -8,8 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from exam_engine.models import Attempt, AttemptItem, ReviewCard, utcnow
-from exam_engine.services import attempts
-from tests.browser.conftest import axe_violations, describe, login
+from tests.browser.conftest import answer_keys, axe_violations, describe, login, start_mock
 from tests.factories import UserFactory
 from tests.support import add_template, seed_bank
 
@@ -17,17 +16,6 @@ from tests.support import add_template, seed_bank
 def _accessible(page) -> None:
     violations = axe_violations(page)
     assert not violations, describe(violations)
-
-
-def _keys(session, attempt_id: int) -> list[str]:
-    """The key of each position, as the candidate's option ids."""
-    session.expire_all()
-    items = session.scalars(
-        select(AttemptItem)
-        .where(AttemptItem.attempt_id == attempt_id)
-        .order_by(AttemptItem.position)
-    ).all()
-    return [attempts.stored_to_choice(i, i.version.answer_index) for i in items]
 
 
 def _question_ids(session, attempt_id: int) -> list[int]:
@@ -51,8 +39,11 @@ def _attempt_id(url: str) -> int:
 
 
 def _check(page, key: str) -> None:
-    """Choose by keyboard: in practice mode the save brings the feedback up at once."""
+    """Choose by keyboard, then check with Enter: only the check brings the feedback up."""
     page.keyboard.press(key.lower())
+    page.get_by_text(re.compile(r"Saved at")).wait_for()
+    assert page.locator(".feedback").count() == 0
+    page.keyboard.press("Enter")
     page.locator(".feedback").wait_for()
     # The feedback arrives by a reload: wait until the page's script handles keys again.
     page.wait_for_load_state("load")
@@ -74,10 +65,10 @@ def test_drill_and_review_after_a_mock_with_misses(live_server, browser_page, se
     login(page, live_server, "studier@example.com")
 
     # A short mock: three misses and one right answer, by keyboard.
-    page.get_by_role("button", name="Start Mini Mock").click()
+    start_mock(page, "Mini Mock")
     page.wait_for_url(re.compile(r"/q/1$"))
     mock_id = _attempt_id(page.url)
-    keys = _keys(session, mock_id)
+    keys = answer_keys(session, mock_id)
     for position, key in enumerate(keys, start=1):
         page.keyboard.press((key if position == 4 else _wrong(key)).lower())
         page.get_by_text(re.compile(r"Saved at")).wait_for()
@@ -98,7 +89,7 @@ def test_drill_and_review_after_a_mock_with_misses(live_server, browser_page, se
     page.wait_for_url(re.compile(r"/attempts/\d+/q/1$"))
     drill_id = _attempt_id(page.url)
     assert session.get(Attempt, drill_id).kind == "drill"
-    drill_keys = _keys(session, drill_id)
+    drill_keys = answer_keys(session, drill_id)
     assert len(drill_keys) == 15
     # The drill's first item is missed too; it may repeat a mock miss (drills may repeat).
     mock_misses = set(_question_ids(session, mock_id)[:3])
@@ -133,7 +124,7 @@ def test_drill_and_review_after_a_mock_with_misses(live_server, browser_page, se
         page.wait_for_url(re.compile(r"/attempts/\d+/q/1$"))
         review_id = _attempt_id(page.url)
         assert session.get(Attempt, review_id).kind == "review"
-        review_keys = _keys(session, review_id)
+        review_keys = answer_keys(session, review_id)
         for position, key in enumerate(review_keys, start=1):
             _check(page, key)
             assert page.locator(".feedback.correct").is_visible()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from exam_engine.models import Attempt, AttemptItem, QuestionVersion, Response, utcnow
-from exam_engine.services import attempts
+from exam_engine.services import attempts, practice
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 from tests.factories import UserFactory
 from tests.support import add_template, seed_bank
@@ -223,12 +223,34 @@ def test_grading_uses_the_version_shown(session, bank, user) -> None:
     assert done.result["score"]["correct"] == 1
 
 
-def test_practice_answer_is_locked_after_checking(session, bank, user) -> None:
+def test_practice_answer_changes_until_checked_then_locks(session, bank, user) -> None:
     attempt = start(session, user, "drill-d1")
     save(session, user, attempt, 1, "A", seq=1)
-    with pytest.raises(Conflict, match="already answered"):
-        save(session, user, attempt, 1, "B", seq=2)
-    assert save(session, user, attempt, 1, "A", seq=3, flagged=True).flagged
+    assert save(session, user, attempt, 1, "B", seq=2).choice == "B"
+    feedback = practice.check_answer(
+        session, user.id, attempt.id, 1, now=utcnow(), grace_seconds=GRACE
+    )
+    item = attempt.items[0]
+    assert feedback["key"] == attempts.stored_to_choice(item, item.version.answer_index)
+    with pytest.raises(Conflict, match="locked"):
+        save(session, user, attempt, 1, "C", seq=3)
+    assert save(session, user, attempt, 1, "B", seq=4, flagged=True).flagged
+    session.expire_all()
+    assert session.get(AttemptItem, item.id).checked_at is not None
+
+
+def test_checking_is_for_practice_and_needs_an_answer(session, bank, user) -> None:
+    drill = start(session, user, "drill-d1")
+    with pytest.raises(Conflict, match="no answer to check"):
+        practice.check_answer(session, user.id, drill.id, 1, now=utcnow(), grace_seconds=GRACE)
+    mock = start(session, user)
+    save(session, user, mock, 1, "A", seq=1)
+    with pytest.raises(Conflict, match="only in practice"):
+        practice.check_answer(session, user.id, mock.id, 1, now=utcnow(), grace_seconds=GRACE)
+    with pytest.raises(NotFound):
+        practice.check_answer(
+            session, UserFactory().id, drill.id, 1, now=utcnow(), grace_seconds=GRACE
+        )
 
 
 def test_short_template_expiry_grades_saved_answers(session, bank, user) -> None:

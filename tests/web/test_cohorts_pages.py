@@ -218,7 +218,12 @@ def test_dashboard_shows_assigned_mocks_and_start_refuses_outside_the_window(
     assert "Assigned to you" in html
     assert "Evening group" in html
     assert "20 minutes for you" in html
-    assert f"/cohorts/assignments/{assignment.id}/start" in html
+    # Start leads to the instructions, which start the clock through the assignment's start.
+    assert f"/assignments/{assignment.id}/instructions" in html
+    instructions = client.get(f"/assignments/{assignment.id}/instructions").get_data(as_text=True)
+    assert "Before you start: Tiny" in instructions
+    assert "20 minutes, your time allowance in this cohort included" in instructions
+    assert f'action="/cohorts/assignments/{assignment.id}/start"' in instructions
     late = now + timedelta(hours=2)
     app.config["CLOCK"] = lambda: late
     try:
@@ -230,11 +235,14 @@ def test_dashboard_shows_assigned_mocks_and_start_refuses_outside_the_window(
     assert session.scalar(select(func.count()).select_from(Attempt)) == 0
     started = client.post(f"/cohorts/assignments/{assignment.id}/start")
     assert started.status_code == 303
-    assert re.search(r"/attempts/\d+/q/1$", started.location)
+    assert re.search(r"/attempts/\d+/resume$", started.location)
     attempt = session.scalar(select(Attempt))
     assert attempt.assignment_id == assignment.id
     assert attempt.deadline_at - attempt.started_at == timedelta(minutes=20)
     assert "Resume" in client.get("/dashboard").get_data(as_text=True)
+    # The instructions of a mock already running lead back into it.
+    back = client.get(f"/assignments/{assignment.id}/instructions")
+    assert back.location.endswith(f"/attempts/{attempt.id}/resume")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from exam_engine.models import Attempt, AttemptItem, Response, utcnow
 from tests.factories import UserFactory
@@ -64,7 +65,7 @@ def test_save_reload_and_resume(client, candidate, clock) -> None:
     assert body["remaining_seconds"] == 40 * 60
     clock["now"] += timedelta(minutes=5)
     again = client.get(f"/api/v1/attempts/{data['id']}").get_json()
-    assert again["responses"][2] == {"position": 3, "choice": "B", "flagged": True}
+    assert again["responses"][2] == {"position": 3, "choice": "B", "flagged": True, "struck": []}
     assert again["remaining_seconds"] == 35 * 60
     assert again["seq"] == 1
 
@@ -212,17 +213,86 @@ def test_two_sessions_on_one_attempt_lose_nothing(client, candidate, clock, app,
     assert final[1]["choice"] == "B"
 
 
-def test_practice_mode_feedback_after_answering(client, candidate, clock) -> None:
+def test_practice_saves_reveal_nothing_until_checked(client, candidate, clock, session) -> None:
     data = start(client, "drill-d3")
     assert data["remaining_seconds"] is None
     assert data["deadline"] is None
-    body = put(client, data["id"], 1, choice="A", seq=1).get_json()
-    feedback = body["feedback"]
+    first = put(client, data["id"], 1, choice="A", seq=1).get_json()
+    assert "feedback" not in first and "key" not in first
+    # The learner changes their mind: accepted, still nothing revealed.
+    second = put(client, data["id"], 1, choice="B", seq=2)
+    assert second.status_code == 200
+    assert second.get_json()["choice"] == "B"
+    assert "feedback" not in second.get_json()
+    assert "feedback" not in client.get(f"/api/v1/attempts/{data['id']}").get_json()
+    item = session.scalars(
+        select(AttemptItem).where(AttemptItem.attempt_id == data["id"], AttemptItem.position == 1)
+    ).one()
+    assert item.checked_at is None
+
+
+def check(client, attempt_id, position):
+    return client.post(f"/api/v1/attempts/{attempt_id}/responses/{position}/check")
+
+
+def test_check_reveals_locks_and_is_idempotent(client, candidate, clock, session) -> None:
+    data = start(client, "drill-d3")
+    put(client, data["id"], 1, choice="C", seq=1)
+    response = check(client, data["id"], 1)
+    assert response.status_code == 200
+    feedback = response.get_json()
+    assert set(feedback) == {"correct", "key", "rationales", "references"}
     assert feedback["key"] in "ABCD"
+    assert feedback["correct"] == (feedback["key"] == "C")
     assert set(feedback["rationales"]) == set("ABCD")
+    # The lock is stored on the item.
+    session.expire_all()
+    item = session.scalars(
+        select(AttemptItem).where(AttemptItem.attempt_id == data["id"], AttemptItem.position == 1)
+    ).one()
+    assert item.checked_at is not None
+    checked_at = item.checked_at
+    # Checking twice returns the same result and does not move the lock.
+    clock["now"] += timedelta(minutes=1)
+    assert check(client, data["id"], 1).get_json() == feedback
+    session.expire_all()
+    assert session.get(AttemptItem, item.id).checked_at == checked_at
+    # A later change of answer is refused with a message; the flag may still change.
+    refused = put(client, data["id"], 1, choice="A", seq=2)
+    assert refused.status_code == 409
+    assert "locked" in refused.get_json()["error"]
+    assert put(client, data["id"], 1, choice="C", flagged=True, seq=3).get_json()["flagged"]
+    # The attempt now carries that position's feedback, and only that one.
     again = client.get(f"/api/v1/attempts/{data['id']}").get_json()
-    assert set(again["feedback"]) == {"1"}
-    assert put(client, data["id"], 1, choice="B", seq=2).status_code == 409
+    assert again["feedback"] == {"1": feedback}
+
+
+def test_check_without_an_answer_or_outside_practice_is_409(client, candidate, clock) -> None:
+    drill = start(client, "drill-d3")
+    empty = check(client, drill["id"], 2)
+    assert empty.status_code == 409
+    assert "no answer to check" in empty.get_json()["error"]
+    assert check(client, drill["id"], 99).status_code == 404
+    assert check(client, drill["id"], 0).status_code in (400, 404)
+    client.post(f"/api/v1/attempts/{drill['id']}/submit")
+    assert check(client, drill["id"], 1).status_code == 409
+    mock = start(client)
+    put(client, mock["id"], 1, choice="A", seq=1)
+    refused = check(client, mock["id"], 1)
+    assert refused.status_code == 409
+    assert "only in practice" in refused.get_json()["error"]
+    assert "key" not in refused.get_json()
+
+
+def test_only_the_owner_checks(client, candidate, clock, app) -> None:
+    data = start(client, "drill-d3")
+    put(client, data["id"], 1, choice="A", seq=1)
+    UserFactory(email="other@example.com")
+    other = app.test_client()
+    other.__class__ = type(client)
+    other.login("other@example.com")
+    assert check(other, data["id"], 1).status_code == 404
+    assert "feedback" not in client.get(f"/api/v1/attempts/{data['id']}").get_json()
 
 
 def test_sweep_command_is_safe_twice(app, session, clock) -> None:
@@ -254,7 +324,7 @@ def test_starting_again_answers_the_open_attempt(client, candidate, clock, sessi
     body = again.get_json()
     assert body["id"] == data["id"]
     assert body["items"] == data["items"]
-    assert body["responses"][1] == {"position": 2, "choice": "C", "flagged": False}
+    assert body["responses"][1] == {"position": 2, "choice": "C", "flagged": False, "struck": []}
     assert body["seq"] == 1
     assert body["remaining_seconds"] == 37 * 60
     assert "feedback" not in body
@@ -277,3 +347,34 @@ def test_another_template_starts_its_own_attempt(client, candidate, clock, sessi
     other = start(client, "quiz-b")
     assert other["id"] != first["id"]
     assert len(other["items"]) == 10
+
+
+def test_struck_options_are_kept_and_never_graded(client, candidate, clock, session) -> None:
+    data = start(client)
+    saved = put(client, data["id"], 1, choice="B", struck=["A", "C"], seq=1).get_json()
+    assert saved["struck"] == ["A", "C"]
+    assert saved["choice"] == "B"
+    # A save that leaves struck out keeps the stored ones; an empty list clears them.
+    assert put(client, data["id"], 1, choice="D", seq=2).get_json()["struck"] == ["A", "C"]
+    reloaded = client.get(f"/api/v1/attempts/{data['id']}").get_json()["responses"][0]
+    assert reloaded == {"position": 1, "choice": "D", "flagged": False, "struck": ["A", "C"]}
+    assert put(client, data["id"], 1, choice="D", struck=[], seq=3).get_json()["struck"] == []
+    # Striking alone answers nothing.
+    put(client, data["id"], 2, struck=["A", "B", "C"], seq=4)
+    done = client.post(f"/api/v1/attempts/{data['id']}/submit").get_json()
+    assert done["score"]["total"] == 20
+    attempt = session.get(Attempt, data["id"])
+    session.refresh(attempt)
+    assert attempt.result["answered"] == 1
+
+
+@pytest.mark.parametrize(
+    "struck",
+    [["E"], ["A", "A"], "A", [1], {"A": True}],
+    ids=["unknown", "twice", "str", "int", "obj"],
+)
+def test_bad_struck_is_400(client, candidate, clock, struck) -> None:
+    data = start(client)
+    response = put(client, data["id"], 1, choice="A", struck=struck, seq=1)
+    assert response.status_code == 400
+    assert "struck" in response.get_json()["error"]

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from exam_engine.models import Attempt, AttemptItem, utcnow
 from tests.factories import UserFactory
@@ -36,7 +37,7 @@ def test_dashboard_lists_templates_and_in_progress(client, started) -> None:
     html = client.get("/dashboard").get_data(as_text=True)
     assert "Full mock exam (90 items, 180 minutes)" in html
     assert "In progress" in html
-    assert f"/attempts/{started}/q/1" in html
+    assert f"/attempts/{started}/resume" in html
 
 
 def test_question_page_has_timer_navigator_and_no_inline_script(client, started) -> None:
@@ -137,12 +138,37 @@ def test_practice_check_shows_feedback(client, session, clock) -> None:
     before = client.get(location).get_data(as_text=True)
     assert "the best answer is" not in before
     assert "Check answer" in before
-    response = client.post(location, data={"choice": "B", "go": "check"})
+    # Choosing (Save and next) reveals nothing and the choice can change.
+    client.post(location, data={"choice": "B", "go": "stay"})
+    client.post(location, data={"choice": "C", "go": "stay"})
+    middle = client.get(location).get_data(as_text=True)
+    assert "the best answer is" not in middle
+    assert 'value="C" checked' in middle
+    response = client.post(location, data={"choice": "C", "go": "check"})
     assert response.location.endswith("/q/1")
     after = client.get(location).get_data(as_text=True)
     assert "the best answer is" in after
     assert "rationale" in after
+    assert "Check answer" not in after
+    # Locked: the disabled options are not posted back, and the answer stays.
+    client.post(location, data={"flagged": "y", "go": "stay"})
+    item = session.scalars(
+        select(AttemptItem).where(AttemptItem.attempt_id == attempt_id, AttemptItem.position == 1)
+    ).one()
+    session.refresh(item)
+    assert item.flagged and item.choice is not None and item.checked_at is not None
     assert session.get(Attempt, attempt_id).deadline_at is None
+
+
+def test_practice_check_without_an_answer_says_so(client, session, clock) -> None:
+    seed_bank(session, per_subdomain=7)
+    UserFactory(email="drill2@example.com")
+    client.login("drill2@example.com")
+    location = client.post("/attempts", data={"template": "drill-d2"}).location
+    page = client.post(location, data={"go": "check"}, follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert "Choose an answer first" in html
+    assert "the best answer is" not in html
 
 
 def test_starting_an_unknown_template_flashes_an_error(client, started) -> None:
@@ -159,3 +185,25 @@ def test_pressing_start_again_resumes_at_the_first_unanswered(client, started, s
     page = client.get(again.location).get_data(as_text=True)
     assert "already have this exam in progress" in page
     assert session.query(Attempt).count() == 1
+
+
+def test_resume_opens_the_question_last_viewed(client, started, session) -> None:
+    # Nothing viewed yet: the first unanswered.
+    client.post(f"/attempts/{started}/q/1", data={"choice": "A", "go": "stay"})
+    assert client.get(f"/attempts/{started}/resume").location.endswith("/q/2")
+    assert client.get(f"/attempts/{started}/q/7").status_code == 200
+    client.get(f"/attempts/{started}/summary")
+    assert session.get(Attempt, started).last_position == 7
+    assert client.get(f"/attempts/{started}/resume").location.endswith(f"/attempts/{started}/q/7")
+    again = client.post("/attempts", data={"template": "quiz-20"})
+    assert again.location.endswith(f"/attempts/{started}/q/7")
+    client.post(f"/attempts/{started}/submit", data={"confirm": "y"})
+    assert client.get(f"/attempts/{started}/resume").location.endswith("/scorecard")
+
+
+def test_resume_is_the_owners_only(client, started, app) -> None:
+    UserFactory(email="nosy2@example.com")
+    nosy = app.test_client()
+    nosy.__class__ = type(client)
+    nosy.login("nosy2@example.com")
+    assert nosy.get(f"/attempts/{started}/resume").status_code == 404

@@ -43,15 +43,16 @@ def start(client, template: str):
 
 
 def answer_all(client, body: dict) -> dict[str, dict]:
-    """Answer every position with A; return each stem's feedback (the key a drill reveals)."""
+    """Answer every position with A and check it; return each stem's feedback (the key)."""
     revealed = {}
     for seq, item in enumerate(body["items"], start=1):
-        reply = client.put(
-            f"/api/v1/attempts/{body['id']}/responses/{item['position']}",
-            json={"choice": "A", "flagged": False, "seq": seq},
-        )
+        position = f"/api/v1/attempts/{body['id']}/responses/{item['position']}"
+        reply = client.put(position, json={"choice": "A", "flagged": False, "seq": seq})
         assert reply.status_code == 200, reply.get_json()
-        revealed[item["stem"]] = reply.get_json()["feedback"]
+        assert "feedback" not in reply.get_json()
+        checked = client.post(f"{position}/check")
+        assert checked.status_code == 200, checked.get_json()
+        revealed[item["stem"]] = checked.get_json()
     return revealed
 
 

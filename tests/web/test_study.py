@@ -120,9 +120,10 @@ def test_drill_form_starts_a_practice_drill(client, candidate, session) -> None:
     # Practice mode: checking an answer shows the rationales at once.
     item = attempt.items[0]
     key = attempts.stored_to_choice(item, item.version.answer_index)
-    client.post(f"/attempts/{attempt.id}/q/1", data={"choice": key, "go": "check"})
+    checked = client.post(f"/attempts/{attempt.id}/q/1", data={"choice": key, "go": "check"})
+    assert checked.status_code == 303, checked.get_data(as_text=True)[-3000:]
     page = client.get(f"/attempts/{attempt.id}/q/1").get_data(as_text=True)
-    assert "Correct" in page
+    assert "Correct" in page, page[page.find("<main") :][:3000]
     assert item.version.rationales[0] in page
 
 

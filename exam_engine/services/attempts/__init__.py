@@ -15,6 +15,7 @@ from exam_engine.services.attempts.finishing import (
     sweep_expired,
     touch,
 )
+from exam_engine.services.attempts.position import note_position, resume_position
 from exam_engine.services.attempts.reading import (
     OPTION_IDS,
     QuestionRow,
@@ -30,12 +31,14 @@ from exam_engine.services.attempts.reading import (
     user_attempts,
 )
 from exam_engine.services.attempts.saving import (
+    AnswerLocked,
     AttemptFinished,
     DeadlinePassed,
     SaveResult,
     insert_response_once,
     refuse_closed,
     save_response,
+    struck_ids,
 )
 from exam_engine.services.attempts.start import (
     add_form,
@@ -55,6 +58,7 @@ from exam_engine.services.attempts.start import (
 __all__ = [
     "FINISHED",
     "OPTION_IDS",
+    "AnswerLocked",
     "AttemptFinished",
     "DeadlinePassed",
     "QuestionRow",
@@ -74,18 +78,21 @@ __all__ = [
     "load_user",
     "lock_user",
     "new_attempt",
+    "note_position",
     "open_attempt",
     "open_mock_keys",
     "open_mock_questions",
     "question_rows",
     "refuse_closed",
     "remaining_seconds",
+    "resume_position",
     "rows_changed",
     "save_response",
     "seen_counts",
     "start_attempt",
     "stored_index",
     "stored_to_choice",
+    "struck_ids",
     "submit_attempt",
     "sweep_expired",
     "touch",

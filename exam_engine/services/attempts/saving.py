@@ -6,6 +6,7 @@ accepted after grading (PostgreSQL; SQLite has one writer).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, cast
@@ -16,7 +17,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from exam_engine.domain.vocabulary import FINISHED, AttemptStatus, Mode
+from exam_engine.domain.vocabulary import FINISHED, AttemptStatus
 from exam_engine.models import Attempt, AttemptItem, Response
 from exam_engine.services.attempts.finishing import finalize
 from exam_engine.services.attempts.reading import (
@@ -35,6 +36,10 @@ class DeadlinePassed(Conflict):
 
 class AttemptFinished(Conflict):
     """The attempt is already submitted or expired."""
+
+
+class AnswerLocked(Conflict):
+    """A practice answer already checked cannot change."""
 
 
 class _TimeUp(Exception):
@@ -56,6 +61,7 @@ class SaveResult:
     seq: int
     saved_at: datetime | None
     attempt_seq: int
+    struck: tuple[str, ...] = ()
     # The attempt as the save saw it, still loaded: holding it keeps it in the session's
     # identity map, so the caller's next get_attempt costs no round trip.
     attempt: Attempt | None = field(default=None, repr=False, compare=False)
@@ -75,6 +81,8 @@ SAVE_READ = (
         AttemptItem.id,
         AttemptItem.option_order,
         AttemptItem.choice,
+        AttemptItem.checked_at,
+        AttemptItem.struck,
         select(func.coalesce(func.max(_OTHER.last_seq), 0))
         .where(_OTHER.attempt_id == bindparam("attempt_id"))
         .scalar_subquery(),
@@ -110,6 +118,8 @@ SAVE_UPDATE = (
         flagged=bindparam("flagged"),
         last_seq=bindparam("seq"),
         saved_at=bindparam("at"),
+        # A save that says nothing about struck options keeps them.
+        struck=func.coalesce(bindparam("struck"), ITEMS.c.struck),
     )
 )
 
@@ -125,20 +135,26 @@ def save_response(
     seq: int,
     now: datetime,
     grace_seconds: int,
+    struck: Sequence[str] | None = None,
 ) -> SaveResult:
-    """Record one save; idempotent per (position, seq), newest seq wins, refused after time."""
+    """Record one save; idempotent per (position, seq), newest seq wins, refused after time.
+
+    ``struck``: the option ids the candidate struck out (a note, never graded); None keeps
+    the stored ones.
+    """
     if seq < 1:
         raise ValidationFailed("seq: must be a positive integer")
     try:
         with transaction(session, keep_loaded=True):
             row = _locked_row(session, user_id, attempt_id, position, now, grace_seconds)
             stored = stored_index(row.option_order, choice)
-            if row.attempt.mode == Mode.PRACTICE and row.current is not None:
-                if stored != row.current:
-                    raise Conflict(
-                        f"position {position} was already answered and checked in practice mode"
-                    )
-            return _write(session, row, position, stored, flagged, seq, now)
+            if row.checked_at is not None and stored != row.current:
+                raise AnswerLocked(
+                    f"position {position} is locked: its answer was checked, so it can no "
+                    "longer be changed (the flag still can)"
+                )
+            bits = None if struck is None else struck_bits(row.option_order, struck)
+            return _write(session, row, position, stored, flagged, seq, now, bits)
     except _TimeUp as up:
         # Graded in its own transaction, once the save's shared lock is released.
         finalize(session, up.attempt_id, now, status=AttemptStatus.EXPIRED)
@@ -155,6 +171,8 @@ class _Row(NamedTuple):
     item_id: int
     option_order: list[Any]
     current: int | None
+    checked_at: datetime | None
+    struck: int
     newest_seq: int
 
 
@@ -182,15 +200,24 @@ def _write(
     flagged: bool,
     seq: int,
     now: datetime,
+    struck: int | None,
 ) -> SaveResult:
     """Insert the response once per seq and move the item forward only for a newer seq."""
-    values = {"item_id": row.item_id, "seq": seq, "choice": stored, "flagged": flagged, "at": now}
+    values = {
+        "item_id": row.item_id,
+        "seq": seq,
+        "choice": stored,
+        "flagged": flagged,
+        "at": now,
+        "struck": struck,
+    }
     # The same seq again (a retry) inserts nothing: the first one counted.
     accepted = (
         insert_response_once(session, values)
         and cast(CursorResult[Any], session.execute(SAVE_UPDATE, values)).rowcount == 1
     )
-    state: tuple[int | None, bool, int, datetime | None] = (stored, flagged, seq, now)
+    kept = row.struck if struck is None else struck
+    state: tuple[int | None, bool, int, datetime | None, int] = (stored, flagged, seq, now, kept)
     if not accepted:
         state = (
             session.execute(
@@ -199,6 +226,7 @@ def _write(
                     AttemptItem.flagged,
                     AttemptItem.last_seq,
                     AttemptItem.saved_at,
+                    AttemptItem.struck,
                 ).where(AttemptItem.id == row.item_id)
             )
             .one()
@@ -213,7 +241,25 @@ def _write(
         seq=state[2],
         saved_at=state[3],
         attempt_seq=max(row.newest_seq, state[2]),
+        struck=struck_ids(order, state[4]),
         attempt=row.attempt,
+    )
+
+
+def struck_bits(option_order: Sequence[Any], struck: Sequence[str]) -> int:
+    """Struck option ids as shown, as a bit per stored option index."""
+    bits = 0
+    for option in struck:
+        index = stored_index(list(option_order), option)
+        assert index is not None  # stored_index maps only None to None
+        bits |= 1 << index
+    return bits
+
+
+def struck_ids(option_order: Sequence[Any], bits: int) -> tuple[str, ...]:
+    """The option ids as shown whose stored index is struck, in the order shown."""
+    return tuple(
+        OPTION_IDS[shown] for shown, stored in enumerate(option_order) if bits >> stored & 1
     )
 
 

@@ -19,6 +19,7 @@
   var retryTimer = null;
   var retryDelay = 1000;
   var finished = false;
+  var internalNavigation = false;
 
   // ---- pending saves survive a reload (localStorage) until the server accepts them ----
   function loadPending() {
@@ -48,7 +49,35 @@
   function syncRemaining(seconds) {
     if (seconds === null || seconds === undefined || !timerEl) { return; }
     deadlineMs = performance.now() + seconds * 1000;
-    THRESHOLDS.forEach(function (m) { if (seconds <= m * 60) { announced[m] = true; } });
+  }
+
+  // A warning stays on screen, from page to page, until dismissed or replaced by the next one.
+  var warnKey = "exam-warning-" + attemptId;
+  function storeWarning(value) {
+    try { localStorage.setItem(warnKey, JSON.stringify(value)); } catch (e) { /* private mode */ }
+  }
+  function storedWarning() {
+    try { return JSON.parse(localStorage.getItem(warnKey) || "null"); } catch (e) { return null; }
+  }
+  function showWarning(minutes) {
+    if (!announceEl) { return; }
+    storeWarning({ minutes: minutes, dismissed: false });
+    announceEl.textContent = "";
+    var box = document.createElement("p");
+    box.className = "time-warning";
+    var text = document.createElement("span");
+    text.textContent = minutes + (minutes === 1 ? " minute" : " minutes") + " left.";
+    var dismiss = document.createElement("button");
+    dismiss.type = "button";
+    dismiss.className = "button small";
+    dismiss.textContent = "Dismiss";
+    dismiss.addEventListener("click", function () {
+      announceEl.textContent = "";
+      storeWarning({ minutes: minutes, dismissed: true });
+    });
+    box.appendChild(text);
+    box.appendChild(dismiss);
+    announceEl.appendChild(box);
   }
 
   function renderTimer() {
@@ -57,19 +86,23 @@
     var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
     timerEl.textContent = h + ":" + two(m) + ":" + two(s);
     timerEl.classList.toggle("low", left <= 300);
+    // A jump past several marks (a re-sync, a sleeping laptop) shows only the latest.
+    var latest = null;
     THRESHOLDS.forEach(function (minutes) {
-      if (!announced[minutes] && left <= minutes * 60) {
-        announced[minutes] = true;
-        announceEl.textContent = minutes + (minutes === 1 ? " minute" : " minutes") + " left.";
-      }
+      if (!announced[minutes] && left <= minutes * 60) { announced[minutes] = true; latest = minutes; }
     });
+    if (latest !== null) { showWarning(latest); }
     if (left === 0 && !finished) { autoSubmit(); }
   }
 
   if (timerEl) {
     var initial = parseInt(timerEl.dataset.remaining, 10);
     deadlineMs = performance.now() + initial * 1000;
-    THRESHOLDS.forEach(function (m) { if (initial <= m * 60) { announced[m] = true; } });
+    var passed = null;
+    THRESHOLDS.forEach(function (m) { if (initial <= m * 60) { announced[m] = true; passed = m; } });
+    // The warning of the last mark passed is still up if it was not dismissed on another page.
+    var kept = storedWarning();
+    if (passed !== null && kept && kept.minutes === passed && !kept.dismissed) { showWarning(passed); }
     setInterval(renderTimer, 1000);
   }
 
@@ -101,12 +134,12 @@
     cell.classList.toggle("answered", !!choice);
     cell.classList.toggle("unanswered", !choice);
     cell.classList.toggle("flagged", !!flagged);
-    cell.setAttribute("aria-label", "Question " + pos + ", " + (choice ? "answered" : "unanswered") + (flagged ? ", flagged" : ""));
+    cell.setAttribute("aria-label", "Question " + pos + ", " + (choice ? "answered" : "unanswered") + (flagged ? ", flagged" : "") + (cell.classList.contains("current") ? ", current" : ""));
   }
 
   function queue(pos, choice, flagged) {
     seq += 1;
-    pending[pos] = { choice: choice, flagged: flagged, seq: seq };
+    pending[pos] = { choice: choice, flagged: flagged, seq: seq, struck: struckList() };
     storePending(pending);
     markNavigator(pos, choice, flagged);
     return flush();
@@ -129,7 +162,8 @@
       seq = Math.max(seq, r.data.attempt_seq || 0);
       syncRemaining(r.data.remaining_seconds);
       var current = pending[pos];
-      var sameIntent = current && current.choice === r.data.choice && current.flagged === r.data.flagged;
+      var sameIntent = current && current.choice === r.data.choice && current.flagged === r.data.flagged &&
+        JSON.stringify(current.struck || []) === JSON.stringify(r.data.struck || []);
       if (current && current.seq === entry.seq) {
         if (!r.data.accepted && !sameIntent) {
           // Another tab saved a newer answer first: re-send ours with a fresh sequence number.
@@ -142,7 +176,6 @@
         storePending(pending);
       }
       setStatus("Saved at " + clock(new Date()) + ".");
-      if (mode === "practice" && r.data.feedback && Number(pos) === position) { window.location.reload(); }
       return r.data;
     });
   }
@@ -170,6 +203,23 @@
     return inFlight;
   }
 
+  // ---- practice: the key and rationales come only when the candidate asks to check ----
+  function checkAnswer() {
+    if (!currentChoice()) { setStatus("Choose an answer first, then check it.", true); return; }
+    api("POST", "/api/v1/attempts/" + attemptId + "/responses/" + position + "/check").then(function (res) {
+      if (res.ok) { internalNavigation = true; window.location.reload(); return; }
+      return res.json().then(function (data) { setStatus(data.error || ("HTTP " + res.status), true); });
+    }, function () { setStatus("Not checked: the server did not answer. Try again.", true); });
+  }
+
+  // Question pages keep the flagged-only pass (?only=flagged) while it lasts.
+  function goTo(target) {
+    internalNavigation = true;
+    if (target === "summary") { window.location.assign(root.dataset.summaryUrl); return; }
+    var url = root.dataset.questionUrl.replace(/\/0$/, "/" + target);
+    window.location.assign(url + (root.dataset.only === "flagged" ? "?only=flagged" : ""));
+  }
+
   function currentChoice() {
     var checked = form && form.querySelector('input[name="choice"]:checked');
     return checked ? checked.value : null;
@@ -190,32 +240,60 @@
     form.addEventListener("submit", function (event) {
       var go = event.submitter ? event.submitter.value : "next";
       event.preventDefault();
-      var target;
+      var target = go;
       if (go === "prev") { target = position - 1; }
-      else if (go === "next") { target = position + 1; }
-      else if (go === "check") { target = position; }
+      else if (go === "next") { target = position >= total ? "summary" : position + 1; }
       var done = flush().catch(function () {});
       done.then(function () {
-        if (go === "summary" || (go === "next" && position >= total)) {
-          window.location.assign(root.dataset.summaryUrl);
-        } else if (go === "check") {
-          if (!currentChoice()) { setStatus("Choose an answer first.", true); return; }
-          window.location.reload();
-        } else {
-          window.location.assign(root.dataset.questionUrl.replace(/\/0$/, "/" + target));
-        }
+        if (go === "check") { checkAnswer(); } else { goTo(target); }
       });
     });
   }
 
-  // ---- keyboard: A-D / 1-4 choose, F flags, arrows move ----
+  // ---- strike-through: a note on options ruled out, saved with the response, never graded ----
+  var strikeButtons = form ? Array.prototype.slice.call(form.querySelectorAll(".strike-toggle")) : [];
+  var strikeArmed = false;
+  function struckList() {
+    return strikeButtons.filter(function (b) { return b.getAttribute("aria-pressed") === "true"; })
+      .map(function (b) { return b.dataset.option; });
+  }
+  function toggleStrike(button) {
+    var on = button.getAttribute("aria-pressed") !== "true";
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.parentNode.classList.toggle("struck", on);
+    queue(position, currentChoice(), currentFlag()).catch(function () {});
+  }
+  strikeButtons.forEach(function (button) {
+    button.hidden = false;
+    button.title = button.textContent.replace(/^S/, "");
+    button.parentNode.classList.add("has-strike");
+    button.addEventListener("click", function () { toggleStrike(button); });
+  });
+
+  // ---- keyboard: A-D / 1-4 choose, S then A-D strikes, F flags, arrows move, Enter checks ----
   document.addEventListener("keydown", function (event) {
     if (!form || event.ctrlKey || event.metaKey || event.altKey) { return; }
     var tag = (event.target.tagName || "").toLowerCase();
     if (tag === "textarea" || (tag === "input" && event.target.type === "text")) { return; }
+    var checkButton = form.querySelector('button[value="check"]');
+    if (event.key === "Enter" && checkButton && tag !== "button" && tag !== "a") {
+      event.preventDefault();
+      checkButton.click();
+      return;
+    }
     var key = event.key.toUpperCase();
     var map = { "1": "A", "2": "B", "3": "C", "4": "D", "A": "A", "B": "B", "C": "C", "D": "D" };
-    if (map[key]) {
+    if (strikeArmed) {
+      strikeArmed = false;
+      var target = map[key] && form.querySelector('.strike-toggle[data-option="' + map[key] + '"]');
+      if (target && !target.disabled) { toggleStrike(target); event.preventDefault(); return; }
+      setStatus("");
+    }
+    if (key === "S" && strikeButtons.length && !strikeButtons[0].disabled) {
+      strikeArmed = true;
+      setStatus("Strike out which option? Press A-D.");
+      event.preventDefault();
+    } else if (map[key]) {
       var radio = document.getElementById("choice-" + map[key]);
       if (radio && !radio.disabled) {
         radio.checked = true;
@@ -226,17 +304,38 @@
     } else if (key === "F") {
       var box = document.getElementById("flagged");
       if (box) { box.checked = !box.checked; queue(position, currentChoice(), currentFlag()).catch(function () {}); event.preventDefault(); }
-    } else if (event.key === "ArrowRight" && position < total) {
+    } else if (event.key === "ArrowRight" && root.dataset.next) {
       event.preventDefault();
-      flush().catch(function () {}).then(function () { window.location.assign(root.dataset.questionUrl.replace(/\/0$/, "/" + (position + 1))); });
-    } else if (event.key === "ArrowLeft" && position > 1) {
+      flush().catch(function () {}).then(function () { goTo(root.dataset.next); });
+    } else if (event.key === "ArrowLeft" && root.dataset.prev) {
       event.preventDefault();
-      flush().catch(function () {}).then(function () { window.location.assign(root.dataset.questionUrl.replace(/\/0$/, "/" + (position - 1))); });
+      flush().catch(function () {}).then(function () { goTo(root.dataset.prev); });
     }
   });
 
+  // ---- leaving a running timed exam: the clock does not stop, so ask first ----
+  var timed = !!timerEl;
+  function running() { return timed && !finished; }
   window.addEventListener("beforeunload", function (event) {
-    if (Object.keys(pending).length && !finished) { event.preventDefault(); event.returnValue = ""; }
+    var unsaved = Object.keys(pending).length && !finished;
+    if (unsaved || (running() && !internalNavigation)) { event.preventDefault(); event.returnValue = ""; }
+  });
+  // Moving inside the exam (questions, navigator, summary, submit) is not leaving it.
+  root.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    if (link) { internalNavigation = true; }
+  });
+  root.addEventListener("submit", function () { internalNavigation = true; });
+  var LEAVE = "You are in a timed exam and the clock keeps running while you are away. Leave the exam?";
+  function confirmLeaving(event) {
+    if (!running()) { return; }
+    if (window.confirm(LEAVE)) { internalNavigation = true; } else { event.preventDefault(); }
+  }
+  Array.prototype.forEach.call(document.querySelectorAll(".site-header a[href]"), function (link) {
+    if (link.getAttribute("href").charAt(0) !== "#") { link.addEventListener("click", confirmLeaving); }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll(".site-header form"), function (f) {
+    f.addEventListener("submit", confirmLeaving);
   });
 
   // Anything left from a previous page load (offline, closed tab) is sent now.

@@ -7,12 +7,10 @@ from typing import Any
 from flask import jsonify, request, url_for
 from flask_login import current_user
 
-from exam_engine.domain.vocabulary import Mode
 from exam_engine.extensions import current_session
-from exam_engine.services import attempts, launch
+from exam_engine.services import attempts, launch, practice
 from exam_engine.services.attempt_views import (
     attempt_json,
-    feedback_for,
     iso,
     unanswered_views,
 )
@@ -115,9 +113,9 @@ def next_item(attempt_id: int) -> Any:
 @bp.put("/attempts/<int:attempt_id>/responses/<int(signed=True):position>")
 @login_required
 def put_response(attempt_id: int, position: int) -> Any:
-    """Save one position's answer and flag; 409 once the time is up."""
+    """Save one position's answer and flag; 409 once the time is up (never reveals a key)."""
     data = json_body()
-    unknown = set(data) - {"choice", "flagged", "seq"}
+    unknown = set(data) - {"choice", "flagged", "seq", "struck"}
     if unknown:
         raise ValidationFailed(f"body: unknown field(s) {', '.join(sorted(unknown))}")
     choice = data.get("choice")
@@ -126,6 +124,13 @@ def put_response(attempt_id: int, position: int) -> Any:
     flagged = data.get("flagged", False)
     if not isinstance(flagged, bool):
         raise ValidationFailed("flagged: expected true or false")
+    struck = data.get("struck")
+    if struck is not None and (
+        not isinstance(struck, list)
+        or not all(isinstance(o, str) and o in attempts.OPTION_IDS for o in struck)
+        or len(set(struck)) != len(struck)
+    ):
+        raise ValidationFailed("struck: expected a list of distinct option ids (A-D)")
     seq = data.get("seq")
     if isinstance(seq, float) and seq.is_integer():
         # JSON has one number type: 7.0 is the integer 7 (as JSON Schema says too).
@@ -146,6 +151,7 @@ def put_response(attempt_id: int, position: int) -> Any:
         seq=seq,
         now=moment,
         grace_seconds=grace_seconds(),
+        struck=struck,
     )
     attempt = attempts.get_attempt(session, current_user.id, attempt_id)
     body: dict[str, Any] = {
@@ -157,11 +163,26 @@ def put_response(attempt_id: int, position: int) -> Any:
         "attempt_seq": result.attempt_seq,
         "saved_at": iso(result.saved_at),
         "remaining_seconds": attempts.remaining_seconds(attempt, moment),
+        "struck": list(result.struck),
     }
-    if attempt.mode == Mode.PRACTICE and result.choice is not None:
-        item = attempts.load_for_view(session, current_user.id, attempt_id).items[position - 1]
-        body["feedback"] = feedback_for(item)
     return jsonify(body)
+
+
+@bp.post("/attempts/<int:attempt_id>/responses/<int(signed=True):position>/check")
+@login_required
+def check_response(attempt_id: int, position: int) -> Any:
+    """Practice: reveal a position's key and rationales and lock its answer (idempotent)."""
+    if position < 1:
+        raise ValidationFailed("position: must be 1 or more")
+    feedback = practice.check_answer(
+        current_session(),
+        current_user.id,
+        attempt_id,
+        position,
+        now=now(),
+        grace_seconds=grace_seconds(),
+    )
+    return jsonify(feedback)
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")

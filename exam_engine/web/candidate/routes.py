@@ -9,12 +9,13 @@ from flask_login import current_user
 
 from exam_engine.domain.vocabulary import AttemptStatus, Mode
 from exam_engine.extensions import current_session
-from exam_engine.services import attempts, catalog, cohorts, launch
+from exam_engine.services import attempts, catalog, cohorts, launch, practice
 from exam_engine.services.attempt_views import item_view
 from exam_engine.services.calibration import check
 from exam_engine.services.errors import Conflict
 from exam_engine.web.candidate import bp
 from exam_engine.web.candidate.forms import AnswerForm, StartForm, SubmitForm
+from exam_engine.web.candidate.moves import pass_moves
 from exam_engine.web.clock import grace_seconds, now
 from exam_engine.web.security import login_required
 
@@ -48,6 +49,58 @@ def dashboard() -> Any:
     )
 
 
+@bp.get("/exams/<name>/instructions")
+@login_required
+def instructions(name: str) -> Any:
+    """What a timed mock is like, before its clock starts: Start on this page starts it."""
+    session = current_session()
+    template = catalog.get_template(session, name)
+    if template.mode != Mode.EXAM or name == check.READINESS_TEMPLATE:
+        abort(404, f"{template.title} is untimed: start it from the dashboard.")
+    running = attempts.open_attempt(session, current_user.id, name, now())
+    if running is not None:
+        return redirect(url_for("candidate.resume", attempt_id=running.id), 303)
+    multiplier = current_user.time_multiplier
+    return render_template(
+        "candidate/instructions.html",
+        title=template.title,
+        cohort_name=None,
+        item_count=template.item_count,
+        base_minutes=template.minutes,
+        multiplier=multiplier,
+        minutes=template.minutes * multiplier,
+        action=url_for("candidate.start"),
+        form=StartForm(template=name),
+    )
+
+
+@bp.get("/assignments/<int:assignment_id>/instructions")
+@login_required
+def assignment_instructions(assignment_id: int) -> Any:
+    """The instructions of a mock a cohort assigned, before its clock starts."""
+    moment = now()
+    mine = cohorts.assigned_to(current_session(), current_user.id, now=moment)
+    mock = next((m for m in mine if m.assignment_id == assignment_id), None)
+    if mock is None:
+        abort(404, f"assignment {assignment_id} is not one of yours")
+    if mock.action == "resume" and mock.attempt_id is not None:
+        return redirect(url_for("candidate.resume", attempt_id=mock.attempt_id), 303)
+    if mock.action != "start":
+        flash(f"{mock.title} cannot be started now.", "error")
+        return redirect(url_for("candidate.dashboard"), 303)
+    return render_template(
+        "candidate/instructions.html",
+        title=mock.title,
+        cohort_name=mock.cohort_name,
+        item_count=mock.item_count,
+        base_minutes=None,
+        multiplier=None,
+        minutes=mock.minutes,
+        action=url_for("cohorts.start_assignment", assignment_id=assignment_id),
+        form=StartForm(),
+    )
+
+
 @bp.post("/attempts")
 @login_required
 def start() -> Any:
@@ -65,8 +118,19 @@ def start() -> Any:
     position = 1
     if resumed:
         flash("You already have this exam in progress: carry on where you left off.", "info")
-        position = next((i.position for i in attempt.items if i.choice is None), 1)
+        position = attempts.resume_position(attempt)
     return redirect(url_for("candidate.question", attempt_id=attempt.id, position=position)), 303
+
+
+@bp.get("/attempts/<int:attempt_id>/resume")
+@login_required
+def resume(attempt_id: int) -> Any:
+    """Back to the question last opened (or the first unanswered), or to the results."""
+    attempt = open_attempt(attempt_id)
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return redirect(url_for("candidate.scorecard", attempt_id=attempt_id), 303)
+    position = attempts.resume_position(attempt)
+    return redirect(url_for("candidate.question", attempt_id=attempt_id, position=position), 303)
 
 
 @bp.route("/attempts/<int:attempt_id>/q/<int:position>", methods=["GET", "POST"])
@@ -87,29 +151,50 @@ def question(attempt_id: int, position: int) -> Any:
         if not form.validate():
             abort(400, "That answer is not one of the options shown.")
         session = current_session()
+        # A checked practice answer is shown disabled, so the browser does not send it back.
+        choice = view.choice if view.feedback else (form.choice.data or None)
         attempts.save_response(
             session,
             current_user.id,
             attempt_id,
             position,
-            choice=form.choice.data or None,
+            choice=choice,
             flagged=bool(form.flagged.data),
             seq=attempts.attempt_seq(session, attempt_id) + 1,
             now=now(),
             grace_seconds=grace_seconds(),
         )
+        if attempt.mode == Mode.PRACTICE and form.go.data == "check":
+            if choice is None:
+                flash("Choose an answer first, then check it.", "error")
+            else:
+                practice.check_answer(
+                    session,
+                    current_user.id,
+                    attempt_id,
+                    position,
+                    now=now(),
+                    grace_seconds=grace_seconds(),
+                )
         adaptive = attempt.template.name == check.READINESS_TEMPLATE
         if adaptive and form.go.data == "next" and position >= len(items):
             return redirect(url_for("candidate.check_next", attempt_id=attempt_id), 303)
         target = _next_target(form.go.data, attempt_id, position, len(items), attempt.mode)
+        if request.form.get("only") == "flagged" and "/q/" in target:
+            target += "?only=flagged"
         return redirect(target, 303)
     form.choice.data = view.choice
     form.flagged.data = view.flagged
+    attempts.note_position(current_session(), current_user.id, attempt_id, position)
+    moves = pass_moves(items, position, only_flagged=request.args.get("only") == "flagged")
     return render_template(
         "candidate/question.html",
         attempt=attempt,
         item=view,
         items=items,
+        moves=moves,
+        flagged=moves.flagged,
+        only_flagged=moves.only_flagged,
         form=form,
         total=len(items),
         remaining=attempts.remaining_seconds(attempt, now()),

@@ -163,7 +163,7 @@ def start_assignment(assignment_id: int) -> Any:
     attempt = cohorts.start_assignment(
         current_session(), current_user.id, assignment_id, now=now(), grace_seconds=grace_seconds()
     )
-    return redirect(url_for("candidate.question", attempt_id=attempt.id, position=1), 303)
+    return redirect(url_for("candidate.resume", attempt_id=attempt.id), 303)
 
 
 @bp.post("/invitations/<int:invitation_id>/accept")
