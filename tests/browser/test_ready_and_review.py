@@ -1,0 +1,75 @@
+"""The scorecard's verdict and the answer review, at desktop and phone sizes, with axe."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from exam_engine.models import utcnow
+from exam_engine.services import attempts
+from tests.browser.conftest import axe_violations, describe, login
+from tests.factories import UserFactory
+from tests.support import seed_bank
+
+EMAIL = "ready@example.com"
+SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+# Screenshots for a person to look at; kept only when the variable names a folder.
+SHOTS = os.environ.get("SCREENSHOTS_DIR")
+
+
+def _accessible(page) -> None:
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
+
+
+def _shoot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=False)
+
+
+def _finished_mock(session, user, *, seconds: float) -> int:
+    """A full mock answered by position (four in five wrong), submitted after ``seconds``."""
+    start = utcnow() - timedelta(hours=4)
+    attempt = attempts.start_attempt(session, user.id, "aaism-full", now=start)
+    for item in attempt.items:
+        key = item.version.answer_index
+        if item.position % 7:
+            item.choice = key if item.position % 5 == 0 else (key + 1) % 4
+        item.flagged = item.position in (3, 9)
+    session.commit()
+    attempts.submit_attempt(
+        session, user.id, attempt.id, now=start + timedelta(seconds=seconds), grace_seconds=30
+    )
+    return attempt.id
+
+
+def test_scorecard_leads_with_the_verdict_at_both_sizes(live_server, browser_page, session) -> None:
+    seed_bank(session, per_subdomain=12)
+    user = UserFactory(email=EMAIL)
+    attempt_id = _finished_mock(session, user, seconds=27)
+    page = browser_page
+    login(page, live_server, EMAIL)
+    for size, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server}/attempts/{attempt_id}/scorecard")
+        verdict = page.locator(".verdict")
+        assert verdict.locator(".verdict-word").inner_text() == "Not ready"
+        box = verdict.bounding_box()
+        # The answer to "am I ready?" is on the first screen.
+        assert box is not None and box["y"] + box["height"] <= height
+        assert "finished mock" in verdict.inner_text()
+        assert page.get_by_text(re.compile(r"^Rushing:")).count() == 1
+        drills = page.locator(".weak-item form button")
+        assert drills.count() == 3
+        # Each drill button sits beside (not below a list under) its weak area.
+        first = page.locator(".weak-item").first.bounding_box()
+        button = drills.first.bounding_box()
+        assert first is not None and button is not None
+        assert first["y"] <= button["y"] <= first["y"] + first["height"]
+        _accessible(page)
+        _shoot(page, f"scorecard-{size}")
+        page.locator("#weak-heading").scroll_into_view_if_needed()
+        _shoot(page, f"scorecard-weak-{size}")
