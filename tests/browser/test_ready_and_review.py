@@ -73,3 +73,20 @@ def test_scorecard_leads_with_the_verdict_at_both_sizes(live_server, browser_pag
         _shoot(page, f"scorecard-{size}")
         page.locator("#weak-heading").scroll_into_view_if_needed()
         _shoot(page, f"scorecard-weak-{size}")
+
+
+def test_an_instructor_lands_on_their_home_at_both_sizes(
+    live_server, browser_page, session
+) -> None:
+    UserFactory(email="coach@example.com", role="instructor", name="Coach Home")
+    page = browser_page
+    login(page, live_server, "coach@example.com")
+    assert page.url == f"{live_server}/instructor"
+    for size, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server}/instructor")
+        for name in ("Your cohorts", "Waiting for your review", "Recent imports"):
+            assert page.get_by_role("heading", name=re.compile(name)).is_visible()
+        assert page.get_by_role("heading", name=re.compile("Flagged by item analysis")).count()
+        _accessible(page)
+        _shoot(page, f"instructor-home-{size}")

@@ -373,3 +373,15 @@ def test_the_page_says_what_share_is_flagged_and_why(client, session, cohort):
         assert int(row.group(1)) == counts.get(code, 0)
     assert "beyond chance (one-sided exact binomial test, p &lt; 0.05)" in summary
     assert counts["distractor-beats-key"] == 1
+
+
+def test_the_instructor_home_lists_flagged_items(client, session, cohort):
+    recompute(session)
+    login(client)
+    html = client.get("/instructor").get_data(as_text=True)
+    flagged = html[html.index('id="home-flagged-heading"') :]
+    flagged = flagged[: flagged.index("</section>")]
+    any_flag = item_stats.list_items(session, "").flag_counts["any"]
+    assert f'<span class="count-badge">{any_flag}</span>' in flagged
+    first = flagged[flagged.index("<li>") : flagged.index("</li>")]
+    assert "D3-C-000" in first and "Possible miskey" in first
