@@ -62,6 +62,15 @@ class Verdict(StrEnum):
     NOT_READY = "not ready"
 
 
+class ReviewResult(StrEnum):
+    """How a reviewed item went: the answer review filters and marks items by these."""
+
+    CORRECT = "correct"
+    WRONG = "wrong"
+    UNANSWERED = "unanswered"
+    FLAGGED = "flagged"
+
+
 class Mode(StrEnum):
     """A template's mode: a timed exam (feedback at the end) or untimed practice."""
 

@@ -90,3 +90,50 @@ def test_an_instructor_lands_on_their_home_at_both_sizes(
         assert page.get_by_role("heading", name=re.compile("Flagged by item analysis")).count()
         _accessible(page)
         _shoot(page, f"instructor-home-{size}")
+
+
+def test_review_is_paged_with_a_jump_list_search_and_times(
+    live_server, browser_page, session
+) -> None:
+    seed_bank(session, per_subdomain=12)
+    user = UserFactory(email=EMAIL)
+    attempt_id = _finished_mock(session, user, seconds=50 * 60)
+    page = browser_page
+    login(page, live_server, EMAIL)
+    url = f"{live_server}/attempts/{attempt_id}/review"
+    for size, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(url)
+        assert page.locator("article.review-item").count() == 10
+        assert page.locator(".jump-list .jump").count() == 90
+        # Jump to question 57: its page opens at it.
+        page.get_by_role("link", name=re.compile(r"^Question 57,")).click()
+        page.wait_for_url(re.compile(r"page=6#q57$"))
+        assert page.locator("#q57").is_visible()
+        # Correct answers are collapsed, wrong ones open.
+        assert not page.locator("#q60 .rationale").first.is_visible()
+        assert page.locator("#q57 .rationale").first.is_visible()
+        height_of_page = page.evaluate("document.documentElement.scrollHeight")
+        assert height_of_page < 12_000
+        wide = page.evaluate(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+            " > document.documentElement.clientWidth).slice(0, 5).map(e => e.tagName + '.' +"
+            " e.className + ' ' + e.getBoundingClientRect().right)"
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, wide
+        _accessible(page)
+        _shoot(page, f"review-{size}")
+    # Search the stems and keep only wrong answers, without JavaScript needed (GET form).
+    stem = page.locator("#q57 .stem").inner_text()
+    words = " ".join(stem.split()[:4])
+    page.goto(url)
+    page.get_by_label("Search the questions").fill(words)
+    page.get_by_label("Result").select_option("wrong")
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url(re.compile(r"result=wrong"))
+    positions = page.locator("article.review-item h2").all_inner_texts()
+    assert "Question 57" in positions
+    assert page.locator(".jump.is-out").count() >= 90 - len(positions)
+    _accessible(page)
+    page.locator(".jump-card").scroll_into_view_if_needed()
+    _shoot(page, "review-filtered-phone")
