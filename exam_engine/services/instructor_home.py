@@ -10,8 +10,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from exam_engine.domain import cohort_stats
-from exam_engine.domain.cohort_stats import AssignmentRef, StudentRef
 from exam_engine.domain.grading import Score
 from exam_engine.domain.vocabulary import Role, VersionStatus
 from exam_engine.models import AuditEvent, Question, QuestionVersion, User
@@ -19,7 +17,7 @@ from exam_engine.services import item_stats
 from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.services.cohorts.access import list_cohorts
 from exam_engine.services.cohorts.assignments import assignment_lines
-from exam_engine.services.cohorts.scorecard import attempt_records, students_of
+from exam_engine.services.cohorts.scorecard import cohort_card, students_of
 from exam_engine.services.errors import NotFound
 
 SHOWN = 5
@@ -86,13 +84,7 @@ def cohort_lines(session: Session, user_id: int, *, target: float) -> list[Cohor
         cohort = summary.cohort
         students = students_of(session, cohort.id)
         lines = assignment_lines(session, cohort.id)
-        card = cohort_stats.build_scorecard(
-            [StudentRef(s.id, s.label) for s in students],
-            [AssignmentRef(line.assignment.id, line.template.title) for line in lines],
-            attempt_records(session, cohort.id),
-            blueprint,
-            target=target,
-        )
+        card = cohort_card(session, cohort.id, students, lines, blueprint, target=target)
         out.append(
             CohortLine(
                 cohort_id=cohort.id,
