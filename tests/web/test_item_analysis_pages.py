@@ -368,7 +368,10 @@ def test_the_page_says_what_share_is_flagged_and_why(client, session, cohort):
         ("too-hard", "Floor effect"),
         ("non-functioning-distractor", "Weak distractor"),
     ):
-        row = re.search(rf">{label}</a></th><td class=\"num\">(\d+)</td>", summary)
+        row = re.search(
+            rf'>{label}</a><span class="flag-rule">[^<]+</span></th><td class="num">(\d+)</td>',
+            summary,
+        )
         assert row, label
         assert int(row.group(1)) == counts.get(code, 0)
     assert "beyond chance (one-sided exact binomial test, p &lt; 0.05)" in summary
