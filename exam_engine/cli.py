@@ -50,7 +50,13 @@ def demo_command(skip_migrate: bool) -> None:
         from flask_migrate import upgrade
 
         upgrade(directory=current_app.extensions["migrate"].directory)
-    report = demo.seed_demo(current_session(), echo=click.echo)
+    from exam_engine.services import item_stats
+
+    report = demo.seed_demo(
+        current_session(),
+        echo=click.echo,
+        min_responses=item_stats.min_responses_setting(current_app.config),
+    )
     click.echo("")
     click.echo("Demo logins (password for each account shown):")
     for account in report.accounts:

@@ -6,6 +6,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+# Under this share of the average allowance per answered question, the questions cannot have
+# been read (a 90-item, 150-minute exam: under 25 s a question).
+RUSHING_RATIO = 0.25
+# Above this share, little time is left to review flags before the clock runs out.
+TIGHT_RATIO = 0.8
+
+
+class PaceStatus:
+    """How the pace reads on the scorecard (``Pacing.status``)."""
+
+    TIMED_OUT = "timed out"
+    NOTHING_ANSWERED = "nothing answered"
+    RUSHING = "rushing"
+    COMFORTABLE = "comfortable"
+    TIGHT = "tight"
+    TOO_SLOW = "too slow"
+
 
 @dataclass(frozen=True)
 class Pacing:
@@ -38,9 +55,30 @@ class Pacing:
         per_answered = self.seconds_per_answered
         return None if per_answered is None else per_answered / self.allowance_per_item
 
+    @property
+    def status(self) -> str:
+        """Return the pace's reading; rushing is checked before the comfortable range.
+
+        timed out: the clock ran out; nothing answered; rushing: pace_ratio < 0.25;
+        comfortable: <= 0.8; tight: <= 1.0; too slow: above the allowance.
+        """
+        ratio = self.pace_ratio
+        if self.timed_out:
+            return PaceStatus.TIMED_OUT
+        if ratio is None:
+            return PaceStatus.NOTHING_ANSWERED
+        if ratio < RUSHING_RATIO:
+            return PaceStatus.RUSHING
+        if ratio <= TIGHT_RATIO:
+            return PaceStatus.COMFORTABLE
+        if ratio <= 1.0:
+            return PaceStatus.TIGHT
+        return PaceStatus.TOO_SLOW
+
     def to_dict(self) -> dict[str, Any]:
         """Return JSON-ready values."""
         return {
+            "status": self.status,
             "used_seconds": self.used_seconds,
             "allowed_seconds": self.allowed_seconds,
             "items": self.items,

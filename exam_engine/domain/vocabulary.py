@@ -54,6 +54,23 @@ class AttemptKind(StrEnum):
     REVIEW = "review"
 
 
+class Verdict(StrEnum):
+    """The scorecard's answer to "am I ready?" (rule in exam_engine.domain.verdict)."""
+
+    READY = "ready"
+    BORDERLINE = "borderline"
+    NOT_READY = "not ready"
+
+
+class ReviewResult(StrEnum):
+    """How a reviewed item went: the answer review filters and marks items by these."""
+
+    CORRECT = "correct"
+    WRONG = "wrong"
+    UNANSWERED = "unanswered"
+    FLAGGED = "flagged"
+
+
 class Mode(StrEnum):
     """A template's mode: a timed exam (feedback at the end) or untimed practice."""
 

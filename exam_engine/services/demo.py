@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.assembly import BankIndex, FormItem, assemble
+from exam_engine.domain.item_analysis import DEFAULT_MIN_RESPONSES
 from exam_engine.domain.vocabulary import AttemptKind, AttemptStatus, CohortRole, Role
 from exam_engine.models import (
     Assignment,
@@ -29,7 +30,7 @@ from exam_engine.models import (
     User,
     utcnow,
 )
-from exam_engine.services import accounts, attempts, pool
+from exam_engine.services import accounts, attempts, item_stats, pool
 from exam_engine.services.bank import import_bank
 from exam_engine.services.catalog import blueprint_named, template_spec
 from exam_engine.services.passwords import hash_password
@@ -65,7 +66,12 @@ class DemoReport:
     created: list[str] = field(default_factory=list)
 
 
-def seed_demo(session: Session, echo: Callable[[str], None] = print) -> DemoReport:
+def seed_demo(
+    session: Session,
+    echo: Callable[[str], None] = print,
+    *,
+    min_responses: int = DEFAULT_MIN_RESPONSES,
+) -> DemoReport:
     """Create whatever demo data is missing; running it twice changes nothing."""
     report = DemoReport()
     for account in DEMO_ACCOUNTS:
@@ -83,7 +89,23 @@ def seed_demo(session: Session, echo: Callable[[str], None] = print) -> DemoRepo
         f"{len(imported.new_versions)} updated, {imported.unchanged} unchanged)"
     )
     seed_demo_cohort(session, echo=echo)
+    refresh_item_stats(session, echo=echo, min_responses=min_responses)
     return report
+
+
+def refresh_item_stats(
+    session: Session, echo: Callable[[str], None] = print, *, min_responses: int
+) -> bool:
+    """Compute the item statistics when they are missing or stale, so the page has numbers."""
+    if not item_stats.scope_status(session, item_stats.ALL_TEMPLATES).stale:
+        echo("item statistics: up to date")
+        return False
+    report = item_stats.recompute(session, now=utcnow(), min_responses=min_responses)
+    echo(
+        f"item statistics: {report.rows} rows from {report.attempts} finished mocks, "
+        f"{report.flagged} item versions flagged for review"
+    )
+    return True
 
 
 # --- the demo cohort: simulated students with finished mocks --------------------------------

@@ -9,24 +9,32 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user
 
 from exam_engine.domain.vocabulary import Role
+from exam_engine.extensions import current_session
+from exam_engine.services.instructor_home import instructor_home as gather_home
 from exam_engine.web.security import role_required
+from exam_engine.web.stats.routes import SHORT_FLAG_LABELS
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
 def index() -> Any:
-    """Send visitors to sign in and users to their dashboard."""
+    """Send visitors to sign in, instructors and admins to their home, candidates to theirs."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
+    if current_user.has_role(Role.INSTRUCTOR):
+        return redirect(url_for("main.instructor_home"))
     return redirect(url_for("candidate.dashboard"))
 
 
 @bp.get("/instructor")
 @role_required(Role.INSTRUCTOR)
 def instructor_home() -> Any:
-    """Instructor landing page."""
-    return render_template("main/instructor.html")
+    """Instructor home: cohorts, reviews waiting, flagged items and recent imports."""
+    home = gather_home(
+        current_session(), current_user.id, target=float(current_app.config["WEAK_TARGET"])
+    )
+    return render_template("main/instructor.html", home=home, short_flag_labels=SHORT_FLAG_LABELS)
 
 
 @bp.get("/favicon.ico")

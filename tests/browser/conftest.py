@@ -7,6 +7,7 @@ missing; under CI (``CI`` set) a missing browser is a failure, never a skip.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,12 +87,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
 
 
 def login(page: Any, base: str, email: str, password: str = "password-123456") -> None:
-    """Sign in through the login form."""
+    """Sign in through the login form; candidates land on the dashboard, instructors home."""
     page.goto(f"{base}/login")
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
+    page.wait_for_url(re.compile(re.escape(base) + r"/(dashboard|instructor)$"))
 
 
 def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[Any]:

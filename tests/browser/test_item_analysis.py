@@ -82,7 +82,7 @@ def test_instructor_reads_item_analysis_and_opens_the_editor(live_server, browse
     _accessible(page)
 
     # Sort by discrimination, lowest first: the miskeyed item leads, with a negative value.
-    page.get_by_role("link", name="Discrimination").click()
+    page.get_by_role("link", name="Discrimination", exact=True).click()
     page.wait_for_url(re.compile(r"sort=discrimination"))
     header = page.locator("th[aria-sort]")
     assert header.get_attribute("aria-sort") == "ascending"
@@ -97,10 +97,15 @@ def test_instructor_reads_item_analysis_and_opens_the_editor(live_server, browse
     assert values == sorted(values)
     assert values[0] < 0
 
+    # The page says what share of items is flagged and why, per reason.
+    summary = page.locator("section.flag-summary")
+    assert re.search(rf"\d+ of {N_ITEMS} item versions", summary.inner_text())
+    assert summary.locator("tbody tr").count() == 5
+
     # Filter to possible miskeys: only the planted item is left.
-    page.get_by_label("Flag", exact=True).select_option("low-discrimination")
+    page.get_by_label("Flag", exact=True).select_option("distractor-beats-key")
     page.get_by_role("button", name="Apply").click()
-    page.wait_for_url(re.compile(r"flag=low-discrimination"))
+    page.wait_for_url(re.compile(r"flag=distractor-beats-key"))
     rows = table.locator("tbody tr")
     assert rows.count() == 1
     assert rows.first.locator("th").inner_text().startswith(MISKEYED)

@@ -67,8 +67,10 @@ def test_scorecard_review_and_history(live_server, browser_page, session) -> Non
     # Review: every question, the key, and a working GET filter.
     page.get_by_role("link", name="Review answers").click()
     page.wait_for_url(f"{attempt_url}/review")
-    assert page.locator("article.review-item").count() == 20
-    assert page.get_by_text("Showing 20 of 20 questions.").is_visible()
+    # Paged by ten; the jump list holds all twenty.
+    assert page.locator("article.review-item").count() == 10
+    assert page.get_by_text("Showing 1–10 of 20 questions, page 1 of 2.").is_visible()
+    assert page.locator(".jump-list .jump").count() == 20
     first = page.locator("#q1")
     assert first.locator(".review-option.is-key").count() == 1
     assert "You chose A" in first.inner_text()
@@ -83,7 +85,8 @@ def test_scorecard_review_and_history(live_server, browser_page, session) -> Non
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url(re.compile(r"wrong=y"))
     wrong = page.locator("article.review-item").count()
-    assert 17 <= wrong <= 20
+    assert wrong == 10  # 17 to 20 wrong or unanswered: ten on the first page
+    assert 17 <= page.locator(".jump-list a.jump").count() <= 20
     _accessible(page)
 
     # History: the mock in the table and the trend chart.
@@ -117,6 +120,7 @@ def test_the_chart_needs_no_javascript(live_server, browser_context, session) ->
         page.goto(f"{live_server}/history")
         assert page.get_by_role("img", name=TREND_CHART).is_visible()
         page.goto(f"{attempt_url}/review?wrong=y")
-        assert page.locator("article.review-item").count() >= 17
+        assert page.locator("article.review-item").count() == 10
+        assert page.locator(".jump-list a.jump").count() >= 17
     finally:
         context.close()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from exam_engine.models import User
+from exam_engine.services import item_stats
 from exam_engine.services.demo import DEMO_ACCOUNTS
 
 
@@ -75,6 +77,14 @@ def test_demo_is_idempotent(app, session) -> None:
         assert account.email in second.output
         assert account.password in second.output
     assert "http://127.0.0.1:5000/" in second.output
+    # The first run computes the item statistics of the demo mocks; the second finds them
+    # up to date, so the item-analysis page is populated after `flask demo`.
+    assert re.search(r"item statistics: \d+ rows from \d+ finished mocks", first.output)
+    assert "item statistics: up to date" in second.output
+    status = item_stats.scope_status(session, item_stats.ALL_TEMPLATES)
+    assert status.computed and not status.stale and status.attempts > 100
+    page = item_stats.list_items(session, item_stats.ALL_TEMPLATES)
+    assert page.all_items > 0
 
 
 def test_users_create_refuses_a_weak_password_with_the_reason(app, session) -> None:

@@ -28,6 +28,7 @@ from exam_engine.domain.item_analysis import (
     score_stats,
     slot_matrix,
 )
+from exam_engine.domain.item_analysis.flags import beats_key_p_values
 from tests.support.properties import examples
 
 # --- A hand-worked example ------------------------------------------------------------------
@@ -636,8 +637,17 @@ def test_a_well_behaved_item_has_no_flag() -> None:
         ({"option_share": [[0.6, 0.15, 0.05, 0.2, 0.0]]}, ()),
         # The unanswered column is never a distractor, however rare.
         ({"option_share": [[0.6, 0.15, 0.15, 0.1, 0.0]]}, ()),
-        ({"option_upper": [[0.4, 0.41, 0.1, 0.09, 0.0]]}, ("distractor-beats-key",)),
+        # A possible miskey needs evidence: in a 27-strong upper group, 15 on a distractor
+        # against 5 on the key is beyond chance (p = 0.021); 14 against 6 is not (p = 0.058).
+        ({"option_upper": [[5 / 27, 15 / 27, 0.1, 0.1, 0.0]]}, ("distractor-beats-key",)),
+        ({"option_upper": [[6 / 27, 14 / 27, 0.1, 0.1, 0.0]]}, ()),
+        ({"option_upper": [[0.4, 0.41, 0.1, 0.09, 0.0]]}, ()),
         ({"option_upper": [[0.4, 0.4, 0.1, 0.1, 0.0]]}, ()),
+        # Ceiling and floor items are flagged as such, not as low discrimination.
+        ({"facility": [0.97], "discrimination": [0.02]}, ("too-easy",)),
+        ({"facility": [0.95], "discrimination": [0.02]}, ("low-discrimination",)),
+        ({"facility": [0.15], "discrimination": [0.05]}, ("too-hard",)),
+        ({"facility": [0.2], "discrimination": [0.05]}, ("low-discrimination",)),
         ({"responses": [29]}, ("too-few-responses",)),
         ({"responses": [29], "discrimination": [-0.5]}, ("too-few-responses",)),
         ({"responses": [30], "discrimination": [-0.5]}, ("low-discrimination",)),
@@ -645,6 +655,22 @@ def test_a_well_behaved_item_has_no_flag() -> None:
 )
 def test_flag_thresholds(overrides, expected) -> None:
     assert flags_of(**overrides) == expected
+
+
+def test_beats_key_p_values_are_the_one_sided_binomial_tail() -> None:
+    # 8 of 9 upper-group members on C against 1 on the key B: P(X >= 8 | 9, 1/2) = 10/512.
+    p = beats_key_p_values([[0.0, 1 / 9, 8 / 9, 0.0, 0.0]], [9.0], [1])
+    assert p[0, 2] == pytest.approx(10 / 512)
+    # The key's own column, and options nobody in the upper group chose with the key, get 1.
+    assert p[0, 1] == 1.0
+    assert p[0, 0] == pytest.approx(1.0)
+
+
+def test_miskey_alpha_is_configurable_and_validated() -> None:
+    stats = fake_stats(option_upper=[[6 / 27, 14 / 27, 0.1, 0.1, 0.0]])
+    assert item_flags(stats, Thresholds(miskey_alpha=0.06))[0] == ("distractor-beats-key",)
+    with pytest.raises(ValueError, match="miskey_alpha"):
+        Thresholds(miskey_alpha=0.0)
 
 
 def test_key_share_is_not_a_distractor() -> None:
@@ -696,6 +722,7 @@ def test_every_flag_has_a_sentence_with_its_numbers() -> None:
         "min_responses": 30,
         "option_share": [0.02, 0.5, 0.2, 0.28, 0.0],
         "option_upper": [0.0, 0.3, 0.6, 0.1, 0.0],
+        "group_size": 27.0,
         "beats_key": ["C", "D"],
         "non_functioning": ["A"],
     }
@@ -707,8 +734,13 @@ def test_every_flag_has_a_sentence_with_its_numbers() -> None:
     assert "30" in text["too-few-responses"]
     assert "-0.21" in text["low-discrimination"]
     assert "negative" in text["low-discrimination"]
-    assert "distractors C (60%) and D (10%) were" in text["distractor-beats-key"]
-    assert "key B (30%)" in text["distractor-beats-key"]
+    assert (
+        "distractors C (60%, p = 0.076) and D (10%, p = 0.967) were"
+        in (text["distractor-beats-key"])
+    )
+    assert "key B (30%), beyond chance" in text["distractor-beats-key"]
+    assert "ceiling effect" in text["too-easy"] and "not a sign of a miskey" in text["too-easy"]
+    assert "floor effect" in text["too-hard"]
     assert "Distractor A (2%) was chosen" in text["non-functioning-distractor"]
     assert "97%" in text["too-easy"]
     with pytest.raises(ValueError, match="unknown flag"):
@@ -788,8 +820,13 @@ def test_simulation_flags_the_planted_items_and_only_them(seed) -> None:
     scored = score_entries(attempt, item, choice, keys, 2000)
     stats = item_stats(item, choice, scored.rest, keys, rest_rank=scored.rest_rank)
     flags = item_flags(stats, Thresholds())
-    assert "low-discrimination" in flags[40]
+    # The miskeyed item: its distractor B beats the key A in the upper group beyond chance.
+    # Few score on its stored key: under 20% it is a floor effect, and then not also "low
+    # discrimination" (the correlation of a near-constant mark says little).
     assert "distractor-beats-key" in flags[40]
+    floor = stats.facility[40] < 0.2
+    assert ("too-hard" in flags[40]) == floor
+    assert ("low-discrimination" in flags[40]) == (not floor)
     assert stats.discrimination[40] < 0
     assert "low-discrimination" in flags[41]
     assert abs(stats.discrimination[41]) < 0.15

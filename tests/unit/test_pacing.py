@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from exam_engine.domain.pacing import measure_pacing
+from exam_engine.domain.pacing import PaceStatus, measure_pacing
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -89,3 +89,47 @@ def test_to_dict_is_json_ready() -> None:
 def test_rejects_bad_input(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         measure_pacing(START, START, **kwargs)  # type: ignore[arg-type]
+
+
+def _paced(used_seconds: float, answered: int = 90, *, allowed_minutes: float = 150) -> str:
+    """The pace status of a 90-item attempt that used ``used_seconds``."""
+    return measure_pacing(
+        START,
+        START + timedelta(seconds=used_seconds),
+        items=90,
+        answered=answered,
+        allowed_minutes=allowed_minutes,
+    ).status
+
+
+def test_27_seconds_for_90_questions_is_rushing_not_comfortable() -> None:
+    assert _paced(27) == PaceStatus.RUSHING
+
+
+@pytest.mark.parametrize(
+    ("seconds_per_item", "status"),
+    [
+        # The allowance is 100 s a question: rushing below 25 s, comfortable to 80 s,
+        # tight to 100 s (both inclusive), too slow above.
+        (24.9, PaceStatus.RUSHING),
+        (25.0, PaceStatus.COMFORTABLE),
+        (80.0, PaceStatus.COMFORTABLE),
+        (80.1, PaceStatus.TIGHT),
+        (100.0, PaceStatus.TIGHT),
+    ],
+)
+def test_pace_status_boundaries(seconds_per_item: float, status: str) -> None:
+    assert _paced(seconds_per_item * 45, answered=45) == status
+
+
+def test_pace_status_too_slow_timed_out_and_nothing_answered() -> None:
+    # 45 answered in the whole 150 minutes is 200 s each: the clock ran out first.
+    assert _paced(150 * 60, answered=45) == PaceStatus.TIMED_OUT
+    assert _paced(149 * 60, answered=45) == PaceStatus.TOO_SLOW
+    assert _paced(600, answered=0) == PaceStatus.NOTHING_ANSWERED
+    assert (
+        _paced(27, answered=90)
+        == measure_pacing(
+            START, START + timedelta(seconds=27), items=90, answered=90, allowed_minutes=150
+        ).to_dict()["status"]
+    )

@@ -22,6 +22,7 @@ def test_pacing() -> None:
         START, START + timedelta(minutes=90), items=90, answered=45, allowed_minutes=180
     )
     assert pacing.to_dict() == {
+        "status": "tight",
         "used_seconds": 5400.0,
         "allowed_seconds": 10800.0,
         "items": 90,

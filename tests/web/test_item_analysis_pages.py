@@ -202,7 +202,11 @@ def test_item_table_shows_the_numbers_and_flags(client, session, cohort):
     assert "D3-C-000" in first_row
     assert f"{row.facility * 100:.1f}%" in first_row
     assert f"{row.discrimination:.2f}" in first_row
-    assert "Review: possible miskey or ambiguity" in first_row
+    # Flagged as a possible miskey on evidence, and as the floor item it is (its stored key
+    # is rarely chosen), not as "low discrimination".
+    assert "Possible miskey" in first_row
+    assert "Floor effect" in first_row
+    assert "Low discrimination" not in first_row
     assert 'aria-sort="descending"' in html
     assert "<script>alert" not in html
 
@@ -225,7 +229,9 @@ def test_sort_and_filter(client, session, cohort):
     assert facilities == sorted(facilities)
     assert len(facilities) >= 2
     assert 'aria-sort="ascending"' in html
-    html = client.get("/item-analysis/?template=web&flag=low-discrimination").get_data(as_text=True)
+    html = client.get("/item-analysis/?template=web&flag=distractor-beats-key").get_data(
+        as_text=True
+    )
     assert "D3-C-000" in html
     assert "filtered from 8" in html
     html = client.get("/item-analysis/?template=web&q=c-007").get_data(as_text=True)
@@ -339,3 +345,46 @@ def test_pages_use_no_inline_script_or_style(client, session, cohort):
         assert "style=" not in html
         assert "<script" not in html.replace("&lt;script", "")
         assert "css/stats.css" in html
+
+
+def test_the_page_says_what_share_is_flagged_and_why(client, session, cohort):
+    recompute(session)
+    login(client)
+    html = client.get("/item-analysis/?template=web").get_data(as_text=True)
+    page = item_stats.list_items(session, "web")
+    counts = page.flag_counts
+    summary = html[
+        html.index('id="flag-summary-heading"') : html.index(
+            "</section>", html.index('id="flag-summary-heading"')
+        )
+    ]
+    judged = page.all_items - counts.get("too-few-responses", 0)
+    share = round(100 * counts["any"] / judged)
+    assert f"{counts['any']} of {judged} item versions with enough responses ({share}%)" in summary
+    for code, label in (
+        ("distractor-beats-key", "Possible miskey"),
+        ("low-discrimination", "Low discrimination"),
+        ("too-easy", "Ceiling effect"),
+        ("too-hard", "Floor effect"),
+        ("non-functioning-distractor", "Weak distractor"),
+    ):
+        row = re.search(
+            rf'>{label}</a><span class="flag-rule">[^<]+</span></th><td class="num">(\d+)</td>',
+            summary,
+        )
+        assert row, label
+        assert int(row.group(1)) == counts.get(code, 0)
+    assert "beyond chance (one-sided exact binomial test, p &lt; 0.05)" in summary
+    assert counts["distractor-beats-key"] == 1
+
+
+def test_the_instructor_home_lists_flagged_items(client, session, cohort):
+    recompute(session)
+    login(client)
+    html = client.get("/instructor").get_data(as_text=True)
+    flagged = html[html.index('id="home-flagged-heading"') :]
+    flagged = flagged[: flagged.index("</section>")]
+    any_flag = item_stats.list_items(session, "").flag_counts["any"]
+    assert f'<span class="count-badge">{any_flag}</span>' in flagged
+    first = flagged[flagged.index("<li>") : flagged.index("</li>")]
+    assert "D3-C-000" in first and "Possible miskey" in first

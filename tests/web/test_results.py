@@ -159,8 +159,10 @@ def test_review_lists_every_item_with_choice_key_rationales_and_references(
     response = client.get(f"/attempts/{attempt.id}/review")
     assert response.status_code == 200
     page = html(response)
-    assert "Showing 20 of 20 questions." in page
-    assert page.count('class="card review-item') == 20
+    # Paged by ten, with a jump list to all twenty.
+    assert "Showing 1&ndash;10 of 20 questions, page 1 of 2." in page
+    assert page.count('class="card review-item') == 10
+    assert page.count('class="jump jump-') == 20
     first = attempt.items[0]
     version = first.version
     key = attempts.stored_to_choice(first, version.answer_index)
@@ -186,9 +188,16 @@ def test_review_filters_by_query_string(client, session, bank, user) -> None:
     url = f"/attempts/{attempt.id}/review"
 
     def shown(query: str) -> list[int]:
-        response = client.get(f"{url}?{query}")
-        assert response.status_code == 200
-        return [int(p) for p in re.findall(r'<h2 id="q(\d+)-heading"', html(response))]
+        """Positions shown over every page of the review with this query."""
+        found: list[int] = []
+        for number in range(1, 11):
+            response = client.get(f"{url}?{query}&page={number}")
+            assert response.status_code == 200
+            on_page = [int(p) for p in re.findall(r'<h2 id="q(\d+)-heading"', html(response))]
+            if number > 1 and on_page and on_page[0] in found:
+                break  # past the last page: the last one is shown again
+            found += on_page
+        return found
 
     d2 = [i.position for i in attempt.items if i.version.domain == "D2"]
     assert shown("domain=D2") == d2
@@ -200,7 +209,8 @@ def test_review_filters_by_query_string(client, session, bank, user) -> None:
     assert shown("wrong=y&flagged=y") == [1, 3]
     assert shown("domain=&subdomain=&wrong=") == list(range(1, 91))
     page = html(client.get(f"{url}?domain=D2&wrong=y"))
-    assert f"Showing {sum(1 for p in d2 if p % 2)} of 90 questions that match the filters." in page
+    matched = sum(1 for p in d2 if p % 2)
+    assert f"Showing 1&ndash;10 of {matched} matching questions (90 in all)" in page
     # The form shows what is applied, and is a plain GET form.
     assert '<option selected value="D2">' in page
     assert re.search(r'<input checked id="wrong" name="wrong" type="checkbox" value="y">', page)

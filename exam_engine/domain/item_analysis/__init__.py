@@ -41,10 +41,12 @@ A statistic whose denominator is zero (no variance, N < 2) is undefined: NaN her
 Flags (``item_flags``); an item with N below the minimum gets only "too-few-responses" and
 its statistics are withheld from the summary:
 
-    low-discrimination          r < 0.15, negative included: possible miskey or ambiguity
-    distractor-beats-key        a distractor's upper-group share exceeds the key's
+    low-discrimination          r < 0.15, negative included, unless a ceiling or floor item
+    distractor-beats-key        possible miskey: a distractor's upper-group share exceeds the
+                                key's, and a one-sided exact binomial test between the two
+                                upper-group counts (round(share * g)) gives p < 0.05
     non-functioning-distractor  a distractor chosen by under 5% of the N
-    too-easy / too-hard         p > 0.95 / p < 0.20
+    too-easy / too-hard         ceiling / floor effect: p > 0.95 / p < 0.20
 
 Test statistics (``score_stats``)
 ---------------------------------
@@ -71,6 +73,7 @@ from exam_engine.domain.item_analysis.base import (
     DISTRIBUTION_BINS,
     FLAG_LABELS,
     FLAG_ORDER,
+    FLAG_RULES,
     GROUP_SHARE,
     N_OPTIONS,
     OPTION_LABELS,
@@ -111,6 +114,7 @@ __all__ = [
     "DISTRIBUTION_BINS",
     "FLAG_LABELS",
     "FLAG_ORDER",
+    "FLAG_RULES",
     "GROUP_SHARE",
     "N_OPTIONS",
     "OPTION_FIELDS",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats as _scipy_stats  # type: ignore[import-untyped]
 
 from exam_engine.domain.item_analysis.base import (
     N_OPTIONS,
@@ -31,19 +32,57 @@ class FlagMasks:
     non_functioning_options: Bools
 
 
+def upper_counts(option_upper: Any, group_size: Any) -> Floats:
+    """Return the upper group's choices per option as whole counts: round(share * g)."""
+    with np.errstate(invalid="ignore"):
+        counts = np.rint(
+            np.asarray(option_upper, dtype=np.float64) * np.asarray(group_size)[..., None]
+        )
+    return np.where(np.isnan(counts), 0.0, counts)
+
+
+def beats_key_p_values(option_upper: Any, group_size: Any, keys: Any) -> Floats:
+    """One-sided exact binomial p-value per (item, option) that the option beats the key.
+
+    Among the upper group's members who chose the key or option o (n = k_key + k_o, counts
+    from ``upper_counts``), H0: each of the two is equally likely; p = P(X >= k_o) for
+    X ~ Binomial(n, 1/2). The key's own column, and n = 0, get p = 1.
+    """
+    counts = upper_counts(option_upper, group_size)
+    rows = np.arange(counts.shape[0])
+    key_counts = counts[rows, np.asarray(keys)]
+    n = counts + key_counts[:, None]
+    p = np.asarray(_scipy_stats.binom.sf(counts - 1, n, 0.5), dtype=np.float64)
+    p = np.where((n > 0) & ~np.isnan(p), p, 1.0)
+    p[rows, np.asarray(keys)] = 1.0
+    return p
+
+
 def flag_masks(stats: ItemStats, thresholds: Thresholds) -> FlagMasks:
-    """Evaluate every flag rule for every item at once (NaN never raises a flag)."""
+    """Evaluate every flag rule for every item at once (NaN never raises a flag).
+
+    A possible miskey needs evidence: a distractor chosen by more of the upper group than the
+    key, and by significantly more (``beats_key_p_values`` below ``miskey_alpha``). Ceiling
+    and floor items (facility above too_easy or below too_hard) are flagged as such and not
+    as low discrimination: with almost no variance, the correlation says nothing.
+    """
     seen = stats.responses > 0
     suppressed = seen & (stats.responses < thresholds.min_responses)
     judged = seen & ~suppressed
     distractor = distractor_columns(stats.keys)
     key_upper = stats.option_upper[np.arange(stats.keys.size), stats.keys]
+    p_values = beats_key_p_values(stats.option_upper, stats.group_size, stats.keys)
     with np.errstate(invalid="ignore"):
-        beats = distractor & (stats.option_upper > key_upper[:, None]) & judged[:, None]
+        beats = (
+            distractor
+            & (stats.option_upper > key_upper[:, None])
+            & (p_values < thresholds.miskey_alpha)
+            & judged[:, None]
+        )
         weak = distractor & (stats.option_share < thresholds.non_functioning) & judged[:, None]
-        low = judged & (stats.discrimination < thresholds.discrimination)
         easy = judged & (stats.facility > thresholds.too_easy)
         hard = judged & (stats.facility < thresholds.too_hard)
+        low = judged & (stats.discrimination < thresholds.discrimination) & ~easy & ~hard
     return FlagMasks(
         suppressed=suppressed,
         low_discrimination=low,
@@ -177,14 +216,27 @@ def describe_flag(
         shown = "" if discrimination is None else f" ({discrimination:.2f})"
         return (
             f"Discrimination{shown} is {sign}: candidates who do well on the rest of their form "
-            "do no better here. Check the key and look for a second defensible answer."
+            "do no better here. Look for a second defensible answer or a cue in the wording."
         )
     if code == "distractor-beats-key":
-        key = OPTION_LABELS[int(values.get("answer", 0))]
-        beaten = [f"{o} ({option_share(o, 'option_upper')})" for o in values["beats_key"]]
+        answer = int(values.get("answer", 0))
+        key = OPTION_LABELS[answer]
+        upper = values.get("option_upper") or []
+        group = values.get("group_size")
+        p_values = (
+            beats_key_p_values([upper], [group], [answer])[0].tolist()
+            if len(upper) > N_OPTIONS and group is not None
+            else []
+        )
+        beaten = [
+            f"{o} ({option_share(o, 'option_upper')}, p = "
+            f"{_p_value(p_values[OPTION_LABELS.index(o)] if p_values else None)})"
+            for o in values["beats_key"]
+        ]
         return (
             f"In the upper 27% group, {_listed('distractor', beaten)} chosen more often than "
-            f"the key {key} ({option_share(key, 'option_upper')}): possible miskey or ambiguity."
+            f"the key {key} ({option_share(key, 'option_upper')}), beyond chance (one-sided "
+            "exact binomial test between the two): possible miskey. Check the key first."
         )
     if code == "non-functioning-distractor":
         weak = [f"{o} ({option_share(o, 'option_share')})" for o in values["non_functioning"]]
@@ -193,9 +245,16 @@ def describe_flag(
             "nobody picks does no work; rewrite it as a plausible misconception."
         )
     if code == "too-easy":
-        return f"Facility {_percent(facility)} is above 95%: the item tells few candidates apart."
+        return (
+            f"Facility {_percent(facility)} is above 95%: a ceiling effect. Almost everyone "
+            "answers correctly, so the item tells few candidates apart and its discrimination "
+            "means little; it is not a sign of a miskey."
+        )
     if code == "too-hard":
-        return f"Facility {_percent(facility)} is below 20%: check the key and the wording."
+        return (
+            f"Facility {_percent(facility)} is below 20%, under the 25% of blind guessing: a "
+            "floor effect. Check the key, the wording and whether the topic is taught."
+        )
     raise ValueError(f"unknown flag {code!r}")
 
 
@@ -204,6 +263,13 @@ def _listed(noun: str, parts: list[str]) -> str:
     if len(parts) == 1:
         return f"{noun} {parts[0]} was"
     return f"{noun}s {', '.join(parts[:-1])} and {parts[-1]} were"
+
+
+def _p_value(value: float | None) -> str:
+    """'0.012', or '< 0.001' for the smallest."""
+    if value is None:
+        return "n/a"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def _percent(value: Any) -> str:

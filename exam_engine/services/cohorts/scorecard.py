@@ -262,6 +262,26 @@ def titles_of_blueprint() -> dict[str, str]:
     return titles
 
 
+def cohort_card(
+    session: Session,
+    cohort_id: int,
+    students: Sequence[StudentInfo],
+    lines: Sequence[AssignmentLine],
+    blueprint: Blueprint,
+    *,
+    target: float,
+) -> cohort_stats.CohortScorecard:
+    """Pool the students' assigned attempts into the cohort's scorecard figures."""
+    with gc_paused():
+        return cohort_stats.build_scorecard(
+            [StudentRef(s.id, s.label) for s in students],
+            [AssignmentRef(line.assignment.id, line.template.title) for line in lines],
+            attempt_records(session, cohort_id),
+            blueprint,
+            target=target,
+        )
+
+
 def scorecard(
     session: Session,
     cohort: Cohort,
@@ -282,14 +302,7 @@ def scorecard(
     titles = titles_of_blueprint()
     students = students_of(session, cohort.id)
     lines = assignment_lines(session, cohort.id)
-    with gc_paused():
-        card = cohort_stats.build_scorecard(
-            [StudentRef(s.id, s.label) for s in students],
-            [AssignmentRef(line.assignment.id, line.template.title) for line in lines],
-            attempt_records(session, cohort.id),
-            blueprint,
-            target=target,
-        )
+    card = cohort_card(session, cohort.id, students, lines, blueprint, target=target)
     valid = set(cohort_stats.SORT_KEYS) | set(card.codes)
     if sort not in valid:
         raise ValidationFailed(

@@ -22,6 +22,7 @@ from exam_engine.domain.moments import iso_utc
 from exam_engine.domain.pacing import Pacing, measure_pacing
 from exam_engine.domain.readiness import ESTIMATE_LABEL
 from exam_engine.domain.readiness import scaled_estimate as to_scaled
+from exam_engine.domain.verdict import ReadinessVerdict, ability_verdict, classical_verdict
 from exam_engine.domain.vocabulary import AttemptStatus
 from exam_engine.models import Attempt
 from exam_engine.services import attempts, calibration
@@ -68,6 +69,7 @@ class Scorecard(AttemptHeading):
     elapsed_seconds: float
     ability: calibration.AttemptAbility
     readiness_check: dict[str, Any] | None = None
+    verdict: ReadinessVerdict | None = None
     estimate_label: str = ESTIMATE_LABEL
 
     @property
@@ -91,7 +93,9 @@ class Scorecard(AttemptHeading):
 
         readiness = self.outlook.readiness
         probability = readiness.pass_probability if readiness else None
-        scaled: int | None = self.scaled_estimate
+        # The pass probability and the scaled estimate come from the same evidence: the
+        # pooled mocks (classical), this attempt's ability, or (no mocks) this attempt alone.
+        scaled: int | None = readiness.scaled_estimate if readiness else self.scaled_estimate
         if self.ability.available:
             probability, scaled = self.ability.pass_probability, self.ability.scaled_estimate
         return {
@@ -111,8 +115,11 @@ class Scorecard(AttemptHeading):
             "flagged_positions": list(self.flagged_positions),
             "weak_areas": [line.to_dict() for line in self.outlook.weak_areas],
             "next_drill": self.outlook.next_drill.to_dict() if self.outlook.next_drill else None,
+            "verdict": self.verdict.verdict if self.verdict else None,
+            "verdict_basis": self.verdict.to_dict() if self.verdict else None,
             "pass_probability": probability,
             "scaled_estimate": scaled,
+            "attempt_scaled_estimate": self.scaled_estimate,
             "estimate_label": self.estimate_label,
             # "ability": P(theta above the cut) and the scale from ability; "classical": the
             # pooled percent-correct figures (too little calibration data for ability).
@@ -181,6 +188,8 @@ def build_scorecard(
             deadline=attempt.deadline_at,
         )
         elapsed = pacing.used_seconds
+    ability = attempt_ability(session, attempt.id, blueprint)
+    pooled = outlook(session, user_id, blueprint, target=target, until=attempt.submitted_at)
     return Scorecard(
         **heading_of(attempt),
         score=score,
@@ -190,15 +199,33 @@ def build_scorecard(
         unanswered_positions=tuple(result["unanswered_positions"]),
         flagged_positions=tuple(result["flagged_positions"]),
         scaled_estimate=to_scaled(score.percent, target=target),
-        outlook=outlook(session, user_id, blueprint, target=target, until=attempt.submitted_at),
+        outlook=pooled,
         pacing=pacing,
         elapsed_seconds=elapsed,
-        ability=(ability := attempt_ability(session, attempt.id, blueprint)),
+        ability=ability,
+        verdict=judge(ability, pooled, answered=answered, items=score.total),
         readiness_check=(
             check_summary(session, attempt.id, ability)
             if template.name == calibration.READINESS_TEMPLATE
             else None
         ),
+    )
+
+
+def judge(
+    ability: calibration.AttemptAbility, pooled: Outlook, *, answered: int, items: int
+) -> ReadinessVerdict | None:
+    """Judge readiness on ability when calibrated, else on the pooled mocks (None: no mocks)."""
+    if ability.available and ability.pass_probability is not None:
+        return ability_verdict(ability.pass_probability, answered, items)
+    if pooled.readiness is None:
+        return None
+    return classical_verdict(
+        pooled.standing.correct,
+        pooled.standing.total,
+        pooled.mocks,
+        pass_probability=pooled.readiness.pass_probability,
+        target=pooled.target,
     )
 
 

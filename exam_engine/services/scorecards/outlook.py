@@ -22,6 +22,8 @@ from exam_engine.models import Attempt, AttemptItem, ExamTemplate, Question, Que
 from exam_engine.services.shown_items import shown_items
 
 DEFAULT_FORM_SIZE = 90
+# The scorecard leads with this many weak areas, each beside its drill.
+TOP_WEAK = 3
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,15 @@ class DrillSuggestion:
 
 
 @dataclass(frozen=True)
+class WeakArea:
+    """One of the top weak areas and the drill of its domain (None: no such drill)."""
+
+    line: StandingLine
+    drill_template: str | None
+    drill_title: str | None
+
+
+@dataclass(frozen=True)
 class Outlook:
     """Weak areas, readiness and the next drill, pooled across finished mocks."""
 
@@ -77,6 +88,7 @@ class Outlook:
     readiness: Readiness | None
     next_drill: DrillSuggestion | None
     form_size: int
+    top_weak: tuple[WeakArea, ...] = ()
 
     @property
     def target(self) -> float:
@@ -220,11 +232,21 @@ def outlook(
                 status=by_code[code].standing.status,
             )
             break
+    weak_areas = tuple(by_code[s.code] for s in standing.weak_areas)
+    drills: dict[str, tuple[str, str] | None] = {}
+    top_weak = []
+    for line in weak_areas[:TOP_WEAK]:
+        domain = domain_of(blueprint, line.code)
+        if domain not in drills:
+            drills[domain] = domain_drill(session, domain)
+        found = drills[domain]
+        top_weak.append(WeakArea(line, *(found if found else (None, None))))
     return Outlook(
         mocks=mocks,
         standing=standing,
         lines=lines,
-        weak_areas=tuple(by_code[s.code] for s in standing.weak_areas),
+        weak_areas=weak_areas,
+        top_weak=tuple(top_weak),
         readiness=estimate_readiness(
             standing.correct, standing.total, target=target, form_size=size
         ),

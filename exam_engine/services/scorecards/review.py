@@ -6,8 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from exam_engine.domain.question_time import seconds_per_position
+from exam_engine.domain.vocabulary import ReviewResult
+from exam_engine.models import AttemptItem, Response
 from exam_engine.services import attempts
 from exam_engine.services.attempt_views import feedback_for, item_view
 from exam_engine.services.catalog import blueprint_named
@@ -42,11 +46,23 @@ class ReviewItem:
     correct: bool
     flagged: bool
     references: tuple[str, ...]
+    seconds: float | None = None
 
     @property
     def answered(self) -> bool:
         """Return whether the candidate chose an option."""
         return self.choice is not None
+
+    @property
+    def result(self) -> ReviewResult:
+        """Return correct, wrong or unanswered (flagged is a separate mark)."""
+        if not self.answered:
+            return ReviewResult.UNANSWERED
+        return ReviewResult.CORRECT if self.correct else ReviewResult.WRONG
+
+    def has(self, result: ReviewResult) -> bool:
+        """Return whether the item shows this result (flagged included)."""
+        return self.flagged if result == ReviewResult.FLAGGED else self.result == result
 
 
 @dataclass(frozen=True)
@@ -57,19 +73,32 @@ class ReviewFilter:
     subdomain: str | None = None
     wrong_only: bool = False
     flagged_only: bool = False
+    result: ReviewResult | None = None
+    # Words to find in the stem, case-insensitively (the whole text as one phrase).
+    search: str = ""
 
     @property
     def active(self) -> bool:
         """Return whether any restriction is set."""
-        return bool(self.domain or self.subdomain or self.wrong_only or self.flagged_only)
+        return bool(
+            self.domain
+            or self.subdomain
+            or self.wrong_only
+            or self.flagged_only
+            or self.result
+            or self.search.strip()
+        )
 
     def keeps(self, item: ReviewItem) -> bool:
         """Return whether the item passes every restriction."""
+        needle = " ".join(self.search.split()).casefold()
         return (
             (self.domain is None or item.domain == self.domain)
             and (self.subdomain is None or item.subdomain == self.subdomain)
             and (not self.wrong_only or not item.correct)
             and (not self.flagged_only or item.flagged)
+            and (self.result is None or item.has(self.result))
+            and (not needle or needle in " ".join(item.stem.split()).casefold())
         )
 
 
@@ -82,6 +111,7 @@ class Review:
     status: str
     submitted_at: datetime
     items: tuple[ReviewItem, ...]
+    all_items: tuple[ReviewItem, ...]
     total: int
     wrong: int
     flagged: int
@@ -98,6 +128,16 @@ def _check_code(name: str, value: str | None, known: Sequence[str]) -> None:
         )
 
 
+def saves_of(session: Session, attempt_id: int) -> list[tuple[int, datetime]]:
+    """Every accepted save of the attempt as (position, saved_at)."""
+    rows = session.execute(
+        select(AttemptItem.position, Response.saved_at)
+        .join(AttemptItem, AttemptItem.id == Response.attempt_item_id)
+        .where(AttemptItem.attempt_id == attempt_id)
+    ).tuples()
+    return list(rows)
+
+
 def build_review(
     session: Session,
     user_id: int,
@@ -112,6 +152,12 @@ def build_review(
     attempt = attempts.load_for_view(session, user_id, attempt_id)
     assert attempt.submitted_at is not None  # finished attempts always have one
     blueprint = blueprint_named(attempt.template.blueprint)
+    end = attempt.submitted_at
+    if attempt.deadline_at is not None:
+        end = min(end, attempt.deadline_at)
+    spent = seconds_per_position(
+        attempt.started_at, max(end, attempt.started_at), saves_of(session, attempt.id)
+    )
     items: list[ReviewItem] = []
     for row in attempt.items:
         view = item_view(attempt, row)
@@ -139,6 +185,7 @@ def build_review(
                 correct=bool(feedback["correct"]) and view.choice is not None,
                 flagged=view.flagged,
                 references=tuple(str(r) for r in feedback["references"]),
+                seconds=spent.get(view.position),
             )
         )
     order = {code: i for i, code in enumerate(blueprint.subdomain_codes)}
@@ -158,6 +205,7 @@ def build_review(
         status=attempt.status,
         submitted_at=attempt.submitted_at,
         items=tuple(item for item in items if filters.keeps(item)),
+        all_items=tuple(items),
         total=len(items),
         wrong=sum(not item.correct for item in items),
         flagged=sum(item.flagged for item in items),

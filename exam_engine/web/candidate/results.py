@@ -7,8 +7,10 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField, IntegerField, SearchField, SelectChoice, SelectField
+from wtforms.validators import Length, NumberRange, Optional
 
+from exam_engine.domain.vocabulary import ReviewResult
 from exam_engine.extensions import current_session
 from exam_engine.services import attempts, scorecards, study
 from exam_engine.services.errors import ValidationFailed
@@ -28,6 +30,18 @@ class ReviewFilterForm(FlaskForm):
     subdomain = SelectField("Sub-domain", choices=[], validate_choice=False)
     wrong = BooleanField("Wrong or unanswered only")
     flagged = BooleanField("Flagged only")
+    result = SelectField(
+        "Result",
+        choices=[SelectChoice("", "Any result")]
+        + [SelectChoice(r.value, r.value.capitalize()) for r in ReviewResult],
+        default="",
+    )
+    q = SearchField("Search the questions", validators=[Optional(), Length(max=100)])
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1)], default=1)
+
+
+# Questions on one page of the answer review: short enough to scan, long enough to compare.
+REVIEW_PER_PAGE = 10
 
 
 def weak_target() -> float:
@@ -71,13 +85,22 @@ def scorecard(attempt_id: int) -> Any:
 def review(attempt_id: int) -> Any:
     """Every item of a finished attempt with the key and rationales; GET filters."""
     form = ReviewFilterForm(request.args)
+    status, filter_error = 200, None
+    # The select and the page are checked here (domain codes by the service, which knows them).
+    for name in ("result", "q", "page"):
+        field = getattr(form, name)
+        if not field.validate(form):
+            filter_error = f"{name}: {' '.join(field.errors)}"
+            field.data = field.default
+            status = 400
     filters = scorecards.ReviewFilter(
         domain=form.domain.data or None,
         subdomain=form.subdomain.data or None,
         wrong_only=bool(form.wrong.data),
         flagged_only=bool(form.flagged.data),
+        result=ReviewResult(form.result.data) if form.result.data else None,
+        search=form.q.data or "",
     )
-    status, filter_error = 200, None
 
     def build(chosen: scorecards.ReviewFilter) -> scorecards.Review:
         return scorecards.build_review(
@@ -110,8 +133,29 @@ def review(attempt_id: int) -> Any:
         (code, f"{code} {title}") for code, _domain, title in result.subdomains
     ]
     items = () if filter_error else result.items
+    pages = max(1, -(-len(items) // REVIEW_PER_PAGE))
+    number = min(form.page.data or 1, pages)
+    # Where each shown question is, for the jump list: its page among the filtered items.
+    page_of = {item.position: 1 + i // REVIEW_PER_PAGE for i, item in enumerate(items)}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
+
+    def page_url(page: int, position: int | None = None) -> str:
+        anchor = f"#q{position}" if position else ""
+        return url_for("candidate.review", attempt_id=attempt_id, **args, page=page) + anchor
+
+    start = (number - 1) * REVIEW_PER_PAGE
     page = render_template(
-        "candidate/review.html", review=result, items=items, form=form, filter_error=filter_error
+        "candidate/review.html",
+        review=result,
+        items=items[start : start + REVIEW_PER_PAGE],
+        matched=len(items),
+        per_page=REVIEW_PER_PAGE,
+        page=number,
+        pages=pages,
+        page_of=page_of,
+        page_url=page_url,
+        form=form,
+        filter_error=filter_error,
     )
     return page, status
 

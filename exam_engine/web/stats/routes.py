@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
-from exam_engine.domain.item_analysis import FLAG_LABELS, OPTION_LABELS, describe_flag
+from exam_engine.domain.item_analysis import FLAG_LABELS, FLAG_RULES, OPTION_LABELS, describe_flag
 from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
 from exam_engine.services import calibration, item_stats
@@ -27,11 +27,11 @@ instructor_only = role_required(Role.INSTRUCTOR)
 # Table badges; the item page and the badges' titles give the full wording.
 SHORT_FLAG_LABELS = {
     "too-few-responses": "Too few responses",
-    "low-discrimination": "Possible miskey",
-    "distractor-beats-key": "Distractor beats key",
+    "low-discrimination": "Low discrimination",
+    "distractor-beats-key": "Possible miskey",
     "non-functioning-distractor": "Weak distractor",
-    "too-easy": "Too easy",
-    "too-hard": "Too hard",
+    "too-easy": "Ceiling effect",
+    "too-hard": "Floor effect",
 }
 # Longest a scope name may be in a query string (template names are String(80)).
 MAX_TEMPLATE = 80
@@ -41,6 +41,7 @@ MAX_TEMPLATE = 80
 def _helpers() -> dict[str, Any]:
     return {
         "flag_labels": FLAG_LABELS,
+        "flag_rules": FLAG_RULES,
         "short_flag_labels": SHORT_FLAG_LABELS,
         "option_labels": OPTION_LABELS,
     }
