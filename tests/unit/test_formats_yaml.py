@@ -16,6 +16,7 @@ from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import yaml_format
 from question_bank import BUNDLED_BLUEPRINT, LoadedBank, load_bank, read_items_file
 from question_bank.loader import validate_items
+from tests.support.bundled import bundled_blueprint, bundled_item, bundled_subdomain
 from tests.support.properties import examples
 from tests.unit import formats_golden as golden_items
 
@@ -40,7 +41,7 @@ def reload(tmp: Path, items: list[ItemRecord]) -> list[ItemRecord]:
         found, problems = read_items_file(path, name)
         assert problems == []
         raws.extend(found)
-    records, problems = validate_items(raws, bundled().blueprint)
+    records, problems = validate_items(raws, bundled_blueprint())
     assert problems == [], [str(p) for p in problems]
     return records
 
@@ -62,14 +63,14 @@ def test_the_whole_bank_round_trips_through_the_loader(tmp_path: Path) -> None:
 
 
 def test_a_subdomain_file_looks_like_the_bundled_ones() -> None:
-    item = next(i for i in bundled().items if i.enemies)
+    item = next(i for i in bundled_subdomain("D1-A") if i.enemies)
     text = yaml_format.subdomain_file(item.subdomain, [item])
     assert f"subdomain: {item.subdomain}\nitems:\n  - key: {item.key}\n" in text
     assert "\n    enemies:\n      - " in text
 
 
 def record(**changes: object) -> ItemRecord:
-    base = next(i for i in bundled().items if i.key == "D1-C-002")
+    base = bundled_item("D1-C-002")
     changes.setdefault("enemies", ())
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
