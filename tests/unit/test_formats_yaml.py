@@ -124,3 +124,28 @@ def test_without_blueprint_text_the_zip_holds_only_the_items() -> None:
     data = yaml_format.write(golden_items.ITEMS)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist() == ["items/D1-A.yaml", "items/D1-B.yaml"]
+
+
+def test_plain_text_wraps_only_past_column_96() -> None:
+    # "tail" ends at column 97, one past the width: the break comes after it, not before.
+    item = dataclasses.replace(golden_items.SIMPLE, stem="x" * 82 + " tail end")
+    text = yaml_format.subdomain_file("D1-A", [item])
+    assert "\n    stem: " + "x" * 82 + " tail\n      end\n    options:\n" in text
+
+
+def test_unicode_is_written_as_is_and_unicode_line_breaks_are_escaped() -> None:
+    item = dataclasses.replace(
+        golden_items.SIMPLE, options=("Café – naïve", "b\u2028c", "c\x85d", "e\u2029f")
+    )
+    text = yaml_format.subdomain_file("D1-A", [item])
+    assert "\n      A: Café – naïve\n" in text
+    assert '\n      B: "b\\Lc"\n      C: "c\\Nd"\n      D: "e\\Pf"\n' in text
+
+
+def test_a_record_with_the_wrong_number_of_options_or_rationales_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^zip\(\) argument 2 is longer than argument 1$"):
+        yaml_format.item_mapping(
+            dataclasses.replace(golden_items.SIMPLE, options=("a", "b", "c", "d", "e"))
+        )
+    with pytest.raises(ValueError, match=r"^zip\(\) argument 2 is shorter than argument 1$"):
+        yaml_format.item_mapping(dataclasses.replace(golden_items.SIMPLE, rationales=("r",)))
