@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from exam_engine.domain.item_analysis.base import Thresholds, as_ints
+from exam_engine.domain.item_analysis.flags import describe_flag
+from exam_engine.domain.item_analysis.scoring import first_exposures, score_entries
 
 
 def test_as_ints_names_the_array_and_what_is_wrong() -> None:
@@ -35,3 +37,121 @@ def test_thresholds_messages_name_the_bad_minimum() -> None:
 
 def test_a_minimum_of_one_is_allowed() -> None:
     assert Thresholds(min_responses=1).min_responses == 1
+
+
+VALUES = {
+    "answer": 1,
+    "min_responses": 30,
+    "option_share": [0.02, 0.5, 0.2, 0.28, 0.0],
+    "option_upper": [0.0, 0.3, 0.6, 0.1, 0.0],
+    "beats_key": ["C", "D"],
+    "non_functioning": ["A"],
+}
+
+
+def describe(code: str, **kwargs: object) -> str:
+    args: dict[str, object] = {
+        "responses": 12,
+        "facility": 0.97,
+        "discrimination": -0.21,
+        "values": VALUES,
+    }
+    args.update(kwargs)
+    return describe_flag(code, **args)  # type: ignore[arg-type]
+
+
+def test_each_flag_sentence_is_exact() -> None:
+    assert describe("too-few-responses") == (
+        "Only 12 first-attempt response(s); statistics are shown from 30 on."
+    )
+    assert describe("low-discrimination") == (
+        "Discrimination (-0.21) is negative: candidates who do well on the rest of their form "
+        "do no better here. Check the key and look for a second defensible answer."
+    )
+    assert describe("distractor-beats-key") == (
+        "In the upper 27% group, distractors C (60%) and D (10%) were chosen more often than "
+        "the key B (30%): possible miskey or ambiguity."
+    )
+    assert describe("non-functioning-distractor") == (
+        "Distractor A (2%) was chosen by under 5% of candidates: a distractor "
+        "nobody picks does no work; rewrite it as a plausible misconception."
+    )
+    assert describe("too-easy") == (
+        "Facility 97% is above 95%: the item tells few candidates apart."
+    )
+    assert describe("too-hard", facility=0.125) == (
+        "Facility 12% is below 20%: check the key and the wording."
+    )
+
+
+def test_low_discrimination_wording_at_zero_and_without_a_value() -> None:
+    at_zero = describe("low-discrimination", discrimination=0.0)
+    assert at_zero.startswith("Discrimination (0.00) is below 0.15: candidates")
+    unknown = describe("low-discrimination", discrimination=None)
+    assert unknown.startswith("Discrimination is below 0.15: candidates")
+
+
+def test_three_distractors_are_listed_with_commas_and_missing_shares_read_n_a() -> None:
+    values = {"answer": 0, "beats_key": ["B", "C", "D"], "option_upper": [0.1, 0.2]}
+    assert describe("distractor-beats-key", values=values) == (
+        "In the upper 27% group, distractors B (20%), C (n/a) and D (n/a) were chosen more "
+        "often than the key A (10%): possible miskey or ambiguity."
+    )
+    lone = {"answer": 3, "non_functioning": ["B"]}
+    assert describe("non-functioning-distractor", values=lone).startswith(
+        "Distractor B (n/a) was chosen by under 5%"
+    )
+
+
+def test_a_key_missing_from_the_values_reads_as_a_and_zero_prints_without_sign() -> None:
+    values = {"beats_key": ["B"], "option_upper": [-0.001, 0.5]}
+    assert describe("distractor-beats-key", values=values) == (
+        "In the upper 27% group, distractor B (50%) was chosen more often than "
+        "the key A (0%): possible miskey or ambiguity."
+    )
+    assert describe("too-easy", facility=None) == (
+        "Facility n/a is above 95%: the item tells few candidates apart."
+    )
+
+
+def test_an_unknown_flag_is_named() -> None:
+    with pytest.raises(ValueError, match=r"^unknown flag 'nope'$"):
+        describe("nope")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (([0], [0, 1], [0], [0, 0], 1), "attempt, item and choice must have the same length"),
+        (([2], [0], [0], [0], 2), r"attempt rows must be in 0\.\.1"),
+        (([0], [3], [0], [0, 1, 2], 1), r"item columns must be in 0\.\.2"),
+        (([0], [0], [-2], [0], 1), r"choices must be -1 \(unanswered\) or 0\.\.3"),
+        (([0], [0], [0], [-1], 1), r"keys must be in 0\.\.3"),
+    ],
+)
+def test_score_entries_messages_are_exact(args, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        score_entries(*args)
+
+
+def test_first_exposures_messages_are_exact() -> None:
+    with pytest.raises(ValueError, match=r"^person, item and order must have the same length$"):
+        first_exposures([0], [0], [0, 1])
+    with pytest.raises(ValueError, match=r"^person, item and order must be >= 0$"):
+        first_exposures([0], [0], [-1])
+
+
+def test_first_exposures_of_one_entry_and_of_ties_in_storage_order() -> None:
+    assert first_exposures([0], [0], [0]).tolist() == [True]
+    # Two people, two items, all in one attempt order: every pair is its own first.
+    assert first_exposures([0, 0, 1, 1], [0, 1, 0, 1], [0, 0, 0, 0]).tolist() == [True] * 4
+    # The same pair twice in storage order: the earlier entry counts.
+    assert first_exposures([3, 3], [2, 2], [4, 5]).tolist() == [True, False]
+    assert first_exposures([3, 3], [2, 2], [5, 4]).tolist() == [False, True]
+
+
+def test_forms_of_one_item_give_no_levels_and_nan_rest() -> None:
+    scored = score_entries([0, 1], [0, 0], [0, 1], [0], n_attempts=2)
+    assert scored.levels.size == 0
+    assert scored.rest_rank.tolist() == [-1, -1]
+    assert np.isnan(scored.rest).tolist() == [True, True]
