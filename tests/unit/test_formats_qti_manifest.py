@@ -54,7 +54,23 @@ def test_the_resource_href_wins_over_its_file_element() -> None:
     listed = resource(f' href="{ITEM}"', '<file href="elsewhere.xml"/>')
     parsed = parse({"imsmanifest.xml": manifest(listed), ITEM: own_item()})
     assert parsed.problems == ()
+    assert parsed.warnings == ()
     assert [item.key for item in parsed.items] == ["D1-A-001"]
+
+
+def test_an_entry_without_taxa_leaves_the_sub_domain_to_the_key_at_the_resource_line() -> None:
+    listed = resource(f' href="{ITEM}"')
+    parsed = parse({"imsmanifest.xml": manifest(listed), ITEM: own_item("domain", "subdomain")})
+    assert parsed.problems == ()
+    assert parsed.warnings == ()
+    (item,) = parsed.items
+    assert (item.subdomain, item.domain, item.line_of("subdomain")) == ("D1-A", "D1", 5)
+
+
+def test_an_item_without_any_key_is_a_problem_not_a_made_up_key() -> None:
+    item = own_item("key").replace(' identifier="D1-A-001"', "", 1)
+    parsed = parse({ITEM: item})
+    assert reasons(parsed.problems) == [f"{FILE}/{ITEM}:2: item: key is empty"]
 
 
 def test_a_resource_with_neither_href_nor_file_is_a_problem_naming_the_empty_href() -> None:
