@@ -239,3 +239,12 @@ def test_references_keep_their_spacing_verbatim() -> None:
     item = dataclasses.replace(golden_items.SIMPLE, references=("NIST  AI   RMF",))
     parsed = read_alone(qti.item_xml(item).decode())
     assert parsed.items[0].references == ("NIST  AI   RMF",)
+
+
+def test_a_dtd_is_refused_with_the_whole_reason_at_its_line() -> None:
+    data = '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "b">]>\n<x>&a;</x>'
+    assert reasons(read_alone(data, "e.xml").problems) == [
+        "e.xml:2: refused: the XML declares a DTD or entities (DTDForbidden); QTI needs "
+        "neither, and entity expansion (billion laughs) or external entities (XXE) are "
+        "attacks, so such files are never read"
+    ]
