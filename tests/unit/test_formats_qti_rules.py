@@ -248,3 +248,28 @@ def test_a_dtd_is_refused_with_the_whole_reason_at_its_line() -> None:
         "neither, and entity expansion (billion laughs) or external entities (XXE) are "
         "attacks, so such files are never read"
     ]
+
+
+def test_only_a_bom_and_whitespace_may_precede_an_item_document() -> None:
+    parsed = read_alone("X" + own_item(), "x.xml")
+    assert reasons(parsed.problems) == [
+        "x.xml:1: not a QTI 3.0 content package (a zip with imsmanifest.xml) or a "
+        "qti-assessment-item XML file"
+    ]
+
+
+def test_a_malformed_manifest_is_one_problem_and_no_warning() -> None:
+    parsed = parse({"imsmanifest.xml": "<manifest>", ITEM: own_item()})
+    assert parsed.warnings == ()
+    assert parsed.items == ()
+    assert len(parsed.problems) == 1
+    assert str(parsed.problems[0]).startswith(f"{FILE}/imsmanifest.xml:1: XML syntax error: ")
+
+
+def test_a_listed_file_missing_from_the_zip_does_not_stop_the_next() -> None:
+    listed = resource(' href="items/gone.xml"') + resource(f' href="{ITEM}"')
+    parsed = parse({"imsmanifest.xml": manifest(listed), ITEM: own_item()})
+    assert reasons(parsed.problems) == [
+        f"{FILE}/imsmanifest.xml:5: resource 'items/gone.xml' is not in the zip"
+    ]
+    assert [item.key for item in parsed.items] == ["D1-A-001"]
