@@ -273,3 +273,14 @@ def test_a_listed_file_missing_from_the_zip_does_not_stop_the_next() -> None:
         f"{FILE}/imsmanifest.xml:5: resource 'items/gone.xml' is not in the zip"
     ]
     assert [item.key for item in parsed.items] == ["D1-A-001"]
+
+
+def test_a_choice_without_text_still_stays_on_one_line() -> None:
+    # Whitespace inside a choice is content: a choice holding only markup is not indented.
+    item = dataclasses.replace(golden_items.SIMPLE, options=("\n", "b", "c", "d"))
+    lines = qti.item_xml(item).decode().splitlines()
+    assert lines[17] == (
+        '      <qti-simple-choice identifier="A"><br/><qti-feedback-inline '
+        'outcome-identifier="FEEDBACK" identifier="A" show-hide="show">r1</qti-feedback-inline>'
+        "</qti-simple-choice>"
+    )
