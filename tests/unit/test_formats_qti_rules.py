@@ -284,3 +284,22 @@ def test_a_choice_without_text_still_stays_on_one_line() -> None:
         'outcome-identifier="FEEDBACK" identifier="A" show-hide="show">r1</qti-feedback-inline>'
         "</qti-simple-choice>"
     )
+
+
+def test_markup_in_the_prompt_and_rubrics_in_feedback_are_handled_like_the_stem() -> None:
+    block = (
+        '\n    <qti-feedback-block outcome-identifier="FEEDBACK" identifier="B" show-hide="show">'
+        "<qti-content-body>Because <b>B</b><qti-rubric-block>hidden</qti-rubric-block>"
+        "</qti-content-body></qti-feedback-block>"
+    )
+    item = (
+        own_item()
+        .replace(INLINE_B, "")
+        .replace("</qti-choice-interaction>", "</qti-choice-interaction>" + block)
+        .replace('shuffle="false">', 'shuffle="false"><qti-prompt>Pick <b>one</b>.</qti-prompt>')
+    )
+    parsed = read_alone(item)
+    assert parsed.problems == ()
+    (read,) = parsed.items
+    assert read.stem == "Which comes FIRST?\n\nPick **one**."
+    assert read.rationales[1] == "Because **B**"
