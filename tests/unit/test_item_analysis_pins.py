@@ -7,6 +7,11 @@ import pytest
 
 from exam_engine.domain.item_analysis.base import Thresholds, as_ints
 from exam_engine.domain.item_analysis.flags import describe_flag
+from exam_engine.domain.item_analysis.option_stats import (
+    item_stats,
+    rank_entries,
+    scoped_item_stats,
+)
 from exam_engine.domain.item_analysis.scoring import first_exposures, score_entries
 
 
@@ -155,3 +160,82 @@ def test_forms_of_one_item_give_no_levels_and_nan_rest() -> None:
     assert scored.levels.size == 0
     assert scored.rest_rank.tolist() == [-1, -1]
     assert np.isnan(scored.rest).tolist() == [True, True]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        (([0], [0], [0], [0.5]), {"scope": [0, 0]}, "item, choice, rest_rank and scope must have "
+         "the same length"),
+        (([0], [0], [0], [[0.5]]), {}, r"levels must be rest scores in \[0, 1\]"),
+        (([0], [0], [0], [-0.1]), {}, r"levels must be rest scores in \[0, 1\]"),
+        (([0], [0], [0], [1.1]), {}, r"levels must be rest scores in \[0, 1\]"),
+        (([0], [0], [0], [0.5, 0.5]), {}, "levels must be strictly ascending"),
+        (([2], [0], [0], [0.5]), {}, r"item columns must be in 0\.\.1"),
+        (([-1], [0], [0], [0.5]), {}, r"item columns must be in 0\.\.1"),
+        (([0], [4], [0], [0.5]), {}, r"choices must be -1 \(unanswered\) or 0\.\.3"),
+        (([0], [-2], [0], [0.5]), {}, r"choices must be -1 \(unanswered\) or 0\.\.3"),
+        (([0], [0], [1], [0.5]), {}, r"rest_rank must be -1 or in 0\.\.0"),
+        (([0], [0], [-2], [0.5]), {}, r"rest_rank must be -1 or in 0\.\.0"),
+        (([0], [0], [0], [0.5]), {"scope": [2], "n_scopes": 2}, r"scopes must be in 0\.\.1"),
+        (([0], [0], [0], [0.5]), {"scope": [-1], "n_scopes": 2}, r"scopes must be in 0\.\.1"),
+    ],
+)  # fmt: skip
+def test_rank_entries_messages_are_exact(args, kwargs, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        rank_entries(*args, n_items=2, **kwargs)
+
+
+def test_rank_entries_accepts_every_edge_of_its_ranges() -> None:
+    ranked = rank_entries(
+        [0, 1, 1], [-1, 3, 0], [-1, 1, 0], [0.0, 1.0], n_items=2, scope=[1, 0, 1], n_scopes=2
+    )
+    # The entry without a rest score is left out; the rest sort by item, then rest from the top.
+    assert ranked.packed.size == 2
+    assert ranked.scope(0).packed.size == 1
+    assert ranked.scope(1).packed.size == 1
+    assert (ranked.n_items, ranked.n_scopes, ranked.level_bits, ranked.scope_bits) == (2, 2, 1, 1)
+
+
+def test_rank_entries_refuses_more_than_63_bits() -> None:
+    with pytest.raises(
+        ValueError, match=r"^too many items x rest levels x scopes to rank in 63 bits$"
+    ):
+        rank_entries([], [], [], [0.5], n_items=2**40, n_scopes=2**21)
+    # One bit less fits: 40 item bits, 1 level bit, 19 scope bits and 3 column bits.
+    assert rank_entries([], [], [], [0.5], n_items=2**40, n_scopes=2**19).packed.size == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        (([0, 0], [0, 1], [0.5], [0]), {}, "item, choice and rest must have the same length"),
+        (([0], [0], [[0.5]], [0]), {}, "item, choice and rest must have the same length"),
+        (([0], [0], [-0.01], [0]), {}, r"rest scores must be in \[0, 1\] \(leave out one-item "
+         r"forms\)"),
+        (([0], [0], [0.5], [0]), {"rest_rank": [0, 1]}, "rest_rank must have the same length "
+         "as rest"),
+        (([0], [0], [0.5], [0]), {"rest_rank": [-1]}, "rest_rank must be >= 0"),
+        (([0, 0], [0, 1], [0.5, 0.5], [0]), {"rest_rank": [0, 1]}, "rest_rank does not order "
+         "rest exactly"),
+    ],
+)  # fmt: skip
+def test_item_stats_messages_are_exact(args, kwargs, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        item_stats(*args, **kwargs)
+
+
+def test_item_stats_accepts_rest_at_both_ends_and_rank_zero() -> None:
+    stats = item_stats([0, 0], [0, 1], [0.0, 1.0], [0], rest_rank=[0, 5])
+    assert stats.responses.tolist() == [2]
+    assert stats.facility.tolist() == [0.5]
+
+
+def test_scoped_item_stats_messages_are_exact() -> None:
+    ranked = rank_entries([0], [0], [0], [0.5], n_items=1)
+    with pytest.raises(ValueError, match=r"^keys must have one key per item column \(1\)$"):
+        scoped_item_stats(ranked, [0, 0])
+    with pytest.raises(ValueError, match=r"^keys must be in 0\.\.3$"):
+        scoped_item_stats(ranked, [4])
+    with pytest.raises(ValueError, match=r"^keys must be in 0\.\.3$"):
+        scoped_item_stats(ranked, [-1])
