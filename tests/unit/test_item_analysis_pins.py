@@ -239,3 +239,56 @@ def test_scoped_item_stats_messages_are_exact() -> None:
         scoped_item_stats(ranked, [4])
     with pytest.raises(ValueError, match=r"^keys must be in 0\.\.3$"):
         scoped_item_stats(ranked, [-1])
+
+
+def test_first_exposures_names_each_bad_array() -> None:
+    with pytest.raises(ValueError, match=r"^person must be one-dimensional$"):
+        first_exposures([[0]], [0], [0])
+    with pytest.raises(ValueError, match=r"^item must hold integers, got float64$"):
+        first_exposures([0], [0.0], [0])
+    with pytest.raises(ValueError, match=r"^order must be one-dimensional$"):
+        first_exposures([0], [0], [[0]])
+
+
+def test_first_exposures_are_booleans() -> None:
+    assert first_exposures([0, 0], [1, 1], [0, 1]).dtype == np.bool_
+    assert first_exposures([], [], []).dtype == np.bool_
+
+
+def test_an_order_that_is_not_sorted_is_sorted_even_when_all_follow_the_first() -> None:
+    # Orders [0, 2, 1]: every later order is >= the first, but the list is not sorted.
+    assert first_exposures([0, 0, 0], [5, 6, 6], [0, 2, 1]).tolist() == [True, False, True]
+
+
+def reference_first(person, item, order) -> list[bool]:
+    earliest: dict[tuple[int, int], int] = {}
+    for index, pair in enumerate(zip(person, item, strict=True)):
+        if pair not in earliest or order[index] < order[earliest[pair]]:
+            earliest[pair] = index
+    chosen = set(earliest.values())
+    return [index in chosen for index in range(len(person))]
+
+
+@pytest.mark.parametrize("size", [3, 5, 9, 17])
+def test_first_exposures_in_attempt_order_match_a_plain_count(size: int) -> None:
+    # Sizes one past a power of two are where the packed index needs its last bit.
+    rng = np.random.default_rng(size)
+    for _ in range(40):
+        person = rng.integers(0, 3, size)
+        item = rng.integers(0, 3, size)
+        order = np.sort(rng.integers(0, 4, size))
+        expected = reference_first(person.tolist(), item.tolist(), order.tolist())
+        assert first_exposures(person, item, order).tolist() == expected
+
+
+def test_pairs_that_would_overflow_a_packed_key_keep_apart() -> None:
+    # Pairs 0 and 2**62 shifted left by two index bits would wrap onto each other.
+    result = first_exposures([0, 2**62, 0], [0, 0, 0], [0, 0, 1])
+    assert result.tolist() == [True, True, False]
+
+
+def test_pairs_that_would_overflow_an_order_key_stay_together() -> None:
+    # pair * 4 + order would wrap 2**62 onto 0 and put its entry between the other pair's two.
+    person = [0, 2**62, 0]
+    result = first_exposures(person, [0, 0, 0], [3, 2, 1])
+    assert result.tolist() == [False, True, True]
