@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from exam_engine.domain.irt import (
+    AbilityEstimate,
     PoolItem,
     cut_score,
     eap,
     expected_score,
     next_domain,
+    pass_probability,
     select_next,
     should_stop,
 )
@@ -164,3 +166,39 @@ def test_stopping_sits_on_both_limits() -> None:
     assert should_stop(0.2, 1, se_target=0.2, max_items=10)
     assert not should_stop(0.2001, 9, se_target=0.2, max_items=10)
     assert should_stop(0.9, 10, se_target=0.2, max_items=10)
+
+
+def test_a_target_met_exactly_at_either_end_of_the_grid_is_that_end() -> None:
+    one = {"D1": ([1.0], [0.0])}
+    low_target = expected_score(-6.0, one, {"D1": 1})
+    high_target = expected_score(6.0, one, {"D1": 1})
+    assert cut_score(one, {"D1": 1}, target=low_target) == -6.0
+    assert cut_score(one, {"D1": 1}, target=high_target) == 6.0
+
+
+def test_pass_probability_spreads_each_node_over_its_own_cell() -> None:
+    estimate = AbilityEstimate(theta=1.0, se=0.7, items=0, posterior=np.array([0.25, 0.5, 0.25]))
+    grid = np.array([0.0, 1.0, 2.0])
+    # Cut 1.2: node 1 keeps the 0.3 of its cell [0.5, 1.5) above the cut, node 2 all of it.
+    assert pass_probability(estimate, 1.2, grid) == pytest.approx(0.5 * 0.3 + 0.25, abs=1e-12)
+
+
+def test_pass_probability_never_exceeds_one_when_the_posterior_sums_past_it() -> None:
+    estimate = eap([1.0], [-1.0], [False])
+    assert float(estimate.posterior.sum()) >= 1.0
+    assert pass_probability(estimate, -100.0) == 1.0
+
+
+def test_the_deficit_counts_the_next_item() -> None:
+    # After two B items: A's deficit 0 - 0.25 * 3 = -0.75 beats B's 2 - 0.75 * 3 = -0.25.
+    assert next_domain({"A": 1, "B": 3}, {"B": 2}, {"A", "B"}) == "A"
+
+
+def test_too_few_fresh_items_bring_the_overused_back() -> None:
+    items = pool((1, 2.0, 0.0), (2, 1.5, 0.0))
+    picks = {
+        item.version_id
+        for seed in range(30)
+        if (item := pick(items, seed, top_k=2, exposure={1: 0.9})) is not None
+    }
+    assert picks == {1, 2}
