@@ -292,3 +292,22 @@ def test_pairs_that_would_overflow_an_order_key_stay_together() -> None:
     person = [0, 2**62, 0]
     result = first_exposures(person, [0, 0, 0], [3, 2, 1])
     assert result.tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        (([[0]], [0], [0.5], [0]), {}, "item must be one-dimensional"),
+        (([0], [0], [0.5], [[0]]), {}, "keys must be one-dimensional"),
+        (([0], [0], [0.5], [0]), {"rest_rank": [0.0]}, "rest_rank must hold integers, got float64"),
+        (([0], [0], [1.01], [0]), {}, r"rest scores must be in \[0, 1\] \(leave out one-item "
+         r"forms\)"),
+        (([0, 0], [0, 1], [0.2, 0.5], [0]), {"rest_rank": [0, 0]}, "rest_rank does not order "
+         "rest exactly"),
+        (([0, 0, 0], [0, 1, 2], [0.2, 0.5, 0.3], [0]), {"rest_rank": [0, 1, 2]}, "rest_rank "
+         "does not order rest exactly"),
+    ],
+)  # fmt: skip
+def test_item_stats_names_each_array_and_each_misordering(args, kwargs, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        item_stats(*args, **kwargs)
