@@ -311,3 +311,19 @@ def test_pairs_that_would_overflow_an_order_key_stay_together() -> None:
 def test_item_stats_names_each_array_and_each_misordering(args, kwargs, message: str) -> None:
     with pytest.raises(ValueError, match=f"^{message}$"):
         item_stats(*args, **kwargs)
+
+
+@pytest.mark.parametrize("bad", range(4))
+def test_score_entries_names_each_bad_array(bad: int) -> None:
+    args: list[object] = [[0], [0], [0], [0]]
+    args[bad] = [[0]]
+    name = ("attempt", "item", "choice", "keys")[bad]
+    with pytest.raises(ValueError, match=f"^{name} must be one-dimensional$"):
+        score_entries(*args, n_attempts=1)
+
+
+def test_totals_and_form_sizes_are_integers() -> None:
+    scored = score_entries([0, 0], [0, 1], [0, 2], [0, 1], n_attempts=1)
+    assert scored.totals.dtype == np.int64
+    assert scored.form_size.dtype == np.int64
+    assert scored.totals.tolist() == [1]
