@@ -327,3 +327,27 @@ def test_totals_and_form_sizes_are_integers() -> None:
     assert scored.totals.dtype == np.int64
     assert scored.form_size.dtype == np.int64
     assert scored.totals.tolist() == [1]
+
+
+@pytest.mark.parametrize("bad", range(4))
+def test_rank_entries_names_each_bad_array(bad: int) -> None:
+    args: list[object] = [[0], [0], [0], [0]]
+    args[bad] = [[0]]
+    name = ("item", "choice", "rest_rank", "scope")[bad]
+    scope = args.pop()
+    with pytest.raises(ValueError, match=f"^{name} must be one-dimensional$"):
+        rank_entries(*args, [0.5], n_items=1, scope=scope)
+
+
+def test_levels_that_fall_after_the_first_are_not_ascending() -> None:
+    with pytest.raises(ValueError, match=r"^levels must be strictly ascending$"):
+        rank_entries([0], [0], [0], [0.2, 0.5, 0.3], n_items=1)
+
+
+def test_scoped_item_stats_names_the_keys_and_counts_in_integers() -> None:
+    ranked = rank_entries([0], [0], [0], [0.5], n_items=1)
+    with pytest.raises(ValueError, match=r"^keys must be one-dimensional$"):
+        scoped_item_stats(ranked, [[0]])
+    stats = item_stats([0, 0], [0, 1], [0.2, 0.8], [0])
+    assert stats.responses.dtype == np.int64
+    assert stats.option_count.dtype == np.int64
