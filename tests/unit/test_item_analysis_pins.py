@@ -357,3 +357,10 @@ def test_as_ints_hands_back_an_int64_array_without_copying() -> None:
     # Entry arrays run to tens of megabytes: an array already in int64 is used as it is.
     values = np.array([3, 1, 2], dtype=np.int64)
     assert as_ints(values, "item") is values
+
+
+def test_the_63_bit_limit_counts_item_bits_exactly_with_one_scope() -> None:
+    # 2**59 items: 59 item bits + 1 level bit + 0 scope bits + 3 column bits = 63, allowed.
+    assert rank_entries([], [], [], [0.5], n_items=2**59).packed.size == 0
+    with pytest.raises(ValueError, match=r"^too many items x rest levels x scopes"):
+        rank_entries([], [], [], [0.5], n_items=2**59 + 1)
