@@ -575,3 +575,29 @@ def test_an_index_without_keys_keeps_the_other_items_and_their_enemies() -> None
     assert len(smaller) == 2
     assert [i.key for i in smaller.subdomain("D1-A")] == ["D1-A-002", "D1-A-003"]
     assert smaller.enemies_of("D1-A-002") == {"D1-A-003"}
+
+
+def test_input_errors_name_the_item_and_value_exactly() -> None:
+    item = PoolItem("a", 1, "D1", "D1-A", "easy")
+    with pytest.raises(ValueError, match=r"^item key 'a' appears twice in the bank$"):
+        BankIndex([item, replace(item, version_id=2)])
+    with pytest.raises(ValueError, match=r"^item 'a' has unknown difficulty 'brutal'$"):
+        BankIndex([replace(item, difficulty="brutal")])
+    blueprint, template = _one_subdomain(1)
+    wrong = BankIndex([PoolItem("x", 1, "D2", "D1-A", "easy")])
+    with pytest.raises(ValueError, match=r"^item 'x' is filed under D1-A but names domain D2$"):
+        assemble(wrong, blueprint, template, seed=0)
+    with pytest.raises(ValueError, match=r"^n_options must be >= 1, got 0$"):
+        assemble(BankIndex([item]), blueprint, template, seed=0, n_options=0)
+
+
+def test_a_single_option_order_is_allowed() -> None:
+    blueprint, template = _one_subdomain(1)
+    form = assemble(
+        BankIndex([PoolItem("a", 1, "D1", "D1-A", "easy")]),
+        blueprint,
+        template,
+        seed=3,
+        n_options=1,
+    )
+    assert [item.option_order for item in form.items] == [(0,)]

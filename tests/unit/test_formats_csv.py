@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import csv_format
 from question_bank import LoadedBank, load_bank
+from tests.support.bundled import bundled_blueprint, bundled_item
 from tests.support.properties import examples
 from tests.unit import formats_golden as golden_items
 
@@ -31,7 +32,7 @@ def bundled() -> LoadedBank:
 def parse(data: bytes | str, known_keys: tuple[str, ...] = ()) -> csv_format.Parsed:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     return csv_format.parse(
-        raw, filename=FILE, blueprint=bundled().blueprint, known_keys=known_keys
+        raw, filename=FILE, blueprint=bundled_blueprint(), known_keys=known_keys
     )
 
 
@@ -40,7 +41,7 @@ def content(item: ItemRecord) -> tuple[object, ...]:
 
 
 def record(**changes: object) -> ItemRecord:
-    base = next(i for i in bundled().items if i.key == "D3-A-001")
+    base = bundled_item("D3-A-001")
     changes.setdefault("enemies", ())
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import gift
 from question_bank import LoadedBank, load_bank
+from tests.support.bundled import bundled_blueprint, bundled_item, bundled_subdomain
 from tests.support.properties import examples
 from tests.unit import formats_golden as golden_items
 
@@ -28,7 +29,7 @@ def bundled() -> LoadedBank:
 
 def parse(text: str, known_keys: tuple[str, ...] = ()) -> gift.Parsed:
     return gift.parse(
-        text.encode("utf-8"), filename=FILE, blueprint=bundled().blueprint, known_keys=known_keys
+        text.encode("utf-8"), filename=FILE, blueprint=bundled_blueprint(), known_keys=known_keys
     )
 
 
@@ -85,8 +86,8 @@ def test_the_whole_bundled_bank_round_trips_exactly() -> None:
 
 
 def test_the_writer_uses_moodle_syntax_for_metadata() -> None:
-    item = next(i for i in bundled().items if i.enemies)
-    text = gift.write([item], bundled().blueprint).decode("utf-8")
+    item = next(i for i in bundled_subdomain("D1-A") if i.enemies)
+    text = gift.write([item], bundled_blueprint()).decode("utf-8")
     assert text.startswith("// ")
     assert f"$CATEGORY: aaism/{item.domain}/{item.subdomain}\n" in text
     assert f"::{item.key}::[markdown]" in text
@@ -98,7 +99,7 @@ def test_the_writer_uses_moodle_syntax_for_metadata() -> None:
 
 
 def record(**changes: object) -> ItemRecord:
-    base = next(i for i in bundled().items if i.key == "D2-B-001")
+    base = bundled_item("D2-B-001")
     changes.setdefault("enemies", ())  # its enemies are not in a one-item file
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -111,7 +112,7 @@ def test_awkward_text_survives_every_escape() -> None:
         references=("Ref | with pipe", "multi\nline\n\n  indented ref"),
         enemies=(),
     )
-    parsed = parse(gift.write([awkward], bundled().blueprint).decode("utf-8"))
+    parsed = parse(gift.write([awkward], bundled_blueprint()).decode("utf-8"))
     assert parsed.problems == ()
     assert parsed.warnings == ()
     assert content(parsed.items[0]) == content(awkward)
@@ -119,7 +120,7 @@ def test_awkward_text_survives_every_escape() -> None:
 
 def test_carriage_returns_become_newlines() -> None:
     item = record(stem="line one\r\nline two\rline three?")
-    parsed = parse(gift.write([item], bundled().blueprint).decode("utf-8"))
+    parsed = parse(gift.write([item], bundled_blueprint()).decode("utf-8"))
     assert parsed.items[0].stem == "line one\nline two\nline three?"
 
 
@@ -147,7 +148,7 @@ def test_any_item_text_round_trips(stem, options, rationales, references, answer
         answer=answer,
         enemies=(),
     )
-    parsed = parse(gift.write([item], bundled().blueprint).decode("utf-8"))
+    parsed = parse(gift.write([item], bundled_blueprint()).decode("utf-8"))
     assert parsed.problems == (), reasons(parsed.problems)
     assert content(parsed.items[0]) == content(item)
 
@@ -382,7 +383,7 @@ def test_missing_metadata_is_reported() -> None:
 
 def test_bad_utf8_names_its_line() -> None:
     data = GOOD.encode("utf-8").replace(b"Retrain", b"Re\xfftrain")
-    parsed = gift.parse(data, filename=FILE, blueprint=bundled().blueprint)
+    parsed = gift.parse(data, filename=FILE, blueprint=bundled_blueprint())
     assert parsed.items == ()
     assert reasons(parsed.problems) == [
         f"{FILE}:6: not valid UTF-8 (byte 0xff); save the file as UTF-8"
@@ -391,7 +392,7 @@ def test_bad_utf8_names_its_line() -> None:
 
 def test_a_byte_order_mark_is_accepted() -> None:
     data = b"\xef\xbb\xbf" + GOOD.encode("utf-8")
-    assert len(gift.parse(data, filename=FILE, blueprint=bundled().blueprint).items) == 2
+    assert len(gift.parse(data, filename=FILE, blueprint=bundled_blueprint()).items) == 2
 
 
 def test_enemies_may_name_keys_that_exist_outside_the_file() -> None:
@@ -427,7 +428,7 @@ def test_fuzzed_gift_text_never_raises(text: str) -> None:
 @settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=200))
 def test_fuzzed_bytes_never_raise(data: bytes) -> None:
-    gift.parse(data, filename=FILE, blueprint=bundled().blueprint)
+    gift.parse(data, filename=FILE, blueprint=bundled_blueprint())
 
 
 question_parts = st.tuples(

@@ -17,6 +17,7 @@ from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import ExportError, qti
 from exam_engine.domain.formats import _common as common
 from question_bank import LoadedBank, load_bank
+from tests.support.bundled import bundled_blueprint, bundled_item, bundled_subdomain
 from tests.support.properties import examples
 from tests.unit import formats_golden as golden_items
 
@@ -32,7 +33,7 @@ def bundled() -> LoadedBank:
 
 
 def parse(data: bytes, known_keys: tuple[str, ...] = (), filename: str = FILE) -> qti.Parsed:
-    return qti.parse(data, filename=filename, blueprint=bundled().blueprint, known_keys=known_keys)
+    return qti.parse(data, filename=filename, blueprint=bundled_blueprint(), known_keys=known_keys)
 
 
 def content(item: ItemRecord) -> tuple[object, ...]:
@@ -40,7 +41,7 @@ def content(item: ItemRecord) -> tuple[object, ...]:
 
 
 def record(**changes: object) -> ItemRecord:
-    base = next(i for i in bundled().items if i.key == "D1-B-003")
+    base = bundled_item("D1-B-003")
     changes.setdefault("enemies", ())
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -78,8 +79,8 @@ def test_the_whole_bundled_bank_round_trips_exactly() -> None:
 
 
 def test_the_package_is_an_ims_content_package_of_qti3_items() -> None:
-    item = next(i for i in bundled().items if i.enemies)
-    files = members(qti.write([item], bundled().blueprint))
+    item = next(i for i in bundled_subdomain("D1-A") if i.enemies)
+    files = members(qti.write([item], bundled_blueprint()))
     assert set(files) == {"imsmanifest.xml", f"items/{item.key}.xml"}
     manifest = SafeET.fromstring(files["imsmanifest.xml"])
     (resource,) = manifest.findall("cp:resources/cp:resource", NS)
@@ -119,8 +120,8 @@ def test_the_package_is_an_ims_content_package_of_qti3_items() -> None:
 
 
 def test_exports_are_reproducible() -> None:
-    items = bundled().items[:5]
-    assert qti.write(items, bundled().blueprint) == qti.write(items, bundled().blueprint)
+    items = bundled_subdomain("D1-A")[:5]
+    assert qti.write(items, bundled_blueprint()) == qti.write(items, bundled_blueprint())
 
 
 def test_awkward_text_survives_xml() -> None:
@@ -130,7 +131,7 @@ def test_awkward_text_survives_xml() -> None:
         rationales=("a\n\nb", "c", "d", "e"),
         references=("R & D <1>", "two\nlines"),
     )
-    parsed = parse(qti.write([item], bundled().blueprint))
+    parsed = parse(qti.write([item], bundled_blueprint()))
     assert parsed.problems == ()
     assert parsed.warnings == ()
     assert content(parsed.items[0]) == content(
@@ -140,7 +141,7 @@ def test_awkward_text_survives_xml() -> None:
 
 def test_text_that_xml_cannot_carry_is_an_export_error() -> None:
     with pytest.raises(ExportError, match=r"item D1-B-003: options\.B holds the character U\+0007"):
-        qti.write([record(options=("a", "b\x07", "c", "d"))], bundled().blueprint)
+        qti.write([record(options=("a", "b\x07", "c", "d"))], bundled_blueprint())
 
 
 xml_texts = st.text(
@@ -168,7 +169,7 @@ def test_any_item_text_round_trips(stem, options, rationales, references, answer
         references=tuple(references),
         answer=answer,
     )
-    parsed = parse(qti.write([item], bundled().blueprint))
+    parsed = parse(qti.write([item], bundled_blueprint()))
     assert parsed.problems == (), reasons(parsed.problems)
     assert content(parsed.items[0]) == content(item)
 
@@ -177,7 +178,7 @@ def test_any_item_text_round_trips(stem, options, rationales, references, answer
 
 
 def exported(item: ItemRecord | None = None) -> dict[str, bytes]:
-    return members(qti.write([item or record()], bundled().blueprint))
+    return members(qti.write([item or record()], bundled_blueprint()))
 
 
 def test_a_single_item_file_reads_on_its_own() -> None:
@@ -225,7 +226,7 @@ def test_a_domain_that_disagrees_with_the_subdomain_is_a_problem() -> None:
 
 
 def test_enemies_may_name_keys_in_the_database() -> None:
-    data = qti.write([record(enemies=("D1-B-040",))], bundled().blueprint)
+    data = qti.write([record(enemies=("D1-B-040",))], bundled_blueprint())
     assert any("enemy 'D1-B-040'" in p.reason for p in parse(data).problems)
     assert parse(data, known_keys=("D1-B-040",)).items[0].enemies == ("D1-B-040",)
 

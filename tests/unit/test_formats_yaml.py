@@ -16,6 +16,7 @@ from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import yaml_format
 from question_bank import BUNDLED_BLUEPRINT, LoadedBank, load_bank, read_items_file
 from question_bank.loader import validate_items
+from tests.support.bundled import bundled_blueprint, bundled_item, bundled_subdomain
 from tests.support.properties import examples
 from tests.unit import formats_golden as golden_items
 
@@ -40,7 +41,7 @@ def reload(tmp: Path, items: list[ItemRecord]) -> list[ItemRecord]:
         found, problems = read_items_file(path, name)
         assert problems == []
         raws.extend(found)
-    records, problems = validate_items(raws, bundled().blueprint)
+    records, problems = validate_items(raws, bundled_blueprint())
     assert problems == [], [str(p) for p in problems]
     return records
 
@@ -62,14 +63,14 @@ def test_the_whole_bank_round_trips_through_the_loader(tmp_path: Path) -> None:
 
 
 def test_a_subdomain_file_looks_like_the_bundled_ones() -> None:
-    item = next(i for i in bundled().items if i.enemies)
+    item = next(i for i in bundled_subdomain("D1-A") if i.enemies)
     text = yaml_format.subdomain_file(item.subdomain, [item])
     assert f"subdomain: {item.subdomain}\nitems:\n  - key: {item.key}\n" in text
     assert "\n    enemies:\n      - " in text
 
 
 def record(**changes: object) -> ItemRecord:
-    base = next(i for i in bundled().items if i.key == "D1-C-002")
+    base = bundled_item("D1-C-002")
     changes.setdefault("enemies", ())
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -123,3 +124,28 @@ def test_without_blueprint_text_the_zip_holds_only_the_items() -> None:
     data = yaml_format.write(golden_items.ITEMS)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist() == ["items/D1-A.yaml", "items/D1-B.yaml"]
+
+
+def test_plain_text_wraps_only_past_column_96() -> None:
+    # "tail" ends at column 97, one past the width: the break comes after it, not before.
+    item = dataclasses.replace(golden_items.SIMPLE, stem="x" * 82 + " tail end")
+    text = yaml_format.subdomain_file("D1-A", [item])
+    assert "\n    stem: " + "x" * 82 + " tail\n      end\n    options:\n" in text
+
+
+def test_unicode_is_written_as_is_and_unicode_line_breaks_are_escaped() -> None:
+    item = dataclasses.replace(
+        golden_items.SIMPLE, options=("Café – naïve", "b\u2028c", "c\x85d", "e\u2029f")
+    )
+    text = yaml_format.subdomain_file("D1-A", [item])
+    assert "\n      A: Café – naïve\n" in text
+    assert '\n      B: "b\\Lc"\n      C: "c\\Nd"\n      D: "e\\Pf"\n' in text
+
+
+def test_a_record_with_the_wrong_number_of_options_or_rationales_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^zip\(\) argument 2 is longer than argument 1$"):
+        yaml_format.item_mapping(
+            dataclasses.replace(golden_items.SIMPLE, options=("a", "b", "c", "d", "e"))
+        )
+    with pytest.raises(ValueError, match=r"^zip\(\) argument 2 is shorter than argument 1$"):
+        yaml_format.item_mapping(dataclasses.replace(golden_items.SIMPLE, rationales=("r",)))

@@ -895,3 +895,12 @@ def test_slot_matrices_reject_bad_input() -> None:
         ia.slot_matrices([0, 0], [1], [True, False], [0], 1)
     with pytest.raises(ValueError, match="attempt rows"):
         ia.slot_matrices([0, 2], [1, 1], [True, False], [0, 0], 1)
+
+
+def test_an_item_nobody_answered_has_no_flag_and_one_answer_is_counted() -> None:
+    assert flags_of(responses=[0]) == ()
+    assert flags_of(responses=[1]) == ("too-few-responses",)
+    one = item_flags(fake_stats(responses=[1], discrimination=[-0.5]), Thresholds(min_responses=1))
+    assert one == [("low-discrimination",)]
+    summaries = item_summaries(fake_stats(responses=[1]), Thresholds())
+    assert [(s.index, s.responses, s.values["suppressed"]) for s in summaries] == [(0, 1, True)]
