@@ -14,9 +14,9 @@ grades and records), on a fresh SQLite database. Then:
 - pass probability P(theta above the cut) against the true status (theta above the cut of the
   true parameters), Brier score, beside today's beta-binomial on the same attempt;
 - the adaptive readiness check, run in memory with the domain functions the service uses
-  (``select_next``, ``eap``, ``should_stop``) on the calibrated parameters, answers drawn from
-  the true ones: items used and agreement of its verdict with the true status, beside the
-  verdict of the full 90-item form;
+  (``select_next``, ``eap``, ``should_stop``) on the calibrated parameters as the service reads
+  them (discriminations shrunk, SEs carried), answers drawn from the true ones: items used
+  and agreement of its verdict with the true status, beside the verdict of the full form;
 - the fit alone on 50,000 simulated attempts x 90 items (in memory), timed.
 """
 
@@ -51,6 +51,7 @@ from exam_engine.domain.irt import (  # noqa: E402
     select_next,
     should_stop,
 )
+from exam_engine.domain.irt.shrinkage import shrink_discrimination  # noqa: E402
 from exam_engine.domain.readiness import pass_probability as classical_pass  # noqa: E402
 from exam_engine.extensions import db  # noqa: E402
 from exam_engine.models import AttemptItem, ItemCalibration, Question, QuestionVersion, User  # noqa: E402
@@ -169,7 +170,13 @@ def adaptive_check(pool, truth, theta, cut, weights, rng) -> tuple[int, float]:
         given.append(item)
         right.append(bool(rng.random() < float(probability(theta, a, b))))
         counts[item.domain] = counts.get(item.domain, 0) + 1
-        estimate = eap([p.a for p in given], [p.b for p in given], right)
+        estimate = eap(
+            [p.a for p in given],
+            [p.b for p in given],
+            right,
+            se_a=[p.se_a for p in given],
+            se_b=[p.se_b for p in given],
+        )
     return len(given), pass_probability(estimate, cut)
 
 
@@ -194,8 +201,9 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=2000)
     parser.add_argument("--held-out", type=int, default=500)
     parser.add_argument("--big", type=int, default=50_000, help="attempts in the timed fit")
+    parser.add_argument("--seed", type=int, default=2026, help="seed of the simulation")
     args = parser.parse_args()
-    rng = np.random.default_rng(2026)
+    rng = np.random.default_rng(args.seed)
     app = make_app()
     blueprint = bundled_blueprint()
     weights = {d.code: float(d.weight) for d in blueprint.domains}
@@ -222,6 +230,7 @@ def main() -> None:
                 ItemCalibration.difficulty,
                 ItemCalibration.difficulty_se,
                 ItemCalibration.responses,
+                ItemCalibration.discrimination_se,
             )
         ).all()
         est_a = np.array([r[1] for r in rows])
@@ -255,7 +264,11 @@ def main() -> None:
             p_classical.append(classical_pass(int(correct), 90))
             full_pass.append((ability.pass_probability or 0) >= 0.5)
         scale_cut = report.cut
-        calibrated = {r[0]: (r[1], r[2]) for r in rows}
+        # As the check's service reads them: discriminations shrunk, with the SEs.
+        shrunk, shrunk_se = shrink_discrimination([r[1] for r in rows], [r[5] for r in rows])
+        calibrated = {
+            r[0]: (float(shrunk[i]), r[2], float(shrunk_se[i]), r[3]) for i, r in enumerate(rows)
+        }
         pool = [
             PoolItem(vid, truth[vid][2], *calibrated[vid]) for vid in truth if vid in calibrated
         ]
@@ -331,7 +344,8 @@ def main() -> None:
     ]
     print(
         "Command: `.venv/bin/python benchmarks/bench_calibration.py "
-        f"--candidates {args.candidates} --held-out {args.held_out} --big {args.big}`"
+        f"--candidates {args.candidates} --held-out {args.held_out} --big {args.big} "
+        f"--seed {args.seed}`"
     )
     print(
         f"Date: {datetime.now(UTC):%Y-%m-%d}. Machine: {os.cpu_count()} CPUs, {cpu}, "

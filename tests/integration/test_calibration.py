@@ -122,3 +122,32 @@ def test_cli_calibrate_json_and_text(app, session, bank):
     assert "(few responses: near its prior)" in text.stdout
     bad = runner.invoke(args=["bank", "calibrate", "--model", "3pl"])
     assert bad.exit_code == 2 and "3pl" in bad.output
+
+
+def test_the_check_and_the_scale_carry_the_calibration_errors(session, bank):
+    from exam_engine.domain.irt.shrinkage import shrink_discrimination
+    from exam_engine.services.calibration.ability import current_scale
+    from exam_engine.services.calibration.check import _parameters
+
+    simulate(session, bank)
+    calibration.recalibrate(session, model="2pl", now=utcnow())
+    rows = session.scalars(select(ItemCalibration).order_by(ItemCalibration.id)).all()
+    params = _parameters(session)
+    shrunk, shrunk_se = shrink_discrimination(
+        [row.discrimination for row in rows], [row.discrimination_se for row in rows]
+    )
+    assert set(params) == {row.question_version_id for row in rows}
+    for row, a, se_a in zip(rows, shrunk, shrunk_se, strict=True):
+        assert params[row.question_version_id] == pytest.approx(
+            (a, row.difficulty, se_a, row.difficulty_se)
+        )
+    # Shrunk toward the bank: no discrimination further from the (log) mean than stored.
+    log_mean = np.log([row.discrimination for row in rows]).mean()
+    for row in rows:
+        a = params[row.question_version_id][0]
+        assert abs(np.log(a) - log_mean) <= abs(np.log(row.discrimination) - log_mean) + 1e-9
+    scale = current_scale(session, min_attempts=1, weights={"D1": 31, "D2": 31, "D3": 38})
+    assert scale is not None
+    assert scale.errors == {
+        row.question_version_id: (row.discrimination_se, row.difficulty_se) for row in rows
+    }

@@ -21,6 +21,13 @@ ability at which the expected score on a blueprint-weighted form equals the targ
 The adaptive selector (``adaptive``) picks the most informative item at the current estimate
 within the most under-served domain, at random among the few best (randomesque exposure
 control) and skipping items already shown to more than a set share of earlier checks.
+
+Calibration error is carried, not ignored: given the items' SEs, ability uses each item's
+expected response function (``model.expected_probability``: the curve averaged over the
+parameters' sampling distribution, Lewis 2001), which predicts less sharply, so the SE
+does not take the estimates at face value; the selector ranks by that curve's information;
+and the readiness check's discriminations are shrunk toward the bank's spread
+(``shrinkage``, empirical Bayes) so it does not favour the items whose a was over-estimated.
 """
 
 from exam_engine.domain.irt.ability import (

@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq  # type: ignore[import-untyped]
 
-from exam_engine.domain.irt.model import GRID, Floats, normal_log_weights, probability
+from exam_engine.domain.irt.model import (
+    GRID,
+    Floats,
+    expected_probability,
+    normal_log_weights,
+    probability,
+)
 
 
 @dataclass(frozen=True)
@@ -38,11 +44,16 @@ def eap(
     prior_mean: float = 0.0,
     prior_sd: float = 1.0,
     grid: Floats = GRID,
+    se_a: Any = None,
+    se_b: Any = None,
 ) -> AbilityEstimate:
     """Return the EAP ability and posterior SD from responses to items with parameters (a, b).
 
     The posterior over the grid is the N(prior_mean, prior_sd^2) prior times the likelihood;
-    with no responses it is the prior itself.
+    with no responses it is the prior itself. Given the parameters' standard errors, the
+    likelihood uses each item's expected response function (``model.expected_probability``),
+    so the SE also carries the uncertainty of the calibration rather than taking its
+    estimates at face value.
     """
     a_ = np.atleast_1d(np.asarray(a, dtype=np.float64))
     b_ = np.atleast_1d(np.asarray(b, dtype=np.float64))
@@ -51,7 +62,18 @@ def eap(
         raise ValueError("a, b and correct must have the same length")
     if prior_sd <= 0:
         raise ValueError(f"prior_sd must be positive, got {prior_sd!r}")
-    p = np.clip(probability(grid[None, :], a_[:, None], b_[:, None]), 1e-12, 1 - 1e-12)
+    errors = [
+        np.atleast_1d(np.asarray(0.0 if e is None else e, dtype=np.float64)) for e in (se_a, se_b)
+    ]
+    for name, error in zip(("se_a", "se_b"), errors, strict=True):
+        if error.size not in (1, a_.size) or (error < 0).any():
+            raise ValueError(f"{name} must be non-negative, one value or one per item")
+    if se_a is None and se_b is None:
+        p = probability(grid[None, :], a_[:, None], b_[:, None])
+    else:
+        e_a, e_b = (np.broadcast_to(e, a_.shape)[:, None] for e in errors)
+        p = expected_probability(grid[None, :], a_[:, None], b_[:, None], e_a, e_b)
+    p = np.clip(p, 1e-12, 1 - 1e-12)
     log_post = normal_log_weights(grid, prior_mean, prior_sd) + np.where(
         x[:, None], np.log(p), np.log1p(-p)
     ).sum(axis=0)

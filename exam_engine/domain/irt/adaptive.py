@@ -6,7 +6,7 @@ import random
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from exam_engine.domain.irt.model import information
+from exam_engine.domain.irt.model import expected_information
 
 SE_TARGET = 0.30
 MAX_ITEMS = 40
@@ -18,12 +18,18 @@ MAX_EXPOSURE = 0.25
 
 @dataclass(frozen=True)
 class PoolItem:
-    """An item the selector may choose: its version id, domain and parameters."""
+    """An item the selector may choose: its version id, domain, parameters and their SEs."""
 
     version_id: int
     domain: str
     a: float
     b: float
+    se_a: float = 0.0
+    se_b: float = 0.0
+
+    def information(self, theta: float) -> float:
+        """Return the information at theta of the item's expected response function."""
+        return float(expected_information(theta, self.a, self.b, self.se_a, self.se_b))
 
 
 def next_domain(
@@ -63,7 +69,9 @@ def select_next(
 
     Within the domain ``next_domain`` picks, items over ``max_exposure`` (share of earlier
     checks that used them) are held back while at least ``top_k`` others remain; the choice
-    is uniform among the ``top_k`` most informative at ``theta``.
+    is uniform among the ``top_k`` most informative at ``theta``, information counted with
+    the parameters' SEs (``PoolItem.information``) so that a discrimination estimated high
+    from few answers is not preferred at face value.
     """
     if top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
@@ -77,7 +85,7 @@ def select_next(
     choices = fresh if len(fresh) >= top_k else in_domain
     ranked = sorted(
         choices,
-        key=lambda item: (-float(information(theta, item.a, item.b)), item.version_id),
+        key=lambda item: (-item.information(theta), item.version_id),
     )
     return rng.choice(ranked[:top_k])
 

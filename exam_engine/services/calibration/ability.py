@@ -1,10 +1,11 @@
 """Ability of finished attempts on the calibrated scale, and the pass probability it implies.
 
-The latest calibration run (of either model) supplies the parameters. An attempt's ability
-is EAP over its items that have parameters (unanswered counts as wrong), overall and per
-domain. With too little calibration data (no run, a run over fewer attempts than the
-minimum, no cut, or under half of the attempt's items calibrated) the result says so and
-the scorecard keeps the classical figures.
+The latest calibration run (of either model) supplies the parameters and their SEs. An
+attempt's ability is EAP over its items that have parameters (unanswered counts as wrong),
+overall and per domain, each item through its expected response function so the interval
+carries the calibration's uncertainty too. With too little calibration data (no run, a run
+over fewer attempts than the minimum, no cut, or under half of the attempt's items
+calibrated) the result says so and the scorecard keeps the classical figures.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class Scale:
     domains: dict[str, tuple[list[float], list[float]]]
     weights: dict[str, float]
     stale: bool
+    # (SE of a, SE of b) by version id; a version missing here is taken at face value.
+    errors: dict[int, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,19 +83,22 @@ def current_scale(
             ItemCalibration.discrimination,
             ItemCalibration.difficulty,
             QuestionVersion.domain,
+            ItemCalibration.discrimination_se,
+            ItemCalibration.difficulty_se,
         )
         .join(QuestionVersion, QuestionVersion.id == ItemCalibration.question_version_id)
         .where(ItemCalibration.model == run.model)
     ).all()
     domains: dict[str, tuple[list[float], list[float]]] = {}
-    for _, a, b, domain in rows:
+    for _, a, b, domain, _, _ in rows:
         pool = domains.setdefault(domain, ([], []))
         pool[0].append(a)
         pool[1].append(b)
     return Scale(
         model=run.model,
         cut=float(run.values["cut"]),
-        params={vid: (a, b) for vid, a, b, _ in rows},
+        params={vid: (a, b) for vid, a, b, *_ in rows},
+        errors={vid: (se_a, se_b) for vid, _, _, _, se_a, se_b in rows},
         domains=domains,
         weights=weights,
         stale=run.stale_since is not None,
@@ -127,10 +133,13 @@ def ability_of(scale: Scale | None, responses: Sequence[tuple[int, str, bool]]) 
 
 def _estimate(scale: Scale, responses: Iterable[tuple[int, str, bool]]) -> AbilityEstimate:
     chosen = list(responses)
+    errors = [scale.errors.get(vid, (0.0, 0.0)) for vid, _, _ in chosen]
     return eap(
         [scale.params[vid][0] for vid, _, _ in chosen],
         [scale.params[vid][1] for vid, _, _ in chosen],
         [right for _, _, right in chosen],
+        se_a=[e[0] for e in errors],
+        se_b=[e[1] for e in errors],
     )
 
 

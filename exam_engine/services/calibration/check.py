@@ -29,6 +29,8 @@ from exam_engine.domain.irt import (
     should_stop,
 )
 from exam_engine.domain.irt.adaptive import SE_TARGET
+from exam_engine.domain.irt.model import PRIOR_B_SD, PRIOR_LOG_A_SD
+from exam_engine.domain.irt.shrinkage import shrink_discrimination
 from exam_engine.domain.vocabulary import AttemptKind, AttemptStatus, Mode
 from exam_engine.models import (
     Attempt,
@@ -47,6 +49,10 @@ from exam_engine.services.transaction import retry_on_race, transaction
 
 READINESS_TEMPLATE = "readiness-check"
 MAX_ITEMS = 40
+# An item's (a, b, SE of a, SE of b).
+Params = tuple[float, float, float, float]
+# An uncalibrated item's parameters are the prior's: a = 1 within its SD, b at the authored
+# difficulty's mean within its SD (model.PRIOR_LOG_A_SD, model.PRIOR_B_SD).
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,12 @@ def ensure_template(session: Session) -> ExamTemplate:
     return row
 
 
-def _parameters(session: Session) -> dict[int, tuple[float, float]]:
-    """(a, b) of each calibrated version under the latest run's model."""
+def _parameters(session: Session) -> dict[int, Params]:
+    """(a, b, SE of a, SE of b) of each calibrated version under the latest run's model.
+
+    The discriminations are shrunk toward the bank's spread (``shrink_discrimination``) so
+    the selector does not favour the items whose a was over-estimated.
+    """
     model = session.scalar(
         select(CalibrationRun.model).order_by(CalibrationRun.computed_at.desc()).limit(1)
     )
@@ -115,9 +125,17 @@ def _parameters(session: Session) -> dict[int, tuple[float, float]]:
             ItemCalibration.question_version_id,
             ItemCalibration.discrimination,
             ItemCalibration.difficulty,
+            ItemCalibration.discrimination_se,
+            ItemCalibration.difficulty_se,
         ).where(ItemCalibration.model == model)
-    )
-    return {vid: (a, b) for vid, a, b in rows}
+    ).all()
+    if not rows:
+        return {}
+    shrunk, shrunk_se = shrink_discrimination([row[1] for row in rows], [row[3] for row in rows])
+    return {
+        vid: (float(shrunk[i]), b, float(shrunk_se[i]), se_b)
+        for i, (vid, _, b, _, se_b) in enumerate(rows)
+    }
 
 
 def _exposure(session: Session, template_id: int) -> dict[int, float]:
@@ -194,26 +212,27 @@ def _choose(session: Session, attempt: Attempt, given: list[AttemptItem]) -> For
 
 
 def _params_of(
-    version_id: int, params: dict[int, tuple[float, float]], of_version: dict[int, BankItem]
-) -> tuple[float, float]:
-    """Calibrated (a, b), else a = 1 and b from the authored difficulty (0 if unknown)."""
+    version_id: int, params: dict[int, Params], of_version: dict[int, BankItem]
+) -> Params:
+    """Calibrated (a, b) with SEs, else the prior: a = 1 and b from the authored difficulty."""
     if version_id in params:
         return params[version_id]
     source = of_version.get(version_id)
-    return (1.0, prior_b_mean(source.difficulty) if source else 0.0)
+    b = prior_b_mean(source.difficulty) if source else 0.0
+    return (1.0, b, PRIOR_LOG_A_SD, PRIOR_B_SD)
 
 
 def _estimate(
-    given: list[AttemptItem],
-    params: dict[int, tuple[float, float]],
-    of_version: dict[int, BankItem],
+    given: list[AttemptItem], params: dict[int, Params], of_version: dict[int, BankItem]
 ) -> AbilityEstimate:
-    """EAP of the answers so far with the selector's parameters."""
-    pairs = [_params_of(item.question_version_id, params, of_version) for item in given]
+    """EAP of the answers so far with the selector's parameters and their SEs."""
+    rows = [_params_of(item.question_version_id, params, of_version) for item in given]
     return eap(
-        [a for a, _ in pairs],
-        [b for _, b in pairs],
+        [row[0] for row in rows],
+        [row[1] for row in rows],
         [item.choice is not None and item.choice == item.version.answer_index for item in given],
+        se_a=[row[2] for row in rows],
+        se_b=[row[3] for row in rows],
     )
 
 
