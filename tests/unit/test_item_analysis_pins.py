@@ -71,21 +71,25 @@ def test_each_flag_sentence_is_exact() -> None:
     )
     assert describe("low-discrimination") == (
         "Discrimination (-0.21) is negative: candidates who do well on the rest of their form "
-        "do no better here. Check the key and look for a second defensible answer."
+        "do no better here. Look for a second defensible answer or a cue in the wording."
     )
     assert describe("distractor-beats-key") == (
-        "In the upper 27% group, distractors C (60%) and D (10%) were chosen more often than "
-        "the key B (30%): possible miskey or ambiguity."
+        "In the upper 27% group, distractors C (60%, p = n/a) and D (10%, p = n/a) were chosen "
+        "more often than the key B (30%), beyond chance (one-sided exact binomial test between "
+        "the two): possible miskey. Check the key first."
     )
     assert describe("non-functioning-distractor") == (
         "Distractor A (2%) was chosen by under 5% of candidates: a distractor "
         "nobody picks does no work; rewrite it as a plausible misconception."
     )
     assert describe("too-easy") == (
-        "Facility 97% is above 95%: the item tells few candidates apart."
+        "Facility 97% is above 95%: a ceiling effect. Almost everyone answers correctly, so the "
+        "item tells few candidates apart and its discrimination means little; it is not a sign "
+        "of a miskey."
     )
     assert describe("too-hard", facility=0.125) == (
-        "Facility 12% is below 20%: check the key and the wording."
+        "Facility 12% is below 20%, under the 25% of blind guessing: a floor effect. Check the "
+        "key, the wording and whether the topic is taught."
     )
 
 
@@ -99,8 +103,9 @@ def test_low_discrimination_wording_at_zero_and_without_a_value() -> None:
 def test_three_distractors_are_listed_with_commas_and_missing_shares_read_n_a() -> None:
     values = {"answer": 0, "beats_key": ["B", "C", "D"], "option_upper": [0.1, 0.2]}
     assert describe("distractor-beats-key", values=values) == (
-        "In the upper 27% group, distractors B (20%), C (n/a) and D (n/a) were chosen more "
-        "often than the key A (10%): possible miskey or ambiguity."
+        "In the upper 27% group, distractors B (20%, p = n/a), C (n/a, p = n/a) and D (n/a, "
+        "p = n/a) were chosen more often than the key A (10%), beyond chance (one-sided exact "
+        "binomial test between the two): possible miskey. Check the key first."
     )
     lone = {"answer": 3, "non_functioning": ["B"]}
     assert describe("non-functioning-distractor", values=lone).startswith(
@@ -111,11 +116,14 @@ def test_three_distractors_are_listed_with_commas_and_missing_shares_read_n_a() 
 def test_a_key_missing_from_the_values_reads_as_a_and_zero_prints_without_sign() -> None:
     values = {"beats_key": ["B"], "option_upper": [-0.001, 0.5]}
     assert describe("distractor-beats-key", values=values) == (
-        "In the upper 27% group, distractor B (50%) was chosen more often than "
-        "the key A (0%): possible miskey or ambiguity."
+        "In the upper 27% group, distractor B (50%, p = n/a) was chosen more often than the key "
+        "A (0%), beyond chance (one-sided exact binomial test between the two): possible miskey. "
+        "Check the key first."
     )
     assert describe("too-easy", facility=None) == (
-        "Facility n/a is above 95%: the item tells few candidates apart."
+        "Facility n/a is above 95%: a ceiling effect. Almost everyone answers correctly, so the "
+        "item tells few candidates apart and its discrimination means little; it is not a sign "
+        "of a miskey."
     )
 
 
@@ -364,3 +372,18 @@ def test_the_63_bit_limit_counts_item_bits_exactly_with_one_scope() -> None:
     assert rank_entries([], [], [], [0.5], n_items=2**59).packed.size == 0
     with pytest.raises(ValueError, match=r"^too many items x rest levels x scopes"):
         rank_entries([], [], [], [0.5], n_items=2**59 + 1)
+
+
+def test_the_miskey_sentence_gives_each_distractors_p_value_when_the_group_size_is_known() -> None:
+    # Upper group of 20: the key A chosen by 2, B by 12; P(X >= 12 | Bin(14, 1/2)) = 0.00647.
+    values = {
+        "answer": 0,
+        "beats_key": ["B"],
+        "option_upper": [0.1, 0.6, 0.2, 0.1, 0.0],
+        "group_size": 20,
+    }
+    assert describe("distractor-beats-key", values=values) == (
+        "In the upper 27% group, distractor B (60%, p = 0.006) was chosen more often than the "
+        "key A (10%), beyond chance (one-sided exact binomial test between the two): possible "
+        "miskey. Check the key first."
+    )
