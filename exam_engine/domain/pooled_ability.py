@@ -16,7 +16,13 @@ import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]
 
 from exam_engine.domain.irt import AbilityEstimate
-from exam_engine.domain.irt.model import GRID, Floats, normal_log_weights, probability
+from exam_engine.domain.irt.model import (
+    GRID,
+    Floats,
+    expected_probability,
+    normal_log_weights,
+    probability,
+)
 
 
 @dataclass(frozen=True)
@@ -38,11 +44,19 @@ class GroupedResponses:
 
 
 def eap_by_group(
-    a: Any, b: Any, responses: GroupedResponses, groups: int, grid: Floats = GRID
+    a: Any,
+    b: Any,
+    responses: GroupedResponses,
+    groups: int,
+    grid: Floats = GRID,
+    *,
+    se_a: Any = None,
+    se_b: Any = None,
 ) -> list[AbilityEstimate | None]:
     """Return the EAP ability of each group ``0 .. groups - 1`` (None for a group with none).
 
-    ``a`` and ``b`` hold the parameters of the items that ``responses.item`` indexes.
+    ``a`` and ``b`` hold the parameters of the items that ``responses.item`` indexes; given
+    their standard errors, each item's expected response function is used, as ``irt.eap`` does.
     """
     a_ = np.asarray(a, dtype=np.float64)
     b_ = np.asarray(b, dtype=np.float64)
@@ -62,7 +76,17 @@ def eap_by_group(
         raise ValueError(f"item indexes must be in 0..{a_.size - 1}")
     if group.size and (group.min() < 0 or group.max() >= groups):
         raise ValueError(f"group indexes must be in 0..{groups - 1}")
-    p = np.clip(probability(grid[None, :], a_[:, None], b_[:, None]), 1e-12, 1 - 1e-12)
+    if se_a is None and se_b is None:
+        p = probability(grid[None, :], a_[:, None], b_[:, None])
+    else:
+        e_a, e_b = (
+            np.broadcast_to(np.asarray(0.0 if e is None else e, dtype=np.float64), a_.shape)[
+                :, None
+            ]
+            for e in (se_a, se_b)
+        )
+        p = expected_probability(grid[None, :], a_[:, None], b_[:, None], e_a, e_b)
+    p = np.clip(p, 1e-12, 1 - 1e-12)
     # Rows 0..n-1: log P of each item; rows n..2n-1: log (1 - P).
     table = np.vstack([np.log(p), np.log1p(-p)])
     column = np.where(right, item, item + a_.size)

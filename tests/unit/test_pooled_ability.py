@@ -82,3 +82,35 @@ def test_counts_weigh_repeated_responses() -> None:
     assert weighted.se == pytest.approx(listed.se, abs=1e-12)
     with pytest.raises(ValueError, match="counts must be 1 or more"):
         eap_by_group(a, b, GroupedResponses([0], [True], [0], count=[0]), 1)
+
+
+def test_with_parameter_errors_each_group_matches_eap_given_the_same_errors() -> None:
+    rng = np.random.default_rng(5)
+    n_items, groups = 30, 3
+    a = rng.lognormal(0.0, 0.3, n_items)
+    b = rng.normal(0.0, 1.0, n_items)
+    se_a = rng.uniform(0.05, 0.3, n_items)
+    se_b = rng.uniform(0.05, 0.4, n_items)
+    item = rng.integers(0, n_items, 120)
+    correct = rng.random(120) < 0.55
+    group = rng.integers(0, groups, 120)
+    responses = GroupedResponses(item, correct, group)
+    found = eap_by_group(a, b, responses, groups, se_a=se_a, se_b=se_b)
+    plain = eap_by_group(a, b, responses, groups)
+    for g in range(groups):
+        mask = group == g
+        expected = eap(
+            a[item[mask]],
+            b[item[mask]],
+            correct[mask],
+            se_a=se_a[item[mask]],
+            se_b=se_b[item[mask]],
+        )
+        got = found[g]
+        assert got is not None
+        assert got.theta == pytest.approx(expected.theta, abs=1e-10)
+        assert got.se == pytest.approx(expected.se, abs=1e-10)
+        other = plain[g]
+        assert other is not None
+        # The calibration's own uncertainty widens the interval.
+        assert got.se > other.se

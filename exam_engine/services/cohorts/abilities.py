@@ -112,6 +112,8 @@ def row_abilities(session: Session, rows: Sequence[StudentRow]) -> CohortAbiliti
             count=np.concatenate([found.count, found.count[inside]]),
         ),
         len(students) * width,
+        se_a=[scale.errors.get(vid, (0.0, 0.0))[0] for vid in pooled.versions],
+        se_b=[scale.errors.get(vid, (0.0, 0.0))[1] for vid in pooled.versions],
     )
     by_id = {}
     for n, student in enumerate(students):
