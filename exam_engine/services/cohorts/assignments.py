@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from exam_engine.domain.moments import minute
 from exam_engine.domain.vocabulary import FINISHED, AttemptStatus, CohortRole, Mode
 from exam_engine.models import Assignment, Attempt, Cohort, ExamTemplate, Membership
-from exam_engine.services import attempts
+from exam_engine.services import attempts, prepared_forms
 from exam_engine.services.attempts import load_user
 from exam_engine.services.catalog import get_template
 from exam_engine.services.cohorts.access import audit_cohort, changed_meanwhile, current_student
@@ -84,6 +84,8 @@ def create_assignment(
             f"assigned {template.name} from {minute(opens_at)} to {minute(closes_at)}",
             assignment_id=assignment.id,
         )
+    # After the commit, so a form that cannot be assembled never undoes the assignment.
+    prepared_forms.prepare_forms(session, assignment.id)
     return assignment
 
 
@@ -251,6 +253,9 @@ def _sitting(
         )
     template = session.get(ExamTemplate, assignment.template_id)
     assert template is not None  # the foreign key guarantees it
+    prepared = prepared_forms.take(session, user_id, assignment, template, now)
+    if prepared is not None:
+        return prepared
     return attempts.new_attempt(
         session, user_id, template.name, now=now, assignment_id=assignment.id
     )
