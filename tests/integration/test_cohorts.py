@@ -18,6 +18,7 @@ from exam_engine.models import (
     Cohort,
     CohortInvitation,
     Membership,
+    PreparedForm,
     QuestionVersion,
     Response,
     User,
@@ -673,6 +674,9 @@ def test_demo_cohort_is_populated_faithful_and_idempotent(app, session) -> None:
     ).all()
     assert len(finished) > demo.DEMO_STUDENTS * 3
     assert all(a.status in ("submitted", "expired") for a in finished)
+    # The open window's form is ready for the candidate before they press Start.
+    candidate = session.scalar(select(User.id).where(User.email == "candidate@example.com"))
+    assert session.scalar(select(PreparedForm.user_id).where(PreparedForm.user_id == candidate))
 
     # What the services would store: the result grades the items, every save is kept.
     for attempt in finished[:5]:
