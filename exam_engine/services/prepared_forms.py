@@ -23,8 +23,19 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    any_,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from exam_engine.domain.assembly import assemble
 from exam_engine.domain.errors import AssemblyError
@@ -274,23 +285,49 @@ def drop_forms(session: Session, user_id: int, cohort_id: int) -> None:
     )
 
 
+def _among(
+    session: Session, column: InstrumentedAttribute[int], ids: list[int]
+) -> ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL as one array parameter (``= ANY``), which measured a
+    seventh of the time of 90 separate parameters."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(ids, ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def _unusable(session: Session, form: PreparedForm, template: ExamTemplate) -> str | None:
     """Why the prepared form cannot be the sitting now, or None when it can."""
     if form.template_digest != template_digest(template):
         return "the template changed"
     version_ids = [row[1] for row in form.items]
-    live = session.scalar(
+    question_ids = [row[2] for row in form.items]
+    unfinished_practice = (
+        select(Attempt.id)
+        .where(
+            Attempt.user_id == form.user_id,
+            Attempt.kind.in_(PRACTICE_KINDS),
+            Attempt.status == AttemptStatus.IN_PROGRESS,
+        )
+        .exists()
+    )
+    live = (
         select(func.count())
         .select_from(QuestionVersion)
         .where(
-            QuestionVersion.id.in_(version_ids),
+            _among(session, QuestionVersion.id, version_ids),
             QuestionVersion.status == VersionStatus.PUBLISHED,
         )
+        .scalar_subquery()
     )
-    if live != len(version_ids):
+    # One round trip for both checks; the clash query below runs only for a student who has
+    # unfinished practice, which is rare at the bell.
+    published, practising = session.execute(select(live, unfinished_practice)).one()
+    if published != len(version_ids):
         return "a version on it was retired"
+    if not practising:
+        return None
     # A mock never holds a question of the student's unfinished practice, whose feedback
-    # would show its key while the mock runs (usually no such practice: an index probe).
+    # would show its key while the mock runs.
     clash = session.scalar(
         select(AttemptItem.id)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
@@ -298,13 +335,31 @@ def _unusable(session: Session, form: PreparedForm, template: ExamTemplate) -> s
             Attempt.user_id == form.user_id,
             Attempt.kind.in_(PRACTICE_KINDS),
             Attempt.status == AttemptStatus.IN_PROGRESS,
-            AttemptItem.question_id.in_([row[2] for row in form.items]),
+            _among(session, AttemptItem.question_id, question_ids),
         )
         .limit(1)
     )
     if clash is not None:
         return "an unfinished practice set holds one of its questions"
     return None
+
+
+# The form's items are copied into the attempt by the database itself: no 90 rows of
+# parameters to send (a quarter of the time of the multi-row INSERT, measured on PostgreSQL).
+_ITEM_COLUMNS = (
+    "INSERT INTO attempt_items (attempt_id, position, question_id, question_version_id,"
+    " option_order, flagged, last_seq) "
+)
+_COPY_PG = text(
+    _ITEM_COLUMNS + "SELECT :attempt_id, (e->>0)::int, (e->>2)::int, (e->>1)::int, e->3, false, 0"
+    " FROM prepared_forms p, json_array_elements(p.items) e WHERE p.id = :form_id"
+)
+_COPY_PORTABLE = text(
+    _ITEM_COLUMNS + "SELECT :attempt_id, json_extract(e.value, '$[0]'),"
+    " json_extract(e.value, '$[2]'), json_extract(e.value, '$[1]'),"
+    " json_extract(e.value, '$[3]'), 0, 0"
+    " FROM prepared_forms p, json_each(p.items) e WHERE p.id = :form_id"
+)
 
 
 def take(
@@ -323,8 +378,8 @@ def take(
     if form is None:
         return _counted(None, "assembled: no prepared form", assignment.id, user_id)
     reason = _unusable(session, form, template)
-    session.delete(form)
     if reason is not None:
+        session.delete(form)
         return _counted(None, f"assembled: {reason}", assignment.id, user_id)
     attempt = Attempt(
         user_id=user_id,
@@ -343,19 +398,9 @@ def take(
     )
     session.add(attempt)
     session.flush()
-    session.execute(
-        insert(AttemptItem),
-        [
-            {
-                "attempt_id": attempt.id,
-                "position": position,
-                "question_id": question_id,
-                "question_version_id": version_id,
-                "option_order": order,
-            }
-            for position, version_id, question_id, order in form.items
-        ],
-    )
+    copy = _COPY_PG if session.get_bind().dialect.name == "postgresql" else _COPY_PORTABLE
+    session.execute(copy, {"attempt_id": attempt.id, "form_id": form.id})
+    session.delete(form)
     return _counted(attempt, "prepared", assignment.id, user_id)
 
 
