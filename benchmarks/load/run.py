@@ -11,7 +11,8 @@ toggles) for ``--window`` seconds, a few submit, and the database is audited aga
 clients' logs. ``sync-start``: N signed-in candidates press start within ``--spread``
 seconds, answer, change and flag, and submit; then the same audit. With ``--assigned`` they
 are the students of one cohort whose assignment was made (and their forms prepared) before
-the window; the window opens after sign-in and they press the dashboard's assigned Start.
+the window; the window opens after sign-in and they press the dashboard's assigned Start (a form
+POST answered by a redirect, which is not followed).
 Every scenario runs in a database of its own (``exam_load``), is bounded by ``--timeout``
 and stops by itself.
 """

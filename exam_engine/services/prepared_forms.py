@@ -53,8 +53,6 @@ from exam_engine.models import (
 from exam_engine.services.attempts.start import (
     PRACTICE_KINDS,
     deadline_for,
-    load_user,
-    time_multiplier,
     usage_counts,
 )
 from exam_engine.services.catalog import blueprint_named, template_spec
@@ -363,12 +361,17 @@ _COPY_PORTABLE = text(
 
 
 def take(
-    session: Session, user_id: int, assignment: Assignment, template: ExamTemplate, now: datetime
+    session: Session,
+    user_id: int,
+    assignment: Assignment,
+    template: ExamTemplate,
+    multiplier: float,
+    now: datetime,
 ) -> Attempt | None:
     """Start the sitting from the student's prepared form, in the caller's transaction.
 
     Return None (having dropped an unusable form) when there is none to use: the caller
-    assembles as for any start.
+    assembles as for any start. ``multiplier`` is the student's enrolment multiplier.
     """
     form = session.scalar(
         select(PreparedForm).where(
@@ -390,11 +393,7 @@ def take(
         kind=AttemptKind.MOCK,
         status=AttemptStatus.IN_PROGRESS,
         started_at=now,
-        deadline_at=deadline_for(
-            now,
-            template.minutes,
-            time_multiplier(session, load_user(session, user_id), assignment.id),
-        ),
+        deadline_at=deadline_for(now, template.minutes, multiplier),
     )
     session.add(attempt)
     session.flush()
