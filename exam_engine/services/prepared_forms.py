@@ -37,7 +37,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from exam_engine.domain.assembly import assemble
 from exam_engine.domain.errors import AssemblyError
 from exam_engine.domain.vocabulary import AttemptKind, AttemptStatus, CohortRole, VersionStatus
 from exam_engine.models import (
@@ -53,9 +52,10 @@ from exam_engine.models import (
 from exam_engine.services.attempts.start import (
     PRACTICE_KINDS,
     deadline_for,
+    draw_form,
     usage_counts,
 )
-from exam_engine.services.catalog import blueprint_named, template_spec
+from exam_engine.services.catalog import template_spec
 from exam_engine.services.errors import Conflict
 from exam_engine.services.pool import fingerprint, published_bank
 from exam_engine.services.transaction import end_read, transaction
@@ -155,8 +155,6 @@ def prepare_forms(
     if not students:
         end_read(session)
         return 0
-    spec = template_spec(template)
-    blueprint = blueprint_named(template.blueprint)
     digest = template_digest(template)
     bank = published_bank(session)
     mocks = _history_query().where(Attempt.kind == AttemptKind.MOCK)
@@ -176,14 +174,12 @@ def prepare_forms(
     for user_id in students:
         seed = draw.randrange(2**31)
         try:
-            form = assemble(
-                bank.index,
-                blueprint,
-                spec,
+            form = draw_form(
+                bank,
+                template,
                 seed=seed,
                 seen=seen.get(user_id, {}),
                 usage=usage,
-                exposure_cap=template.exposure_cap,
                 exclude=frozenset(excluded.get(user_id, ())),
             )
         except AssemblyError as error:

@@ -27,26 +27,10 @@ from exam_engine.models import (
 from exam_engine.services import attempts, cohorts
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 from tests.factories import CohortFactory, MembershipFactory, UserFactory
-from tests.support import add_template, seed_bank
+from tests.support import add_template, seed_bank, student_of
 
 NOW = utcnow().replace(microsecond=0)
 GRACE = 30
-
-
-@pytest.fixture
-def instructor(session):
-    return UserFactory(role="instructor", email="teach@example.com")
-
-
-@pytest.fixture
-def cohort(session, instructor):
-    return cohorts.create_cohort(session, "Spring bootcamp", instructor.id)
-
-
-def student_of(cohort, **kwargs):
-    user = UserFactory(**kwargs)
-    MembershipFactory(cohort=cohort, user=user, role="student")
-    return user
 
 
 def counts(session):

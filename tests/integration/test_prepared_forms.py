@@ -19,7 +19,7 @@ from exam_engine.services import attempts, cohorts, my_data, prepared_forms
 from exam_engine.services.authoring import workflow
 from exam_engine.services.pool import fingerprint
 from tests.factories import MembershipFactory, UserFactory
-from tests.support import add_template, seed_bank, stored_attempt
+from tests.support import add_template, seed_bank, stored_attempt, student_of
 
 NOW = utcnow().replace(microsecond=0)
 GRACE = 30
@@ -31,22 +31,6 @@ def bank(session):
     versions = seed_bank(session, per_subdomain=4)
     add_template(session, "mini", item_count=6, minutes=10)
     return versions
-
-
-@pytest.fixture
-def instructor(session):
-    return UserFactory(role="instructor", email="teach@example.com")
-
-
-@pytest.fixture
-def cohort(session, instructor):
-    return cohorts.create_cohort(session, "Spring bootcamp", instructor.id)
-
-
-def student_of(cohort, **kwargs):
-    user = UserFactory(**kwargs)
-    MembershipFactory(cohort=cohort, user=user, role="student")
-    return user
 
 
 def assign(session, instructor, cohort, *, opens=NOW - timedelta(hours=1), hours=48):
