@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -270,6 +271,25 @@ class Candidate:
             return False
         data = reply.json()
         self.adopt(data["id"], len(data["items"]), int(data.get("seq") or 0))
+        return True
+
+    async def start_assigned(
+        self, assignment_id: int, positions: int, intended: float | None = None
+    ) -> bool:
+        """Press start on an assigned mock (the dashboard's form); True when it opens the sitting.
+
+        The answer is a redirect to the first question; like the API start of the unassigned
+        scenario, the page itself is not loaded, so both measure starting only.
+        """
+        path = f"/cohorts/assignments/{assignment_id}/start"
+        reply = await self._retrying("POST", path, "POST assignment start", intended)
+        if reply is None or reply.status != 303:
+            return False
+        location = (reply.headers.get("location") or [""])[0]
+        match = re.search(r"/attempts/(\d+)/q/1", location)
+        if match is None:
+            return False
+        self.adopt(int(match.group(1)), positions)
         return True
 
     def adopt(self, attempt_id: int, positions: int, seq: int = 0) -> None:

@@ -2,14 +2,19 @@
 
     .venv/bin/python -m benchmarks.load.run steady -n 5000
     .venv/bin/python -m benchmarks.load.run sync-start -n 1000
+    .venv/bin/python -m benchmarks.load.run sync-start -n 1000 --assigned
 
 ``steady``: N candidates with attempts started before the window sign in, then the floor
 comparison (autosave and the floor endpoint alternately at saturation), then N candidates
 answer at a realistic pace (one new answer every 60-100 s each, plus changes and flag
 toggles) for ``--window`` seconds, a few submit, and the database is audited against the
 clients' logs. ``sync-start``: N signed-in candidates press start within ``--spread``
-seconds, answer, change and flag, and submit; then the same audit. Every scenario runs in a
-database of its own (``exam_load``), is bounded by ``--timeout`` and stops by itself.
+seconds, answer, change and flag, and submit; then the same audit. With ``--assigned`` they
+are the students of one cohort whose assignment was made (and their forms prepared) before
+the window; the window opens after sign-in and they press the dashboard's assigned Start (a form
+POST answered by a redirect, which is not followed).
+Every scenario runs in a database of its own (``exam_load``), is bounded by ``--timeout``
+and stops by itself.
 """
 
 from __future__ import annotations
@@ -256,13 +261,21 @@ async def sync_start(args: argparse.Namespace, server: stack.Gunicorn, emails: l
     out["sign_in_seconds"] = round(await sign_in_all(candidates, args.login_concurrency), 1)
     out["sign_in"] = summarize(recorder.samples)
     recorder.samples.clear()
+    setup: stack.AssignedSetup | None = args.setup
+    if setup is not None:
+        stack.open_window(setup)
     began = time.monotonic()
 
     async def sit(candidate: Candidate) -> bool:
         rng = candidate.rng
         pressed = began + rng.uniform(0, args.spread)
         await sleep_until(pressed)
-        if not await candidate.start(args.template, intended=pressed):
+        if setup is not None:
+            if not await candidate.start_assigned(
+                setup.assignment_id, setup.positions, intended=pressed
+            ):
+                return False
+        elif not await candidate.start(args.template, intended=pressed):
             return False
         # A few answers while reading, a change and a flag, then submit later on.
         moment = time.monotonic()
@@ -295,6 +308,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     stack.create_floor_table(url)
     if args.scenario == "steady":
         args.prestarted = stack.prestart_attempts(url, emails, args.template)
+    args.setup = None
+    if args.assigned and args.scenario == "sync-start":
+        args.setup = stack.assign_cohort(url, emails, args.template)
     prepared = time.monotonic() - began
     scenario = steady if args.scenario == "steady" else sync_start
     server = stack.Gunicorn(
@@ -312,6 +328,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result = asyncio.run(main())
     candidates: list[Candidate] = result.pop("saves")
     report = stack.audit(url, (r for c in candidates for r in c.saves))
+    if args.setup is not None:
+        result["assigned"] = {
+            "assign_and_prepare_seconds": args.setup.assign_seconds,
+            "forms_prepared": len(args.setup.prepared),
+            **stack.assigned_sittings(args.setup),
+        }
     result.update(
         scenario=args.scenario,
         n=args.n,
@@ -352,6 +374,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8, help="saturation clients")
     # sync-start
     parser.add_argument("--spread", type=float, default=30, help="start window (s)")
+    parser.add_argument(
+        "--assigned",
+        action="store_true",
+        help="students of one cohort start an assignment whose forms were prepared ahead",
+    )
     parser.add_argument("--answers", type=int, default=3)
     parser.add_argument("--answer-gap", type=float, nargs=2, default=(5.0, 20.0))
     parser.add_argument("--submit-spread", type=float, default=60)
@@ -377,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         print(table(sat["endpoints"]))
     if "started" in result:
         print(f"\nattempts started: {result['started']} of {result['n']}")
+    if "assigned" in result:
+        print("assigned:", json.dumps(result["assigned"]))
     print("\nwindow:")
     print(table(result["window"]))
     if "client_loop_lag_ms" in result:

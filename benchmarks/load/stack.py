@@ -178,6 +178,91 @@ def prestart_attempts(url: str, emails: list[str], template: str) -> dict[str, t
     return result
 
 
+@dataclass
+class AssignedSetup:
+    """A cohort of the candidates with an assignment whose forms were prepared ahead."""
+
+    url: str
+    assignment_id: int
+    positions: int
+    assign_seconds: float
+    prepared: dict[int, int]  # user id -> seed of their prepared form
+
+
+def assign_cohort(url: str, emails: list[str], template: str) -> AssignedSetup:
+    """Enrol the candidates in one cohort and assign ``template`` for a window opening tomorrow.
+
+    The assignment is made by the real service, which prepares every student's form (that
+    time is ``assign_seconds``); :func:`open_window` later brings the window to now.
+    """
+    from sqlalchemy import create_engine, insert, select
+    from sqlalchemy.orm import Session
+
+    from exam_engine.config import normalize_database_url
+    from exam_engine.models import Cohort, Membership, PreparedForm, User
+    from exam_engine.services import cohorts
+
+    engine = create_engine(normalize_database_url(url))
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        teacher = User(
+            email="teacher@load.example", name="Load teacher", role="instructor", password_hash="-"
+        )
+        session.add(teacher)
+        session.commit()
+        cohort_id = cohorts.create_cohort(session, "Load cohort", teacher.id).id
+        user_ids = session.scalars(select(User.id).where(User.email.in_(emails))).all()
+        session.execute(
+            insert(Membership),
+            [{"cohort_id": cohort_id, "user_id": uid, "role": "student"} for uid in user_ids],
+        )
+        session.commit()
+        cohort = session.get(Cohort, cohort_id)
+        assert cohort is not None
+        began = time.monotonic()
+        assignment = cohorts.create_assignment(
+            session,
+            teacher.id,
+            cohort,
+            template,
+            opens_at=now + timedelta(days=1),
+            closes_at=now + timedelta(days=2),
+        )
+        seconds = time.monotonic() - began
+        assignment_id = assignment.id
+        positions = len(session.scalars(select(PreparedForm.items)).first() or [])
+        prepared = dict(
+            session.execute(
+                select(PreparedForm.user_id, PreparedForm.seed).where(
+                    PreparedForm.assignment_id == assignment_id
+                )
+            )
+            .tuples()
+            .all()
+        )
+    engine.dispose()
+    return AssignedSetup(url, assignment_id, positions, round(seconds, 1), prepared)
+
+
+def open_window(setup: AssignedSetup) -> None:
+    """The bell: the assignment's window opens now (its forms were prepared a day ahead)."""
+    with psycopg.connect(setup.url) as conn:
+        conn.execute(
+            "UPDATE assignments SET opens_at = now() - interval '1 second' WHERE id = %s",
+            (setup.assignment_id,),
+        )
+
+
+def assigned_sittings(setup: AssignedSetup) -> dict[str, int]:
+    """How many sittings the assignment has, and how many were written from prepared forms."""
+    with psycopg.connect(setup.url) as conn:
+        rows = conn.execute(
+            "SELECT user_id, seed FROM attempts WHERE assignment_id = %s", (setup.assignment_id,)
+        ).fetchall()
+    from_prepared = sum(1 for user_id, seed in rows if setup.prepared.get(user_id) == seed)
+    return {"sittings": len(rows), "from_prepared_form": from_prepared}
+
+
 def create_floor_table(url: str) -> None:
     """Create the floor endpoint's scratch table (``benchmarks.load.floor.FLOOR``)."""
     from sqlalchemy import create_engine

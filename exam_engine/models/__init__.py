@@ -3,7 +3,13 @@
 from exam_engine.models.audit import AuditEvent
 from exam_engine.models.base import Base, utcnow
 from exam_engine.models.calibration import CalibrationRun, ItemCalibration
-from exam_engine.models.cohort import Assignment, Cohort, CohortInvitation, Membership
+from exam_engine.models.cohort import (
+    Assignment,
+    Cohort,
+    CohortInvitation,
+    Membership,
+    PreparedForm,
+)
 from exam_engine.models.exam import Attempt, AttemptItem, ExamTemplate, Response
 from exam_engine.models.login_session import LoginSession
 from exam_engine.models.question import PublishedVersionImmutable, Question, QuestionVersion
@@ -26,6 +32,7 @@ __all__ = [
     "ItemStatistic",
     "LoginSession",
     "Membership",
+    "PreparedForm",
     "PublishedVersionImmutable",
     "Question",
     "QuestionVersion",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -63,6 +64,28 @@ class Assignment(Base):
     template_id: Mapped[int] = mapped_column(ForeignKey("exam_templates.id", ondelete="RESTRICT"))
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PreparedForm(Base):
+    """A student's form of an assigned mock, assembled before the window so Start only stamps it.
+
+    It holds version ids and option orders, never a key; it is nobody's attempt, so it counts
+    neither as seen nor as exposure anywhere but in preparing the same assignment's forms.
+    """
+
+    __tablename__ = "prepared_forms"
+    __table_args__ = (UniqueConstraint("assignment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    seed: Mapped[int]
+    # [[position, version_id, question_id, option_order], ...]: one compact value, not 90 rows.
+    items: Mapped[list[Any]]
+    # The published bank's fingerprint and the template's digest when it was assembled.
+    bank_fingerprint: Mapped[str] = mapped_column(String(64))
+    template_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -30,7 +30,7 @@ from exam_engine.models import (
     User,
     utcnow,
 )
-from exam_engine.services import accounts, attempts, item_stats, pool
+from exam_engine.services import accounts, attempts, item_stats, pool, prepared_forms
 from exam_engine.services.bank import import_bank
 from exam_engine.services.catalog import blueprint_named, template_spec
 from exam_engine.services.passwords import hash_password
@@ -215,7 +215,16 @@ def seed_demo_cohort(
     Response per save as save_response writes it, and the result graded by grade_attempt.
     """
     with transaction(session):
-        return _seed_cohort(session, echo, now=now)
+        seeded = _seed_cohort(session, echo, now=now)
+    if seeded:
+        # The open window's sittings start from prepared forms, as a real assignment's do.
+        for assignment_id in session.scalars(
+            select(Assignment.id)
+            .join(Cohort, Cohort.id == Assignment.cohort_id)
+            .where(Cohort.name == DEMO_COHORT, Assignment.closes_at > (now or utcnow()))
+        ).all():
+            prepared_forms.prepare_forms(session, assignment_id)
+    return seeded
 
 
 def _seed_cohort(session: Session, echo: Callable[[str], None], *, now: datetime | None) -> bool:

@@ -18,6 +18,7 @@ from exam_engine.models import (
     Cohort,
     CohortInvitation,
     Membership,
+    PreparedForm,
     QuestionVersion,
     Response,
     User,
@@ -26,26 +27,10 @@ from exam_engine.models import (
 from exam_engine.services import attempts, cohorts
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 from tests.factories import CohortFactory, MembershipFactory, UserFactory
-from tests.support import add_template, seed_bank
+from tests.support import add_template, seed_bank, student_of
 
 NOW = utcnow().replace(microsecond=0)
 GRACE = 30
-
-
-@pytest.fixture
-def instructor(session):
-    return UserFactory(role="instructor", email="teach@example.com")
-
-
-@pytest.fixture
-def cohort(session, instructor):
-    return cohorts.create_cohort(session, "Spring bootcamp", instructor.id)
-
-
-def student_of(cohort, **kwargs):
-    user = UserFactory(**kwargs)
-    MembershipFactory(cohort=cohort, user=user, role="student")
-    return user
 
 
 def counts(session):
@@ -673,6 +658,9 @@ def test_demo_cohort_is_populated_faithful_and_idempotent(app, session) -> None:
     ).all()
     assert len(finished) > demo.DEMO_STUDENTS * 3
     assert all(a.status in ("submitted", "expired") for a in finished)
+    # The open window's form is ready for the candidate before they press Start.
+    candidate = session.scalar(select(User.id).where(User.email == "candidate@example.com"))
+    assert session.scalar(select(PreparedForm.user_id).where(PreparedForm.user_id == candidate))
 
     # What the services would store: the result grades the items, every save is kept.
     for attempt in finished[:5]:

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from exam_engine.models import Assignment, Attempt, ExamTemplate, User
-from exam_engine.services import cohorts, launch
+from exam_engine.models import Assignment, Attempt, AttemptItem, ExamTemplate, PreparedForm, User
+from exam_engine.services import cohorts, launch, prepared_forms
 from tests.factories import (
     AssignmentFactory,
     CohortFactory,
@@ -118,3 +118,22 @@ def test_an_assigned_sitting_is_not_taken_for_a_free_start(
     )
     assert resumed
     assert again.id == own.id
+
+
+def test_simultaneous_starts_from_a_prepared_form_make_one_sitting(
+    session: Session, sitting: tuple[User, ExamTemplate, Assignment]
+) -> None:
+    student, _, assignment = sitting
+    assert prepared_forms.prepare_forms(session, assignment.id) == 1
+    prepared = session.scalar(select(PreparedForm.items))
+
+    def press(own: Session, user: User) -> Attempt:
+        return cohorts.start_assignment(own, user.id, assignment.id, now=NOW, grace_seconds=30)
+
+    assert len(set(_simultaneously(session, student.id, press))) == 1
+    assert _attempt_count(session, student.id) == 1
+    shown = session.execute(
+        select(AttemptItem.position, AttemptItem.question_version_id).order_by(AttemptItem.position)
+    ).all()
+    assert [tuple(row) for row in shown] == [(row[0], row[1]) for row in prepared]
+    assert session.scalar(select(func.count()).select_from(PreparedForm)) == 0

@@ -2,6 +2,7 @@
 
 from tests.support.app import TEST_SECRET, Client, csrf_from_html, is_postgres, make_app
 from tests.support.bank import add_template, seed_bank, stored_attempt
+from tests.support.cohort import student_of
 from tests.support.database import count, drop_pg_schema, pg_schema_url
 from tests.support.properties import UNDER_MUTATION, examples
 
@@ -18,5 +19,6 @@ __all__ = [
     "make_app",
     "pg_schema_url",
     "seed_bank",
+    "student_of",
     "stored_attempt",
 ]

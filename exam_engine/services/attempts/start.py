@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from exam_engine.domain.assembly import FormItem, assemble
+from exam_engine.domain.assembly import Form, FormItem, assemble
 from exam_engine.domain.errors import AssemblyError
 from exam_engine.domain.vocabulary import AttemptKind, AttemptStatus, CohortRole, Mode
 from exam_engine.models import (
@@ -28,7 +28,7 @@ from exam_engine.models import (
 )
 from exam_engine.services.catalog import blueprint_named, get_template, template_spec
 from exam_engine.services.errors import Conflict, NotFound
-from exam_engine.services.pool import published_bank
+from exam_engine.services.pool import PublishedBank, published_bank
 from exam_engine.services.transaction import in_transaction
 
 
@@ -199,8 +199,6 @@ def new_attempt(
     """
     user = load_user(session, user_id)
     template = get_template(session, template_name)
-    spec = template_spec(template)
-    blueprint = blueprint_named(template.blueprint)
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
     kind = kind or (AttemptKind.MOCK if template.mode == Mode.EXAM else AttemptKind.DRILL)
@@ -209,16 +207,7 @@ def new_attempt(
     usage = usage_counts(session, template.id, assignment_id) if template.exposure_cap else {}
     bank = published_bank(session)
     try:
-        form = assemble(
-            bank.index,
-            blueprint,
-            spec,
-            seed=seed,
-            seen=seen,
-            usage=usage,
-            exposure_cap=template.exposure_cap,
-            exclude=exclude,
-        )
+        form = draw_form(bank, template, seed=seed, seen=seen, usage=usage, exclude=exclude)
     except AssemblyError as error:
         hint = ""
         if exclude and kind == AttemptKind.MOCK:
@@ -243,6 +232,28 @@ def new_attempt(
         ),
     )
     return add_form(session, attempt, form.items, bank.question_of)
+
+
+def draw_form(
+    bank: PublishedBank,
+    template: ExamTemplate,
+    *,
+    seed: int,
+    seen: Mapping[str, int],
+    usage: Mapping[str, int],
+    exclude: frozenset[str],
+) -> Form:
+    """Assemble a form of the template from the published bank; raise AssemblyError."""
+    return assemble(
+        bank.index,
+        blueprint_named(template.blueprint),
+        template_spec(template),
+        seed=seed,
+        seen=seen,
+        usage=usage,
+        exposure_cap=template.exposure_cap,
+        exclude=exclude,
+    )
 
 
 def add_form(

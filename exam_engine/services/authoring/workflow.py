@@ -23,7 +23,7 @@ from exam_engine.domain.workflow import (
     status_after_edit,
 )
 from exam_engine.models import Question, QuestionVersion, User
-from exam_engine.services import audit
+from exam_engine.services import audit, prepared_forms
 from exam_engine.services.authoring.editor import (
     ItemInput,
     LintErrors,
@@ -243,6 +243,7 @@ def publish(session: Session, user_id: int, key: str, *, now: datetime) -> Quest
             version=version.number,
             retired=retired,
         )
+    prepared_forms.refresh_prepared_forms(session, now)
     return version
 
 
@@ -292,4 +293,5 @@ def retire(session: Session, user_id: int, key: str, *, now: datetime) -> Questi
             now,
             version=version.number,
         )
+    prepared_forms.refresh_prepared_forms(session, now)
     return version

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from exam_engine.domain.vocabulary import CohortRole, Role
 from exam_engine.models import Assignment, Cohort, Membership, User
-from exam_engine.services import audit
+from exam_engine.services import audit, prepared_forms
 from exam_engine.services.attempts import load_user
 from exam_engine.services.errors import NotFound, ValidationFailed
 from exam_engine.services.transaction import transaction
@@ -193,6 +193,7 @@ def remove_student(session: Session, user_id: int, cohort: Cohort, student_id: i
         membership = student_membership(session, cohort.id, student_id)
         student = load_user(session, student_id)
         session.delete(membership)
+        prepared_forms.drop_forms(session, student_id, cohort.id)
         audit_cohort(
             session,
             user_id,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from exam_engine.domain.moments import minute
 from exam_engine.domain.vocabulary import FINISHED, AttemptStatus, CohortRole, Mode
 from exam_engine.models import Assignment, Attempt, Cohort, ExamTemplate, Membership
-from exam_engine.services import attempts
+from exam_engine.services import attempts, prepared_forms
 from exam_engine.services.attempts import load_user
 from exam_engine.services.catalog import get_template
 from exam_engine.services.cohorts.access import audit_cohort, changed_meanwhile, current_student
@@ -84,6 +84,8 @@ def create_assignment(
             f"assigned {template.name} from {minute(opens_at)} to {minute(closes_at)}",
             assignment_id=assignment.id,
         )
+    # After the commit, so a form that cannot be assembled never undoes the assignment.
+    prepared_forms.prepare_forms(session, assignment.id)
     return assignment
 
 
@@ -199,13 +201,17 @@ def start_assignment(
     with transaction(session, keep_loaded=True):
         # Simultaneous presses queue here, so the second finds the first's sitting to resume.
         attempts.lock_user(session, user_id)
-        assignment = session.scalar(
-            select(Assignment)
+        # The template and the student's multiplier come along: Start needs both, and at the
+        # bell every round trip counts.
+        row = session.execute(
+            select(Assignment, ExamTemplate, Membership.time_multiplier)
             .join(Membership, current_student(user_id))
+            .join(ExamTemplate, ExamTemplate.id == Assignment.template_id)
             .where(Assignment.id == assignment_id)
-        )
-        if assignment is None:
+        ).one_or_none()
+        if row is None:
             raise NotFound(f"assignment {assignment_id} not found")
+        assignment, template, multiplier = row
         earlier = session.scalars(
             select(Attempt)
             .where(Attempt.user_id == user_id, Attempt.assignment_id == assignment_id)
@@ -218,7 +224,7 @@ def start_assignment(
             and attempts.is_past_grace(a, now, grace_seconds)
         ]
         if not overdue:
-            return _sitting(session, user_id, assignment, earlier, now)
+            return _sitting(session, user_id, (assignment, template, multiplier), earlier, now)
     # A sitting whose time ran out is graded (each in its own transaction) and counts as sat.
     for attempt_id in overdue:
         attempts.finalize(session, attempt_id, now, status=AttemptStatus.EXPIRED)
@@ -231,11 +237,12 @@ SAT_ALREADY = "you have already sat this assigned mock; its results are on your 
 def _sitting(
     session: Session,
     user_id: int,
-    assignment: Assignment,
+    assigned: tuple[Assignment, ExamTemplate, float],
     earlier: Sequence[Attempt],
     now: datetime,
 ) -> Attempt:
     """The running sitting, or a new one inside the window, in the caller's transaction."""
+    assignment, template, multiplier = assigned
     if any(a.status in FINISHED for a in earlier):
         raise Conflict(SAT_ALREADY)
     if earlier:
@@ -249,8 +256,9 @@ def _sitting(
             f"this assigned mock closed at {minute(assignment.closes_at)} UTC; "
             "ask your instructor if you need another window"
         )
-    template = session.get(ExamTemplate, assignment.template_id)
-    assert template is not None  # the foreign key guarantees it
+    prepared = prepared_forms.take(session, user_id, assignment, template, multiplier, now)
+    if prepared is not None:
+        return prepared
     return attempts.new_attempt(
         session, user_id, template.name, now=now, assignment_id=assignment.id
     )

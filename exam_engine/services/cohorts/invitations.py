@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import CohortRole, InvitationStatus, Role
 from exam_engine.models import Cohort, CohortInvitation, Membership
-from exam_engine.services import mail
+from exam_engine.services import mail, prepared_forms
 from exam_engine.services.attempts import load_user
 from exam_engine.services.cohorts.access import audit_cohort, changed_meanwhile
 from exam_engine.services.email_verification import SITE
@@ -136,6 +136,8 @@ def accept_invitation(
             invitation_id=invitation.id,
             user_id=user.id,
         )
+    if member is None:
+        prepared_forms.prepare_for_students(session, cohort.id, [user_id], now)
     return cohort, member is None
 
 

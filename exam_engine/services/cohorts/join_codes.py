@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import CohortRole, Role
 from exam_engine.models import Cohort, Membership
+from exam_engine.services import prepared_forms
 from exam_engine.services.attempts import load_user
 from exam_engine.services.cohorts.access import audit_cohort, changed_meanwhile
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
@@ -93,4 +94,5 @@ def join_by_code(
     with transaction(session, conflict=changed_meanwhile("the roster")):
         session.add(Membership(cohort_id=cohort.id, user_id=user.id, role=CohortRole.STUDENT))
         audit_cohort(session, user.id, "cohort.join", cohort.id, f"{user.email} joined by code")
+    prepared_forms.prepare_for_students(session, cohort.id, [user_id], now)
     return cohort, True

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import CohortRole, InvitationStatus, Role, values
-from exam_engine.models import Cohort, CohortInvitation, Membership, User
-from exam_engine.services import accounts
+from exam_engine.models import Cohort, CohortInvitation, Membership, User, utcnow
+from exam_engine.services import accounts, prepared_forms
 from exam_engine.services.cohorts.access import NAME_MAX, audit_cohort, changed_meanwhile
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 from exam_engine.services.transaction import transaction
@@ -267,4 +267,7 @@ def enroll(
             f"enrolled {len(added)} as {role}",
             added=added,
         )
+    if role == CohortRole.STUDENT and added:
+        enrolled = [users[email].id for email in added]
+        prepared_forms.prepare_for_students(session, cohort_id, enrolled, utcnow())
     return added
