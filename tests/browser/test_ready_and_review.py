@@ -59,7 +59,8 @@ def test_scorecard_leads_with_the_verdict_at_both_sizes(live_server, browser_pag
         assert verdict.locator(".verdict-word").inner_text() == "Not ready"
         box = verdict.bounding_box()
         # The answer to "am I ready?" is on the first screen.
-        assert box is not None and box["y"] + box["height"] <= height
+        assert box is not None
+        assert box["y"] + box["height"] <= height
         assert "finished mock" in verdict.inner_text()
         assert page.get_by_text(re.compile(r"^Rushing:")).count() == 1
         drills = page.locator(".weak-item form button")
@@ -67,7 +68,8 @@ def test_scorecard_leads_with_the_verdict_at_both_sizes(live_server, browser_pag
         # Each drill button sits beside (not below a list under) its weak area.
         first = page.locator(".weak-item").first.bounding_box()
         button = drills.first.bounding_box()
-        assert first is not None and button is not None
+        assert first is not None
+        assert button is not None
         assert first["y"] <= button["y"] <= first["y"] + first["height"]
         _accessible(page)
         _shoot(page, f"scorecard-{size}")

@@ -28,8 +28,10 @@ def test_recalibrate_stores_every_shown_version_and_recovers_difficulty(session,
     rows = session.scalars(select(ItemCalibration)).all()
     shown = {item.question_version_id for attempt in made for item in attempt.items}
     assert {row.question_version_id for row in rows} == shown
-    assert report.attempts == PERSONS and report.responses == PERSONS * 60
-    assert report.items == len(shown) and report.converged
+    assert report.attempts == PERSONS
+    assert report.responses == PERSONS * 60
+    assert report.items == len(shown)
+    assert report.converged
     assert sum(row.responses for row in rows) == PERSONS * 60
     estimated = np.array([row.difficulty for row in rows])
     truth = np.array([true_b[row.question_version_id] for row in rows])
@@ -37,8 +39,10 @@ def test_recalibrate_stores_every_shown_version_and_recovers_difficulty(session,
     assert np.corrcoef(estimated, truth)[0, 1] > 0.6
     assert all(row.discrimination == 1.0 and row.difficulty_se > 0 for row in rows)
     run = session.scalar(select(CalibrationRun))
-    assert run.model == "rasch" and run.stale_since is None
-    assert run.values["cut"] is not None and run.values["cut_target"] == 0.65
+    assert run.model == "rasch"
+    assert run.stale_since is None
+    assert run.values["cut"] is not None
+    assert run.values["cut_target"] == 0.65
 
 
 def test_recalibrating_replaces_rows_and_each_model_keeps_its_own(session, bank):
@@ -58,7 +62,8 @@ def test_recalibrating_replaces_rows_and_each_model_keeps_its_own(session, bank)
 def test_drills_and_later_exposures_do_not_count(session, bank):
     simulate(session, bank, persons=5, kind="drill")
     report = calibration.recalibrate(session, now=utcnow())
-    assert report.attempts == 0 and report.items == 0
+    assert report.attempts == 0
+    assert report.items == 0
     assert session.scalar(select(func.count()).select_from(ItemCalibration)) == 0
     user = UserFactory()
     from exam_engine.models import ExamTemplate
@@ -94,7 +99,8 @@ def test_a_finished_mock_marks_calibrations_stale_and_a_drill_does_not(session, 
     )
     session.expire_all()
     runs = session.scalars(select(CalibrationRun)).all()
-    assert len(runs) == 2 and all(run.stale_since is not None for run in runs)
+    assert len(runs) == 2
+    assert all(run.stale_since is not None for run in runs)
     listing = calibration.calibration_listing(session, model="rasch", min_responses=30)
     assert listing["stale"] is True
     calibration.recalibrate(session, now=utcnow())
@@ -109,19 +115,36 @@ def test_cli_calibrate_json_and_text(app, session, bank):
     result = runner.invoke(args=["bank", "calibrate", "--model", "2pl", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["model"] == "2pl" and data["attempts"] == 12 and data["stale"] is False
-    assert data["items"] and all(
-        {"key", "version", "difficulty", "difficulty_se", "discrimination", "discrimination_se",
-         "responses", "enough_responses", "infit", "outfit"} <= set(item)
+    assert data["model"] == "2pl"
+    assert data["attempts"] == 12
+    assert data["stale"] is False
+    assert data["items"]
+    assert all(
+        {
+            "key",
+            "version",
+            "difficulty",
+            "difficulty_se",
+            "discrimination",
+            "discrimination_se",
+            "responses",
+            "enough_responses",
+            "infit",
+            "outfit",
+        }
+        <= set(item)
         for item in data["items"]
-    )  # fmt: skip
+    )
     assert all(item["enough_responses"] is (item["responses"] >= 30) for item in data["items"])
-    assert "calibrated" in result.stderr and "EM iterations" in result.stderr
+    assert "calibrated" in result.stderr
+    assert "EM iterations" in result.stderr
     text = runner.invoke(args=["bank", "calibrate"])
-    assert text.exit_code == 0 and "cut (65% expected" in text.stdout
+    assert text.exit_code == 0
+    assert "cut (65% expected" in text.stdout
     assert "(few responses: near its prior)" in text.stdout
     bad = runner.invoke(args=["bank", "calibrate", "--model", "3pl"])
-    assert bad.exit_code == 2 and "3pl" in bad.output
+    assert bad.exit_code == 2
+    assert "3pl" in bad.output
 
 
 def test_the_check_and_the_scale_carry_the_calibration_errors(session, bank):

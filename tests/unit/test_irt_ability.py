@@ -89,7 +89,8 @@ def test_pass_probability_follows_the_posterior() -> None:
     estimate = eap([], [], [])
     assert pass_probability(estimate, 0.0) == pytest.approx(0.5, abs=1e-9)
     assert pass_probability(estimate, 1.0) == pytest.approx(1 - stats.norm.cdf(1.0), abs=0.01)
-    assert pass_probability(estimate, -7.0) == 1.0 and pass_probability(estimate, 7.0) == 0.0
+    assert pass_probability(estimate, -7.0) == 1.0
+    assert pass_probability(estimate, 7.0) == 0.0
 
 
 def test_eap_intervals_cover_true_ability_in_simulation() -> None:
@@ -130,7 +131,8 @@ def test_select_next_takes_the_most_informative_item() -> None:
         rng=random.Random(1),
         top_k=1,
     )
-    assert chosen is not None and chosen.domain == "D3"
+    assert chosen is not None
+    assert chosen.domain == "D3"
     # In D3, a = 1.8 and b = 0 is the single best at theta 0: information 1.8^2 / 4.
     assert (chosen.a, chosen.b) == (1.8, 0.0)
     assert float(information(0.0, chosen.a, chosen.b)) == pytest.approx(0.81)
@@ -143,7 +145,8 @@ def test_exposure_control_holds_back_overused_items_and_randomises() -> None:
     other = select_next(
         POOL, rng=random.Random(0), top_k=1, exposure={best.version_id: 0.9}, **kwargs
     )
-    assert other is not None and other.version_id != best.version_id
+    assert other is not None
+    assert other.version_id != best.version_id
     picks = {
         item.version_id
         for seed in range(40)
@@ -172,7 +175,8 @@ def test_a_simulated_check_keeps_content_balance_and_stops() -> None:
         counts[item.domain] = counts.get(item.domain, 0) + 1
         if should_stop(1.0, len(administered)):
             break
-    assert len(administered) == 40 and len({p.version_id for p in administered}) == 40
+    assert len(administered) == 40
+    assert len({p.version_id for p in administered}) == 40
     for domain, weight in WEIGHTS.items():
         assert abs(counts[domain] - 40 * weight / 90) <= 1
     assert (
@@ -182,5 +186,6 @@ def test_a_simulated_check_keeps_content_balance_and_stops() -> None:
 
 
 def test_should_stop() -> None:
-    assert should_stop(0.30, 12) and should_stop(0.5, 40)
+    assert should_stop(0.30, 12)
+    assert should_stop(0.5, 40)
     assert not should_stop(0.31, 39)

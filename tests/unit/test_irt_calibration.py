@@ -56,7 +56,8 @@ def test_recovers_known_parameters(seed: int) -> None:
     assert np.abs(fit.b - b).mean() < 0.25
     # About 95% of intervals should cover; with 30 items anything under 70% means broken SEs.
     assert np.mean(np.abs(fit.b - b) < 1.96 * fit.se_b) > 0.7
-    assert fit.persons == 1500 and fit.responses.tolist() == [1500] * 30
+    assert fit.persons == 1500
+    assert fit.responses.tolist() == [1500] * 30
 
 
 def test_rasch_fit_is_near_one_and_flags_a_noise_item() -> None:
@@ -70,9 +71,12 @@ def test_rasch_fit_is_near_one_and_flags_a_noise_item() -> None:
     # Item 0 is noise: right half the time whatever the ability.
     p = np.where(item == 0, 0.5, p)
     fit = calibrate(person, item, rng.random(p.size) < p, np.zeros(n_items), model="rasch")
-    assert np.all(np.abs(fit.infit[1:] - 1) < 0.2) and np.all(np.abs(fit.outfit[1:] - 1) < 0.3)
-    assert fit.outfit[0] > 1.1 and fit.infit[0] > 1.1
-    assert np.all(fit.se_a == 0) and np.all(fit.a == 1)
+    assert np.all(np.abs(fit.infit[1:] - 1) < 0.2)
+    assert np.all(np.abs(fit.outfit[1:] - 1) < 0.3)
+    assert fit.outfit[0] > 1.1
+    assert fit.infit[0] > 1.1
+    assert np.all(fit.se_a == 0)
+    assert np.all(fit.a == 1)
 
 
 def test_few_responses_stay_near_the_authored_prior() -> None:
@@ -112,5 +116,6 @@ def test_no_responses_leave_every_item_at_its_prior() -> None:
     fit = calibrate([], [], [], [-1.0, 1.0], model="2pl")
     assert fit.b == pytest.approx([-1.0, 1.0], abs=1e-6)
     assert fit.a == pytest.approx([1.0, 1.0], abs=1e-6)
-    assert fit.persons == 0 and fit.responses.tolist() == [0, 0]
+    assert fit.persons == 0
+    assert fit.responses.tolist() == [0, 0]
     assert np.all(np.isnan(fit.infit))

@@ -136,8 +136,10 @@ def test_an_item_exactly_at_the_exposure_limit_is_still_fresh() -> None:
     items = pool((1, 2.0, 0.0), (2, 1.0, 0.0))
     at_limit = pick(items, top_k=1, exposure={1: 0.25})
     over = pick(items, top_k=1, exposure={1: 0.2501})
-    assert at_limit is not None and at_limit.version_id == 1
-    assert over is not None and over.version_id == 2
+    assert at_limit is not None
+    assert at_limit.version_id == 1
+    assert over is not None
+    assert over.version_id == 2
 
 
 def test_exactly_top_k_fresh_items_are_enough_to_hold_the_overused_back() -> None:
@@ -153,7 +155,8 @@ def test_exactly_top_k_fresh_items_are_enough_to_hold_the_overused_back() -> Non
 def test_administered_items_are_not_offered_again() -> None:
     items = pool((1, 2.0, 0.0), (2, 1.0, 0.0))
     chosen = pick(items, top_k=1, administered={1})
-    assert chosen is not None and chosen.version_id == 2
+    assert chosen is not None
+    assert chosen.version_id == 2
 
 
 def test_top_k_message_is_exact() -> None:

@@ -54,7 +54,8 @@ def test_eap_with_zero_errors_is_plain_eap_and_errors_widen_it() -> None:
     a, b, x = [1.4, 0.9, 1.8, 1.1], [0.2, -0.5, 0.6, 1.0], [True, True, False, True]
     plain = eap(a, b, x)
     zero = eap(a, b, x, se_a=0.0, se_b=[0.0] * 4)
-    assert zero.theta == pytest.approx(plain.theta) and zero.se == pytest.approx(plain.se)
+    assert zero.theta == pytest.approx(plain.theta)
+    assert zero.se == pytest.approx(plain.se)
     widened = eap(a, b, x, se_a=[0.4] * 4, se_b=[0.4] * 4)
     assert widened.se > plain.se
     with pytest.raises(ValueError, match="se_a must be non-negative"):
@@ -95,7 +96,8 @@ def test_shrinkage_moves_each_estimate_toward_the_mean_and_keeps_precise_ones() 
     se = np.array([0.1, 0.2, 0.0, 0.2, 0.05, 1.0])
     shrunk, shrunk_se = shrink_discrimination(a, se)
     mean = np.exp(np.log(a).mean())
-    assert shrunk[2] == pytest.approx(1.0) and shrunk_se[2] == 0.0
+    assert shrunk[2] == pytest.approx(1.0)
+    assert shrunk_se[2] == 0.0
     moved = np.abs(np.log(shrunk) - np.log(mean)) <= np.abs(np.log(a) - np.log(mean)) + 1e-12
     assert moved.all()
     # The same estimate, known less precisely, is pulled further.
@@ -115,12 +117,14 @@ def test_shrinkage_undoes_capitalisation_on_chance() -> None:
     top_shrunk = np.argsort(-shrunk)[:50]
     raw_excess = np.mean(estimate[top_raw] / true_a[top_raw])
     shrunk_excess = np.mean(shrunk[top_shrunk] / true_a[top_shrunk])
-    assert raw_excess > 1.2 and abs(shrunk_excess - 1.0) < raw_excess - 1.0
+    assert raw_excess > 1.2
+    assert abs(shrunk_excess - 1.0) < raw_excess - 1.0
 
 
 def test_shrinkage_leaves_what_it_cannot_judge_and_names_bad_input() -> None:
     one, one_se = shrink_discrimination([1.7], [0.3])
-    assert one.tolist() == [1.7] and one_se.tolist() == [0.3]
+    assert one.tolist() == [1.7]
+    assert one_se.tolist() == [0.3]
     rasch, _ = shrink_discrimination([1.0, 1.0], [0.0, 0.0])
     assert rasch.tolist() == [1.0, 1.0]
     with pytest.raises(ValueError, match="same length"):

@@ -45,7 +45,8 @@ def test_a_response_may_count_in_two_groups() -> None:
         group=np.array([0, 0, 0, 1, 1]),
     )
     overall, part = eap_by_group(a, b, responses, 2)
-    assert overall is not None and part is not None
+    assert overall is not None
+    assert part is not None
     assert overall.theta == pytest.approx(eap(a, b, [True, False, True]).theta, abs=1e-12)
     assert part.theta == pytest.approx(eap(a[:2], b[:2], [True, False]).theta, abs=1e-12)
 
@@ -77,7 +78,8 @@ def test_counts_weigh_repeated_responses() -> None:
         0
     ]
     listed = eap(a[[0, 0, 0, 1, 1]], b[[0, 0, 0, 1, 1]], [True] * 3 + [False] * 2)
-    assert weighted is not None and weighted.items == 5
+    assert weighted is not None
+    assert weighted.items == 5
     assert weighted.theta == pytest.approx(listed.theta, abs=1e-12)
     assert weighted.se == pytest.approx(listed.se, abs=1e-12)
     with pytest.raises(ValueError, match="counts must be 1 or more"):

@@ -70,7 +70,8 @@ def test_ability_heatmap_shows_theta_and_se_per_domain(
     assert re.search(r'aria-current="true">Ability \(calibrated scale\)</a>', page)
     assert "Heatmap: students by domain, ability" in page
     view = cohorts.scorecard(session, cohort, target=0.65, with_abilities=True)
-    assert view.abilities is not None and view.abilities.available
+    assert view.abilities is not None
+    assert view.abilities.available
     for name in ("ann", "bob"):
         user, _ = sat[name]
         ability = view.abilities.of(user.id)
@@ -129,14 +130,16 @@ def test_thin_calibration_falls_back_to_percent_and_says_so(
     client.login(instructor.email)
     page = text(client.get(f"/cohorts/{cohort.id}/scorecard?scale=ability"))
     assert f"Ability is not shown ({calibration.THIN_REASON})." in unescape(page)
-    assert '<table class="heatmap">' in page and "heatmap ability" not in page
+    assert '<table class="heatmap">' in page
+    assert "heatmap ability" not in page
     assert re.search(r'aria-current="true">Ability \(calibrated scale\)</a>', page)
     student = text(client.get(f"/cohorts/{cohort.id}/students/{sat['ann'][0].id}?scale=ability"))
     assert f"Ability is not shown ({calibration.THIN_REASON})." in unescape(student)
     assert "(100%)" in student  # the classical score stays
     rows = rows_of(client.get(f"/cohorts/{cohort.id}/scorecard.csv"))
     assert [r["email"] for r in rows] == ["ann@example.com", "bob@example.com", "cid@example.com"]
-    assert rows[0]["overall_percent"] == "100.0" and rows[1]["overall_percent"] == "0.0"
+    assert rows[0]["overall_percent"] == "100.0"
+    assert rows[1]["overall_percent"] == "0.0"
     assert all(r["ability"] == r["ability_se"] == r["D1 ability_se"] == "" for r in rows)
 
 
@@ -187,7 +190,8 @@ def test_student_page_shows_each_sittings_ability(
     client.login(instructor.email)
     ann, attempt = sat["ann"]
     percent = text(client.get(f"/cohorts/{cohort.id}/students/{ann.id}"))
-    assert "(100%)" in percent and "&plusmn;" not in percent
+    assert "(100%)" in percent
+    assert "&plusmn;" not in percent
     page = text(client.get(f"/cohorts/{cohort.id}/students/{ann.id}?scale=ability"))
     expected = cohorts.attempt_abilities(session, [attempt.id])[attempt.id]
     assert expected.available

@@ -218,7 +218,8 @@ def test_practice_saves_reveal_nothing_until_checked(client, candidate, clock, s
     assert data["remaining_seconds"] is None
     assert data["deadline"] is None
     first = put(client, data["id"], 1, choice="A", seq=1).get_json()
-    assert "feedback" not in first and "key" not in first
+    assert "feedback" not in first
+    assert "key" not in first
     # The learner changes their mind: accepted, still nothing revealed.
     second = put(client, data["id"], 1, choice="B", seq=2)
     assert second.status_code == 200

@@ -156,7 +156,9 @@ def test_practice_check_shows_feedback(client, session, clock) -> None:
         select(AttemptItem).where(AttemptItem.attempt_id == attempt_id, AttemptItem.position == 1)
     ).one()
     session.refresh(item)
-    assert item.flagged and item.choice is not None and item.checked_at is not None
+    assert item.flagged
+    assert item.choice is not None
+    assert item.checked_at is not None
     assert session.get(Attempt, attempt_id).deadline_at is None
 
 

@@ -30,7 +30,8 @@ def instructor(session):
 def test_instructors_and_admins_land_on_their_home(client, session, role, landing) -> None:
     UserFactory(email="who@example.com", role=role)
     signed_in = client.login("who@example.com")
-    assert signed_in.status_code == 302 and signed_in.location == "/"
+    assert signed_in.status_code == 302
+    assert signed_in.location == "/"
     assert client.get("/").location == landing
 
 
@@ -98,13 +99,15 @@ def test_home_gathers_cohorts_reviews_flags_and_imports(client, session, instruc
     client.login(instructor.email)
     page = client.get("/instructor").get_data(as_text=True)
     cohorts_part = page[page.index('id="home-cohorts-heading"') : page.index("</section>")]
-    assert "Evening group" in cohorts_part and "Someone else" not in cohorts_part
+    assert "Evening group" in cohorts_part
+    assert "Someone else" not in cohorts_part
     assert re.search(r"50(\.0)?%\s*<span class=\"muted small\">\(2 of 4 sittings", cohorts_part)
     assert "(4/8)" in cohorts_part
     assert f'href="/cohorts/{cohort.id}/scorecard"' in cohorts_part
     reviews = page[page.index('id="home-reviews-heading"') :]
     reviews = reviews[: reviews.index("</section>")]
-    assert "D1-A-900" in reviews and "Cole League" in reviews
+    assert "D1-A-900" in reviews
+    assert "Cole League" in reviews
     assert "D1-A-901" not in reviews
     assert '<span class="count-badge">1</span>' in reviews
     assert "Imported items.yaml (yaml) as draft: 3 new" in page
@@ -113,5 +116,7 @@ def test_home_gathers_cohorts_reviews_flags_and_imports(client, session, instruc
     client.post("/logout")
     client.login("boss@example.com")
     admin_page = client.get("/instructor").get_data(as_text=True)
-    assert "D1-A-900" in admin_page and "D1-A-901" in admin_page
-    assert "Evening group" in admin_page and "Someone else" in admin_page
+    assert "D1-A-900" in admin_page
+    assert "D1-A-901" in admin_page
+    assert "Evening group" in admin_page
+    assert "Someone else" in admin_page

@@ -37,7 +37,8 @@ def run_check(client, session, *, right) -> tuple[int, list[dict]]:
     started = client.post("/api/v1/attempts", json={"template": "readiness-check"})
     assert started.status_code == 201
     body = started.get_json()
-    assert body["adaptive"] is True and len(body["items"]) == 1
+    assert body["adaptive"] is True
+    assert len(body["items"]) == 1
     attempt_id = body["id"]
     given = [body["items"][0]]
     seq = 0
@@ -50,7 +51,8 @@ def run_check(client, session, *, right) -> tuple[int, list[dict]]:
             f"/api/v1/attempts/{attempt_id}/responses/{position}",
             json={"choice": choice, "seq": seq},
         )
-        assert saved.status_code == 200 and "feedback" not in saved.get_json()
+        assert saved.status_code == 200
+        assert "feedback" not in saved.get_json()
         step = client.get(f"/api/v1/attempts/{attempt_id}/next").get_json()
         if step["done"]:
             return attempt_id, given
@@ -107,11 +109,14 @@ def test_next_before_answering_gives_the_same_item(client, session, bank, user) 
     body = client.post("/api/v1/attempts", json={"template": "readiness-check"}).get_json()
     first = client.get(f"/api/v1/attempts/{body['id']}/next").get_json()
     second = client.get(f"/api/v1/attempts/{body['id']}/next").get_json()
-    assert first == second and first["position"] == 1 and first["done"] is False
+    assert first == second
+    assert first["position"] == 1
+    assert first["done"] is False
     assert first["item"]["stem"] == body["items"][0]["stem"]
     # Starting again resumes the open check instead of making a second one.
     again = client.post("/api/v1/attempts", json={"template": "readiness-check"})
-    assert again.status_code == 200 and again.get_json()["id"] == body["id"]
+    assert again.status_code == 200
+    assert again.get_json()["id"] == body["id"]
 
 
 def test_next_is_404_for_another_users_check_and_for_a_mock(client, session, bank, user) -> None:
@@ -140,24 +145,30 @@ def test_check_never_shows_an_item_of_the_unfinished_mock(client, session, bank,
             select(AttemptItem.question_id).where(AttemptItem.attempt_id == attempt_id)
         ).all()
     )
-    assert shown and not (shown & mock_questions)
+    assert shown
+    assert not (shown & mock_questions)
 
 
 def test_pages_run_the_check_without_feedback_until_the_end(client, session, bank, user) -> None:
     client.login(EMAIL)
     response = client.post("/attempts", data={"template": "readiness-check"})
-    assert response.status_code == 303 and response.location.endswith("/q/1")
+    assert response.status_code == 303
+    assert response.location.endswith("/q/1")
     attempt = session.scalar(select(Attempt).where(Attempt.user_id == user.id))
     page = client.get(response.location).get_data(as_text=True)
-    assert "of up to 40" in page and "Review and submit" not in page
+    assert "of up to 40" in page
+    assert "Review and submit" not in page
     assert "Save and next" in page
     key = key_of(session, attempt.id, 1)
     posted = client.post(f"/attempts/{attempt.id}/q/1", data={"choice": key, "go": "next"})
-    assert posted.status_code == 303 and posted.location.endswith(f"/attempts/{attempt.id}/next")
+    assert posted.status_code == 303
+    assert posted.location.endswith(f"/attempts/{attempt.id}/next")
     moved = client.get(posted.location)
-    assert moved.status_code == 303 and moved.location.endswith(f"/attempts/{attempt.id}/q/2")
+    assert moved.status_code == 303
+    assert moved.location.endswith(f"/attempts/{attempt.id}/q/2")
     page = client.get(moved.location).get_data(as_text=True)
-    assert "is-key" not in page and "best answer" not in page
+    assert "is-key" not in page
+    assert "best answer" not in page
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert 'value="readiness-check"' in dashboard
 
@@ -189,8 +200,10 @@ def test_get_next_is_idempotent_and_sends_no_key_before_the_end(
         second = client.get(f"/api/v1/attempts/{attempt_id}/next")
         page = client.get(f"/attempts/{attempt_id}/next")
         assert first.get_json() == second.get_json()
-        assert first.get_json()["position"] == position and first.get_json()["done"] is False
-        assert page.status_code == 303 and page.location.endswith(f"/q/{position}")
+        assert first.get_json()["position"] == position
+        assert first.get_json()["done"] is False
+        assert page.status_code == 303
+        assert page.location.endswith(f"/q/{position}")
         assert given() == count == position
         sent += [first.get_data(as_text=True), second.get_data(as_text=True)]
         sent.append(client.get(f"/attempts/{attempt_id}/q/{position}").get_data(as_text=True))
@@ -209,7 +222,8 @@ def test_get_next_is_idempotent_and_sends_no_key_before_the_end(
             assert given() == position
             break
         position += 1
-        assert step["position"] == position and given() == position
+        assert step["position"] == position
+        assert given() == position
     assert 1 < position <= 40
     for body in sent:
         lowered = body.lower()

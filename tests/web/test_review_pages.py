@@ -56,7 +56,8 @@ def test_search_in_stems_works_as_a_plain_query_parameter(client, session, bank,
     shown = headings(page)
     assert 5 in shown
     assert all(words.casefold() in attempt.items[p - 1].version.stem.casefold() for p in shown)
-    assert 'name="q"' in page and f'value="{words.upper()}"' in page
+    assert 'name="q"' in page
+    assert f'value="{words.upper()}"' in page
     none = html(client.get(f"/attempts/{attempt.id}/review?q=zzzz-no-such-words"))
     assert "No questions match these filters." in none
 

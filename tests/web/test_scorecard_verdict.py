@@ -64,7 +64,8 @@ def test_scaled_estimate_and_pass_probability_share_the_pooled_evidence(
     assert data["attempt_scaled_estimate"] < data["scaled_estimate"]
     assert data["verdict_basis"]["attempts"] == 2
     seen = data["outlook"]["items"]
-    assert 90 < seen <= 180 and data["verdict_basis"]["items"] == seen
+    assert 90 < seen <= 180
+    assert data["verdict_basis"]["items"] == seen
     page = html(client.get(f"/attempts/{second.id}/scorecard"))
     assert f"From the same {seen} first-seen questions as the pass probability" in page
     assert f"this attempt alone maps to {data['attempt_scaled_estimate']}" in page
@@ -75,7 +76,8 @@ def test_a_drill_alone_has_no_verdict(client, session, bank, user) -> None:
     attempt = finish(session, user, "drill-d1")
     client.login(EMAIL)
     data = client.get(f"/api/v1/attempts/{attempt.id}/result").get_json()
-    assert data["verdict"] is None and data["verdict_basis"] is None
+    assert data["verdict"] is None
+    assert data["verdict_basis"] is None
     assert verdict_of(html(client.get(f"/attempts/{attempt.id}/scorecard"))) == "No verdict yet"
 
 
@@ -129,6 +131,8 @@ def test_pacing_flags_rushing_and_keeps_a_steady_pace_comfortable(
         "rushing"
     )
     page = html(client.get(f"/attempts/{rushed.id}/scorecard"))
-    assert "Rushing:" in page and "Comfortably inside" not in page
+    assert "Rushing:" in page
+    assert "Comfortably inside" not in page
     page = html(client.get(f"/attempts/{steady.id}/scorecard"))
-    assert "Comfortably inside the allowance" in page and "Rushing" not in page
+    assert "Comfortably inside the allowance" in page
+    assert "Rushing" not in page

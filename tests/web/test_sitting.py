@@ -97,7 +97,8 @@ def test_flagged_only_pass_pages(client, candidate, session) -> None:
     for position in (3, 9):
         client.post(f"{base}/{position}", data={"flagged": "y", "go": "stay"})
     html = client.get(f"{base}/1").get_data(as_text=True)
-    assert 'id="next-flagged"' in html and 'value="3"' in html
+    assert 'id="next-flagged"' in html
+    assert 'value="3"' in html
     assert "Flagged only (2)" in html
     only = client.get(f"{base}/3?only=flagged").get_data(as_text=True)
     # Only the flagged cells (and the current one) are listed.
