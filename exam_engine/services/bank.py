@@ -142,7 +142,7 @@ def import_records(
         if audit is not None:
             _audit_import(session, report, blueprint, audit, author_id, status, now)
     if publish or report.templates_changed:
-        prepared_forms.refresh_prepared_forms(session, now)
+        prepared_forms.refresh_prepared_forms(session, now, remake_all=True)
     return report
 
 

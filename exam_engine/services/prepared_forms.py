@@ -240,25 +240,43 @@ def prepare_for_students(
     return sum(prepare_forms(session, assignment_id, user_ids) for assignment_id in ids)
 
 
-def refresh_prepared_forms(session: Session, now: datetime) -> int:
+def refresh_prepared_forms(session: Session, now: datetime, *, remake_all: bool = False) -> int:
     """Re-make the prepared forms of windows not yet open that the bank or template outdated.
 
-    Called after a publish, retire or import commits; return how many forms were re-made.
+    Return how many forms were re-made. By default only forms a start could not use (a
+    version on them no longer published, or the template changed): that is what a publish or
+    retire in the authoring pages pays for, as a form whose versions are all still published
+    stays valid. ``remake_all`` also re-makes every form made from another published bank,
+    so newly published items can be drawn: an import does that (and a background job should,
+    once there is a queue), since for a large cohort it costs seconds.
     """
     current = fingerprint(session)
+    published = (
+        set()
+        if remake_all
+        else set(
+            session.scalars(
+                select(QuestionVersion.id).where(QuestionVersion.status == VersionStatus.PUBLISHED)
+            )
+        )
+    )
     stale: dict[int, list[int]] = defaultdict(list)
     rows = session.execute(
         select(PreparedForm.assignment_id, PreparedForm.user_id, PreparedForm.bank_fingerprint)
-        .add_columns(PreparedForm.template_digest, ExamTemplate)
+        .add_columns(PreparedForm.template_digest, PreparedForm.items, ExamTemplate)
         .join(Assignment, Assignment.id == PreparedForm.assignment_id)
         .join(ExamTemplate, ExamTemplate.id == Assignment.template_id)
         .where(Assignment.opens_at > now)
     ).tuples()
     digests: dict[int, str] = {}
-    for assignment_id, user_id, bank_fp, digest, template in rows:
+    for assignment_id, user_id, bank_fp, digest, items, template in rows:
         if template.id not in digests:
             digests[template.id] = template_digest(template)
-        if bank_fp != current or digest != digests[template.id]:
+        if remake_all:
+            outdated = bank_fp != current
+        else:
+            outdated = bank_fp != current and any(row[1] not in published for row in items)
+        if outdated or digest != digests[template.id]:
             stale[assignment_id].append(user_id)
     end_read(session)
     return sum(prepare_forms(session, a, users) for a, users in sorted(stale.items()))

@@ -178,6 +178,24 @@ def test_a_bank_change_before_the_window_remakes_the_forms(
     assert stored_items(session, attempt.id) == new.items
 
 
+def test_an_outdated_bank_alone_remakes_forms_only_when_asked_to(session, bank, instructor, cohort):
+    """A publish pays only for forms it made unusable; an import (remake_all) re-makes all."""
+    student = student_of(cohort)
+    assignment = assign(session, instructor, cohort, opens=LATER)
+    form = form_of(session, assignment.id, student.id)
+    items = [list(row) for row in form.items]
+    form.bank_fingerprint = "an earlier bank"
+    session.commit()
+    assert prepared_forms.refresh_prepared_forms(session, NOW) == 0
+    kept = form_of(session, assignment.id, student.id)
+    assert kept.bank_fingerprint == "an earlier bank"
+    assert [list(row) for row in kept.items] == items
+    remade = prepared_forms.refresh_prepared_forms(session, NOW, remake_all=True)
+    assert remade == forms(session)
+    assert remade >= 1
+    assert form_of(session, assignment.id, student.id).bank_fingerprint == fingerprint(session)
+
+
 def test_a_form_unusable_at_start_falls_back_to_assembly(session, bank, instructor, cohort):
     student = student_of(cohort)
     assignment = assign(session, instructor, cohort)  # open: refreshing leaves it alone
