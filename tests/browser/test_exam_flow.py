@@ -60,6 +60,11 @@ def test_take_a_20_item_mock(live_server, browser_page, session) -> None:
     page.wait_for_url(re.compile(r"/summary$"))
     assert page.locator("#unanswered-heading").inner_text() == "Unanswered (17)"
     assert page.locator("#flagged-list").inner_text().strip() == "Question 1"
+    # Submit and the warning sit above the fold, not under the lists.
+    assert "17 questions unanswered" in page.locator("#unanswered-warning").inner_text()
+    box = page.get_by_role("button", name="Submit exam").bounding_box()
+    assert box is not None
+    assert box["y"] + box["height"] <= page.viewport_size["height"]
     _accessible(page)
 
     # Submitting without the confirmation is refused; with it, the scorecard shows.

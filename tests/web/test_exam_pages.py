@@ -80,6 +80,27 @@ def test_choice_not_offered_is_400(client, started, session) -> None:
     assert session.query(AttemptItem).filter(AttemptItem.choice.is_not(None)).count() == 0
 
 
+def test_summary_puts_submit_first_and_warns_of_unanswered_questions(client, started) -> None:
+    client.post(f"/attempts/{started}/q/2", data={"choice": "A", "go": "next"})
+    html = client.get(f"/attempts/{started}/summary").get_data(as_text=True)
+    # Submit comes before the lists of questions, not under them.
+    assert html.index('id="submit-form"') < html.index('id="unanswered-list"')
+    assert "<strong>19 questions unanswered</strong>: they count as wrong." in html
+    assert "more than half the exam" in html
+    # 19 chips are collapsed; the navigator below shows every question anyway.
+    assert "<details>\n        <summary>Go to an unanswered question</summary>" in html
+    for position in range(3, 21):
+        client.post(f"/attempts/{started}/q/{position}", data={"choice": "B", "go": "next"})
+    nearly = client.get(f"/attempts/{started}/summary").get_data(as_text=True)
+    assert "<strong>1 question unanswered</strong>: it counts as wrong." in nearly
+    assert "more than half" not in nearly
+    assert "<details open>" in nearly
+    client.post(f"/attempts/{started}/q/1", data={"choice": "C", "go": "next"})
+    done = client.get(f"/attempts/{started}/summary").get_data(as_text=True)
+    assert 'id="unanswered-warning"' not in done
+    assert "Every question has an answer." in done
+
+
 def test_out_of_range_position_is_404(client, started) -> None:
     assert client.get(f"/attempts/{started}/q/21").status_code == 404
     assert client.get(f"/attempts/{started}/q/0").status_code == 404
