@@ -35,6 +35,18 @@ def decimal(value: float | None, digits: int = 2, *, missing: str = DASH) -> str
     return missing if value is None else f"{round(value, digits) + 0.0:.{digits}f}"
 
 
+def chance(probability: float | None, *, missing: str = DASH) -> str:
+    """A probability as a rounded percent that never claims certainty: ``Under 1%`` below
+    1%, ``Over 99%`` above 99%, else ``37%`` (so never ``0%`` or ``100%``); None is ``missing``."""
+    if probability is None:
+        return missing
+    if probability < 0.01:
+        return "Under 1%"
+    if probability > 0.99:
+        return "Over 99%"
+    return percent(100 * probability)
+
+
 def day(moment: datetime) -> str:
     """A date as people read it: ``2026-12-04``."""
     return moment.strftime("%Y-%m-%d")
@@ -65,6 +77,7 @@ FILTERS: dict[str, object] = {
     "pct": _html(percent),
     "share": _html(share),
     "dec": _html(decimal),
+    "chance": _html(chance),
     "minute": minute,
     "day": day,
     "utc_minute": utc_minute,

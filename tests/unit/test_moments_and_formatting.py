@@ -41,3 +41,15 @@ def test_page_filters_mark_undefined_values_and_format_dates() -> None:
     assert formatting.utc_minute(None) == ""
     assert formatting.day(date(2026, 12, 4)) == "2026-12-04"
     assert formatting.long_moment(moment) == "04 Dec 2026, 09:30"
+
+
+def test_a_chance_never_reads_as_certain() -> None:
+    assert formatting.chance(0.0) == "Under 1%"
+    assert formatting.chance(0.0099) == "Under 1%"
+    assert formatting.chance(0.01) == "1%"
+    assert formatting.chance(0.37) == "37%"
+    assert formatting.chance(0.99) == "99%"
+    assert formatting.chance(0.9901) == "Over 99%"
+    assert formatting.chance(None) == formatting.DASH
+    assert formatting.FILTERS["chance"](0.5) == "50%"
+    assert isinstance(formatting.FILTERS["chance"](None), Markup)
