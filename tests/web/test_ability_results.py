@@ -57,6 +57,9 @@ def test_after_calibration_a_mock_result_carries_ability_with_se_by_domain(
     assert "Ability" in page
     assert "calibrated scale" in page
     assert "Ability &plusmn; SE" in page
+    # The note explains the figures shown, not the classical model they replaced.
+    assert "item-response estimate on the calibrated scale" in page
+    assert "Beta-binomial" not in page
 
 
 def test_history_shows_ability_over_mocks_and_drills_on_one_scale(

@@ -99,6 +99,9 @@ def test_scorecard_of_an_expired_attempt_says_time_ran_out(client, session, bank
     page = html(client.get(f"/attempts/{attempt.id}/scorecard"))
     assert "Time ran out" in page
     assert "20 / 20" in page
+    # No calibration here: the note explains the classical estimates the tiles show.
+    assert "Beta-binomial prediction" in page
+    assert "item-response estimate" not in page
 
 
 def test_scorecard_in_progress_goes_back_to_the_summary(client, session, bank, user) -> None:
