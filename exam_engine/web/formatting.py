@@ -47,6 +47,11 @@ def chance(probability: float | None, *, missing: str = DASH) -> str:
     return percent(100 * probability)
 
 
+def counted(number: int, noun: str) -> str:
+    """A count with its noun in the right number: ``1 warning``, ``0 errors``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def day(moment: datetime) -> str:
     """A date as people read it: ``2026-12-04``."""
     return moment.strftime("%Y-%m-%d")
@@ -78,6 +83,7 @@ FILTERS: dict[str, object] = {
     "share": _html(share),
     "dec": _html(decimal),
     "chance": _html(chance),
+    "counted": counted,
     "minute": minute,
     "day": day,
     "utc_minute": utc_minute,

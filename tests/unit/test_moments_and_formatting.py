@@ -53,3 +53,9 @@ def test_a_chance_never_reads_as_certain() -> None:
     assert formatting.chance(None) == formatting.DASH
     assert formatting.FILTERS["chance"](0.5) == "50%"
     assert isinstance(formatting.FILTERS["chance"](None), Markup)
+
+
+def test_a_count_takes_its_noun_in_the_right_number() -> None:
+    assert formatting.counted(0, "error") == "0 errors"
+    assert formatting.counted(1, "warning") == "1 warning"
+    assert formatting.counted(2, "attempt") == "2 attempts"

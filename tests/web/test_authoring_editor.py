@@ -164,7 +164,7 @@ def test_check_and_preview_renders_findings_without_saving(client, session, inst
     response = client.post(NEW, data={**data, "action": "preview"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "0 error(s), 1 warning(s)." in html
+    assert "0 errors, 1 warning." in html
     assert "option B uses the absolute &#39;always&#39;" in html
     assert '<legend class="stem"><p>Which step is <strong>BEST</strong> first?</p>' in html
     assert rows(session, Question) == 0
