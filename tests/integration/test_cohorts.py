@@ -383,6 +383,9 @@ def test_withdrawing_an_assignment_with_attempts_is_refused(session, bank, instr
 
 def test_assigned_to_lists_open_then_upcoming_then_recent(session, bank, instructor, cohort):
     student = student_of(cohort)
+    membership = session.scalar(select(Membership).where(Membership.user_id == student.id))
+    membership.joined_at = NOW - timedelta(days=60)  # a member since before every window
+    session.commit()
     later = assign(session, instructor, cohort, opens=NOW + timedelta(days=1))
     now_open = assign(session, instructor, cohort)
     recent = assign(session, instructor, cohort, opens=NOW - timedelta(days=3), hours=24)
@@ -409,6 +412,26 @@ def test_assigned_to_lists_open_then_upcoming_then_recent(session, bank, instruc
     attempts.submit_attempt(session, student.id, attempt.id, now=NOW, grace_seconds=GRACE)
     first = cohorts.assigned_to(session, student.id, now=NOW)[0]
     assert (first.action, first.attempt_id) == ("results", attempt.id)
+
+
+def test_a_window_that_closed_before_the_student_joined_is_not_listed_as_missed(
+    session, bank, instructor, cohort
+):
+    early = student_of(cohort)
+    membership = session.scalar(select(Membership).where(Membership.user_id == early.id))
+    membership.joined_at = NOW - timedelta(days=10)
+    session.commit()
+    closed = assign(session, instructor, cohort, opens=NOW - timedelta(days=3), hours=24)
+    now_open = assign(session, instructor, cohort)
+    late = student_of(cohort)  # joins now, after the first window closed
+    assert [m.assignment_id for m in cohorts.assigned_to(session, late.id, now=NOW)] == [
+        now_open.id
+    ]
+    listed = cohorts.assigned_to(session, early.id, now=NOW)
+    assert [(m.assignment_id, m.state) for m in listed] == [
+        (now_open.id, "open"),
+        (closed.id, "closed"),
+    ]
 
 
 # --- scorecard and CSV ----------------------------------------------------------------------
@@ -661,6 +684,9 @@ def test_demo_cohort_is_populated_faithful_and_idempotent(app, session) -> None:
     # The open window's form is ready for the candidate before they press Start.
     candidate = session.scalar(select(User.id).where(User.email == "candidate@example.com"))
     assert session.scalar(select(PreparedForm.user_id).where(PreparedForm.user_id == candidate))
+    # The candidate joined today: the open window is theirs, the past ones were not missed.
+    shown = cohorts.assigned_to(session, candidate, now=utcnow())
+    assert [m.state for m in shown] == ["open"]
 
     # What the services would store: the result grades the items, every save is kept.
     for attempt in finished[:5]:

@@ -139,7 +139,9 @@ def assigned_to(session: Session, user_id: int, *, now: datetime) -> list[Assign
     """Return the mocks the user's cohorts set: open first, then upcoming, then recent ones."""
     user = load_user(session, user_id)
     rows = session.execute(
-        select(Assignment, ExamTemplate, Cohort.name, Membership.time_multiplier)
+        select(
+            Assignment, ExamTemplate, Cohort.name, Membership.time_multiplier, Membership.joined_at
+        )
         .join(Membership, Membership.cohort_id == Assignment.cohort_id)
         .join(Cohort, Cohort.id == Assignment.cohort_id)
         .join(ExamTemplate, ExamTemplate.id == Assignment.template_id)
@@ -165,8 +167,11 @@ def assigned_to(session: Session, user_id: int, *, now: datetime) -> list[Assign
             if kept is None or kept.status not in FINISHED:
                 mine[attempt.assignment_id or 0] = attempt
     out: list[AssignedMock] = []
-    for assignment, template, cohort_name, multiplier in rows_list:
+    for assignment, template, cohort_name, multiplier, joined_at in rows_list:
         sitting = mine.get(assignment.id)
+        # A window that closed before the student joined was never theirs to miss.
+        if sitting is None and assignment.closes_at <= joined_at:
+            continue
         state = AssignmentLine(assignment, template, 0).state(now)
         out.append(
             AssignedMock(
