@@ -236,3 +236,34 @@ def test_leaving_a_running_timed_exam_asks_first(live_server, browser_page, sess
     page.wait_for_url(re.compile(r"/q/5$"))
     assert page.locator('.nav-cell[data-position="1"]').get_attribute("class").count("answered")
     _accessible(page)
+
+
+def test_a_touch_screen_gets_no_keyboard_help(live_server, _browser, session) -> None:
+    seed_bank(session, per_subdomain=4)
+    UserFactory(email="phone@example.com")
+    context = _browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        login(page, live_server, "phone@example.com")
+        page.get_by_role("link", name="Start Short mixed quiz").click()
+        page.wait_for_url(re.compile(r"/exams/quiz-20/instructions$"))
+        assert page.evaluate("matchMedia('(hover: none) and (pointer: coarse)').matches")
+        assert page.locator(".keyboard-help").count() == 2
+        assert not page.locator(".keyboard-help").first.is_visible()
+        page.get_by_role("button", name="Start the exam").click()
+        page.wait_for_url(re.compile(r"/attempts/\d+/q/1$"))
+        assert page.locator(".keyboard-help").count() == 1
+        assert not page.locator(".keyboard-help").is_visible()
+        _accessible(page)
+    finally:
+        context.close()
+    # A desk browser with a mouse still shows it.
+    desk = _browser.new_context(viewport=DESK)
+    try:
+        page = desk.new_page()
+        login(page, live_server, "phone@example.com")
+        page.goto(live_server + "/exams/quiz-20/instructions")
+        assert page.locator(".keyboard-help").first.is_visible()
+    finally:
+        desk.close()
