@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
+import sys
 import time
 
 from benchmarks.load import stack
 from tests.faults.support import answer, crowd, lanes, run
+
+
+async def kill_busy_worker(server: stack.Gunicorn) -> int | None:
+    """Run ``benchmarks.load.killer`` against the server; the pid it killed, if any."""
+    assert server.process is not None
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "benchmarks.load.killer",
+        "--master",
+        str(server.process.pid),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=stack.ROOT,
+    )
+    out, _ = await process.communicate()
+    return int(out) if process.returncode == 0 else None
 
 
 def test_killed_workers_lose_no_accepted_answer_and_corrupt_no_attempt(fault_db, start_server):
@@ -20,17 +35,21 @@ def test_killed_workers_lose_no_accepted_answer_and_corrupt_no_attempt(fault_db,
         return [s for s in group.recorder.samples if s.status == 0]
 
     async def scenario() -> None:
-        until = time.monotonic() + 32
+        until = time.monotonic() + 40
 
         async def killer() -> None:
-            # A sync worker between two requests dies without cutting anything off, so keep
-            # killing (spaced so the replacement can boot) until a kill has hit a request.
-            for _ in range(5):
-                await asyncio.sleep(4)
-                workers = server.worker_pids()
-                assert workers, "gunicorn has no worker to kill"
-                os.kill(workers[-1], signal.SIGKILL)
-                killed.append(workers[-1])
+            # Each kill is aimed at a worker in the middle of a request (``killer`` watches
+            # the workers' sockets from its own process), spaced so the replacement can boot;
+            # it stops once a kill has cut a request off.
+            for _ in range(8):
+                await asyncio.sleep(3)
+                if time.monotonic() > until - 4:
+                    return
+                assert server.worker_pids(), "gunicorn has no worker to kill"
+                target = await kill_busy_worker(server)
+                if target is None:
+                    continue
+                killed.append(target)
                 await asyncio.sleep(1)
                 if len(killed) >= 2 and cut_off():
                     return
