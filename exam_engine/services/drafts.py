@@ -45,6 +45,7 @@ from exam_engine.services.errors import Conflict, ValidationFailed
 __all__ = [
     "BulkResult",
     "DraftNote",
+    "ImportedDrafts",
     "IncompleteItem",
     "IncompleteItems",
     "import_foreign_items",
@@ -147,12 +148,14 @@ def import_foreign_items(
     publish: bool,
     author_id: int | None,
     now: datetime | None = None,
-) -> list[DraftNote]:
+) -> ImportedDrafts:
     """Write each foreign item as a new question (a draft unless ``publish``), in one transaction.
 
     ``subdomain`` tags the items whose file named none. With ``publish``, every item must be
     complete: otherwise IncompleteItems names each one and what it lacks, and nothing is
-    written. An ``import`` AuditEvent on the bank records the file, the drafts and the skips.
+    written. An item imported before (a version with the same source_ref, stem and options)
+    is skipped with a warning naming its key, so importing a file twice makes no copies. An
+    ``import`` AuditEvent on the bank records the file, the drafts and the skips.
     """
     now = now or utcnow()
     blueprint = bundled_blueprint()
@@ -173,9 +176,22 @@ def import_foreign_items(
             raise IncompleteItems(incomplete, warnings)
     status = VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT
     notes: list[DraftNote] = []
+    repeats: list[Problem] = []
     with transaction(session, conflict=IMPORT_RACE):
         keys = _Keys(session)
+        seen = _imported_before(session)
         for item, code in planned:
+            earlier = seen.get(_fingerprint(item))
+            if earlier is not None:
+                repeats.append(
+                    Problem(
+                        item.file,
+                        item.line,
+                        f"item {item.source_ref or item.stem[:40]!r} skipped: already imported "
+                        f"as {earlier} (same name, stem and options)",
+                    )
+                )
+                continue
             key = keys.next(code)
             domain = blueprint.subdomain(code).domain if code else ""
             rationales = list(item.rationales) + [""] * (len(item.options) - len(item.rationales))
@@ -215,7 +231,7 @@ def import_foreign_items(
             "bank",
             blueprint.name,
             f"Imported {filename} ({fmt}, another tool's file) as {status}: "
-            f"{len(notes)} new, {len(warnings)} skipped or noted",
+            f"{len(notes)} new, {len(warnings) + len(repeats)} skipped or noted",
             at=now,
             details={
                 "format": fmt,
@@ -224,13 +240,41 @@ def import_foreign_items(
                 "items": len(notes),
                 "created": [n.key for n in notes],
                 "incomplete": {n.key: list(n.missing) for n in notes if n.missing},
-                "warnings": [str(w) for w in warnings],
+                "warnings": [str(w) for w in (*warnings, *repeats)],
                 "templates_changed": templates,
             },
         )
     if publish or templates:
         prepared_forms.refresh_prepared_forms(session, now, remake_all=True)
-    return notes
+    return ImportedDrafts(notes, repeats)
+
+
+@dataclass(frozen=True)
+class ImportedDrafts:
+    """The drafts an import created, and the items skipped as already imported."""
+
+    notes: list[DraftNote]
+    repeats: list[Problem]
+
+
+def _fingerprint(item: ForeignItem) -> tuple[str, str, tuple[str, ...]]:
+    return (item.source_ref[:200], item.stem, tuple(item.options))
+
+
+def _imported_before(session: Session) -> dict[tuple[str, str, tuple[str, ...]], str]:
+    """Items imported from other tools before (any version with a source_ref), by content."""
+    found: dict[tuple[str, str, tuple[str, ...]], str] = {}
+    rows = session.execute(
+        select(
+            Question.key, QuestionVersion.source_ref, QuestionVersion.stem, QuestionVersion.options
+        )
+        .join(QuestionVersion, QuestionVersion.question_id == Question.id)
+        .where(QuestionVersion.source_ref != "")
+        .order_by(QuestionVersion.id)
+    )
+    for key, ref, stem, options in rows:
+        found.setdefault((ref, stem, tuple(str(o) for o in options)), key)
+    return found
 
 
 def rekey(session: Session, question: Question, subdomain: str) -> str:

@@ -364,7 +364,7 @@ def _import_foreign(
     if not parsed.items:
         skipped = f" ({len(parsed.warnings)} skipped: see the warnings)" if parsed.warnings else ""
         raise ImportFailed([Problem(filename, 1, f"no items to import{skipped}")], parsed.warnings)
-    notes = drafts.import_foreign_items(
+    imported = drafts.import_foreign_items(
         session,
         parsed.items,
         parsed.warnings,
@@ -376,12 +376,13 @@ def _import_foreign(
         now=now,
     )
     return ImportResult(
-        created=[note.key for note in notes],
+        created=[note.key for note in imported.notes],
+        unchanged=len(imported.repeats),
         format=fmt,
         filename=filename,
         status=VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT,
-        warnings=[str(w) for w in parsed.warnings],
-        drafts=notes,
+        warnings=[str(w) for w in (*parsed.warnings, *imported.repeats)],
+        drafts=imported.notes,
         foreign=True,
     )
 

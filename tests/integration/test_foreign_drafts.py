@@ -69,9 +69,26 @@ def test_a_moodle_gift_file_lands_its_items_as_drafts_with_engine_keys(session) 
 
 
 def test_subdomain_tags_items_whose_file_named_none_and_keys_follow_the_bank(session) -> None:
+    interchange.import_file(
+        session, "csv", COMPLETE_ROW.encode(), filename="s.csv", publish=False, author_id=None
+    )
+    result = import_moodle(session, subdomain="d1-a")
+    assert [n.key for n in result.drafts] == ["D2-A-001", "D1-A-002", "D1-A-003"]
+
+
+def test_importing_the_same_file_again_makes_no_copies(session) -> None:
     import_moodle(session)
-    result = import_moodle(session, subdomain="d1-b")
-    assert [n.key for n in result.drafts] == ["D2-A-002", "D1-B-001", "D1-B-002"]
+    again = import_moodle(session)
+    assert again.drafts == [] and again.unchanged == 3
+    assert again.warnings[-3:] == [
+        "m.gift:6: item 'Model inventory' skipped: already imported as D2-A-001 "
+        "(same name, stem and options)",
+        "m.gift:45: item 'Escapes : colons' skipped: already imported as DRAFT-0001 "
+        "(same name, stem and options)",
+        "m.gift:54: item 'Weighted single' skipped: already imported as DRAFT-0002 "
+        "(same name, stem and options)",
+    ]
+    assert count(session, Question) == 3
 
 
 def test_an_unknown_subdomain_option_is_refused_and_nothing_written(session) -> None:

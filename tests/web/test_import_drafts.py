@@ -87,3 +87,11 @@ def test_submitting_an_incomplete_draft_is_409_naming_parts(client, session) -> 
     )
     assert response.status_code == 409
     assert "D2-A-001 is incomplete: it needs difficulty;" in response.get_data(as_text=True)
+
+
+def test_the_editor_lists_options_beyond_d_that_saving_drops(client, session) -> None:
+    client.login(UserFactory(role="instructor").email)
+    upload(client)
+    editor = client.get("/authoring/questions/DRAFT-0002/edit").get_data(as_text=True)
+    assert "The file gave 5 options; the editor holds four (A-D)" in editor
+    assert "<li>E: Screen size</li>" in editor
