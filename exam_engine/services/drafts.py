@@ -86,6 +86,10 @@ def check_subdomain(code: str | None, blueprint: Blueprint) -> str | None:
         ) from error
 
 
+# The database bounds a draft's answer index (a letter A-Z); the editor shows four.
+MAX_DRAFT_OPTIONS = 26
+
+
 class _Keys:
     """Hands out keys for one import: the next free number per sub-domain, or provisional."""
 
@@ -160,6 +164,17 @@ def import_foreign_items(
     now = now or utcnow()
     blueprint = bundled_blueprint()
     default = check_subdomain(subdomain, blueprint)
+    too_many = [
+        Problem(
+            item.file,
+            item.line,
+            f"item {item.source_ref or item.stem[:40]!r} skipped: {len(item.options)} options; "
+            f"a draft holds at most {MAX_DRAFT_OPTIONS}",
+        )
+        for item in items
+        if len(item.options) > MAX_DRAFT_OPTIONS
+    ]
+    items = [item for item in items if len(item.options) <= MAX_DRAFT_OPTIONS]
     planned = [(item, item.subdomain or default) for item in items]
     if publish:
         incomplete = [
@@ -231,7 +246,7 @@ def import_foreign_items(
             "bank",
             blueprint.name,
             f"Imported {filename} ({fmt}, another tool's file) as {status}: "
-            f"{len(notes)} new, {len(warnings) + len(repeats)} skipped or noted",
+            f"{len(notes)} new, {len(warnings) + len(too_many) + len(repeats)} skipped or noted",
             at=now,
             details={
                 "format": fmt,
@@ -240,21 +255,22 @@ def import_foreign_items(
                 "items": len(notes),
                 "created": [n.key for n in notes],
                 "incomplete": {n.key: list(n.missing) for n in notes if n.missing},
-                "warnings": [str(w) for w in (*warnings, *repeats)],
+                "warnings": [str(w) for w in (*warnings, *too_many, *repeats)],
                 "templates_changed": templates,
             },
         )
     if publish or templates:
         prepared_forms.refresh_prepared_forms(session, now, remake_all=True)
-    return ImportedDrafts(notes, repeats)
+    return ImportedDrafts(notes, repeats, too_many)
 
 
 @dataclass(frozen=True)
 class ImportedDrafts:
-    """The drafts an import created, and the items skipped as already imported."""
+    """The drafts an import created, the items already imported, and those it cannot hold."""
 
     notes: list[DraftNote]
     repeats: list[Problem]
+    skipped: list[Problem]
 
 
 def _fingerprint(item: ForeignItem) -> tuple[str, str, tuple[str, ...]]:

@@ -381,7 +381,7 @@ def _import_foreign(
         format=fmt,
         filename=filename,
         status=VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT,
-        warnings=[str(w) for w in (*parsed.warnings, *imported.repeats)],
+        warnings=[str(w) for w in (*parsed.warnings, *imported.skipped, *imported.repeats)],
         drafts=imported.notes,
         foreign=True,
     )

@@ -262,3 +262,15 @@ def test_cli_publish_of_incomplete_items_exits_1_naming_parts(app, session, tmp_
     bad = invoke(app, "import", "--format", "gift", "--subdomain", "X1", str(path))
     assert bad.exit_code == 1
     assert "unknown sub-domain 'X1'" in bad.stderr
+
+
+def test_an_item_with_more_options_than_a_draft_holds_is_skipped(session) -> None:
+    answers = " ".join(f"~option {n}" for n in range(30))
+    text = f"::Big::Which?{{={answers}}}\n\n::Small::Which?{{=a ~b}}\n".encode()
+    result = interchange.import_file(
+        session, "gift", text, filename="big.gift", publish=False, author_id=None
+    )
+    assert [n.source_ref for n in result.drafts] == ["Small"]
+    assert "big.gift:1: item 'Big' skipped: 31 options; a draft holds at most 26" in (
+        result.warnings
+    )

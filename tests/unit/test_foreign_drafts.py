@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from exam_engine.domain.drafts import (
     checklist,
@@ -15,6 +17,7 @@ from exam_engine.domain.drafts import (
 from exam_engine.domain.formats import csv_foreign, gift_foreign
 from exam_engine.domain.formats.foreign_formats import is_foreign, parse_foreign
 from question_bank import BUNDLED_BLUEPRINT, load_blueprint
+from tests.support.properties import examples
 
 BLUEPRINT = load_blueprint(BUNDLED_BLUEPRINT)
 MOODLE = (Path(__file__).parent / "foreign" / "moodle_export.gift").read_bytes()
@@ -211,3 +214,36 @@ def test_provisional_keys() -> None:
     assert next_provisional_key(["DRAFT-0001", "DRAFT-0009", "D1-A-001"]) == "DRAFT-0010"
     assert is_provisional("DRAFT-0001") and not is_provisional("D1-A-001")
     assert not is_provisional("DRAFT-1")
+
+
+def test_a_spreadsheet_with_semicolons_numbers_and_answer_texts() -> None:
+    text = (
+        "\ufeffQuestion;Choice 1;Choice 2;Choice 3;Correct;Sub-domain;Difficulty;References\n"
+        "First?;x;y;z;2;D3-E;Hard;ISO | NIST\n"
+        "Second?;x;'=SUM(A1);z;z;;;\n"
+    )
+    parsed = csv_foreign.parse(text.encode(), filename="s.csv", blueprint=BLUEPRINT)
+    first, second = parsed.items
+    assert (first.answer, first.subdomain, first.difficulty) == (1, "D3-E", "hard")
+    assert first.references == ("ISO", "NIST")
+    assert second.options[1] == "=SUM(A1)"  # the spreadsheet guard is undone
+    assert second.answer == 2 and second.source_ref == ""
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(st.text(alphabet="::{}~=#%\\$CATEGORY: D2-A\n abc[html]<p>", max_size=200))
+def test_the_gift_reader_never_raises(text: str) -> None:
+    parsed = read_gift(text.encode())
+    assert parsed.ok or parsed.items == ()
+    for item in parsed.items:
+        assert 0 <= item.answer < len(item.options)
+        assert len(item.rationales) == len(item.options)
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(st.text(alphabet='Question,Option A,B,Answer\n"x;2', max_size=200))
+def test_the_csv_reader_never_raises(text: str) -> None:
+    parsed = csv_foreign.parse(text.encode(), filename="s.csv", blueprint=BLUEPRINT)
+    assert parsed.ok or parsed.items == ()
+    for item in parsed.items:
+        assert 0 <= item.answer < len(item.options) and item.options[item.answer]

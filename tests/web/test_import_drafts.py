@@ -95,3 +95,32 @@ def test_the_editor_lists_options_beyond_d_that_saving_drops(client, session) ->
     editor = client.get("/authoring/questions/DRAFT-0002/edit").get_data(as_text=True)
     assert "The file gave 5 options; the editor holds four (A-D)" in editor
     assert "<li>E: Screen size</li>" in editor
+
+
+def test_saving_an_untagged_draft_with_a_subdomain_rekeys_it(client, session) -> None:
+    from tests.web.test_authoring_editor import form_data
+
+    client.login(UserFactory(role="instructor").email)
+    upload(client)
+    response = client.post(
+        "/authoring/questions/DRAFT-0001/edit", data=form_data(subdomain="D3-C", key="x")
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/authoring/questions/D3-C-001")
+    assert keys(session) == {"D2-A-001", "D3-C-001", "DRAFT-0002"}
+    version = session.scalars(
+        select(QuestionVersion).join(Question).where(Question.key == "D3-C-001")
+    ).one()
+    assert (version.subdomain, version.source_ref) == ("D3-C", "Escapes : colons")
+    # A tagged draft keeps its sub-domain whatever the form says.
+    client.post("/authoring/questions/D2-A-001/edit", data=form_data(subdomain="D3-C"))
+    assert "D2-A-001" in keys(session)
+
+
+def test_an_admin_publishing_incomplete_items_gets_422_naming_them(client, session) -> None:
+    client.login(UserFactory(role="admin").email)
+    response = upload(client, publish="y")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "item &#39;Model inventory&#39; is incomplete: it needs difficulty" in html
+    assert keys(session) == set()

@@ -119,8 +119,13 @@ def import_upload() -> Any:
             subdomain=form.subdomain.data or None,
         )
     except ImportFailed as error:
+        # 422 when publishing was refused for incomplete items, 400 for a bad file.
         return _render(
-            form, status=400, problems=error.problems, warnings=error.warnings, filename=filename
+            form,
+            status=error.status,
+            problems=error.problems,
+            warnings=error.warnings,
+            filename=filename,
         )
     except ValidationFailed as error:
         return _render(form, status=400, problems=[str(error)], filename=filename)
