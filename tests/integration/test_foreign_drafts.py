@@ -274,3 +274,15 @@ def test_an_item_with_more_options_than_a_draft_holds_is_skipped(session) -> Non
     assert "big.gift:1: item 'Big' skipped: 31 options; a draft holds at most 26" in (
         result.warnings
     )
+
+
+def test_a_gift_export_carries_source_ref_and_reads_back_unchanged(session) -> None:
+    interchange.import_file(
+        session, "csv", COMPLETE_ROW.encode(), filename="s.csv", publish=True, author_id=None
+    )
+    exported = interchange.export(session, "gift").content
+    assert b"\\n\\nSource\\: s-1\n}" in exported
+    again = interchange.import_file(
+        session, "gift", exported, filename="back.gift", publish=True, author_id=None
+    )
+    assert not again.foreign and again.unchanged == 1 and again.warnings == []
