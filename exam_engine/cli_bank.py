@@ -365,6 +365,12 @@ def export_command(fmt: str | None, statuses: tuple[str, ...], out: Path) -> Non
             out.write_bytes(export.content)
         except OSError as error:
             raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
+    if export.left_out:
+        click.echo(
+            f"warning: {len(export.left_out)} incomplete draft(s) left out (complete them "
+            f"first): {', '.join(export.left_out)}",
+            err=True,
+        )
     where = "standard output" if to_stdout else display_path(out)
     click.echo(
         f"exported {export.items} item(s) ({', '.join(statuses)}) as {fmt} to {where}",

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from exam_engine.domain import formats
 from exam_engine.domain.bank import ItemRecord, Problem
 from exam_engine.domain.blueprint import Blueprint
+from exam_engine.domain.drafts import checklist
 from exam_engine.domain.formats import (
     ExportError,
     Parsed,
@@ -145,12 +146,16 @@ def export_records(
 
 @dataclass(frozen=True)
 class Export:
-    """An export: the file's bytes, a suggested name, its media type and the item count."""
+    """An export: the file's bytes, a suggested name, its media type and the item count.
+
+    ``left_out`` names incomplete drafts that were not written.
+    """
 
     content: bytes
     filename: str
     media_type: str
     items: int
+    left_out: tuple[str, ...] = ()
 
 
 def export(
@@ -169,6 +174,10 @@ def export(
     blueprint = bundled_blueprint()
     with transaction(session):
         records = export_records(session, statuses)
+        # An incomplete draft (another tool's item, still to complete) has no shape the
+        # engine's formats can carry and read back; it is left out and named.
+        incomplete = [r.key for r in records if _incomplete(r, blueprint)]
+        records = [r for r in records if r.key not in set(incomplete)]
         blueprint_text = BUNDLED_BLUEPRINT.read_text("utf-8") if fmt == "yaml" else None
         try:
             content = formats.write(fmt, records, blueprint, blueprint_text=blueprint_text)
@@ -187,9 +196,25 @@ def export(
                 "filename": filename,
                 "statuses": list(statuses),
                 "items": len(records),
+                "left_out": incomplete,
             },
         )
-    return Export(content, filename, MEDIA_TYPES[fmt], len(records))
+    return Export(content, filename, MEDIA_TYPES[fmt], len(records), tuple(incomplete))
+
+
+def _incomplete(record: ItemRecord, blueprint: Blueprint) -> bool:
+    return bool(
+        checklist(
+            subdomain=record.subdomain,
+            difficulty=record.difficulty,
+            stem=record.stem,
+            options=record.options,
+            answer=record.answer,
+            rationales=record.rationales,
+            references=record.references,
+            blueprint=blueprint,
+        )
+    )
 
 
 def export_bank(

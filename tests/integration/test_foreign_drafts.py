@@ -286,3 +286,23 @@ def test_a_gift_export_carries_source_ref_and_reads_back_unchanged(session) -> N
         session, "gift", exported, filename="back.gift", publish=True, author_id=None
     )
     assert not again.foreign and again.unchanged == 1 and again.warnings == []
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "csv", "gift", "qti"])
+def test_exporting_drafts_leaves_out_incomplete_ones_and_names_them(session, fmt) -> None:
+    import_moodle(session)
+    interchange.import_file(
+        session, "csv", COMPLETE_ROW.encode(), filename="s.csv", publish=False, author_id=None
+    )
+    export = interchange.export(session, fmt, statuses=("draft",))
+    assert export.items == 1
+    assert export.left_out == ("D2-A-001", "DRAFT-0001", "DRAFT-0002")
+
+
+def test_cli_export_warns_of_left_out_drafts(app, session, tmp_path) -> None:
+    import_moodle(session)
+    result = invoke(app, "export", "--format", "csv", "--status", "draft", str(tmp_path / "d.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "warning: 3 incomplete draft(s) left out (complete them first): D2-A-001" in (
+        result.stderr
+    )
