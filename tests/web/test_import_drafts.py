@@ -124,3 +124,12 @@ def test_an_admin_publishing_incomplete_items_gets_422_naming_them(client, sessi
     assert response.status_code == 422
     assert "item &#39;Model inventory&#39; is incomplete: it needs difficulty" in html
     assert keys(session) == set()
+
+
+def test_the_browser_sorts_drafts_without_difficulty_or_subdomain(client, session) -> None:
+    client.login(UserFactory(role="instructor").email)
+    upload(client)
+    for sort in ("difficulty", "subdomain", "status", "lint"):
+        page = client.get(f"/authoring/?sort={sort}&dir=desc")
+        assert page.status_code == 200
+        assert "DRAFT-0001" in page.get_data(as_text=True)
