@@ -2,7 +2,9 @@
 
 Each reader takes the file's bytes, its name (for ``file:line: reason`` messages) and the
 blueprint, and returns a :class:`~exam_engine.domain.formats.foreign.ForeignParsed`; none
-raises on bad input. Add a format by adding its reader to :data:`READERS`.
+raises on bad input. Add a format by adding its reader to :data:`READERS`; a format the
+engine also writes itself (QTI, Moodle XML) needs an :data:`ENGINE_OWN` test as well, or
+:func:`is_foreign` reads every file of it, the engine's own exports included, as drafts.
 """
 
 from __future__ import annotations
