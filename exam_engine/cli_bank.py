@@ -200,12 +200,23 @@ FORMAT_OPTION = click.option(
     help="Publish the items, or import them as drafts. Default: publish for yaml (the "
     "bundled bank), drafts for csv, gift and qti.",
 )
-def import_command(path: Path | None, fmt: str | None, publish: bool | None) -> None:
+@click.option(
+    "--subdomain",
+    "subdomain",
+    default=None,
+    metavar="CODE",
+    help="Sub-domain (e.g. D2-A) for items of another tool's file that name none.",
+)
+def import_command(
+    path: Path | None, fmt: str | None, publish: bool | None, subdomain: str | None
+) -> None:
     """Load items into the database in one transaction (idempotent; changes make versions).
 
     PATH is a bank directory, items directory or item file (yaml; the bundled bank when
     omitted), or a file in --format csv, gift or qti (a .zip of YAML files works too). The
     format is guessed from a .csv, .gift, .xml or .zip name when --format is not given.
+    Another tool's GIFT or CSV file lands each supported item as a draft (with what it still
+    lacks listed) and names each skipped item; --publish refuses one with an incomplete item.
     """
     data: bytes | None = None
     if path is not None and path.is_file():
@@ -231,6 +242,7 @@ def import_command(path: Path | None, fmt: str | None, publish: bool | None) -> 
             filename=display_path(path),
             publish=publish,
             author_id=None,
+            subdomain=subdomain,
         )
     except ImportFailed as error:
         for warning in error.warnings:
@@ -239,8 +251,15 @@ def import_command(path: Path | None, fmt: str | None, publish: bool | None) -> 
             click.echo(problem, err=True)
         click.echo("nothing imported", err=True)
         sys.exit(1)
+    except ValidationFailed as error:
+        click.echo(f"error: {error}", err=True)
+        click.echo("nothing imported", err=True)
+        sys.exit(1)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+    if result.foreign:
+        _draft_report(result)
+        return
     published = f", {len(result.published)} draft(s) published" if result.published else ""
     click.echo(
         f"imported {result.total} items from {result.filename} ({fmt}) as {result.status}: "
@@ -248,6 +267,20 @@ def import_command(path: Path | None, fmt: str | None, publish: bool | None) -> 
         f"{result.unchanged} unchanged{published}"
         + (f"; {len(result.warnings)} skipped or noted (see warnings)" if result.warnings else "")
     )
+
+
+def _draft_report(result: interchange.ImportResult) -> None:
+    """Each item created from another tool's file: key, source_ref and what it lacks."""
+    incomplete = sum(1 for note in result.drafts if note.missing)
+    click.echo(
+        f"imported {len(result.drafts)} items from {result.filename} ({result.format}, another "
+        f"tool's file) as {result.status}: {incomplete} incomplete, "
+        f"{len(result.warnings)} skipped or noted (see warnings)"
+    )
+    for note in result.drafts:
+        ref = f" ({note.source_ref})" if note.source_ref else ""
+        needs = f": needs {'; '.join(note.missing)}" if note.missing else ": complete"
+        click.echo(f"  {note.key}{ref}{needs}")
 
 
 def _read(path: Path) -> bytes:
@@ -332,6 +365,12 @@ def export_command(fmt: str | None, statuses: tuple[str, ...], out: Path) -> Non
             out.write_bytes(export.content)
         except OSError as error:
             raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
+    if export.left_out:
+        click.echo(
+            f"warning: {len(export.left_out)} incomplete draft(s) left out (complete them "
+            f"first): {', '.join(export.left_out)}",
+            err=True,
+        )
     where = "standard output" if to_stdout else display_path(out)
     click.echo(
         f"exported {export.items} item(s) ({', '.join(statuses)}) as {fmt} to {where}",

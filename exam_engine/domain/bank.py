@@ -29,7 +29,7 @@ REQUIRED_FIELDS: tuple[str, ...] = (
     "rationale",
     "references",
 )
-OPTIONAL_FIELDS: tuple[str, ...] = ("subdomain", "enemies", "as_of")
+OPTIONAL_FIELDS: tuple[str, ...] = ("subdomain", "enemies", "as_of", "source_ref")
 ITEM_FIELDS: tuple[str, ...] = REQUIRED_FIELDS + OPTIONAL_FIELDS
 KEY_NUMBER_DIGITS = 3
 # Bump when the canonical content changes shape, so old hashes never match new ones.
@@ -100,6 +100,8 @@ class ItemRecord:
     enemies: tuple[str, ...] = ()
     # When the item's time-sensitive facts (a law's dates, a standard's edition) were checked.
     as_of: dt.date | None = None
+    # The item's name or identifier in the tool it was imported from ('' for none).
+    source_ref: str = ""
     source: SourceRef = SourceRef("<memory>", 0)
     field_lines: Mapping[str, int] = field(
         default_factory=dict, compare=False, hash=False, repr=False
@@ -138,6 +140,8 @@ class ItemRecord:
         # Added only when set, so items written before the field keep their hashes.
         if self.as_of is not None:
             content["as_of"] = self.as_of.isoformat()
+        if self.source_ref:
+            content["source_ref"] = self.source_ref
         return content
 
     def content_hash(self) -> str:
@@ -367,6 +371,14 @@ def _validate_one(raw: RawItem, blueprint: Blueprint) -> tuple[ItemRecord | None
         else:
             as_of = parsed
 
+    source_ref = ""
+    if "source_ref" in data:
+        value = data["source_ref"]
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            source_ref = str(value).strip()
+        else:
+            check.fail("source_ref", f"source_ref must be text, got {_type_name(value)}")
+
     if check.problems:
         return None, check.problems
     assert located is not None and key is not None and stem is not None
@@ -384,6 +396,7 @@ def _validate_one(raw: RawItem, blueprint: Blueprint) -> tuple[ItemRecord | None
         difficulty=difficulty,
         enemies=tuple(dict.fromkeys(enemies)),
         as_of=as_of,
+        source_ref=source_ref,
         source=SourceRef(raw.file, raw.line),
         field_lines=dict(raw.lines),
     )

@@ -12,6 +12,10 @@ from exam_engine.domain.vocabulary import Difficulty, VersionStatus, sql_in, val
 from exam_engine.models.base import Base, utcnow
 
 STATUSES = values(VersionStatus)
+_DRAFT = f"status = '{VersionStatus.DRAFT.value}'"
+ANSWER_INDEX_CHECK = f"answer_index >= 0 AND answer_index < 26 AND (answer_index < 4 OR {_DRAFT})"
+DIFFICULTY_CHECK = f"{sql_in('difficulty', Difficulty)} OR (difficulty = '' AND {_DRAFT})"
+SUBDOMAIN_CHECK = f"subdomain <> '' OR {_DRAFT}"
 # Fields a published version may never change; only its status may move on (to retired).
 CONTENT_FIELDS = (
     "stem",
@@ -25,6 +29,7 @@ CONTENT_FIELDS = (
     "enemies",
     "as_of",
     "content_hash",
+    "source_ref",
 )
 
 
@@ -50,8 +55,11 @@ class QuestionVersion(Base):
         UniqueConstraint("question_id", "number"),
         CheckConstraint("number >= 1", name="number_positive"),
         # A single answer index is "one key per version" by construction; this bounds it.
-        CheckConstraint("answer_index >= 0 AND answer_index < 4", name="answer_index"),
-        CheckConstraint(sql_in("difficulty", Difficulty), name="difficulty"),
+        # Only a draft (imported from another tool, still to complete) may have more than
+        # four options, no difficulty or no sub-domain; nothing else is ever published.
+        CheckConstraint(ANSWER_INDEX_CHECK, name="answer_index"),
+        CheckConstraint(DIFFICULTY_CHECK, name="difficulty"),
+        CheckConstraint(SUBDOMAIN_CHECK, name="subdomain_set"),
         CheckConstraint(sql_in("status", VersionStatus), name="status"),
         Index("ix_question_versions_status_subdomain", "status", "subdomain"),
     )
@@ -73,6 +81,11 @@ class QuestionVersion(Base):
     # When the item's time-sensitive facts (a law's dates, a standard's edition) were checked.
     as_of: Mapped[date | None]
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The item's name or identifier in the tool it was imported from (a GIFT title, a Moodle
+    # idnumber, a QTI identifier, a spreadsheet id); '' for items written here.
+    source_ref: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Another tool's general feedback, kept for the instructor completing the draft.
+    source_feedback: Mapped[str] = mapped_column(Text, default="", server_default="")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     review_note: Mapped[str] = mapped_column(Text, default="")

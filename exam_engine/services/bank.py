@@ -104,6 +104,7 @@ def version_values(record: ItemRecord) -> dict[str, Any]:
         "references": list(record.references),
         "enemies": list(record.enemies),
         "as_of": record.as_of,
+        "source_ref": record.source_ref,
         "content_hash": record.content_hash(),
     }
 
@@ -277,6 +278,7 @@ def version_record(key: str, version: QuestionVersion) -> ItemRecord:
         difficulty=version.difficulty,
         enemies=tuple(version.enemies),
         as_of=version.as_of,
+        source_ref=version.source_ref,
         source=SourceRef(f"db:{key}@v{version.number}", 0),
     )
 

@@ -23,14 +23,23 @@ from sqlalchemy.orm import Session
 from exam_engine.domain import formats
 from exam_engine.domain.bank import ItemRecord, Problem
 from exam_engine.domain.blueprint import Blueprint
-from exam_engine.domain.formats import ExportError, Parsed, check_items, is_zip, read_zip
+from exam_engine.domain.drafts import checklist
+from exam_engine.domain.formats import (
+    ExportError,
+    Parsed,
+    check_items,
+    foreign_formats,
+    is_zip,
+    read_zip,
+)
 from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.models import Question, QuestionVersion
 from exam_engine.models.question import STATUSES
-from exam_engine.services import audit
+from exam_engine.services import audit, drafts
 from exam_engine.services.bank import ImportFailed, ImportReport, import_bank, import_records
 from exam_engine.services.bank import version_record as _version_record
 from exam_engine.services.catalog import bundled_blueprint
+from exam_engine.services.drafts import DraftNote
 from exam_engine.services.errors import ValidationFailed
 from exam_engine.services.transaction import end_read, transaction
 from question_bank import BUNDLED_BLUEPRINT, LoadedBank, read_items_file
@@ -56,12 +65,18 @@ BLUEPRINT_NAME = "blueprint.yaml"
 
 @dataclass
 class ImportResult(ImportReport):
-    """What an import of one file did; ``warnings`` name what it held but the engine skipped."""
+    """What an import of one file did; ``warnings`` name what it held but the engine skipped.
+
+    ``drafts`` lists, for another tool's file, each item created with its key, the file's
+    own name for it and what it still lacks (``foreign`` is then True).
+    """
 
     format: str = ""
     filename: str = ""
     status: str = ""
     warnings: list[str] = field(default_factory=list)
+    drafts: list[DraftNote] = field(default_factory=list)
+    foreign: bool = False
 
     @property
     def total(self) -> int:
@@ -131,12 +146,16 @@ def export_records(
 
 @dataclass(frozen=True)
 class Export:
-    """An export: the file's bytes, a suggested name, its media type and the item count."""
+    """An export: the file's bytes, a suggested name, its media type and the item count.
+
+    ``left_out`` names incomplete drafts that were not written.
+    """
 
     content: bytes
     filename: str
     media_type: str
     items: int
+    left_out: tuple[str, ...] = ()
 
 
 def export(
@@ -155,6 +174,10 @@ def export(
     blueprint = bundled_blueprint()
     with transaction(session):
         records = export_records(session, statuses)
+        # An incomplete draft (another tool's item, still to complete) has no shape the
+        # engine's formats can carry and read back; it is left out and named.
+        incomplete = [r.key for r in records if _incomplete(r, blueprint)]
+        records = [r for r in records if r.key not in set(incomplete)]
         blueprint_text = BUNDLED_BLUEPRINT.read_text("utf-8") if fmt == "yaml" else None
         try:
             content = formats.write(fmt, records, blueprint, blueprint_text=blueprint_text)
@@ -173,9 +196,25 @@ def export(
                 "filename": filename,
                 "statuses": list(statuses),
                 "items": len(records),
+                "left_out": incomplete,
             },
         )
-    return Export(content, filename, MEDIA_TYPES[fmt], len(records))
+    return Export(content, filename, MEDIA_TYPES[fmt], len(records), tuple(incomplete))
+
+
+def _incomplete(record: ItemRecord, blueprint: Blueprint) -> bool:
+    return bool(
+        checklist(
+            subdomain=record.subdomain,
+            difficulty=record.difficulty,
+            stem=record.stem,
+            options=record.options,
+            answer=record.answer,
+            rationales=record.rationales,
+            references=record.references,
+            blueprint=blueprint,
+        )
+    )
 
 
 def export_bank(
@@ -271,6 +310,7 @@ def import_file(
     publish: bool,
     author_id: int | None,
     now: datetime | None = None,
+    subdomain: str | None = None,
 ) -> ImportResult:
     """Import an uploaded file in one transaction: all or nothing, drafts unless ``publish``.
 
@@ -279,8 +319,24 @@ def import_file(
     returns the keys created, given new versions or published, the count unchanged, and the
     warnings (``file:line: reason``) for what was skipped. Callers decide who may publish:
     the CLI allows it to operators, the web import only to admins.
+
+    Another tool's file (:func:`~exam_engine.domain.formats.foreign_formats.is_foreign`: a
+    Moodle GIFT export, a spreadsheet) is read item by item instead: each supported item
+    becomes a new draft, however incomplete (``subdomain`` tags those whose file named
+    none), and each other one is a warning; a syntax error still imports nothing.
     """
     fmt = check_format(fmt)
+    if len(data) <= MAX_IMPORT_BYTES and foreign_formats.is_foreign(fmt, data):
+        return _import_foreign(
+            session,
+            fmt,
+            data,
+            filename=filename.strip() or f"upload.{fmt}",
+            publish=publish,
+            author_id=author_id,
+            now=now,
+            subdomain=subdomain,
+        )
     parsed, blueprint = parse_file(session, fmt, data, filename=filename)
     filename = filename.strip() or f"upload.{fmt}"
     if parsed.problems or not parsed.items:
@@ -310,6 +366,49 @@ def import_file(
         VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT,
         report,
         parsed.warnings,
+    )
+
+
+def _import_foreign(
+    session: Session,
+    fmt: str,
+    data: bytes,
+    *,
+    filename: str,
+    publish: bool,
+    author_id: int | None,
+    now: datetime | None,
+    subdomain: str | None,
+) -> ImportResult:
+    """Import another tool's file: every supported item a new draft, the others warnings."""
+    parsed = foreign_formats.parse_foreign(
+        fmt, data, filename=filename, blueprint=bundled_blueprint()
+    )
+    if parsed.problems:
+        raise ImportFailed(parsed.problems, parsed.warnings)
+    if not parsed.items:
+        skipped = f" ({len(parsed.warnings)} skipped: see the warnings)" if parsed.warnings else ""
+        raise ImportFailed([Problem(filename, 1, f"no items to import{skipped}")], parsed.warnings)
+    imported = drafts.import_foreign_items(
+        session,
+        parsed.items,
+        parsed.warnings,
+        fmt=fmt,
+        filename=filename,
+        subdomain=subdomain,
+        publish=publish,
+        author_id=author_id,
+        now=now,
+    )
+    return ImportResult(
+        created=[note.key for note in imported.notes],
+        unchanged=len(imported.repeats),
+        format=fmt,
+        filename=filename,
+        status=VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT,
+        warnings=[str(w) for w in (*parsed.warnings, *imported.skipped, *imported.repeats)],
+        drafts=imported.notes,
+        foreign=True,
     )
 
 

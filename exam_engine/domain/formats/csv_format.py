@@ -45,6 +45,9 @@ COLUMNS: tuple[str, ...] = (
     "as_of",
 )
 OPTIONAL_COLUMNS: tuple[str, ...] = ("domain", "subdomain", "enemies", "as_of")
+# Written only when an item has one, so exports without imported items keep their columns.
+SOURCE_REF_COLUMN = "source_ref"
+READ_COLUMNS: tuple[str, ...] = (*COLUMNS, SOURCE_REF_COLUMN)
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -139,12 +142,13 @@ def _read(text: str, filename: str, blueprint: Blueprint, known_keys: Iterable[s
             problems.append(
                 Problem(filename, header_line, f"column {name!r} appears twice in the header")
             )
-        elif name not in COLUMNS:
+        elif name not in READ_COLUMNS:
             warnings.append(
                 Problem(
                     filename,
                     header_line,
-                    f"column {header[index].strip()!r} is not read{did_you_mean(name, COLUMNS)}",
+                    f"column {header[index].strip()!r} is not read"
+                    f"{did_you_mean(name, READ_COLUMNS)}",
                 )
             )
         else:
@@ -198,6 +202,8 @@ def _read(text: str, filename: str, blueprint: Blueprint, known_keys: Iterable[s
             raw_data["enemies"] = enemies
         if cell("as_of").strip():
             raw_data["as_of"] = cell("as_of").strip()
+        if cell("source_ref").strip():
+            raw_data["source_ref"] = cell("source_ref").strip()
         reason = domain_mismatch(cell("domain"), subdomain, blueprint)
         if reason:
             key = cell("key").strip()
@@ -218,7 +224,8 @@ def write(items: Sequence[ItemRecord], blueprint: Blueprint | None = None) -> by
     """Write items as CSV: UTF-8 with a byte-order mark, CRLF, a header row, one row an item."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    with_refs = any(item.source_ref for item in items)
+    writer.writerow(READ_COLUMNS if with_refs else COLUMNS)
     for item in sorted_items(items):
         row = [
             item.key,
@@ -232,6 +239,7 @@ def write(items: Sequence[ItemRecord], blueprint: Blueprint | None = None) -> by
             join_references(item.references),
             " | ".join(item.enemies),
             item.as_of.isoformat() if item.as_of is not None else "",
+            *([item.source_ref] if with_refs else []),
         ]
         writer.writerow([guard(value) for value in row])
     return (BOM + buffer.getvalue()).encode("utf-8")

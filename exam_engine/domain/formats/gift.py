@@ -14,7 +14,8 @@ How the bank's fields travel (see question_bank/README.md, "Interchange formats"
   segment that is a sub-domain code; failing that, the key's prefix);
 - the ``=`` answer is the key; each answer's ``#`` feedback is its rationale;
 - the general feedback holds ``Difficulty: medium``, ``References:`` (a ``- `` list),
-  ``Enemies: D2-B-001, D2-B-007`` and ``As of: 2026-12-04`` lines.
+  ``Enemies: D2-B-001, D2-B-007``, ``As of: 2026-12-04`` and, for an item imported from
+  another tool, ``Source: <its name there>`` (the ``source_ref``) lines.
 
 Question types the engine cannot hold (true/false, short answer, matching, numerical,
 essay, description, multiple answers or partial weights, other than four options) are
@@ -43,7 +44,7 @@ from exam_engine.domain.formats._markup import html_markdown
 FORMAT_NAMES = ("moodle", "html", "plain", "markdown")
 ESCAPABLE = frozenset(":#={}~")
 _WEIGHT = re.compile(r"^%(-?\d+(?:\.\d*)?)%")
-_META = re.compile(r"^(difficulty|references?|enemies|as of)\s*:\s*(.*)$", re.IGNORECASE)
+_META = re.compile(r"^(difficulty|references?|enemies|as of|source)\s*:\s*(.*)$", re.IGNORECASE)
 _KEY_SPLIT = re.compile(r"[\s,|]+")
 # Moodle trims lines with PHP's trim(), which strips only these characters.
 PHP_TRIM = " \t\n\r\0\x0b"
@@ -416,6 +417,10 @@ class _Reader:
                     data["as_of"] = value
                     lines["as_of"] = line
                     section = ""
+                elif label == "source":
+                    data["source_ref"] = value
+                    lines["source_ref"] = line
+                    section = ""
                 else:
                     data["enemies"] = [k for k in _KEY_SPLIT.split(value) if k]
                     lines["enemies"] = line
@@ -521,6 +526,8 @@ def _general_feedback(item: ItemRecord) -> str:
         parts.append("Enemies: " + ", ".join(item.enemies))
     if item.as_of is not None:
         parts.append(f"As of: {item.as_of.isoformat()}")
+    if item.source_ref:
+        parts.append(f"Source: {item.source_ref}")
     return "\n\n".join(parts)
 
 

@@ -59,6 +59,8 @@ def item_mapping(item: ItemRecord) -> dict[str, object]:
         data["enemies"] = list(item.enemies)
     if item.as_of is not None:
         data["as_of"] = item.as_of.isoformat()
+    if item.source_ref:
+        data["source_ref"] = item.source_ref
     return data
 
 

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from exam_engine.domain.lint import lint
 from exam_engine.domain.vocabulary import Difficulty, VersionStatus, values
 from exam_engine.models import Question, QuestionVersion
+from exam_engine.services.authoring.completeness import version_checklist
 from exam_engine.services.authoring.reading import user_names
 from exam_engine.services.bank import latest_versions, version_record
+from exam_engine.services.catalog import bundled_blueprint
 
 LintFilter = Literal["", "errors", "warnings", "clean"]
 SORTS: tuple[str, ...] = ("key", "subdomain", "difficulty", "status", "updated", "lint")
@@ -35,6 +37,8 @@ class BrowseRow:
     warnings: int
     updated_at: datetime
     author: str
+    # What the version lacks before review or publication (empty when complete).
+    missing: tuple[str, ...] = ()
 
     @property
     def lint_state(self) -> str:
@@ -73,6 +77,8 @@ class BrowseQuery:
     difficulty: str = ""
     status: str = ""
     lint: str = ""
+    # "incomplete": only drafts whose checklist is not empty.
+    completeness: str = ""
     sort: str = "key"
     descending: bool = False
     page: int = 1
@@ -108,6 +114,7 @@ def browse(session: Session, query: BrowseQuery) -> BrowsePage:
         ).all()
     )
     names = user_names(session, (v.author_id for v in newest.values()))
+    blueprint = bundled_blueprint()
     needle = query.text.strip().casefold()
     rows: list[BrowseRow] = []
     for key, version in newest.items():
@@ -131,7 +138,12 @@ def browse(session: Session, query: BrowseQuery) -> BrowsePage:
             warnings=counts[key]["warning"],
             updated_at=_updated(version),
             author=names.get(version.author_id or -1, ""),
+            missing=version_checklist(version, blueprint)
+            if version.status == VersionStatus.DRAFT
+            else (),
         )
+        if query.completeness == "incomplete" and not row.missing:
+            continue
         if query.lint == "errors" and not row.errors:
             continue
         if query.lint == "warnings" and not row.warnings:
@@ -142,7 +154,7 @@ def browse(session: Session, query: BrowseQuery) -> BrowsePage:
     sort_keys: dict[str, Any] = {
         "key": lambda r: r.key,
         "subdomain": lambda r: (r.version.subdomain, r.key),
-        "difficulty": lambda r: (DIFFICULTIES.index(r.version.difficulty), r.key),
+        "difficulty": lambda r: (("", *DIFFICULTIES).index(r.version.difficulty), r.key),
         "status": lambda r: (STATUSES.index(r.version.status), r.key),
         "updated": lambda r: (r.updated_at, r.key),
         "lint": lambda r: (r.errors, r.warnings, r.key),

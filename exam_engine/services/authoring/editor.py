@@ -77,14 +77,20 @@ class ItemInput:
     @classmethod
     def from_version(cls, key: str, version: QuestionVersion) -> ItemInput:
         """The stored content of a version, as the editor shows it."""
+        # A draft from another tool may have other than four options: the editor shows four.
+        options = [str(o) for o in version.options][: len(OPTION_LABELS)]
+        rationales = [str(r) for r in version.rationales][: len(OPTION_LABELS)]
+        options += [""] * (len(OPTION_LABELS) - len(options))
+        rationales += [""] * (len(OPTION_LABELS) - len(rationales))
+        index = version.answer_index
         return cls(
             key=key,
             subdomain=version.subdomain,
             difficulty=version.difficulty,
             stem=version.stem,
-            options=tuple(str(o) for o in version.options),
-            rationales=tuple(str(r) for r in version.rationales),
-            answer=OPTION_LABELS[version.answer_index],
+            options=tuple(options),
+            rationales=tuple(rationales),
+            answer=OPTION_LABELS[index] if index < len(OPTION_LABELS) else "",
             references=tuple(str(r) for r in version.references),
             enemies=tuple(str(e) for e in version.enemies),
             as_of=version.as_of.isoformat() if version.as_of is not None else "",

@@ -8,12 +8,13 @@ publishes it, and nothing with lint errors goes to review or publication.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from exam_engine.domain.drafts import is_provisional
 from exam_engine.domain.vocabulary import Role, VersionStatus
 from exam_engine.domain.workflow import (
     Step,
@@ -24,11 +25,13 @@ from exam_engine.domain.workflow import (
 )
 from exam_engine.models import Question, QuestionVersion, User
 from exam_engine.services import audit, prepared_forms
+from exam_engine.services.authoring.completeness import require_complete
 from exam_engine.services.authoring.editor import (
     ItemInput,
     LintErrors,
     changed_fields,
     lint_record,
+    next_free_key,
     valid_record,
     version_token,
 )
@@ -125,8 +128,18 @@ def save_draft(
                 f"{key} was changed by someone else since you opened it (now v{current.number}, "
                 f"{current.status}); reload the editor to see their version"
             )
-        record = valid_record(session, data, editing=key)
+        rekeyed = key
+        if is_provisional(key) and data.subdomain.strip():
+            # A draft imported without a sub-domain gets its real key once it has one.
+            rekeyed = next_free_key(session, data.subdomain.strip())
+            data = replace(data, key=rekeyed)
+        record = valid_record(session, data, editing=rekeyed)
+        if rekeyed != key:
+            question.key = rekeyed
+            key = rekeyed
         content = version_values(record)
+        content["source_ref"] = current.source_ref
+        content["content_hash"] = replace(record, source_ref=current.source_ref).content_hash()
         fields = tuple(changed_fields(current, record))
         if not fields and current.content_hash == content["content_hash"]:
             return SaveResult(current, changed=False, new_version=False)
@@ -137,6 +150,7 @@ def save_draft(
                 status=status_after_edit(current.status),
                 author_id=user_id,
                 created_at=now,
+                source_feedback=current.source_feedback,
                 **content,
             )
             session.add(version)
@@ -186,6 +200,7 @@ def submit_for_review(
         question = get_question(session, key, lock=True)
         version = newest_of(question)
         target = _step(key, version, Step.SUBMIT)
+        require_complete(key, version)
         _require_lint_clean(session, key, version)
         version.status = target
         version.submitted_at = now
@@ -220,6 +235,7 @@ def publish(session: Session, user_id: int, key: str, *, now: datetime) -> Quest
             raise Forbidden(
                 f"you wrote {key} v{version.number}; another instructor must review and publish it"
             )
+        require_complete(key, version)
         _require_lint_clean(session, key, version)
         retired = []
         for other in question.versions:

@@ -14,6 +14,7 @@ from wtforms import (
     SearchField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -235,6 +236,11 @@ class BrowseForm(FlaskForm):
         choices=[ANY] + [SelectChoice(k, LINT_LABELS[k]) for k in LINT_FILTERS],
         validators=[Optional()],
     )
+    complete = SelectField(
+        "Completeness",
+        choices=[ANY, SelectChoice("incomplete", "Incomplete drafts")],
+        validators=[Optional()],
+    )
     sort = SelectField(
         "Sort by", choices=[SelectChoice(s, SORT_LABELS[s]) for s in SORTS], default="key"
     )
@@ -254,7 +260,29 @@ class ImportForm(FlaskForm):
         validators=[FileRequired(message="Choose a file to import.")],
     )
     fmt = SelectField("Format", choices=[])
+    subdomain = SelectField(
+        "Sub-domain for untagged items",
+        choices=[],
+        validators=[Optional()],
+        description=(
+            "For files from other tools (Moodle GIFT, spreadsheets): the sub-domain of items "
+            "whose file names none (a category such as D2-A Risk tags an item itself)."
+        ),
+    )
     publish = BooleanField(
         "Publish the imported items at once",
         description="Admins only. Otherwise imported items arrive as drafts for review.",
+    )
+
+
+class BulkDraftForm(FlaskForm):
+    """Set a sub-domain and/or a difficulty on several drafts at once."""
+
+    keys = SelectMultipleField("Drafts", choices=[], validate_choice=False)
+    subdomain = SelectField("Sub-domain", choices=[], validators=[Optional()])
+    difficulty = SelectField(
+        "Difficulty",
+        choices=[SelectChoice("", "Leave as it is")]
+        + [SelectChoice(d, d.capitalize()) for d in DIFFICULTIES],
+        validators=[Optional()],
     )

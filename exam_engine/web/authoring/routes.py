@@ -15,6 +15,7 @@ from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
 from exam_engine.services import authoring
 from exam_engine.services.authoring import BrowseQuery, ItemCheck, ItemInput, ItemInvalid
+from exam_engine.services.authoring.completeness import version_checklist
 from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.services.errors import Conflict, ServiceError
 from exam_engine.web.authoring import bp
@@ -99,6 +100,7 @@ def index() -> Any:
         difficulty=form.difficulty.data or "",
         status=form.status.data or "",
         lint=form.lint.data or "",
+        completeness=form.complete.data or "",
         sort=form.sort.data or "key",
         descending=form.dir.data == "desc",
         page=form.page.data or 1,
@@ -186,9 +188,17 @@ def _render_editor(
             general=general or [],
             findings_by_field=_findings_by_field(check.findings) if check else {},
             preview=preview,
+            missing=_missing(current),
         ),
         status,
     )
+
+
+def _missing(version: Any) -> tuple[str, ...]:
+    """A draft's checklist (other versions passed it to get where they are)."""
+    if version is None or version.status != "draft":
+        return ()
+    return version_checklist(version)
 
 
 @bp.route("/questions/new", methods=["GET", "POST"])
@@ -244,6 +254,8 @@ def edit(key: str) -> Any:
     current = authoring.newest_of(question)
     form = QuestionForm()
     form.subdomain.choices = _subdomain_choices()
+    if not current.subdomain:
+        form.subdomain.choices.insert(0, SelectChoice("", "Choose a sub-domain"))
     if request.method == "GET":
         stored = ItemInput.from_version(key, current)
         form.fill(stored)
@@ -253,10 +265,12 @@ def edit(key: str) -> Any:
         return _render_editor(
             form, question=question, check=check, general=general, preview=_preview(stored)
         )
-    # The key and sub-domain identify the question: they come from it, not from the form.
+    # The key and sub-domain identify the question: they come from it, not from the form;
+    # only a draft still without a sub-domain takes one here (and is re-keyed on saving).
     form.key.data = key
-    form.subdomain.data = current.subdomain
-    data = form.to_input(key=key, subdomain=current.subdomain)
+    subdomain = current.subdomain or (form.subdomain.data or "")
+    form.subdomain.data = subdomain
+    data = form.to_input(key=key, subdomain=subdomain)
     if not form.validate():
         return _render_editor(form, question=question, preview=_preview(data), status=400)
     if request.form.get("action", "save") == "preview":
@@ -292,8 +306,8 @@ def edit(key: str) -> Any:
             "success",
         )
     else:
-        flash(f"Saved draft {key} v{result.version.number}.", "success")
-    return redirect(url_for("authoring.question", key=key), 303)
+        flash(f"Saved draft {result.version.question.key} v{result.version.number}.", "success")
+    return redirect(url_for("authoring.question", key=result.version.question.key), 303)
 
 
 @bp.post("/lint")
@@ -372,6 +386,7 @@ def question(key: str) -> Any:
         shown=shown,
         live=authoring.live_of(hist.question),
         check=check,
+        missing=_missing(newest),
         preview=_preview(stored),
         can_publish=authoring.can_publish(current_user, newest),
         action_form=ActionForm(),

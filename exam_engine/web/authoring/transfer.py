@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, render_template
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice
 
 from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
-from exam_engine.services import interchange
+from exam_engine.services import drafts, interchange
 from exam_engine.services.bank import ImportFailed
+from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.services.errors import ValidationFailed
 from exam_engine.web.authoring import bp
-from exam_engine.web.authoring.forms import ImportForm
+from exam_engine.web.authoring.forms import BulkDraftForm, ImportForm
 from exam_engine.web.clock import now
 from exam_engine.web.security import role_required
 
@@ -33,11 +34,31 @@ def formats() -> dict[str, str]:
     return {fmt: FORMAT_LABELS.get(fmt, fmt.upper()) for fmt in interchange.FORMATS}
 
 
+def subdomain_choices(empty: str) -> list[SelectChoice]:
+    """An empty choice, then the sub-domains grouped by domain."""
+    blueprint = bundled_blueprint()
+    return [SelectChoice("", empty)] + [
+        SelectChoice(sub.code, f"{sub.code} · {sub.title}", optgroup=f"{d.code} · {d.title}")
+        for d in blueprint.domains
+        for sub in d.subdomains
+    ]
+
+
 def _import_form() -> ImportForm:
     form = ImportForm()
     form.fmt.choices = [SelectChoice(DETECT, "Detect from the file name")] + [
         SelectChoice(fmt, label) for fmt, label in formats().items()
     ]
+    form.subdomain.choices = subdomain_choices("None: leave them untagged")
+    return form
+
+
+def bulk_form(keys: list[str] | None = None) -> BulkDraftForm:
+    """The form that sets a sub-domain and a difficulty on several drafts."""
+    form = BulkDraftForm()
+    form.subdomain.choices = subdomain_choices("Leave as it is")
+    if keys is not None:
+        form.keys.choices = [SelectChoice(k, k) for k in keys]
     return form
 
 
@@ -95,14 +116,50 @@ def import_upload() -> Any:
             publish=bool(form.publish.data),
             author_id=current_user.id,
             now=now(),
+            subdomain=form.subdomain.data or None,
         )
     except ImportFailed as error:
+        # 422 when publishing was refused for incomplete items, 400 for a bad file.
         return _render(
-            form, status=400, problems=error.problems, warnings=error.warnings, filename=filename
+            form,
+            status=error.status,
+            problems=error.problems,
+            warnings=error.warnings,
+            filename=filename,
         )
     except ValidationFailed as error:
         return _render(form, status=400, problems=[str(error)], filename=filename)
+    if result.foreign:
+        return render_template(
+            "authoring/import_report.html",
+            result=result,
+            bulk=bulk_form([note.key for note in result.drafts]),
+        )
     return _render(_import_form(), result=result)
+
+
+@bp.post("/drafts/bulk")
+@role_required(Role.INSTRUCTOR)
+def bulk_drafts() -> Any:
+    """Set a sub-domain and/or difficulty on the drafts ticked (provisional keys re-keyed)."""
+    form = bulk_form()
+    if not form.validate():
+        abort(400, "The form's security token is missing or invalid, or a choice is unknown.")
+    keys = [k for k in (form.keys.data or []) if isinstance(k, str)]
+    result = drafts.set_drafts(
+        current_session(),
+        current_user.id,
+        keys,
+        subdomain=form.subdomain.data or "",
+        difficulty=form.difficulty.data or "",
+        now=now(),
+    )
+    moved = [f"{old} is now {new}" for old, new in result.changed.items() if old != new]
+    message = f"Updated {len(result.changed)} draft{'s' if len(result.changed) != 1 else ''}."
+    if moved:
+        message += " Re-keyed: " + "; ".join(moved) + "."
+    flash(message, "success")
+    return redirect(url_for("authoring.index", status="draft", complete="incomplete"), 303)
 
 
 @bp.get("/export/<fmt>")

@@ -1,0 +1,58 @@
+"""The readers of other tools' files, by format name, and one entry point over them.
+
+Each reader takes the file's bytes, its name (for ``file:line: reason`` messages) and the
+blueprint, and returns a :class:`~exam_engine.domain.formats.foreign.ForeignParsed`; none
+raises on bad input. Add a format by adding its reader to :data:`READERS`; a format the
+engine also writes itself (QTI, Moodle XML) needs an :data:`ENGINE_OWN` test as well, or
+:func:`is_foreign` reads every file of it, the engine's own exports included, as drafts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from exam_engine.domain.blueprint import Blueprint
+from exam_engine.domain.formats import csv_foreign, gift_foreign
+from exam_engine.domain.formats.foreign import ForeignParsed
+
+Reader = Callable[..., ForeignParsed]
+
+READERS: dict[str, Reader] = {
+    "gift": gift_foreign.parse,
+    "csv": csv_foreign.parse,
+}
+
+
+# How a file in a format that both the engine and other tools write is told apart: the
+# engine's own GIFT has item keys as titles, its own CSV a ``key`` column (see each reader).
+ENGINE_OWN: dict[str, Callable[[str], bool]] = {
+    "gift": gift_foreign.is_engine_gift,
+    "csv": csv_foreign.is_engine_csv,
+}
+
+
+def is_foreign(fmt: str, data: bytes) -> bool:
+    """True when ``data`` is another tool's file to read as drafts, not the engine's own.
+
+    A file that is not UTF-8 is left to the engine's own reader, which names the bad byte.
+    """
+    if fmt not in READERS:
+        return False
+    own = ENGINE_OWN.get(fmt)
+    if own is None:
+        return True
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    return not own(text)
+
+
+def parse_foreign(fmt: str, data: bytes, *, filename: str, blueprint: Blueprint) -> ForeignParsed:
+    """Read another tool's file in format ``fmt`` into foreign items, warnings and problems."""
+    reader = READERS.get(fmt)
+    if reader is None:
+        raise ValueError(
+            f"no foreign reader for format {fmt!r}; choose one of {', '.join(READERS)}"
+        )
+    return reader(data, filename=filename, blueprint=blueprint)
