@@ -63,5 +63,5 @@ def test_an_unknown_format_is_refused_by_name() -> None:
         ValueError, match="unknown format 'docx'; choose one of yaml, csv, gift, qti"
     ):
         formats.write("docx", [], bundled_blueprint())
-    assert formats.FORMATS == ("yaml", "csv", "gift", "qti")
+    assert formats.FORMATS == ("yaml", "csv", "gift", "qti", "moodlexml")
     assert formats.PARSED_HERE == ("csv", "gift", "qti")

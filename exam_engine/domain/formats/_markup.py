@@ -187,7 +187,7 @@ def _table_markdown(walker: _Walker, table: ET.Element) -> tuple[str, bool]:
     """
     rows = [row for row in table.iter() if local_name(row.tag) == "tr"]
     cells = [[c for c in row if local_name(c.tag) in ("td", "th")] for row in rows]
-    simple = bool(rows) and all(
+    simple = all(
         not (c.get("colspan") or c.get("rowspan"))
         and not any(local_name(d.tag) in BLOCK_TAGS | {"ul", "ol", "pre", "br"} for d in c.iter()
                     if d is not c)

@@ -22,6 +22,9 @@ refused, so entity expansion (billion laughs) and external entities (XXE) never 
 Items this engine wrote (``data-aaism-key`` present) are read verbatim; any other item's
 XHTML is converted to Markdown. Items other than single-response four-option choice are
 skipped with a warning.
+
+Other tools' QTI 2.1 and 3.0 choice items are read by :func:`parse_foreign` into foreign
+items (drafts to complete), see :mod:`exam_engine.domain.formats.qti.foreign`.
 """
 
 from exam_engine.domain.formats._common import Parsed
@@ -33,6 +36,7 @@ from exam_engine.domain.formats.qti.names import (
     MANIFEST,
     QTI_NS,
 )
+from exam_engine.domain.formats.qti.foreign import parse_foreign
 from exam_engine.domain.formats.qti.reader import parse, parse_xml
 from exam_engine.domain.formats.qti.writer import item_path, item_xml, manifest_xml, write
 
@@ -48,6 +52,7 @@ __all__ = [
     "item_xml",
     "manifest_xml",
     "parse",
+    "parse_foreign",
     "parse_xml",
     "write",
 ]
