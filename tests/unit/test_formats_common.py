@@ -366,7 +366,11 @@ def test_problems_are_ordered_by_file_line_then_reason_without_repeats() -> None
         ("<table></table>x", "x", set()),
         ("x<math alttext='x^2'><mi>x</mi><mn>2</mn></math>", "x[math: x^2]", {"math"}),
         ("<math><mi>y</mi></math>", "[math]", {"math"}),
-        ("<svg><title>t</title></svg><video title='clip'></video>", "[image: clip]", {"svg", "video"}),
+        (
+            "<svg><title>t</title></svg><video title='clip'></video>",
+            "[image: clip]",
+            {"svg", "video"},
+        ),
         ("<div>a<div>b</div>c</div>", "a\n\nb\n\nc", set()),
         (
             "text <span>in <u>span</u></span> and <foo>unknown</foo>",

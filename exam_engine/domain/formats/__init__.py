@@ -12,12 +12,11 @@ YAML is only written here; it is read by ``question_bank.loader``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.blueprint import Blueprint
-import re
-
 from exam_engine.domain.formats import csv_format, gift, moodle_xml, qti, yaml_format
 from exam_engine.domain.formats._common import ExportError, Parsed, check_items, is_zip, read_zip
 
@@ -67,7 +66,9 @@ def write(
 
 # What may stand before an XML document's root element: a byte-order mark, the declaration,
 # comments, processing instructions, a doctype and white space.
-_XML_PROLOGUE = re.compile(rb"(?:\xef\xbb\xbf|\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.DOTALL)
+_XML_PROLOGUE = re.compile(
+    rb"(?:\xef\xbb\xbf|\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.DOTALL
+)
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 
 

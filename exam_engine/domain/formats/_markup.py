@@ -189,8 +189,11 @@ def _table_markdown(walker: _Walker, table: ET.Element) -> tuple[str, bool]:
     cells = [[c for c in row if local_name(c.tag) in ("td", "th")] for row in rows]
     simple = all(
         not (c.get("colspan") or c.get("rowspan"))
-        and not any(local_name(d.tag) in BLOCK_TAGS | {"ul", "ol", "pre", "br"} for d in c.iter()
-                    if d is not c)
+        and not any(
+            local_name(d.tag) in BLOCK_TAGS | {"ul", "ol", "pre", "br"}
+            for d in c.iter()
+            if d is not c
+        )
         for row in cells
         for c in row
     )

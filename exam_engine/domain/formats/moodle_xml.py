@@ -292,7 +292,9 @@ def _engine_html(text: str) -> str:
 
 
 def _text(tag: str, text: str, fmt: str = "html", indent: str = "    ") -> str:
-    return f'{indent}<{tag} format="{fmt}">\n{indent}  <text>{_cdata(text)}</text>\n{indent}</{tag}>\n'
+    return (
+        f'{indent}<{tag} format="{fmt}">\n{indent}  <text>{_cdata(text)}</text>\n{indent}</{tag}>\n'
+    )
 
 
 def _plain(tag: str, value: str, indent: str = "    ") -> str:
@@ -325,7 +327,9 @@ def _question(item: ItemRecord) -> str:
         f'<p>References:</p><ul class="aaism-references">{references}</ul>' if references else ""
     )
     out = [f"  <!-- {item.key} -->\n", '  <question type="multichoice">\n']
-    out.append(f"    <name>\n      <text>{html.escape(item.key, quote=False)}</text>\n    </name>\n")
+    out.append(
+        f"    <name>\n      <text>{html.escape(item.key, quote=False)}</text>\n    </name>\n"
+    )
     out.append(_text("questiontext", _engine_html(item.stem)))
     out.append(_text("generalfeedback", general))
     out += [

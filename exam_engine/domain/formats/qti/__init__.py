@@ -28,6 +28,7 @@ items (drafts to complete), see :mod:`exam_engine.domain.formats.qti.foreign`.
 """
 
 from exam_engine.domain.formats._common import Parsed
+from exam_engine.domain.formats.qti.foreign import parse_foreign
 from exam_engine.domain.formats.qti.names import (
     CP_NS,
     ITEM_TYPE,
@@ -36,7 +37,6 @@ from exam_engine.domain.formats.qti.names import (
     MANIFEST,
     QTI_NS,
 )
-from exam_engine.domain.formats.qti.foreign import parse_foreign
 from exam_engine.domain.formats.qti.reader import parse, parse_xml
 from exam_engine.domain.formats.qti.writer import item_path, item_xml, manifest_xml, write
 

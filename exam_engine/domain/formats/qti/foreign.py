@@ -51,6 +51,11 @@ def _name(element: ET.Element) -> str:
     return local_name(element.tag).removeprefix("qti-").replace("-", "")
 
 
+def _shown(element: ET.Element) -> str:
+    """The element's name as the file spells it, for messages (``textEntryInteraction``)."""
+    return str(element.tag).rpartition("}")[2]
+
+
 def _attr(element: ET.Element, camel: str) -> str:
     """An attribute in QTI 2.1 (``maxChoices``) or 3.0 (``max-choices``) spelling, stripped."""
     kebab = "".join(f"-{c.lower()}" if c.isupper() else c for c in camel)
@@ -71,6 +76,7 @@ class _Resource:
 
     href: str
     line: int
+    manifest: str = ""
     values: list[str] = field(default_factory=list)
 
 
@@ -133,7 +139,7 @@ class _ForeignReader:
             return
         interactions = [el for el in body.iter() if _name(el).endswith("interaction")]
         if len(interactions) != 1 or _name(interactions[0]) != "choiceinteraction":
-            found = ", ".join(sorted({local_name(el.tag) for el in interactions}))
+            found = ", ".join(sorted({_shown(el) for el in interactions}))
             skip(
                 f"it has {found or 'no interaction'}; the engine reads items with one "
                 "single-answer choice interaction"
@@ -142,7 +148,7 @@ class _ForeignReader:
         choice = interactions[0]
         if (_attr(choice, "maxChoices") or "1") != "1":
             skip(
-                f"its {local_name(choice.tag)} allows {_attr(choice, 'maxChoices')} choices "
+                f"its {_shown(choice)} allows {_attr(choice, 'maxChoices')} choices "
                 "(multiple response); the engine reads single-answer items (maxChoices 1)"
             )
             return
@@ -319,22 +325,23 @@ class _ForeignReader:
                 break
             unknown = unknown or found.warning
         if subdomain is None and unknown:
-            line = resource.line if resource else 1
-            where = f"{file}" if resource is None else file
+            # An unknown code in the manifest is reported at its resource there.
+            where, line = (resource.manifest, resource.line) if resource else (file, 1)
             self.warnings.append(Problem(where, line, unknown))
         level = (body.get(f"{DATA}difficulty") or "").strip().lower()
         if not level and resource:
             level = next(
-                (FROM_LOM_DIFFICULTY[v.lower()] for v in resource.values if v.lower() in
-                 FROM_LOM_DIFFICULTY),
+                (
+                    FROM_LOM_DIFFICULTY[v.lower()]
+                    for v in resource.values
+                    if v.lower() in FROM_LOM_DIFFICULTY
+                ),
                 "",
             )
         return subdomain, (FROM_LOM_DIFFICULTY.get(level) or None)
 
 
-def _manifest_resources(
-    xml: _Xml, file: str, problems: list[Problem]
-) -> list[_Resource]:
+def _manifest_resources(xml: _Xml, file: str, problems: list[Problem]) -> list[_Resource]:
     resources: list[_Resource] = []
     for element in xml.root.iter():
         if local_name(element.tag) != "resource":
@@ -354,7 +361,7 @@ def _manifest_resources(
             )
             continue
         metadata = next((c for c in element if local_name(c.tag) == "metadata"), None)
-        resources.append(_Resource(safe, line, _metadata_values(metadata)))
+        resources.append(_Resource(safe, line, file, _metadata_values(metadata)))
     return resources
 
 
