@@ -7,13 +7,17 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from exam_engine.domain import formats
 from exam_engine.domain.bank import ItemRecord
 from exam_engine.domain.formats import ExportError, moodle_xml
+from exam_engine.domain.formats._common import XML_ILLEGAL
 from exam_engine.domain.formats.foreign import ForeignParsed
 from exam_engine.domain.formats.foreign_readers import FOREIGN_READERS, read_foreign
 from tests.support.bundled import bundled_blueprint, bundled_item, bundled_subdomain
+from tests.support.properties import examples
 
 HERE = Path(__file__).parent / "foreign"
 FILE = "bank.xml"
@@ -352,7 +356,7 @@ def test_written_items_read_back_with_everything_the_format_carries() -> None:
 def test_awkward_text_survives_the_round_trip() -> None:
     item = dataclasses.replace(
         bundled_item("D1-B-003"),
-        stem="Line one  with  spaces\nline two <b>not html</b> & ]]> end\n\n- a list\n  - nested",
+        stem="Line one  with  spaces\r\nline two <b>not html</b> & ]]> end\n\n- a list\n  - nested",
         options=("`code` *em*", "a & b", "x ]]> y", "Ünïcödé — ok"),
         rationales=("r1\nr2", "", "<script>x</script>", "$$not math$$"),
         references=("Ref <one> & two", "Ref ]]> three"),
@@ -391,3 +395,68 @@ def test_write_by_name_and_the_foreign_readers() -> None:
     assert via == read(data)
     with pytest.raises(ValueError, match="no foreign reader here for 'gift'"):
         read_foreign("gift", data, filename=FILE, blueprint=bundled_blueprint())
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+xml_texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)).filter(lambda c: not XML_ILLEGAL.match(c)),
+    min_size=1,
+    max_size=40,
+).filter(lambda t: t.strip() == t and t != "")
+
+
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stem=xml_texts,
+    options=st.lists(xml_texts, min_size=4, max_size=4),
+    rationales=st.lists(xml_texts, min_size=4, max_size=4),
+    references=st.lists(xml_texts, min_size=1, max_size=3),
+    answer=st.integers(0, 3),
+)
+def test_any_item_text_round_trips(stem, options, rationales, references, answer) -> None:
+    item = dataclasses.replace(
+        bundled_item("D1-B-003"),
+        stem=stem,
+        options=tuple(options),
+        rationales=tuple(rationales),
+        references=tuple(references),
+        answer=answer,
+    )
+    (back,) = read(moodle_xml.write([item], bundled_blueprint())).items
+    assert (back.stem, back.options, back.answer, back.rationales, back.references) == (
+        item.stem,
+        item.options,
+        item.answer,
+        item.rationales,
+        item.references,
+    )
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    stem=st.text(max_size=60),
+    answer=st.text(max_size=30),
+    fraction=st.sampled_from(["100", "0", "50", "-33.3", "x", ""]),
+    kind=st.sampled_from(["multichoice", "truefalse", "category", ""]),
+)
+def test_any_question_content_reads_or_is_refused_without_raising(
+    stem: str, answer: str, fraction: str, kind: str
+) -> None:
+    escaped = stem.replace("]]>", "")
+    xml = quiz(
+        multichoice("Q", escaped, [("100", "<p>a</p>"), (fraction, answer.replace("]]>", ""))])
+    ).replace('type="multichoice"', f'type="{kind}"')
+    parsed = read(xml.encode("utf-8", "surrogatepass"))
+    assert isinstance(parsed, ForeignParsed)
+    assert len(parsed.items) <= 1
+    for item in parsed.items:
+        assert item.stem.strip() and all(option.strip() for option in item.options)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(data=st.binary(max_size=300))
+def test_any_bytes_are_read_or_refused_without_raising(data: bytes) -> None:
+    for reader in FOREIGN_READERS.values():
+        parsed = reader(b"<quiz>" + data, filename=FILE, blueprint=bundled_blueprint())
+        assert parsed.items == () or parsed.problems == ()

@@ -282,7 +282,10 @@ def _cdata(text: str) -> str:
 
 
 def _html_lines(text: str) -> str:
-    return "<br>".join(html.escape(line, quote=False) for line in text.split("\n"))
+    # XML turns a raw carriage return into a line feed; as a character reference the HTML
+    # parser gives it back.
+    lines = (html.escape(line, quote=False).replace("\r", "&#13;") for line in text.split("\n"))
+    return "<br>".join(lines)
 
 
 def _engine_html(text: str) -> str:
