@@ -5,8 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import pytest
+
 from exam_engine.domain.formats import moodle_xml
 from exam_engine.services import interchange
+from exam_engine.services.bank import import_bank
 from question_bank import LoadedBank, load_bank
 from tests.support.bundled import bundled_blueprint
 
@@ -16,6 +19,12 @@ def bundled() -> LoadedBank:
     bank = load_bank()
     assert bank.ok
     return bank
+
+
+@pytest.fixture
+def seeded(session):
+    import_bank(session, bundled())
+    return session
 
 
 def test_the_service_exports_moodle_xml_that_reads_back(seeded) -> None:
