@@ -195,9 +195,6 @@ class _Reader:
         if losses.meaning:
             self.warn(line, f"{label} skipped: " + "; ".join(losses.meaning))
             return
-        changed = losses.warning()
-        if changed:
-            self.warn(line, f"{label}: {changed}")
         if not stem.strip():
             self.warn(line, f"{label} skipped: the question text is empty")
             return
@@ -205,6 +202,9 @@ class _Reader:
             empty = next(i for i, option in enumerate(options) if not option.strip())
             self.warn(line, f"{label} skipped: answer {empty + 1} is empty")
             return
+        changed = losses.warning()
+        if changed:
+            self.warn(line, f"{label}: {changed}")
         idnumber = _plain_value(_child(question, "idnumber"))
         subdomain, difficulty = self.subdomain, None
         for tag in self.tags(question):

@@ -283,9 +283,6 @@ class _ForeignReader:
         if losses.meaning:
             skip("; ".join(losses.meaning))
             return
-        changed = losses.warning()
-        if changed:
-            self.warnings.append(Problem(file, line, f"{label}: {changed}"))
         if not stem.strip():
             skip("its stem is empty")
             return
@@ -293,6 +290,9 @@ class _ForeignReader:
         if empty:
             skip(f"choice {empty[0]!r} is empty")
             return
+        changed = losses.warning()
+        if changed:
+            self.warnings.append(Problem(file, line, f"{label}: {changed}"))
         subdomain, difficulty = self.metadata(body, resource, file)
         self.items.append(
             ForeignItem(
