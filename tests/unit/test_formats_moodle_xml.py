@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from exam_engine.domain.formats import ExportError, moodle_xml
 from exam_engine.domain.formats._common import XML_ILLEGAL
 from exam_engine.domain.formats.foreign import ForeignParsed
 from exam_engine.domain.formats.foreign_readers import FOREIGN_READERS, read_foreign
+from question_bank import load_bank
 from tests.support.bundled import bundled_blueprint, bundled_item, bundled_subdomain
 from tests.support.properties import examples
 
@@ -460,3 +462,72 @@ def test_any_bytes_are_read_or_refused_without_raising(data: bytes) -> None:
     for reader in FOREIGN_READERS.values():
         parsed = reader(b"<quiz>" + data, filename=FILE, blueprint=bundled_blueprint())
         assert parsed.items == () or parsed.problems == ()
+
+
+# --- our own files as complete items (the all-or-nothing import) -----------------------------
+
+
+@pytest.mark.whole_bank
+def test_the_whole_bundled_bank_round_trips_exactly_as_complete_items() -> None:
+    bank = load_bank()
+    assert bank.ok
+    parsed = moodle_xml.parse(
+        moodle_xml.write(bank.items, bank.blueprint), filename=FILE, blueprint=bank.blueprint
+    )
+    assert parsed.problems == () and parsed.warnings == ()
+    by_key = {item.key: item for item in parsed.items}
+    assert len(by_key) == len(bank.items)
+    for original in bank.items:
+        back = by_key[original.key]
+        assert (back.domain, back.canonical_content()) == (
+            original.domain,
+            original.canonical_content(),
+        ), original.key
+
+
+def test_enemies_and_the_as_of_date_travel_as_tags() -> None:
+    item = dataclasses.replace(
+        bundled_item("D1-B-003"), enemies=("D1-B-001",), as_of=dt.date(2026, 11, 30)
+    )
+    data = moodle_xml.write([item], bundled_blueprint())
+    assert b"<tag><text>enemy:D1-B-001</text></tag>" in data
+    assert b"<tag><text>as-of:2026-11-30</text></tag>" in data
+    parsed = moodle_xml.parse(
+        data, filename=FILE, blueprint=bundled_blueprint(), known_keys=("D1-B-001",)
+    )
+    assert parsed.problems == ()
+    assert parsed.items[0].canonical_content() == item.canonical_content()
+
+
+def test_another_tools_file_as_complete_items_names_what_is_missing() -> None:
+    parsed = moodle_xml.parse(
+        (HERE / "moodle_mixed.xml").read_bytes(),
+        filename="mixed.xml",
+        blueprint=bundled_blueprint(),
+    )
+    assert parsed.items == ()
+    reasons = [str(p) for p in parsed.problems]
+    assert any(r.startswith("mixed.xml:148:") and "difficulty" in r for r in reasons), reasons
+    assert any(r.startswith("mixed.xml:148:") and "references" in r for r in reasons), reasons
+    assert (
+        "mixed.xml:15: question 'SEC-RISK-07' skipped: 3 answers; the engine needs exactly 4"
+        in [str(w) for w in parsed.warnings]
+    )
+
+
+def test_other_than_four_answers_is_skipped_for_complete_items() -> None:
+    parsed = moodle_xml.parse(
+        quiz(multichoice("Q", "<p>Stem?</p>")).encode(),
+        filename=FILE,
+        blueprint=bundled_blueprint(),
+    )
+    assert parsed.items == ()
+    assert [w.reason for w in parsed.warnings] == [
+        "question 'Q' skipped: 3 answers; the engine needs exactly 4"
+    ]
+
+
+def test_a_broken_file_as_complete_items_is_the_same_problem() -> None:
+    parsed = moodle_xml.parse(b"<quiz><question>", filename=FILE, blueprint=bundled_blueprint())
+    assert parsed.items == ()
+    assert parsed.problems[0].reason.startswith("XML syntax error: no element found")

@@ -22,7 +22,7 @@ from exam_engine.domain.formats._common import ExportError, Parsed, check_items,
 
 FORMATS: tuple[str, ...] = ("yaml", "csv", "gift", "qti", "moodlexml")
 # YAML is read through question_bank.loader (it needs files); the others parse here.
-PARSED_HERE: tuple[str, ...] = ("csv", "gift", "qti")
+PARSED_HERE: tuple[str, ...] = ("csv", "gift", "qti", "moodlexml")
 
 
 def parse(
@@ -33,13 +33,15 @@ def parse(
     blueprint: Blueprint,
     known_keys: Iterable[str] = (),
 ) -> Parsed:
-    """Parse ``data`` in format ``fmt`` (csv, gift or qti)."""
+    """Parse ``data`` in format ``fmt`` (csv, gift, qti or moodlexml) as complete items."""
     if fmt == "csv":
         return csv_format.parse(data, filename=filename, blueprint=blueprint, known_keys=known_keys)
     if fmt == "gift":
         return gift.parse(data, filename=filename, blueprint=blueprint, known_keys=known_keys)
     if fmt == "qti":
         return qti.parse(data, filename=filename, blueprint=blueprint, known_keys=known_keys)
+    if fmt == "moodlexml":
+        return moodle_xml.parse(data, filename=filename, blueprint=blueprint, known_keys=known_keys)
     raise ValueError(f"no parser here for format {fmt!r}; choose one of {', '.join(PARSED_HERE)}")
 
 

@@ -20,17 +20,20 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from exam_engine.domain.bank import ItemRecord, Problem
+from exam_engine.domain.bank import OPTION_LABELS, ItemRecord, Problem, RawItem
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.errors import BlueprintError
 from exam_engine.domain.formats._common import (
     XML_ILLEGAL,
     ExportError,
+    Parsed,
+    check_items,
     decode_text,
     item_texts,
+    labelled,
     sorted_items,
 )
 from exam_engine.domain.formats._lost import Losses, html_text, tex_as_code
@@ -42,6 +45,8 @@ ENGINE_TEXT = re.compile(r'^\s*<div class="aaism-markdown">(.*)</div>\s*$', re.D
 ENGINE_REFERENCES = re.compile(r'<ul class="aaism-references">(.*?)</ul>', re.DOTALL)
 _LI = re.compile(r"<li>(.*?)</li>", re.DOTALL)
 DIFFICULTY_TAG = "difficulty:"
+ENEMY_TAG = "enemy:"
+AS_OF_TAG = "as-of:"
 DIFFICULTIES = ("easy", "medium", "hard")
 FULL_MARKS = 100.0
 
@@ -102,6 +107,8 @@ class _Reader:
     blueprint: Blueprint
     lines: dict[ET.Element, int]
     items: list[ForeignItem] = field(default_factory=list)
+    # Per item, what only this engine's own files carry (enemies, as-of date) for parse().
+    extras: list[dict[str, object]] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     subdomain: str | None = None
 
@@ -207,10 +214,18 @@ class _Reader:
             self.warn(line, f"{label}: {changed}")
         idnumber = _plain_value(_child(question, "idnumber"))
         subdomain, difficulty = self.subdomain, None
+        extras: dict[str, object] = {}
         for tag in self.tags(question):
-            if tag.lower().startswith(DIFFICULTY_TAG):
+            lowered = tag.lower()
+            if lowered.startswith(DIFFICULTY_TAG):
                 level = tag[len(DIFFICULTY_TAG) :].strip().lower()
                 difficulty = level if level in DIFFICULTIES else None
+            elif lowered.startswith(ENEMY_TAG):
+                enemies = extras.setdefault("enemies", [])
+                assert isinstance(enemies, list)
+                enemies.append(tag[len(ENEMY_TAG) :].strip())
+            elif lowered.startswith(AS_OF_TAG):
+                extras["as_of"] = tag[len(AS_OF_TAG) :].strip()
             elif subdomain is None:
                 found = subdomain_in(tag, self.blueprint, what="Moodle tag")
                 subdomain = found.subdomain
@@ -229,6 +244,7 @@ class _Reader:
                 references=references,
             )
         )
+        self.extras.append(extras)
 
     def tags(self, question: ET.Element) -> list[str]:
         tags = _child(question, "tags")
@@ -242,36 +258,81 @@ def parse_foreign(data: bytes, *, filename: str, blueprint: Blueprint) -> Foreig
 
     A syntax error (a truncated file) is one problem with its line and nothing is read.
     """
+    return _read(data, filename, blueprint)[0]
+
+
+def parse(
+    data: bytes, *, filename: str, blueprint: Blueprint, known_keys: Iterable[str] = ()
+) -> Parsed:
+    """Read Moodle XML as complete bank items (all or nothing), as written by :func:`write`.
+
+    The ``idnumber`` is the key; every field publishing needs must be there, so another
+    tool's file is refused item by item with the reasons. Items other than four answers are
+    skipped with a warning.
+    """
+    parsed, extras = _read(data, filename, blueprint)
+    if parsed.problems:
+        return Parsed((), parsed.warnings, parsed.problems)
+    warnings = list(parsed.warnings)
+    raws: list[RawItem] = []
+    for item, extra in zip(parsed.items, extras, strict=True):
+        name = f"question {item.source_ref!r}" if item.source_ref else "a question"
+        if len(item.options) != len(OPTION_LABELS):
+            warnings.append(
+                Problem(
+                    item.file,
+                    item.line,
+                    f"{name} skipped: {len(item.options)} answers; the engine needs exactly "
+                    f"{len(OPTION_LABELS)}",
+                )
+            )
+            continue
+        if item.general_feedback:
+            warnings.append(
+                Problem(item.file, item.line, f"{name}: its general feedback is not kept")
+            )
+        raw: dict[str, object] = {
+            "key": item.source_ref,
+            "difficulty": item.difficulty or "",
+            "stem": item.stem,
+            "options": labelled(item.options),
+            "answer": OPTION_LABELS[item.answer],
+            "rationale": labelled(item.rationales),
+            "references": list(item.references),
+            **extra,
+        }
+        if item.subdomain:
+            raw["subdomain"] = item.subdomain
+        raws.append(RawItem(item.file, item.line, raw, {"key": item.line}))
+    return check_items(raws, blueprint, known_keys=known_keys, warnings=warnings)
+
+
+def _read(
+    data: bytes, filename: str, blueprint: Blueprint
+) -> tuple[ForeignParsed, list[dict[str, object]]]:
     _text, bad = decode_text(data, filename)
     if bad is None:
         xml, bad = parse_xml(data, filename, what="Moodle XML")
     if bad is not None:
-        return ForeignParsed((), (), (bad,))
+        return ForeignParsed((), (), (bad,)), []
     assert xml is not None
     root = xml.root
     if local_name(root.tag) != "quiz":
-        return ForeignParsed(
-            (),
-            (),
-            (
-                Problem(
-                    filename,
-                    xml.line(root),
-                    f"not Moodle XML: the root element is <{local_name(root.tag)}>, "
-                    "expected <quiz>",
-                ),
-            ),
+        wrong = Problem(
+            filename,
+            xml.line(root),
+            f"not Moodle XML: the root element is <{local_name(root.tag)}>, expected <quiz>",
         )
+        return ForeignParsed((), (), (wrong,)), []
     reader = _Reader(filename, blueprint, xml.lines)
     try:
         for question in root:
             if local_name(question.tag) == "question":
                 reader.question(question)
     except RecursionError:
-        return ForeignParsed(
-            (), (), (Problem(filename, 1, "the XML is nested too deeply to read"),)
-        )
-    return ForeignParsed(tuple(reader.items), tuple(reader.warnings), ())
+        deep = Problem(filename, 1, "the XML is nested too deeply to read")
+        return ForeignParsed((), (), (deep,)), []
+    return ForeignParsed(tuple(reader.items), tuple(reader.warnings), ()), reader.extras
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -352,7 +413,12 @@ def _question(item: ItemRecord) -> str:
         out.append(_text("feedback", _engine_html(item.rationales[index]), indent="      "))
         out.append("    </answer>\n")
     out.append("    <tags>\n")
-    out.append(f"      <tag><text>{DIFFICULTY_TAG}{item.difficulty}</text></tag>\n")
+    tags = [f"{DIFFICULTY_TAG}{item.difficulty}"]
+    tags += [f"{ENEMY_TAG}{enemy}" for enemy in item.enemies]
+    if item.as_of is not None:
+        tags.append(f"{AS_OF_TAG}{item.as_of.isoformat()}")
+    for tag in tags:
+        out.append(f"      <tag><text>{html.escape(tag, quote=False)}</text></tag>\n")
     out.append("    </tags>\n")
     out.append("  </question>\n")
     return "".join(out)
