@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, func, select
 
 from exam_engine.domain.formats import moodle_xml
+from exam_engine.models import Question, QuestionVersion
 from exam_engine.services import interchange
 from exam_engine.services.bank import import_bank
 from question_bank import LoadedBank, load_bank
@@ -72,3 +74,17 @@ def test_an_xml_file_is_guessed_by_its_root_element() -> None:
     assert interchange.guess_format("a.xml", b"<qti-assessment-item/>") == "qti"
     assert interchange.guess_format("a.XML", b"<unknown/>") == "qti"
     assert interchange.guess_format("a.xml", None) == "qti"
+
+
+def test_cli_export_then_import_moodle_xml_lands_every_item(app, seeded, tmp_path: Path) -> None:
+    out = tmp_path / "bank-moodle.xml"
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["bank", "export", "--format", "moodlexml", str(out)]).exit_code == 0
+    seeded.execute(delete(QuestionVersion))
+    seeded.execute(delete(Question))
+    seeded.commit()
+    imported = runner.invoke(args=["bank", "import", str(out)])
+    assert imported.exit_code == 0, imported.output + imported.stderr
+    assert f"imported {len(bundled().items)} items from" in imported.output
+    assert "(moodlexml) as draft" in imported.output
+    assert seeded.scalar(select(func.count()).select_from(Question)) == len(bundled().items)
