@@ -397,3 +397,16 @@ def test_files_that_are_not_qti_items_are_problems(data: bytes, reason: str) -> 
 @lru_cache(maxsize=1)
 def _manifest_lines() -> list[str]:
     return (HERE / "qti30_manifest.xml").read_text("utf-8").splitlines()
+
+
+def test_only_lom_difficulty_gives_the_difficulty() -> None:
+    manifest = (
+        '<manifest xmlns:imsmd="http://ltsc.ieee.org/xsd/LOM"><resources>'
+        '<resource type="imsqti_item_xmlv3p0" href="a.xml"><metadata><imsmd:lom>'
+        "<imsmd:educational><imsmd:semanticDensity><imsmd:value>medium</imsmd:value>"
+        "</imsmd:semanticDensity></imsmd:educational><imsmd:general><imsmd:keyword>"
+        "<imsmd:string>easy</imsmd:string></imsmd:keyword></imsmd:general>"
+        "</imsmd:lom></metadata></resource></resources></manifest>"
+    )
+    (item,) = read(package({"imsmanifest.xml": manifest, "a.xml": QTI30}), "p.zip").items
+    assert item.difficulty is None

@@ -78,6 +78,7 @@ class _Resource:
     line: int
     manifest: str = ""
     values: list[str] = field(default_factory=list)
+    difficulty: str = ""
 
 
 def _metadata_values(metadata: ET.Element | None) -> list[str]:
@@ -89,6 +90,18 @@ def _metadata_values(metadata: ET.Element | None) -> list[str]:
         for element in metadata.iter()
         if len(element) == 0 and (text := element.text or "").strip()
     ]
+
+
+def _lom_difficulty(metadata: ET.Element | None) -> str:
+    """LOM's ``educational/difficulty/value`` (lower case), or ''."""
+    if metadata is None:
+        return ""
+    for element in metadata.iter():
+        if local_name(element.tag) == "difficulty":
+            value = next((c for c in element if local_name(c.tag) == "value"), None)
+            if value is not None:
+                return "".join(value.itertext()).strip().lower()
+    return ""
 
 
 @dataclass
@@ -330,14 +343,7 @@ class _ForeignReader:
             self.warnings.append(Problem(where, line, unknown))
         level = (body.get(f"{DATA}difficulty") or "").strip().lower()
         if not level and resource:
-            level = next(
-                (
-                    FROM_LOM_DIFFICULTY[v.lower()]
-                    for v in resource.values
-                    if v.lower() in FROM_LOM_DIFFICULTY
-                ),
-                "",
-            )
+            level = resource.difficulty
         return subdomain, (FROM_LOM_DIFFICULTY.get(level) or None)
 
 
@@ -361,7 +367,9 @@ def _manifest_resources(xml: _Xml, file: str, problems: list[Problem]) -> list[_
             )
             continue
         metadata = next((c for c in element if local_name(c.tag) == "metadata"), None)
-        resources.append(_Resource(safe, line, file, _metadata_values(metadata)))
+        resources.append(
+            _Resource(safe, line, file, _metadata_values(metadata), _lom_difficulty(metadata))
+        )
     return resources
 
 
