@@ -73,6 +73,8 @@ def _plain_value(element: ET.Element | None) -> str:
 def _markdown(element: ET.Element | None, default_format: str = "html") -> tuple[str, set[str]]:
     """A Moodle text field as Markdown, by its ``format``, and what it lost."""
     raw = _raw_text(element)
+    if not raw.strip():
+        return "", set()  # most feedback is empty: no parser for it
     fmt = (element.get("format") if element is not None else None) or default_format
     if fmt == "markdown":
         return raw.strip(), set()
