@@ -187,7 +187,7 @@ FORMAT_OPTION = click.option(
     "fmt",
     type=click.Choice(interchange.FORMATS, case_sensitive=False),
     default=None,
-    help="yaml, csv, gift (Moodle) or qti (QTI 3.0 package).",
+    help="yaml, csv, gift (Moodle), qti (QTI 3.0 package) or moodlexml (Moodle XML).",
 )
 
 
@@ -332,13 +332,13 @@ def _import_bank_path(path: Path | None, publish: bool) -> None:
 )
 @click.argument("out", type=click.Path(path_type=Path, allow_dash=True))
 def export_command(fmt: str | None, statuses: tuple[str, ...], out: Path) -> None:
-    """Write the bank to OUT in --format yaml, csv, gift or qti ('-' for standard output).
+    """Write the bank to OUT in --format yaml, csv, gift, qti or moodlexml ('-': standard output).
 
     yaml writes a bank directory (blueprint.yaml + items/, one file per sub-domain) unless
     OUT ends in .zip; qti writes a content package (zip).
     """
     if fmt is None:
-        raise click.UsageError("--format is required: yaml, csv, gift or qti")
+        raise click.UsageError("--format is required: yaml, csv, gift, qti or moodlexml")
     fmt = fmt.lower()
     to_stdout = str(out) == "-"
     as_directory = fmt == "yaml" and not to_stdout and out.suffix.lower() != ".zip"

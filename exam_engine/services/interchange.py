@@ -52,12 +52,14 @@ EXPORT_SUFFIXES: dict[str, str] = {
     "csv": ".csv",
     "gift": "-gift.txt",
     "qti": "-qti.zip",
+    "moodlexml": "-moodle.xml",
 }
 MEDIA_TYPES: dict[str, str] = {
     "yaml": "application/zip",
     "csv": "text/csv; charset=utf-8",
     "gift": "text/plain; charset=utf-8",
     "qti": "application/zip",
+    "moodlexml": "application/xml",
 }
 YAML_SUFFIXES = (".yaml", ".yml")
 BLUEPRINT_NAME = "blueprint.yaml"
@@ -95,12 +97,15 @@ def check_format(fmt: str) -> str:
 def guess_format(filename: str, data: bytes | None = None) -> str | None:
     """Guess a format from a file name (and a zip's contents); None when it cannot tell.
 
-    ``.csv`` is csv, ``.gift`` gift, ``.xml`` qti, ``.yaml``/``.yml`` yaml, and a ``.zip`` is
-    qti when it holds ``imsmanifest.xml``, else yaml. A ``.txt`` is not guessed (GIFT files
+    ``.csv`` is csv, ``.gift`` gift, ``.yaml``/``.yml`` yaml, ``.xml`` moodlexml when its root
+    is ``<quiz>`` and qti otherwise, and a ``.zip`` is qti when it holds ``imsmanifest.xml``,
+    else yaml. A ``.txt`` is not guessed (GIFT files
     often are, but so is much else).
     """
     suffix = PurePosixPath(filename.lower()).suffix
     by_suffix = {".csv": "csv", ".gift": "gift", ".xml": "qti", ".yaml": "yaml", ".yml": "yaml"}
+    if suffix == ".xml" and data is not None:
+        return formats.xml_format(data) or "qti"
     if suffix in by_suffix:
         return by_suffix[suffix]
     if suffix == ".zip" and data is not None and is_zip(data):

@@ -133,7 +133,7 @@ def test_dispatch_names_the_choices() -> None:
         formats.parse("yaml", b"", filename="f", blueprint=BLUEPRINT)
     with pytest.raises(ValueError, match="choose one of yaml, csv, gift, qti"):
         formats.write("docx", [], BLUEPRINT)
-    assert formats.FORMATS == ("yaml", "csv", "gift", "qti")
+    assert formats.FORMATS == ("yaml", "csv", "gift", "qti", "moodlexml")
 
 
 def test_text_format_decodes_the_bytes_and_hands_every_argument_to_its_reader() -> None:
@@ -351,7 +351,26 @@ def test_problems_are_ordered_by_file_line_then_reason_without_repeats() -> None
         ),
         ("<img alt=' '>y<img src=x>", "y", {"img"}),
         ("<style>p{}</style><title>t</title>Body", "Body", {"style", "title"}),
-        ("<table><tr><td>a</td><td>b</td></tr></table>", "ab", set()),
+        ("<table><tr><td>a</td><td>b</td></tr></table>", "| a | b |\n| --- | --- |", set()),
+        (
+            "<table><tr><th>k</th><th>v|w</th></tr><tr><td><b>x</b></td></tr></table>",
+            "| k | v\\|w |\n| --- | --- |\n| **x** |  |",
+            set(),
+        ),
+        (
+            "<p>t</p><table><tr><td rowspan='2'>a</td><td>b</td></tr><tr><td>c</td></tr></table>",
+            "t\n\na | b\nc",
+            {"table"},
+        ),
+        ("<table><tr><td><p>a</p><p>b</p></td></tr></table>", "a b", {"table"}),
+        ("<table></table>x", "x", set()),
+        ("x<math alttext='x^2'><mi>x</mi><mn>2</mn></math>", "x[math: x^2]", {"math"}),
+        ("<math><mi>y</mi></math>", "[math]", {"math"}),
+        (
+            "<svg><title>t</title></svg><video title='clip'></video>",
+            "[image: clip]",
+            {"svg", "video"},
+        ),
         ("<div>a<div>b</div>c</div>", "a\n\nb\n\nc", set()),
         (
             "text <span>in <u>span</u></span> and <foo>unknown</foo>",

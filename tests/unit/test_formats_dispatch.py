@@ -10,7 +10,7 @@ import pytest
 
 from exam_engine.domain import formats
 from exam_engine.domain.bank import ItemRecord
-from exam_engine.domain.formats import csv_format, gift, qti, yaml_format
+from exam_engine.domain.formats import csv_format, gift, moodle_xml, qti, yaml_format
 from tests.support.bundled import bundled_blueprint, bundled_subdomain
 
 
@@ -18,7 +18,10 @@ def _items() -> list[ItemRecord]:
     return list(bundled_subdomain("D1-A")[:3])
 
 
-@pytest.mark.parametrize(("fmt", "module"), [("csv", csv_format), ("gift", gift), ("qti", qti)])
+@pytest.mark.parametrize(
+    ("fmt", "module"),
+    [("csv", csv_format), ("gift", gift), ("qti", qti), ("moodlexml", moodle_xml)],
+)
 def test_write_and_parse_dispatch_to_the_named_format(fmt: str, module: object) -> None:
     data = formats.write(fmt, _items(), bundled_blueprint())
     assert data == module.write(_items(), bundled_blueprint())  # type: ignore[attr-defined]
@@ -63,5 +66,5 @@ def test_an_unknown_format_is_refused_by_name() -> None:
         ValueError, match="unknown format 'docx'; choose one of yaml, csv, gift, qti"
     ):
         formats.write("docx", [], bundled_blueprint())
-    assert formats.FORMATS == ("yaml", "csv", "gift", "qti")
-    assert formats.PARSED_HERE == ("csv", "gift", "qti")
+    assert formats.FORMATS == ("yaml", "csv", "gift", "qti", "moodlexml")
+    assert formats.PARSED_HERE == ("csv", "gift", "qti", "moodlexml")

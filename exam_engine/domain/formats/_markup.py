@@ -28,7 +28,12 @@ TRANSPARENT_TAGS = frozenset(
     {"span", "u", "sub", "sup", "small", "big", "font", "abbr", "cite", "q", "mark", "s",
      "td", "th", "label", "time", "bdi", "bdo", "dfn", "kbd", "samp", "var", "ins", "del"}
 )  # fmt: skip
-DROP_CONTENT_TAGS = frozenset({"script", "style", "head", "title", "template", "object"})
+DROP_CONTENT_TAGS = frozenset({"script", "style", "head", "title", "template"})
+# Media the bank's Markdown cannot show: each leaves its alt text (or title) and is reported.
+MEDIA_TAGS = frozenset(
+    {"img", "svg", "object", "embed", "iframe", "video", "audio", "canvas", "picture"}
+)
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 VOID_TAGS = frozenset(
     {"br", "img", "hr", "input", "meta", "link", "wbr", "col", "area", "base", "source"}
 )
@@ -121,6 +126,13 @@ class _Walker:
             del self.blocks[first_block:]
             if items:
                 self.blocks.append("\n".join(items))
+        elif tag == "table" and not self.verbatim:
+            self.flush()
+            table, simple = _table_markdown(self, element)
+            if not simple:
+                self.dropped.add("table")
+            if table:
+                self.blocks.append(table)
         elif tag in BLOCK_TAGS or tag == "li":
             self.flush()
             self.open = tag in ("p", "li") or self.open
@@ -142,16 +154,60 @@ class _Walker:
             label = "".join(self.inline[start:]).strip()
             if href and label and not href.lower().startswith(("javascript:", "data:")):
                 self.inline[start:] = [f"[{label}]({href})"]
-        elif tag == "img":
-            self.dropped.add("img")
-            alt = (element.get("alt") or "").strip()
+        elif tag in MEDIA_TAGS:
+            self.dropped.add(tag)
+            alt = (element.get("alt") or element.get("title") or "").strip()
             if alt:
                 self.text(f"[image: {alt}]")
+        elif tag == "math":
+            # Flattened MathML reads wrong (x<sup>2</sup> becomes "x2"): keep its alt text only.
+            self.dropped.add("math")
+            alt = (element.get("alttext") or element.get("alt") or "").strip()
+            self.text(f"[math: {alt}]" if alt else "[math]")
         elif tag in TRANSPARENT_TAGS:
             self.children(element, pre=pre)
         else:
             self.dropped.add(tag)
             self.children(element, pre=pre)
+
+
+def _cell_text(walker: _Walker, cell: ET.Element) -> str:
+    inner = _Walker(walker.verbatim, walker.skip)
+    inner.open = True
+    inner.children(cell)
+    walker.dropped |= inner.dropped
+    blocks = [*inner.blocks, "".join(inner.inline)]
+    return " ".join(" ".join(b.split()) for b in blocks if b.strip()).replace("|", "\\|")
+
+
+def _table_markdown(walker: _Walker, table: ET.Element) -> tuple[str, bool]:
+    """A table as a Markdown table, and whether it fitted (no spans, no nested blocks).
+
+    A table that does not fit is written one row a line, cells separated by ``|``.
+    """
+    rows = [row for row in table.iter() if local_name(row.tag) == "tr"]
+    cells = [[c for c in row if local_name(c.tag) in ("td", "th")] for row in rows]
+    simple = all(
+        not (c.get("colspan") or c.get("rowspan"))
+        and not any(
+            local_name(d.tag) in BLOCK_TAGS | {"ul", "ol", "pre", "br"}
+            for d in c.iter()
+            if d is not c
+        )
+        for row in cells
+        for c in row
+    )
+    texts = [[_cell_text(walker, c) for c in row] for row in cells]
+    texts = [row for row in texts if any(row)]
+    if not texts:
+        return "", simple
+    width = max(len(row) for row in texts)
+    if not simple or width < 1:
+        return "\n".join(" | ".join(row) for row in texts), False
+    padded = [row + [""] * (width - len(row)) for row in texts]
+    lines = ["| " + " | ".join(row) + " |" for row in padded]
+    lines.insert(1, "|" + " --- |" * width)
+    return "\n".join(lines), True
 
 
 def element_markdown(
@@ -203,9 +259,12 @@ class _TreeBuilder(HTMLParser):
             parent.text = (parent.text or "") + data
 
 
-def html_markdown(html: str) -> tuple[str, frozenset[str]]:
-    """Convert an HTML fragment to Markdown text; also return the tags that were dropped."""
+def html_markdown(html: str, *, verbatim: bool = False) -> tuple[str, frozenset[str]]:
+    """Convert an HTML fragment to Markdown text; also return the tags that were dropped.
+
+    ``verbatim`` is for HTML this engine wrote (see :func:`element_markdown`).
+    """
     builder = _TreeBuilder()
     builder.feed(html)
     builder.close()
-    return element_markdown(builder.root, verbatim=False)
+    return element_markdown(builder.root, verbatim=verbatim)

@@ -25,6 +25,7 @@ FORMAT_LABELS: dict[str, str] = {
     "csv": "CSV: a spreadsheet, one row a question",
     "gift": "GIFT: Moodle's question format",
     "qti": "QTI 3.0: a zip for learning platforms",
+    "moodlexml": "Moodle XML: Moodle's question bank export",
 }
 DETECT = "detect"
 

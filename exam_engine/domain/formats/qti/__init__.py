@@ -22,9 +22,13 @@ refused, so entity expansion (billion laughs) and external entities (XXE) never 
 Items this engine wrote (``data-aaism-key`` present) are read verbatim; any other item's
 XHTML is converted to Markdown. Items other than single-response four-option choice are
 skipped with a warning.
+
+Other tools' QTI 2.1 and 3.0 choice items are read by :func:`parse_foreign` into foreign
+items (drafts to complete), see :mod:`exam_engine.domain.formats.qti.foreign`.
 """
 
 from exam_engine.domain.formats._common import Parsed
+from exam_engine.domain.formats.qti.foreign import parse_foreign
 from exam_engine.domain.formats.qti.names import (
     CP_NS,
     ITEM_TYPE,
@@ -48,6 +52,7 @@ __all__ = [
     "item_xml",
     "manifest_xml",
     "parse",
+    "parse_foreign",
     "parse_xml",
     "write",
 ]

@@ -67,8 +67,11 @@ class _Xml:
         return self.lines.get(element, 1) if element is not None else 1
 
 
-def parse_xml(data: bytes, file: str) -> tuple[_Xml | None, Problem | None]:
-    """Parse XML safely: no DTD, so no entity expansion and no external entities."""
+def parse_xml(data: bytes, file: str, what: str = "QTI") -> tuple[_Xml | None, Problem | None]:
+    """Parse XML safely: no DTD, so no entity expansion and no external entities.
+
+    ``what`` names the format in the refusal (QTI, Moodle XML).
+    """
     target = _LineTarget()
     parser = SafeET.DefusedXMLParser(
         target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True
@@ -82,7 +85,7 @@ def parse_xml(data: bytes, file: str) -> tuple[_Xml | None, Problem | None]:
         return None, Problem(
             file,
             line,
-            f"refused: the XML declares a DTD or entities ({type(exc).__name__}); QTI needs "
+            f"refused: the XML declares a DTD or entities ({type(exc).__name__}); {what} needs "
             "neither, and entity expansion (billion laughs) or external entities (XXE) are "
             "attacks, so such files are never read",
         )
