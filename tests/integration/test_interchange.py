@@ -476,6 +476,7 @@ def test_imports_and_exports_are_audited(session) -> None:
         "filename": "aaism-bank-gift.txt",
         "statuses": ["published"],
         "items": 1,
+        "left_out": [],
     }
 
 

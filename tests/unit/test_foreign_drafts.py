@@ -100,7 +100,8 @@ def test_an_untitled_question_is_named_by_its_first_words() -> None:
 
 def test_html_that_cannot_be_kept_is_named() -> None:
     parsed = read_gift(b"::T::[html]<video>x</video> Which?{=a ~b}\n")
-    assert parsed.items[0].stem == "x Which?"
+    # A video (and its fallback text) cannot be kept: it is dropped and the loss named.
+    assert parsed.items[0].stem == "Which?"
     assert parsed.warnings[0].reason == (
         "question ::T:: stem: HTML <video> dropped when converting to Markdown"
     )

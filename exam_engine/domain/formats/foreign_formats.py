@@ -13,13 +13,16 @@ from collections.abc import Callable
 
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.formats import csv_foreign, gift_foreign
+from exam_engine.domain.formats._common import is_zip, read_zip
 from exam_engine.domain.formats.foreign import ForeignParsed
+from exam_engine.domain.formats.foreign_readers import FOREIGN_READERS
 
 Reader = Callable[..., ForeignParsed]
 
 READERS: dict[str, Reader] = {
     "gift": gift_foreign.parse,
     "csv": csv_foreign.parse,
+    **FOREIGN_READERS,  # moodlexml and qti
 }
 
 
@@ -31,13 +34,37 @@ ENGINE_OWN: dict[str, Callable[[str], bool]] = {
 }
 
 
+# The engine's own QTI marks every item with ``data-aaism-key`` (see formats.qti), its own
+# Moodle XML every text with the ``aaism-markdown`` class (see formats.moodle_xml).
+ENGINE_QTI_MARK = b"data-aaism-key"
+ENGINE_MOODLE_MARK = b'class="aaism-markdown"'
+
+
+def is_engine_qti(data: bytes) -> bool:
+    """True when a QTI file or package is the engine's own export (its items carry the mark).
+
+    A package that cannot be read is left to the engine's reader, which names the problem.
+    """
+    if not is_zip(data):
+        return ENGINE_QTI_MARK in data
+    members, problems = read_zip(data, "package")
+    if problems:
+        return True
+    return any(ENGINE_QTI_MARK in content for content in members.values())
+
+
 def is_foreign(fmt: str, data: bytes) -> bool:
     """True when ``data`` is another tool's file to read as drafts, not the engine's own.
 
     A file that is not UTF-8 is left to the engine's own reader, which names the bad byte.
+    QTI and Moodle XML are told apart by the marks the engine's own writers leave.
     """
     if fmt not in READERS:
         return False
+    if fmt == "qti":
+        return not is_engine_qti(data)
+    if fmt == "moodlexml":
+        return ENGINE_MOODLE_MARK not in data
     own = ENGINE_OWN.get(fmt)
     if own is None:
         return True
