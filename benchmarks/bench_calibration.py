@@ -316,6 +316,7 @@ def main() -> None:
             ">= 0.95",
         ),
         ("correlation of true and estimated a", f"{np.corrcoef(true_a, est_a)[0, 1]:.3f}", ""),
+        ("median ratio of estimated to true a", f"{np.median(est_a / true_a):.3f}", ""),
         (
             "b within its 95% interval",
             f"{np.mean(np.abs(est_b - true_b) <= 1.96 * se_b):.1%}",
@@ -323,6 +324,7 @@ def main() -> None:
         ),
         ("cut: true parameters / calibrated", f"{true_cut:.3f} / {scale_cut:.3f}", ""),
         (f"ability RMSE, held-out 90-item forms ({args.held_out})", f"{rmse:.3f}", ""),
+        ("mean SE of the held-out abilities", f"{np.mean(ses_):.3f}", ""),
         ("95% ability intervals covering the true ability", f"{coverage:.1%}", "93-97%"),
         (
             "Brier score of P(pass): IRT / beta-binomial",
