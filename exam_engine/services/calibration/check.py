@@ -11,6 +11,7 @@ user's unfinished mock and enemies of items already given are never chosen.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,7 +54,7 @@ MAX_ITEMS = 40
 # An item's (a, b, SE of a, SE of b).
 Params = tuple[float, float, float, float]
 # An uncalibrated item's parameters are the prior's: a = 1 within its SD, b at the authored
-# difficulty's mean within its SD (model.PRIOR_LOG_A_SD, model.PRIOR_B_SD).
+# difficulty's mean within the SD the priors give it (model.PRIOR_LOG_A_SD, model.PRIOR_B_SD).
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,9 @@ def _params_of(
         return params[version_id]
     source = of_version.get(version_id)
     b = prior_b_mean(source.difficulty) if source else 0.0
-    return (1.0, b, PRIOR_LOG_A_SD, PRIOR_B_SD)
+    # The calibration's prior is on a b: at a = 1, b = (a b) / a has SD (1 + b^2 0.5^2)^0.5,
+    # what the calibration reports for an item nobody has answered.
+    return (1.0, b, PRIOR_LOG_A_SD, math.hypot(PRIOR_B_SD, b * PRIOR_LOG_A_SD))
 
 
 def _estimate(
