@@ -174,3 +174,17 @@ def test_the_check_and_the_scale_carry_the_calibration_errors(session, bank):
     assert scale.errors == {
         row.question_version_id: (row.discrimination_se, row.difficulty_se) for row in rows
     }
+
+
+@pytest.mark.parametrize(("difficulty", "mean"), [("easy", -1.0), ("medium", 0.0), ("hard", 1.0)])
+def test_the_check_takes_an_unanswered_item_as_the_calibration_would(
+    difficulty: str, mean: float
+) -> None:
+    from exam_engine.domain.assembly import PoolItem as BankItem
+    from exam_engine.domain.irt import calibrate
+    from exam_engine.services.calibration.check import _params_of
+
+    source = BankItem("K-1", 7, "D1", "D1-A", difficulty)
+    fit = calibrate([], [], [], [mean], model="2pl")
+    expected = (fit.a[0], fit.b[0], fit.se_a[0], fit.se_b[0])
+    assert _params_of(7, {}, {7: source}) == pytest.approx(expected, abs=1e-6)

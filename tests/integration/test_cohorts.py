@@ -577,9 +577,29 @@ def test_attempts_csv_carries_ability_once_calibrated(session, graded_cohort, co
         expected = calibration.ability_of(scale, responses)
         assert row["ability"] == f"{expected.overall.theta:.3f}"
         assert row["ability_se"] == f"{expected.overall.se:.3f}"
+        for code in ("D1", "D2", "D3"):
+            assert row[f"{code} ability"] == f"{expected.by_domain[code].theta:.3f}"
         assert row["percent"]  # percent correct stays beside it
     # Ann's all-right first mock sits above Bob's all-wrong one on the one scale.
     assert float(rows[0]["ability"]) > float(rows[1]["ability"])
+    # The CSV's batched estimates are the one-attempt ones (all right, mixed, with blanks).
+    ids = [int(row["attempt_id"]) for row in rows]
+    batched = cohorts.sitting_abilities(session, ids)
+    assert set(batched.by_id) == set(ids)
+    for attempt_id in ids:
+        responses = calibration.attempt_responses(session, [attempt_id])[attempt_id]
+        expected = calibration.ability_of(scale, responses)
+        got = batched.of(attempt_id)
+        assert got.overall.items == expected.overall.items == len(responses)
+        assert got.overall.theta == pytest.approx(expected.overall.theta, abs=1e-9)
+        assert got.overall.se == pytest.approx(expected.overall.se, abs=1e-9)
+        assert sorted(got.by_domain) == sorted(expected.by_domain)
+        for code, estimate in expected.by_domain.items():
+            assert got.by_domain[code].theta == pytest.approx(estimate.theta, abs=1e-9)
+            assert got.by_domain[code].se == pytest.approx(estimate.se, abs=1e-9)
+        assert got.pass_probability == pytest.approx(expected.pass_probability, abs=1e-9)
+        assert got.scaled_estimate == expected.scaled_estimate
+        assert (got.cut, got.model, got.stale) == (expected.cut, expected.model, expected.stale)
 
 
 def test_scorecard_aggregates_missed_items_and_completion(session, graded_cohort, cohort) -> None:

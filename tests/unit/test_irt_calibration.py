@@ -119,3 +119,47 @@ def test_no_responses_leave_every_item_at_its_prior() -> None:
     assert fit.persons == 0
     assert fit.responses.tolist() == [0, 0]
     assert np.all(np.isnan(fit.infit))
+
+
+def authored_bank(seed: int) -> tuple:
+    """A 2PL bank whose authored difficulties are right in order but not in size.
+
+    As in the simulation: b is 0.6 x the authored prior mean (-1 / 0 / +1) plus N(0, 0.8^2),
+    so the prior's means are too far out and its SD too wide; each item gets about 150
+    answers from persons who see 30 items of 300.
+    """
+    rng = np.random.default_rng(seed)
+    n_items, n_persons, per_form = 300, 1500, 30
+    levels = np.array(["easy", "medium", "hard"])[np.arange(n_items) % 3]
+    prior = np.array([prior_b_mean(level) for level in levels])
+    b = 0.6 * prior + rng.normal(0.0, 0.8, n_items)
+    a = rng.lognormal(0.0, 0.25, n_items)
+    theta = rng.normal(0.0, 1.0, n_persons)
+    item = np.argsort(rng.random((n_persons, n_items)), axis=1)[:, :per_form].ravel()
+    person = np.repeat(np.arange(n_persons), per_form)
+    correct = rng.random(item.size) < probability(theta[person], a[item], b[item])
+    return a, b, prior, person, item, correct
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_authored_prior_does_not_inflate_discriminations(seed: int) -> None:
+    a, b, prior, person, item, correct = authored_bank(seed)
+    fit = calibrate(person, item, correct, prior, model="2pl")
+    # With the prior on b itself the median ratio was 1.05-1.08 here and the b's spread
+    # shrank by 7%; with it on the location a b both stay within sampling error.
+    assert 0.96 < float(np.median(fit.a / a)) < 1.04
+    assert float(fit.b.std() / b.std()) > 0.97
+    assert 0.9 < float(np.mean(np.abs(fit.b - b) < 1.96 * fit.se_b)) < 0.99
+
+
+@pytest.mark.parametrize("mean", [-1.0, 0.0, 1.0])
+def test_an_unanswered_item_has_the_priors_own_spread(mean: float) -> None:
+    fit = calibrate([], [], [], [mean], model="2pl")
+    # a b ~ N(mean, 1) and log a ~ N(0, 0.5^2) at the mode a = 1, b = mean: b = (a b) / a has
+    # variance 1 + mean^2 0.5^2 by the delta method, and a an SE of 0.5.
+    assert fit.a[0] == pytest.approx(1.0, abs=1e-6)
+    assert fit.b[0] == pytest.approx(mean, abs=1e-6)
+    assert fit.se_a[0] == pytest.approx(0.5, rel=1e-6)
+    assert fit.se_b[0] == pytest.approx(np.sqrt(1.0 + 0.25 * mean**2), rel=1e-6)
+    rasch = calibrate([], [], [], [mean], model="rasch")
+    assert rasch.se_b[0] == pytest.approx(1.0, rel=1e-6)

@@ -75,7 +75,13 @@ def test_api_check_runs_to_its_stopping_rule_with_balance_and_a_verdict(
     assert [i["position"] for i in check["items"]] == list(range(1, len(given) + 1))
     assert check["verdict"] in ("likely to pass", "not yet")
     assert result["ability"]["available"] is True
-    if len(given) < 40:
+    if len(given) < 40 and check["stopped"].startswith("clearly"):
+        # The classified stop: ten items at least, and the interval clear of the cut.
+        low, high = result["ability"]["interval"]
+        cut = result["ability"]["cut"]
+        assert len(given) >= 10
+        assert low > cut or high < cut
+    elif len(given) < 40:
         assert result["ability"]["se"] <= 0.30 + 1e-6
         assert check["stopped"].startswith("measured closely enough")
     # Content balance: each domain within two items of its blueprint share (28/28/34 of 90).
@@ -100,6 +106,12 @@ def test_strong_and_weak_candidates_get_opposite_verdicts(client, session, bank,
     assert good["readiness_check"]["verdict"] == "likely to pass"
     assert poor["readiness_check"]["verdict"] == "not yet"
     assert good["ability"]["theta"] > poor["ability"]["theta"]
+    # Answers all one way are a clear case: the check ends on the classified stop (after
+    # its ten items), not at 40 items or by the SE, which ten one-sided answers never reach.
+    assert good["readiness_check"]["stopped"].startswith("clearly above the pass mark")
+    assert poor["readiness_check"]["stopped"].startswith("clearly below the pass mark")
+    assert 10 <= len(good["readiness_check"]["items"]) < 40
+    assert 10 <= len(poor["readiness_check"]["items"]) < 40
     page = client.get(f"/attempts/{strong}/scorecard").get_data(as_text=True)
     assert "Readiness check: likely to pass" in page
 

@@ -61,7 +61,7 @@ def _as_arrays(person: Any, item: Any, correct: Any, n_items: int) -> tuple[Any,
 
 @dataclass(frozen=True)
 class Priors:
-    """Prior means of b, the prior SD of b and (2PL) of log a."""
+    """Prior means of the location a b, its prior SD and (2PL) the prior SD of log a."""
 
     b_mean: Floats
     b_sd: float = PRIOR_B_SD
@@ -73,20 +73,24 @@ def _m_step(
 ) -> tuple[Floats, Floats]:
     """Fisher-scoring steps on each item's expected log-posterior given the grid counts."""
     z = CALIBRATION_GRID
+    s2 = priors.b_sd**2
     for _ in range(steps):
         u = z[None, :] - b[:, None]
         p = logistic(a[:, None] * u)
         resid = r - n * p
         w = n * p * (1.0 - p)
-        grad_b = -a * resid.sum(axis=1) - (b - priors.b_mean) / priors.b_sd**2
-        info_bb = a * a * w.sum(axis=1) + 1.0 / priors.b_sd**2
+        # The authored-difficulty prior is on a b (minus the intercept), not on b alone: see
+        # the package docstring for why a prior on b would bias the discriminations upward.
+        excess = a * b - priors.b_mean
+        grad_b = -a * resid.sum(axis=1) - a * excess / s2
+        info_bb = a * a * (w.sum(axis=1) + 1.0 / s2)
         if model == RASCH:
             b = np.clip(b + grad_b / info_bb, *B_BOUNDS)
             continue
         log_a = np.log(a)
-        grad_a = (resid * u).sum(axis=1) - log_a / (a * priors.log_a_sd**2)
-        info_aa = (w * u * u).sum(axis=1) + 1.0 / (a * a * priors.log_a_sd**2)
-        info_ab = -a * (w * u).sum(axis=1)
+        grad_a = (resid * u).sum(axis=1) - log_a / (a * priors.log_a_sd**2) - b * excess / s2
+        info_aa = (w * u * u).sum(axis=1) + 1.0 / (a * a * priors.log_a_sd**2) + b * b / s2
+        info_ab = -a * (w * u).sum(axis=1) + a * b / s2
         det = info_aa * info_bb - info_ab**2
         det = np.where(det > 1e-12, det, 1e-12)
         step_a = (info_bb * grad_a - info_ab * grad_b) / det
@@ -220,10 +224,14 @@ def _standard_errors(
             score_a = x * (expected_z - b[cols]) - expected_pu
             i_aa += np.bincount(cols, weights=score_a**2, minlength=n_items)
             i_ab += np.bincount(cols, weights=score_a * score_b, minlength=n_items)
-    i_bb += 1.0 / priors.b_sd**2
+    # The priors' precision: N(mean, sd^2) on a b contributes its Fisher information
+    # (a^2, b^2 and a b over sd^2), log a ~ N(0, sd_a^2) its own on a.
+    s2 = priors.b_sd**2
+    i_bb += a * a / s2
     if model == RASCH:
         return np.zeros(n_items), np.sqrt(1.0 / i_bb)
-    i_aa += 1.0 / (a * a * priors.log_a_sd**2)
+    i_aa += 1.0 / (a * a * priors.log_a_sd**2) + b * b / s2
+    i_ab += a * b / s2
     det = i_aa * i_bb - i_ab**2
     det = np.where(det > 1e-12, det, 1e-12)
     return np.sqrt(np.maximum(i_bb / det, 0.0)), np.sqrt(np.maximum(i_aa / det, 0.0))

@@ -13,7 +13,8 @@ Ints = npt.NDArray[np.int64]
 RASCH = "rasch"
 TWO_PL = "2pl"
 MODELS = (RASCH, TWO_PL)
-# Prior mean of b by authored difficulty: an author's "hard" is about one SD above average.
+# Prior mean of b (for 2PL, of a b) by authored difficulty: an author's "hard" is about one SD
+# above average.
 PRIOR_B_MEAN = {"easy": -1.0, "medium": 0.0, "hard": 1.0}
 PRIOR_B_SD = 1.0
 PRIOR_LOG_A_SD = 0.5

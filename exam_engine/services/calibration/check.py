@@ -4,12 +4,14 @@ An attempt of the hidden ``readiness-check`` template (kind "drill", mode "exam"
 until it is finished, and untimed). It starts with one item; ``advance`` adds the next once
 the last is answered, chosen by ``domain.irt.adaptive`` with the latest calibration's
 parameters (the authored-difficulty prior for an item without them), and finishes the attempt
-when the SE reaches 0.30 or 40 items were given. Items of the user's unfinished mock and
-enemies of items already given are never chosen.
+when the SE reaches 0.30, when after ten items the 95% interval lies wholly above or below
+the latest run's cut (``adaptive.should_stop``), or when 40 items were given. Items of the
+user's unfinished mock and enemies of items already given are never chosen.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,7 +54,7 @@ MAX_ITEMS = 40
 # An item's (a, b, SE of a, SE of b).
 Params = tuple[float, float, float, float]
 # An uncalibrated item's parameters are the prior's: a = 1 within its SD, b at the authored
-# difficulty's mean within its SD (model.PRIOR_LOG_A_SD, model.PRIOR_B_SD).
+# difficulty's mean within the SD the priors give it (model.PRIOR_LOG_A_SD, model.PRIOR_B_SD).
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ def ensure_template(session: Session) -> ExamTemplate:
         title="Readiness check",
         description=(
             "Adaptive: each question is chosen for what your answers so far show; it stops "
-            "when your ability is measured to within 0.30 or after 40 questions. "
+            "when your ability is measured to within 0.30, when it is clearly above or "
+            "below the pass mark, or after 40 questions. "
             "Results at the end."
         ),
         blueprint=bundled_blueprint().name,
@@ -136,6 +139,15 @@ def _parameters(session: Session) -> dict[int, Params]:
         vid: (float(shrunk[i]), b, float(shrunk_se[i]), se_b)
         for i, (vid, _, b, _, se_b) in enumerate(rows)
     }
+
+
+def _cut(session: Session) -> float | None:
+    """The latest calibration run's cut, or None (then only the SE and the limit stop)."""
+    values = session.scalar(
+        select(CalibrationRun.values).order_by(CalibrationRun.computed_at.desc()).limit(1)
+    )
+    cut = (values or {}).get("cut")
+    return None if cut is None else float(cut)
 
 
 def _exposure(session: Session, template_id: int) -> dict[int, float]:
@@ -219,7 +231,9 @@ def _params_of(
         return params[version_id]
     source = of_version.get(version_id)
     b = prior_b_mean(source.difficulty) if source else 0.0
-    return (1.0, b, PRIOR_LOG_A_SD, PRIOR_B_SD)
+    # The calibration's prior is on a b: at a = 1, b = (a b) / a has SD (1 + b^2 0.5^2)^0.5,
+    # what the calibration reports for an item nobody has answered.
+    return (1.0, b, PRIOR_LOG_A_SD, math.hypot(PRIOR_B_SD, b * PRIOR_LOG_A_SD))
 
 
 def _estimate(
@@ -292,7 +306,14 @@ def advance(
         of_version = {item.version_id: item for item in published_pool(session)}
         estimate = _estimate(given, params, of_version)
         following = None
-        if not should_stop(estimate.se, len(given), se_target=SE_TARGET, max_items=MAX_ITEMS):
+        if not should_stop(
+            estimate.se,
+            len(given),
+            se_target=SE_TARGET,
+            max_items=MAX_ITEMS,
+            theta=estimate.theta,
+            cut=_cut(session),
+        ):
             following = _choose(session, attempt, given)
         if following is not None:
             attempts.add_items(session, attempt, [following], published_bank(session).question_of)

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.cohort_stats import StudentRow
 from exam_engine.domain.irt import pass_probability
+from exam_engine.domain.irt.ability import expected_score
 from exam_engine.domain.item_analysis import DEFAULT_MIN_RESPONSES
 from exam_engine.domain.pooled_ability import GroupedResponses, eap_by_group
+from exam_engine.domain.readiness import scaled_estimate
 from exam_engine.models import Attempt, AttemptItem, QuestionVersion
 from exam_engine.services import calibration
 from exam_engine.services.calibration import AttemptAbility, Scale
@@ -67,17 +69,18 @@ def attempt_abilities(session: Session, attempt_ids: Sequence[int]) -> dict[int,
 
 
 def sitting_abilities(session: Session, attempt_ids: Sequence[int]) -> CohortAbilities:
-    """Each finished attempt's ability by attempt id, or why there is none."""
+    """Each finished attempt's ability by attempt id, or why there is none.
+
+    The same estimates as ``calibration.ability_of`` on each attempt's responses, with its
+    pass probability and scaled estimate, all attempts in one pass (a cohort's attempts CSV
+    has one row per sitting: thousands of EAPs one by one would take seconds).
+    """
     scale = cohort_scale(session)
     if scale is None:
         return CohortAbilities(available=False, reason=calibration.THIN_REASON)
-    responses = calibration.attempt_responses(session, attempt_ids) if attempt_ids else {}
-    return CohortAbilities(
-        available=True,
-        by_id={key: calibration.ability_of(scale, found) for key, found in responses.items()},
-        cut=scale.cut,
-        stale=scale.stale,
-    )
+    pooled = _pooled_responses(session, list(attempt_ids), scale, by_attempt=True)
+    by_id = {} if pooled is None else _grouped_abilities(pooled, scale, scaled=True)
+    return CohortAbilities(available=True, by_id=by_id, cut=scale.cut, stale=scale.stale)
 
 
 def row_abilities(session: Session, rows: Sequence[StudentRow]) -> CohortAbilities:
@@ -91,13 +94,17 @@ def row_abilities(session: Session, rows: Sequence[StudentRow]) -> CohortAbiliti
         return CohortAbilities(available=False, reason=calibration.THIN_REASON)
     attempt_ids = [attempt_id for row in rows for attempt_id in row.attempt_ids]
     pooled = _pooled_responses(session, attempt_ids, scale)
-    if pooled is None:
-        return CohortAbilities(available=True, cut=scale.cut, stale=scale.stale)
-    students = sorted(pooled.shown)
+    by_id = {} if pooled is None else _grouped_abilities(pooled, scale, scaled=False)
+    return CohortAbilities(available=True, by_id=by_id, cut=scale.cut, stale=scale.stale)
+
+
+def _grouped_abilities(pooled: _Pooled, scale: Scale, *, scaled: bool) -> dict[int, AttemptAbility]:
+    """One ability per group (a user or an attempt), overall and by domain, in one pass."""
+    keys = sorted(pooled.shown)
     domains = sorted(scale.weights)
-    slot = np.full(max(students) + 1, -1, dtype=np.int64)
-    slot[students] = np.arange(len(students))
-    # One group overall and one per domain for each student: responses count in both.
+    slot = np.full(max(keys) + 1, -1, dtype=np.int64)
+    slot[keys] = np.arange(len(keys))
+    # One group overall and one per domain for each key: responses count in both.
     width = 1 + len(domains)
     found = pooled.responses
     base = slot[found.group] * width
@@ -111,48 +118,53 @@ def row_abilities(session: Session, rows: Sequence[StudentRow]) -> CohortAbiliti
             group=np.concatenate([base, base[inside] + 1 + pooled.domain[inside]]),
             count=np.concatenate([found.count, found.count[inside]]),
         ),
-        len(students) * width,
+        len(keys) * width,
         se_a=[scale.errors.get(vid, (0.0, 0.0))[0] for vid in pooled.versions],
         se_b=[scale.errors.get(vid, (0.0, 0.0))[1] for vid in pooled.versions],
     )
+    pools = {d: pool for d, pool in scale.domains.items() if d in scale.weights}
     by_id = {}
-    for n, student in enumerate(students):
+    for n, key in enumerate(keys):
         overall = estimates[n * width]
         # Under half of the items shown have parameters: too thin, as for one attempt.
-        if overall is None or 2 * overall.items < pooled.shown[student]:
-            by_id[student] = AttemptAbility(available=False, reason=calibration.THIN_REASON)
+        if overall is None or 2 * overall.items < pooled.shown[key]:
+            by_id[key] = AttemptAbility(available=False, reason=calibration.THIN_REASON)
             continue
         by_domain = {
             code: estimate
             for d, code in enumerate(domains)
             if (estimate := estimates[n * width + 1 + d]) is not None
         }
-        by_id[student] = AttemptAbility(
+        percent = 100.0 * expected_score(overall.theta, pools, scale.weights) if scaled else 0
+        by_id[key] = AttemptAbility(
             available=True,
             overall=overall,
             by_domain=by_domain,
             pass_probability=pass_probability(overall, scale.cut),
+            scaled_estimate=scaled_estimate(percent) if scaled else None,
             cut=scale.cut,
             model=scale.model,
             stale=scale.stale,
         )
-    return CohortAbilities(available=True, by_id=by_id, cut=scale.cut, stale=scale.stale)
+    return by_id
 
 
 @dataclass(frozen=True)
 class _Pooled:
-    """Calibrated responses grouped by user id, with what the estimates need besides."""
+    """Calibrated responses grouped by user (or attempt) id, with what the estimates need."""
 
     responses: GroupedResponses
     versions: list[int]  # the version of each item index (every calibrated one)
     domain: Any  # each response's domain index in sorted blueprint order, -1 outside it
-    shown: dict[int, int]  # items each user was shown, calibrated or not
+    shown: dict[int, int]  # items each user (or attempt) was shown, calibrated or not
 
 
-def _pooled_responses(session: Session, attempt_ids: list[int], scale: Scale) -> _Pooled | None:
-    """The attempts' responses to calibrated items, or None when there are none.
+def _pooled_responses(
+    session: Session, attempt_ids: list[int], scale: Scale, *, by_attempt: bool = False
+) -> _Pooled | None:
+    """The attempts' responses to calibrated items grouped by user (or attempt), or None.
 
-    Counted in SQL by (user, version, right or wrong) and read with Core (no ORM rows): a
+    Counted in SQL by (group, version, right or wrong) and read with Core (no ORM rows): a
     large cohort has hundreds of thousands of responses, and mocks repeat a bank's items.
     """
     if not attempt_ids:
@@ -163,18 +175,19 @@ def _pooled_responses(session: Session, attempt_ids: list[int], scale: Scale) ->
         Attempt.__table__,
     )
     right = case((items.c.choice == versions.c.answer_index, 1), else_=0)
+    group = items.c.attempt_id if by_attempt else attempts.c.user_id
     connection = session.connection()
     counted = connection.execute(
-        select(attempts.c.user_id, items.c.question_version_id, right, func.count())
+        select(group, items.c.question_version_id, right, func.count())
         .select_from(items)
         .join(versions, versions.c.id == items.c.question_version_id)
         .join(attempts, attempts.c.id == items.c.attempt_id)
         .where(items.c.attempt_id.in_(attempt_ids))
-        .group_by(attempts.c.user_id, items.c.question_version_id, right)
+        .group_by(group, items.c.question_version_id, right)
     ).all()
     if not counted:
         return None
-    # Columns: user id, version id, right (1) or wrong (0), how many times.
+    # Columns: user (or attempt) id, version id, right (1) or wrong (0), how many times.
     # fromiter over the flattened rows: np.array(rows) would probe each Row for array hooks.
     flat = chain.from_iterable(counted)
     table = np.fromiter(flat, dtype=np.int64, count=4 * len(counted)).reshape(-1, 4)

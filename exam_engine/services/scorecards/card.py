@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from exam_engine.domain.grading import Score
+from exam_engine.domain.irt.adaptive import MIN_CLASSIFIED, classified
 from exam_engine.domain.item_analysis import DEFAULT_MIN_RESPONSES
 from exam_engine.domain.moments import iso_utc
 from exam_engine.domain.pacing import Pacing, measure_pacing
@@ -244,6 +245,14 @@ def check_summary(
         stopped = "measured closely enough (SE at most 0.30)"
     elif len(used) >= calibration.MAX_ITEMS:
         stopped = "reached 40 questions"
+    elif (
+        ability.overall is not None
+        and ability.cut is not None
+        and len(used) >= MIN_CLASSIFIED
+        and classified(ability.overall.theta, ability.overall.se, ability.cut)
+    ):
+        side = "above" if ability.overall.theta > ability.cut else "below"
+        stopped = f"clearly {side} the pass mark (the 95% interval excludes it)"
     else:
         stopped = "submitted before the stopping rule"
     return {"verdict": verdict, "stopped": stopped, "items": used}
