@@ -416,7 +416,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))
-    return 0 if result["audit"]["lost"] == 0 and result["audit"]["corrupt"] == 0 else 1
+    everyone_started = result.get("started", result["n"]) == result["n"]
+    if not everyone_started:
+        print(f"only {result['started']} of {result['n']} candidates started", file=sys.stderr)
+    saved = result["audit"]["lost"] == 0 and result["audit"]["corrupt"] == 0
+    return 0 if saved and everyone_started else 1
 
 
 if __name__ == "__main__":
