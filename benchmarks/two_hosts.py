@@ -537,10 +537,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     work = Path(tempfile.mkdtemp(prefix="exam-two-hosts-"))
     load_before = Path("/proc/loadavg").read_text().split()[:3]
-    with signals_end_the_run():
-        url = stack.recreate_database(args.database)
-        emails = stack.prepare(url, stack.app_env(url, work / "instance-setup"), args.n)
-        result = run_two_hosts(url, emails, settings, work)
+    try:
+        with signals_end_the_run():
+            url = stack.recreate_database(args.database)
+            emails = stack.prepare(url, stack.app_env(url, work / "instance-setup"), args.n)
+            result = run_two_hosts(url, emails, settings, work)
+    except KeyboardInterrupt as stop:
+        print(
+            f"two_hosts: stopped ({stop}); hosts, HAProxy and namespaces removed", file=sys.stderr
+        )
+        return 130
     result.update(
         machine=machine(),
         date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

@@ -75,6 +75,12 @@ def remove_stale() -> list[str]:
         name = line.split()[0] if line.split() else ""
         match = owner.match(name)
         if match and not alive(int(match.group(1))):
+            # Its gunicorn processes outlived the run; nothing else runs in our namespace.
+            for pid in ip("netns", "pids", name, check=False).stdout.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             ip("netns", "delete", name, check=False)
             removed.append(name)
     for line in ip("-o", "link", "show", check=False).stdout.splitlines():
@@ -168,6 +174,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def die_with_parent() -> None:
+    """In a child before exec: be SIGKILLed when the process that started it dies.
+
+    A run killed outright then leaves no HAProxy behind (the kernel sends the signal).
+    """
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 @dataclass
@@ -277,6 +294,7 @@ class HAProxy:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
