@@ -223,6 +223,11 @@ frontend balanced
 backend hosts
     balance roundrobin
     option httpchk GET /healthz
+    # A dead host refuses connections, which fails its check at once whatever the timeout;
+    # a busy host answers /healthz behind the requests queued before it. Without a check
+    # timeout of its own, "inter" (0.5 s) would be the limit, and the one host left would be
+    # marked down under the load it took over: 503 for everyone (seen in the first run).
+    timeout check 10s
     default-server check inter 500 fall 2 rise 2
 {servers}
 {pinned}
@@ -257,7 +262,7 @@ class HAProxy:
                 f"frontend only_{name}\n    bind 127.0.0.1:{self.pinned[name]}\n"
                 f"    option forwardfor\n    http-response set-header X-Served-By %s\n"
                 f"    default_backend only_{name}\n\n"
-                f"backend only_{name}\n    option httpchk GET /healthz\n"
+                f"backend only_{name}\n    option httpchk GET /healthz\n    timeout check 10s\n"
                 f"    server {name} {link.inside_ip}:{APP_PORT} check inter 500 fall 2 rise 2\n"
             )
         relays = []
