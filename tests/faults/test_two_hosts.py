@@ -42,6 +42,7 @@ def test_two_hosts_lose_nothing_share_sessions_and_counters_when_one_is_killed(
         kill_at=8,
         down=1,
         pace=(2.0, 4.0),
+        submit_spread=3,
         sample=6,
         timeout=300,
         redis=redis_url,
