@@ -286,7 +286,9 @@ class Candidate:
         if reply is None or reply.status != 303:
             return False
         location = (reply.headers.get("location") or [""])[0]
-        match = re.search(r"/attempts/(\d+)/q/1", location)
+        # The sitting's resume page (it opens the first unanswered question); older versions
+        # redirected to the first question itself.
+        match = re.search(r"/attempts/(\d+)/(?:resume|q/1)\b", location)
         if match is None:
             return False
         self.adopt(int(match.group(1)), positions)

@@ -4,6 +4,8 @@ A sync worker between two requests dies without cutting anything off, so the fau
 this polls the workers' open sockets and SIGKILLs the first worker that holds a socket it did
 not hold when polling began (an accepted client connection, or a database connection opened for
 a request). It runs as its own process so that polling /proc does not slow the load's clients.
+With ``--group`` it kills the master's whole process group instead (a host going down at once:
+``benchmarks/two_hosts.py``).
 """
 
 from __future__ import annotations
@@ -34,8 +36,12 @@ def sockets(pid: int) -> set[str]:
     return found
 
 
-def kill_busy_worker(master: int, within: float) -> int | None:
-    """SIGKILL a worker of ``master`` that opens a new socket within ``within`` s; its pid."""
+def kill_busy_worker(master: int, within: float, group: bool = False) -> int | None:
+    """SIGKILL a worker of ``master`` that opens a new socket within ``within`` s; its pid.
+
+    With ``group``, the master's process group (master and every worker) is killed at that
+    moment instead, and the busy worker's pid is still what is returned.
+    """
     known = sockets(master)
     for worker in children(master):
         known |= sockets(worker)
@@ -43,7 +49,10 @@ def kill_busy_worker(master: int, within: float) -> int | None:
     while time.monotonic() < deadline:
         for worker in children(master):
             if sockets(worker) - known:
-                os.kill(worker, signal.SIGKILL)
+                if group:
+                    os.killpg(master, signal.SIGKILL)
+                else:
+                    os.kill(worker, signal.SIGKILL)
                 return worker
         time.sleep(0.0005)
     return None
@@ -54,8 +63,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--master", type=int, required=True, help="the gunicorn master's pid")
     parser.add_argument("--within", type=float, default=2.0, help="seconds to wait for a request")
+    parser.add_argument(
+        "--group", action="store_true", help="kill the master's whole process group at that moment"
+    )
     args = parser.parse_args()
-    killed = kill_busy_worker(args.master, args.within)
+    killed = kill_busy_worker(args.master, args.within, args.group)
     if killed is None:
         return 1
     print(killed)

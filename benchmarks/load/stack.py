@@ -301,7 +301,12 @@ def children(pid: int) -> list[int]:
 
 
 class Gunicorn:
-    """gunicorn serving an app (``wsgi:app`` unless told) on a free loopback port, run by us."""
+    """gunicorn serving an app (``wsgi:app`` unless told) on a free loopback port, run by us.
+
+    ``host``/``port`` bind it elsewhere (an address inside a network namespace), and
+    ``prefix`` goes before the command (``ip netns exec NAME``, which execs gunicorn itself,
+    so the process we hold is still the master).
+    """
 
     def __init__(
         self,
@@ -311,28 +316,34 @@ class Gunicorn:
         workers: int = 2,
         args: Iterable[str] = (),
         app: str = "wsgi:app",
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        prefix: Iterable[str] = (),
     ) -> None:
         self.env = env
         self.log = log
         self.workers = workers
         self.args = list(args)
         self.app = app
-        self.port = free_port()
+        self.host = host
+        self.port = free_port() if port is None else port
+        self.prefix = list(prefix)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def base(self) -> str:
         """The server's base URL."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 60) -> None:
         """Start and wait until /healthz answers 200 and every worker is up."""
         command = [
+            *self.prefix,
             str(BIN / "gunicorn"),
             "-w",
             str(self.workers),
             "-b",
-            f"127.0.0.1:{self.port}",
+            f"{self.host}:{self.port}",
             "--timeout",
             "30",
             "--graceful-timeout",
@@ -374,14 +385,27 @@ class Gunicorn:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL the whole process group if it lingers."""
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the master's whole process group (master and workers) and reap the master."""
+        # Only while the master is unreaped: until then its pid, the group's id, cannot have
+        # been reused by another process group.
+        if self.process is None or self.process.returncode is not None:
+            return
         try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass  # every process of the group has exited already
+        self.process.wait(timeout=10)
 
     def __enter__(self) -> Gunicorn:
         self.start()

@@ -19,6 +19,7 @@ from exam_engine.models import Attempt, AttemptItem
 from exam_engine.services.attempts import (
     OPTION_IDS,
     QuestionRow,
+    ResponseRow,
     remaining_seconds,
     stored_to_choice,
     struck_ids,
@@ -72,6 +73,33 @@ def unanswered_views(rows: Iterable[QuestionRow]) -> list[ItemView]:
         )
         for row in rows
     ]
+
+
+def own_response_views(rows: Iterable[ResponseRow]) -> list[ItemView]:
+    """Views of positions with the candidate's own saves, for an attempt revealing nothing.
+
+    The caller makes sure nothing may be revealed (an attempt in progress, not in practice
+    mode): these views never carry feedback.
+    """
+    return [
+        ItemView(
+            position=row.position,
+            stem=row.stem,
+            options=_in_order(row.options, row.option_order),
+            choice=None
+            if row.choice is None
+            else OPTION_IDS[list(row.option_order).index(row.choice)],
+            flagged=row.flagged,
+            feedback=None,
+            struck=struck_ids(row.option_order, row.struck),
+        )
+        for row in rows
+    ]
+
+
+def reveals_nothing(attempt: Attempt) -> bool:
+    """True when no position of the attempt may show feedback (see :func:`item_view`)."""
+    return attempt.status == AttemptStatus.IN_PROGRESS and attempt.mode != Mode.PRACTICE
 
 
 def feedback_for(item: AttemptItem) -> dict[str, Any]:

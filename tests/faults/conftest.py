@@ -22,7 +22,10 @@ from benchmarks.load import stack
 from tests.faults.support import FaultDatabase
 
 # One database per pytest-xdist worker; the tests themselves never overlap (see ``alone``).
-DATABASE = "exam_faults_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+# FAULTS_DATABASE names another (a second checkout's run must not drop this one's database).
+DATABASE = os.environ.get("FAULTS_DATABASE") or "exam_faults_" + os.environ.get(
+    "PYTEST_XDIST_WORKER", "main"
+)
 LOCK = Path(tempfile.gettempdir()) / "exam-engine-faults.lock"
 USERS = 600
 SKIP_REASON = (

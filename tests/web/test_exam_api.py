@@ -379,3 +379,28 @@ def test_bad_struck_is_400(client, candidate, clock, struck) -> None:
     response = put(client, data["id"], 1, choice="A", struck=struck, seq=1)
     assert response.status_code == 400
     assert "struck" in response.get_json()["error"]
+
+
+def test_reload_of_a_mock_in_progress_matches_the_full_view(client, candidate, clock, session):
+    # A reload (or a retried start) of an attempt that reveals nothing is built from one
+    # narrow query; it must say exactly what the view built from the full items says.
+    from exam_engine.services import attempts
+    from exam_engine.services.attempt_views import attempt_json
+
+    data = start(client)
+    assert put(client, data["id"], 2, choice="C", flagged=True, seq=1).status_code == 200
+    assert put(client, data["id"], 5, choice="A", seq=2, struck=["B", "D"]).status_code == 200
+    assert put(client, data["id"], 2, choice="D", flagged=True, seq=3).status_code == 200
+    assert put(client, data["id"], 7, choice=None, flagged=True, seq=4).status_code == 200
+    reloaded = client.get(f"/api/v1/attempts/{data['id']}").get_json()
+    retried = client.post("/api/v1/attempts", json={"template": "quiz-20"})
+    assert retried.status_code == 200
+    with client.application.test_request_context():
+        attempt = attempts.load_for_view(session, candidate.id, data["id"])
+        full = attempt_json(attempt, clock["now"], seq=attempts.attempt_seq(session, data["id"]))
+    assert reloaded == full
+    assert retried.get_json() == full
+    assert full["seq"] == 4
+    assert full["responses"][1] == {"position": 2, "choice": "D", "flagged": True, "struck": []}
+    assert full["responses"][4]["struck"] == ["B", "D"]
+    assert "feedback" not in full

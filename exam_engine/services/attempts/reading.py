@@ -114,6 +114,43 @@ def question_rows(session: Session, attempt_id: int) -> list[QuestionRow]:
     return [QuestionRow(*row) for row in rows]
 
 
+class ResponseRow(NamedTuple):
+    """A position as shown with the candidate's own latest save (no key, no rationale)."""
+
+    position: int
+    stem: str
+    options: list[Any]
+    option_order: list[int]
+    choice: int | None  # stored option index
+    flagged: bool
+    struck: int  # a bit per stored option index
+    last_seq: int
+
+
+def response_rows(session: Session, attempt_id: int) -> list[ResponseRow]:
+    """The attempt's positions with stems, options and the candidate's saves, in one query.
+
+    What a reload (or a retried start) of an attempt that reveals nothing yet needs, without
+    loading 90 items and their full versions as ORM objects.
+    """
+    rows = session.execute(
+        select(
+            AttemptItem.position,
+            QuestionVersion.stem,
+            QuestionVersion.options,
+            AttemptItem.option_order,
+            AttemptItem.choice,
+            AttemptItem.flagged,
+            AttemptItem.struck,
+            AttemptItem.last_seq,
+        )
+        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
+        .where(AttemptItem.attempt_id == attempt_id)
+        .order_by(AttemptItem.position)
+    )
+    return [ResponseRow(*row) for row in rows]
+
+
 def user_attempts(session: Session, user_id: int) -> list[Attempt]:
     """The user's attempts, newest first."""
     return list(

@@ -12,6 +12,8 @@ from exam_engine.services import attempts, launch, practice
 from exam_engine.services.attempt_views import (
     attempt_json,
     iso,
+    own_response_views,
+    reveals_nothing,
     unanswered_views,
 )
 from exam_engine.services.calibration import check
@@ -35,6 +37,13 @@ def _attempt_payload(attempt_id: int) -> dict[str, Any]:
     session = current_session()
     attempt = attempts.get_attempt(session, current_user.id, attempt_id)
     attempts.touch(session, attempt, now(), grace_seconds())
+    if reveals_nothing(attempt):
+        # A reload, or a start retried after its reply was lost, of an attempt in progress:
+        # one narrow query. Under a start surge, clients that gave up on a slow reply retry,
+        # and loading 90 items with full versions for each retry fed the surge.
+        rows = attempts.response_rows(session, attempt_id)
+        seq = max((row.last_seq for row in rows), default=0)
+        return attempt_json(attempt, now(), seq=seq, views=own_response_views(rows))
     attempt = attempts.load_for_view(session, current_user.id, attempt_id)
     return attempt_json(attempt, now(), seq=attempts.attempt_seq(session, attempt_id))
 
