@@ -5,7 +5,9 @@ Pages format dates with the web layer's Jinja filters, which call these same fun
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
 def minute(moment: datetime) -> str:
@@ -20,3 +22,24 @@ def iso_utc(moment: datetime, *, whole_seconds: bool = False) -> str:
     if whole_seconds:
         moment = moment.replace(microsecond=0)
     return moment.isoformat() + "Z"
+
+
+def zone_named(name: str | None) -> tzinfo:
+    """The zone an IANA name stands for; UTC for None or a name this machine does not know."""
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def is_zone_name(name: str) -> bool:
+    """Tell whether ``name`` is an IANA zone this machine knows (``Europe/Paris``, ``UTC``)."""
+    return name in zone_names()
+
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    """Every IANA zone name this machine knows, sorted (the account page's choices)."""
+    return tuple(sorted(available_timezones()))

@@ -59,7 +59,7 @@ def test_history_shows_mastery_over_time_with_a_link_to_study(client, session, b
     assert section.count('class="sparkline"') == SUBDOMAINS
     assert re.search(r'<td class="num">\d+%</td>', section)
     assert 'href="/study/"' in section
-    assert "/static/css/study.css" in page
+    assert "/bundle/app-scorecard-study.css" in page
     assert "<script" not in page
 
 

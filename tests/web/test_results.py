@@ -90,7 +90,7 @@ def test_scorecard_shows_score_domains_subdomains_chart_and_labelled_estimates(
     assert chart.get("aria-labelledby") == "domain-chart-title"
     assert "95% intervals" in "".join(chart.itertext())
     assert f'href="/attempts/{attempt.id}/review"' in page
-    assert 'href="/static/css/scorecard.css"' in page
+    assert '/bundle/app-scorecard.css"' in page
 
 
 def test_scorecard_of_an_expired_attempt_says_time_ran_out(client, session, bank, user) -> None:

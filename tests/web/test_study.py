@@ -80,7 +80,7 @@ def test_study_page_shows_queue_drill_and_mastery(client, candidate, session, cl
     assert 'id="mastery-table"' in html
     assert "<svg" not in html  # one point: no trend yet
     assert '<th scope="row"><abbr title="Stakeholder Considerations' in html
-    assert "/static/css/study.css" in html
+    assert "/bundle/app-study.css" in html
     assert "<script>" not in html
 
 
