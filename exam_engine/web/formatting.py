@@ -67,7 +67,7 @@ def when(moment: datetime | None, zone: tzinfo = UTC) -> str:
     if moment is None:
         return ""
     local = _aware(moment).astimezone(zone)
-    return f"{day(local)}, {local:%H:%M %Z}"
+    return f"{local.day} {local:%b %Y, %H:%M %Z}"
 
 
 def _html(formatter: object) -> object:

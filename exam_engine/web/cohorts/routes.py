@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from exam_engine.domain.moments import NoSuchLocalTime, local_to_utc
 from exam_engine.domain.vocabulary import FINISHED, AttemptStatus, Mode, Role, ScoreScale
 from exam_engine.extensions import current_session
 from exam_engine.models import Cohort
@@ -39,7 +40,7 @@ from exam_engine.web.cohorts.forms import (
 )
 from exam_engine.web.cohorts.heatmap import heatmap_rows
 from exam_engine.web.security import login_required, role_required
-from exam_engine.web.zones import NoSuchLocalTime, local_to_utc, user_zone, zone_label
+from exam_engine.web.zones import user_zone, zone_label
 
 instructor_only = role_required(Role.INSTRUCTOR)
 bp.add_app_template_global(heatmap_rows, "cohort_heatmap_rows")
