@@ -449,7 +449,8 @@ def attempts_csv(cohort_id: int) -> Any:
 @bp.get("/<int:cohort_id>/students/<int:user_id>")
 @instructor_only
 def student(cohort_id: int, user_id: int) -> Any:
-    """One student's attempts at this cohort's assignments, with domain scores."""
+    """One student's profile over this cohort's mocks (sub-domains, trend, pass estimate) and
+    their attempts at its assignments."""
     cohort = _cohort(cohort_id)
     session = current_session()
     cohorts.finalize_overdue(session, cohort.id, now=now(), grace_seconds=grace_seconds())
@@ -460,10 +461,12 @@ def student(cohort_id: int, user_id: int) -> Any:
     if scale == ScoreScale.ABILITY:
         finished = [s.attempt.id for s in sittings if s.attempt.status in FINISHED]
         abilities = cohorts.sitting_abilities(session, finished)
+    profile = cohorts.student_profile(session, user_id, sittings, target=_target())
     return render_template(
         "cohorts/student.html",
         cohort=cohort,
         student=info,
+        profile=profile,
         sittings=sittings,
         scale=scale,
         abilities=abilities,
