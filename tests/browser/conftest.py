@@ -133,3 +133,11 @@ def answer_keys(session: Any, attempt_id: int) -> list[str]:
         .order_by(AttemptItem.position)
     ).all()
     return [attempts.stored_to_choice(i, i.version.answer_index) for i in items]
+
+
+def shoot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """Save a screenshot for a person to look at, only when SCREENSHOTS_DIR names a folder."""
+    folder = os.environ.get("SCREENSHOTS_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)

@@ -58,7 +58,7 @@ def test_the_instructor_sees_profile_trend_and_estimate(client, setting) -> None
     # Oldest first: 1 of 6, then 4 of 6 (+50 points).
     trend = html.split('id="trend-heading"', 1)[1].split("</table>", 1)[0]
     assert trend.index("17%") < trend.index("67%")
-    assert "+50%" in trend
+    assert "+50 points" in trend
     assert "No calibrated ability" in html  # no calibration in this test
 
 
