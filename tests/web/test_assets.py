@@ -161,3 +161,25 @@ def test_no_compression_for_a_client_that_does_not_ask(client) -> None:
     response = client.get("/login", headers={"Accept-Encoding": "identity"})
     assert "Content-Encoding" not in response.headers
     assert b"<h1" in response.data
+
+
+def test_the_printed_scorecard_names_the_candidate(client, session) -> None:
+    from exam_engine.models import utcnow
+    from exam_engine.services import attempts
+    from tests.support import add_template, seed_bank
+
+    seed_bank(session, per_subdomain=2)
+    add_template(session, "tiny", item_count=4, minutes=10)
+    user = UserFactory(email="pat@example.com", name="Pat <Printer>")
+    attempt = attempts.start_attempt(session, user.id, "tiny", now=utcnow())
+    attempts.submit_attempt(session, user.id, attempt.id, now=utcnow(), grace_seconds=30)
+    client.login(user.email)
+    html = client.get(f"/attempts/{attempt.id}/scorecard").get_data(as_text=True)
+    assert (
+        '<p class="print-only candidate-line">Candidate: <strong>Pat &lt;Printer&gt;</strong>'
+        " (pat@example.com)</p>" in html
+    )
+    css = client.get(href(stylesheets(html)[0])).get_data(as_text=True)
+    screen, printed = css.split("@media print {", 1)
+    assert ".print-only { display: none; }" in screen
+    assert ".print-only { display: block !important; }" in printed

@@ -78,7 +78,7 @@ def student_profile(
             number=s.line.number,
             title=s.line.template.title,
             finished_at=s.attempt.submitted_at,
-            percent=float(s.attempt.result["score"]["percent"]),
+            percent=float((s.attempt.result or {})["score"]["percent"]),
             ability=per_attempt.of(s.attempt.id).overall,
         )
         for s in ordered
