@@ -61,7 +61,8 @@ def _browser() -> Iterator[Any]:
 @pytest.fixture
 def browser_context(_browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser profile per test; a screenshot is kept when the test fails."""
-    context = _browser.new_context(viewport={"width": 1280, "height": 900})
+    # One zone whatever the machine's: pages show times in the zone the browser reports.
+    context = _browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC")
     context.set_default_timeout(10_000)
     yield context
     report = getattr(request.node, "rep_call", None)
