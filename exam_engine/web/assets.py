@@ -107,7 +107,13 @@ def _bundle_filename(names: tuple[str, ...]) -> str:
 
 
 def static_url(filename: str) -> str:
-    """The content-hashed URL of a file under ``static/``."""
+    """The content-hashed URL of a file under ``static/``.
+
+    A template naming a file that is not there is a bug in the page, not a missing page:
+    it raises rather than answering the page itself with 404.
+    """
+    if not (_static_root() / filename).is_file():
+        raise LookupError(f"static file {filename!r} does not exist")
     asset = _file(filename)
     return url_for("assets.serve", digest=asset.digest, filename=filename)
 
@@ -115,6 +121,12 @@ def static_url(filename: str) -> str:
 def stylesheet_url(sheets: Iterable[str] = ()) -> str:
     """The content-hashed URL of the one stylesheet of a page that also uses ``sheets``."""
     names = _bundle_names(sheets)
+    for name in names:
+        if (
+            not _SHEET_NAME.fullmatch(name)
+            or not (_static_root() / "css" / f"{name}.css").is_file()
+        ):
+            raise LookupError(f"stylesheet {name!r} does not exist under static/css")
     asset = _bundle(names)
     return url_for("assets.serve", digest=asset.digest, filename=_bundle_filename(names))
 

@@ -183,3 +183,13 @@ def test_the_printed_scorecard_names_the_candidate(client, session) -> None:
     screen, printed = css.split("@media print {", 1)
     assert ".print-only { display: none; }" in screen
     assert ".print-only { display: block !important; }" in printed
+
+
+def test_a_template_naming_a_missing_file_fails_loudly(app) -> None:
+    from exam_engine.web.assets import static_url, stylesheet_url
+
+    with app.test_request_context():
+        with pytest.raises(LookupError, match="'js/nothing.js' does not exist"):
+            static_url("js/nothing.js")
+        with pytest.raises(LookupError, match="'nothing' does not exist"):
+            stylesheet_url(["nothing"])
