@@ -206,7 +206,7 @@ def test_review_page_and_session_end_to_end(client, candidate, session, clock) -
 
     missed_mock(session, candidate, misses=2)
     html = client.get("/study/review").get_data(as_text=True)
-    assert "next review is due on 2025-03-04" in html
+    assert "next review is due on 4 Mar 2025" in html
     clock["now"] = T0 + timedelta(days=1, hours=1)
     html = client.get("/study/review").get_data(as_text=True)
     assert 'id="due-table"' in html
