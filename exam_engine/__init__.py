@@ -29,7 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extension instances to this app."""
-    from exam_engine.extensions import csrf, db, limiter, login_manager, migrate
+    from exam_engine.extensions import compress, csrf, db, limiter, login_manager, migrate
     from exam_engine.services import passwords
     from exam_engine.services.mail import mail
 
@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    compress.init_app(app)
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -13,6 +13,16 @@ from flask import Flask
 
 DEFAULTS: dict[str, Any] = {
     "GRACE_SECONDS": 30,
+    # Flask-Compress: Brotli where the browser takes it, else gzip; text responses only.
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_MIMETYPES": [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "image/svg+xml",
+    ],
     "WEAK_TARGET": 0.65,
     "PASSWORD_HASH_PROFILE": "default",
     "SESSION_COOKIE_HTTPONLY": True,

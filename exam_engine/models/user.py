@@ -42,6 +42,9 @@ class User(Base):
     # staff, the CLI, a roster or the demo are verified as made: their maker vouches for them.
     email_verified: Mapped[bool] = mapped_column(default=True, server_default=true())
     last_login_at: Mapped[datetime | None]
+    # An IANA zone name (Europe/Paris) that every time on the user's pages is shown in; set
+    # from the browser on the first page after sign-in, changeable on the account page.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     # Flask-Login protocol
     @property

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from exam_engine.domain.moments import is_zone_name
 from exam_engine.domain.vocabulary import Role
 from exam_engine.models import ROLES, User, utcnow
 from exam_engine.services import audit, login_sessions
@@ -171,3 +172,26 @@ def change_password(
             f"{user.email} changed their password",
         )
     return user
+
+
+def set_time_zone(
+    session: Session, user_id: int, name: str, *, only_if_unset: bool = False
+) -> bool:
+    """Set the zone a user's pages show times in; tell whether it changed.
+
+    :param only_if_unset: for the browser's own report, which must never overwrite a zone
+        the user chose on the account page.
+    """
+    name = name.strip()
+    if not is_zone_name(name):
+        raise ValidationFailed(
+            f"time_zone: {name[:64]!r} is not a time zone name such as Europe/Paris"
+        )
+    with transaction(session):
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"user {user_id} not found")
+        if (only_if_unset and user.time_zone) or user.time_zone == name:
+            return False
+        user.time_zone = name
+    return True

@@ -7,7 +7,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Register every blueprint and the error handlers."""
-    from exam_engine.web import errors, health, input_guard, main, security
+    from exam_engine.web import assets, errors, health, input_guard, main, security, zones
     from exam_engine.web.admin import bp as admin_bp
 
     # Before any rule is added: rules bind their converters when they are added.
@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(stats_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(my_data_bp)
+    assets.register(app)
     errors.register(app)
     security.register(app)
     input_guard.register(app)
@@ -41,5 +42,6 @@ def register(app: Flask) -> None:
 
     app.jinja_env.globals["charts"] = charts
     app.jinja_env.filters.update(formatting.FILTERS)
+    zones.register(app)
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(render_inline, "markdown_inline")

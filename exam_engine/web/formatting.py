@@ -7,11 +7,9 @@ a dash, which pages mark as undefined.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from markupsafe import Markup
-
-from exam_engine.domain.moments import iso_utc, minute
 
 DASH = "–"
 _UNDEFINED = Markup('<span class="muted" title="undefined">–</span>')
@@ -52,19 +50,24 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def day(moment: datetime) -> str:
-    """A date as people read it: ``2026-12-04``."""
-    return moment.strftime("%Y-%m-%d")
+def _aware(moment: datetime) -> datetime:
+    # Stored moments are UTC; SQLite hands them back naive.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def utc_minute(moment: datetime | None) -> str:
-    """A moment to the minute in UTC: ``2026-12-04 09:30 UTC`` (empty for None)."""
-    return f"{minute(moment)} UTC" if moment else ""
+def day(moment: date | datetime, zone: tzinfo = UTC) -> str:
+    """A date, the one way pages write it: ``4 Dec 2026`` (a moment's date in ``zone``)."""
+    if isinstance(moment, datetime):
+        moment = _aware(moment).astimezone(zone)
+    return f"{moment.day} {moment:%b %Y}"
 
 
-def long_moment(moment: datetime) -> str:
-    """A moment written out: ``04 Dec 2026, 09:30``."""
-    return moment.strftime("%d %b %Y, %H:%M")
+def when(moment: datetime | None, zone: tzinfo = UTC) -> str:
+    """A moment, the one way pages write it: ``4 Dec 2026, 09:30 CET`` in ``zone``."""
+    if moment is None:
+        return ""
+    local = _aware(moment).astimezone(zone)
+    return f"{local.day} {local:%b %Y, %H:%M %Z}"
 
 
 def _html(formatter: object) -> object:
@@ -84,10 +87,5 @@ FILTERS: dict[str, object] = {
     "dec": _html(decimal),
     "chance": _html(chance),
     "counted": counted,
-    "minute": minute,
-    "day": day,
-    "utc_minute": utc_minute,
-    "long_moment": long_moment,
-    "iso": lambda moment: moment.isoformat(),
-    "iso_utc": iso_utc,
+    # Moments in the signed-in user's zone: web/zones.py adds "when" and "day".
 }

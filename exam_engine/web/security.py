@@ -65,7 +65,7 @@ def _security_headers(response: Response) -> Response:
 
 
 # Files that are the same for everyone and hold nothing of the user's.
-PUBLIC_FILES = frozenset({"static", "main.favicon"})
+PUBLIC_FILES = frozenset({"static", "assets.serve", "main.favicon"})
 
 
 def has_signed_in_session() -> bool:
@@ -91,6 +91,7 @@ def _no_store_when_signed_in(response: Response) -> Response:
 ALWAYS_REACHABLE = frozenset(
     {
         "static",
+        "assets.serve",
         "main.favicon",
         "health.healthz",
         "api.csrf_token",

@@ -61,7 +61,8 @@ def _browser() -> Iterator[Any]:
 @pytest.fixture
 def browser_context(_browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser profile per test; a screenshot is kept when the test fails."""
-    context = _browser.new_context(viewport={"width": 1280, "height": 900})
+    # One zone whatever the machine's: pages show times in the zone the browser reports.
+    context = _browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC")
     context.set_default_timeout(10_000)
     yield context
     report = getattr(request.node, "rep_call", None)
@@ -133,3 +134,11 @@ def answer_keys(session: Any, attempt_id: int) -> list[str]:
         .order_by(AttemptItem.position)
     ).all()
     return [attempts.stored_to_choice(i, i.version.answer_index) for i in items]
+
+
+def shoot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """Save a screenshot for a person to look at, only when SCREENSHOTS_DIR names a folder."""
+    folder = os.environ.get("SCREENSHOTS_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)

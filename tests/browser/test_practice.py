@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from tests.browser.conftest import answer_keys, axe_violations, describe, login
+from tests.browser.conftest import answer_keys, axe_violations, describe, login, shoot
 from tests.factories import UserFactory
 from tests.support import seed_bank
-
-SHOTS = Path("/tmp/h16a-shots")
 
 
 def _wrong(key: str) -> str:
@@ -47,8 +44,7 @@ def test_choose_change_then_check(live_server, browser_page, session) -> None:
     assert page.get_by_role("button", name="Check answer").count() == 0
     violations = axe_violations(page)
     assert not violations, describe(violations)
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "practice-checked-1280.png"), full_page=True)
+    shoot(page, "practice-checked-1280")
 
     # Next item: a wrong choice, checked with Enter, shows the best answer and the miss.
     page.keyboard.press("ArrowRight")
@@ -60,6 +56,6 @@ def test_choose_change_then_check(live_server, browser_page, session) -> None:
     assert page.locator(".option.is-wrong").count() == 1
     assert page.locator(".option.is-key").count() == 1
     page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(SHOTS / "practice-checked-390.png"), full_page=True)
+    shoot(page, "practice-checked-390")
     violations = axe_violations(page)
     assert not violations, describe(violations)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
 from exam_engine.models import Attempt, utcnow
-from tests.browser.conftest import axe_violations, describe, login
+from tests.browser.conftest import axe_violations, describe, login, shoot
 from tests.factories import UserFactory
 from tests.support import seed_bank
 
-SHOTS = Path("/tmp/h16a-shots")
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 800}
 
@@ -24,8 +22,7 @@ def _accessible(page) -> None:
 
 
 def _shot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    shoot(page, name)
 
 
 def test_instructions_before_the_clock(live_server, browser_page, session) -> None:

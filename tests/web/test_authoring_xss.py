@@ -50,7 +50,7 @@ class _Live(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag == "script" and not (values.get("src") or "").startswith("/static/"):
+        if tag == "script" and not (values.get("src") or "").startswith(("/static/", "/assets/")):
             self.problems.append(f"script element {attrs}")
         if tag in ("img", "iframe", "object", "embed", "svg"):
             self.problems.append(f"{tag} element {attrs}")

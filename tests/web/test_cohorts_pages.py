@@ -336,7 +336,7 @@ def test_csv_downloads_are_attachments(client, sat, instructor, cohort) -> None:
 def test_report_is_printable(client, sat, instructor, cohort) -> None:
     client.login(instructor.email)
     html = client.get(f"/cohorts/{cohort.id}/report").get_data(as_text=True)
-    assert "css/cohorts.css" in html
+    assert "bundle/app-scorecard-cohorts.css" in html
     assert "js/cohorts.js" in html
     assert "data-print" in html
     assert "Cohort report" in html

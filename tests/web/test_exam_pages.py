@@ -48,7 +48,7 @@ def test_question_page_has_timer_navigator_and_no_inline_script(client, started)
     assert 'name="choice"' in html
     assert html.count('type="radio"') == 4
     assert "<script>" not in html
-    assert "/static/js/exam.js" in html
+    assert "/js/exam.js" in html
 
 
 def test_form_post_saves_and_moves_on(client, started, session) -> None:

@@ -13,6 +13,7 @@ from exam_engine.services import attempts, study
 from exam_engine.services.catalog import bundled_blueprint
 from tests.factories import UserFactory
 from tests.support import seed_bank
+from tests.web.test_results import assert_no_script_needed
 
 EMAIL = "cand@example.com"
 SUBDOMAINS = 13
@@ -59,8 +60,8 @@ def test_history_shows_mastery_over_time_with_a_link_to_study(client, session, b
     assert section.count('class="sparkline"') == SUBDOMAINS
     assert re.search(r'<td class="num">\d+%</td>', section)
     assert 'href="/study/"' in section
-    assert "/static/css/study.css" in page
-    assert "<script" not in page
+    assert "/bundle/app-scorecard-study.css" in page
+    assert_no_script_needed(page)
 
 
 def test_history_without_study_data_still_works(client, session, bank) -> None:

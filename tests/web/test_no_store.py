@@ -13,7 +13,7 @@ from exam_engine.services import attempts, interchange
 from tests.factories import UserFactory
 from tests.support import seed_bank
 
-PUBLIC_FILES = {"static", "main.favicon"}
+PUBLIC_FILES = {"static", "assets.serve", "main.favicon"}
 _PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 

@@ -53,10 +53,11 @@ def test_page_has_the_three_fields_and_a_token(signed_in) -> None:
     assert "At least 12 characters" in html
 
 
-def test_the_layout_links_the_page_for_signed_in_users_only(client, user) -> None:
-    assert f'href="{URL}"' not in client.get("/login").get_data(as_text=True)
+def test_the_account_page_links_the_page_for_signed_in_users_only(client, user) -> None:
+    assert 'href="/account"' not in client.get("/login").get_data(as_text=True)
     client.login(EMAIL)
-    assert f'href="{URL}">Change password</a>' in client.get("/dashboard").get_data(as_text=True)
+    assert 'href="/account">Account</a>' in client.get("/dashboard").get_data(as_text=True)
+    assert f'href="{URL}">Change password</a>' in client.get("/account").get_data(as_text=True)
 
 
 def test_good_path_changes_the_password_flashes_and_keeps_the_user_signed_in(

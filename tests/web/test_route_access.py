@@ -20,6 +20,7 @@ PUBLIC = {
     "api.csrf_token",
     "api.openapi",
     "static",
+    "assets.serve",
     "main.favicon",
     # Mailed links and the form that asks for one: a token that is not one gets 400.
     "auth.reset_request",

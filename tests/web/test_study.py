@@ -80,7 +80,7 @@ def test_study_page_shows_queue_drill_and_mastery(client, candidate, session, cl
     assert 'id="mastery-table"' in html
     assert "<svg" not in html  # one point: no trend yet
     assert '<th scope="row"><abbr title="Stakeholder Considerations' in html
-    assert "/static/css/study.css" in html
+    assert "/bundle/app-study.css" in html
     assert "<script>" not in html
 
 
@@ -206,7 +206,7 @@ def test_review_page_and_session_end_to_end(client, candidate, session, clock) -
 
     missed_mock(session, candidate, misses=2)
     html = client.get("/study/review").get_data(as_text=True)
-    assert "next review is due on 2025-03-04" in html
+    assert "next review is due on 4 Mar 2025" in html
     clock["now"] = T0 + timedelta(days=1, hours=1)
     html = client.get("/study/review").get_data(as_text=True)
     assert 'id="due-table"' in html

@@ -8,6 +8,7 @@ exists. Students are candidate accounts; they see their assignments, never the r
 from exam_engine.services.cohorts.abilities import (
     CohortAbilities,
     attempt_abilities,
+    pooled_abilities,
     row_abilities,
     sitting_abilities,
 )
@@ -61,6 +62,7 @@ from exam_engine.services.cohorts.join_codes import (
     normalize_code,
     revoke_join_code,
 )
+from exam_engine.services.cohorts.profile import StudentProfile, student_profile
 from exam_engine.services.cohorts.roster import (
     ROSTER_MAX_ROWS,
     RosterRejected,
@@ -83,6 +85,9 @@ from exam_engine.services.cohorts.scorecard import (
 __all__ = [
     "CohortAbilities",
     "attempt_abilities",
+    "pooled_abilities",
+    "student_profile",
+    "StudentProfile",
     "row_abilities",
     "sitting_abilities",
     "accept_invitation",

@@ -89,11 +89,15 @@ def row_abilities(session: Session, rows: Sequence[StudentRow]) -> CohortAbiliti
     The same estimates as ``calibration.ability_of`` on the pooled responses (items without
     parameters left out, none at all when they are over half), all rows in one pass.
     """
+    return pooled_abilities(session, [attempt_id for row in rows for attempt_id in row.attempt_ids])
+
+
+def pooled_abilities(session: Session, attempt_ids: Sequence[int]) -> CohortAbilities:
+    """Pool the attempts into one ability per student (by user id), overall and by domain."""
     scale = cohort_scale(session)
     if scale is None:
         return CohortAbilities(available=False, reason=calibration.THIN_REASON)
-    attempt_ids = [attempt_id for row in rows for attempt_id in row.attempt_ids]
-    pooled = _pooled_responses(session, attempt_ids, scale)
+    pooled = _pooled_responses(session, list(attempt_ids), scale)
     by_id = {} if pooled is None else _grouped_abilities(pooled, scale, scaled=False)
     return CohortAbilities(available=True, by_id=by_id, cut=scale.cut, stale=scale.stale)
 

@@ -6,6 +6,7 @@ domains and sub-domains for all of them.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -148,9 +149,14 @@ def form_size(blueprint: Blueprint) -> int:
 
 
 def mock_observations(
-    session: Session, user_id: int, *, until: datetime | None = None
+    session: Session,
+    user_id: int,
+    *,
+    until: datetime | None = None,
+    among: Collection[int] | None = None,
 ) -> tuple[list[Observation], int]:
-    """Return every item of the user's finished mocks (up to ``until``) and how many mocks."""
+    """Return every item of the user's finished mocks (up to ``until``; only the attempts
+    ``among``, when given) and how many mocks."""
     mocks = select(Attempt.id, Attempt.started_at).where(
         Attempt.user_id == user_id,
         Attempt.kind == AttemptKind.MOCK,
@@ -160,6 +166,8 @@ def mock_observations(
     )
     if until is not None:
         mocks = mocks.where(Attempt.submitted_at <= until)
+    if among is not None:
+        mocks = mocks.where(Attempt.id.in_(list(among)))
     started = dict(session.execute(mocks).tuples().all())
     if not started:
         return [], 0
@@ -210,9 +218,11 @@ def outlook(
     *,
     target: float,
     until: datetime | None = None,
+    among: Collection[int] | None = None,
 ) -> Outlook:
-    """Assess the user's standing, readiness and next drill from their finished mocks."""
-    observations, mocks = mock_observations(session, user_id, until=until)
+    """Assess the user's standing, readiness and next drill from their finished mocks (only
+    the attempts ``among``, when given: a cohort's instructor sees the cohort's mocks only)."""
+    observations, mocks = mock_observations(session, user_id, until=until, among=among)
     standing = assess(observations, blueprint, target=target)
     size = form_size(blueprint)
     lines = tuple(StandingLine(title_of(blueprint, s.code), s) for s in standing.standings)

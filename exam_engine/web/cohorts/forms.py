@@ -83,7 +83,7 @@ class MultiplierForm(FlaskForm):
 
 
 class AssignmentForm(FlaskForm):
-    """A mock for the cohort and its window (UTC)."""
+    """A mock for the cohort and its window, in the instructor's zone (labels say which)."""
 
     template = SelectField("Mock to assign", choices=[], validate_choice=True)
     opens_at = DateTimeLocalField(

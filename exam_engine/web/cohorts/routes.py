@@ -6,7 +6,7 @@ instructor teaches this cohort (another cohort is 404, never a hint that it exis
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from exam_engine.domain.moments import NoSuchLocalTime, local_to_utc
 from exam_engine.domain.vocabulary import FINISHED, AttemptStatus, Mode, Role, ScoreScale
 from exam_engine.extensions import current_session
 from exam_engine.models import Cohort
@@ -39,6 +40,7 @@ from exam_engine.web.cohorts.forms import (
 )
 from exam_engine.web.cohorts.heatmap import heatmap_rows
 from exam_engine.web.security import login_required, role_required
+from exam_engine.web.zones import user_zone, zone_label
 
 instructor_only = role_required(Role.INSTRUCTOR)
 bp.add_app_template_global(heatmap_rows, "cohort_heatmap_rows")
@@ -59,13 +61,29 @@ def _sentence(error: ServiceError) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """Read a datetime-local field as UTC (the form says so)."""
-    return value.replace(tzinfo=UTC) if value is not None else None
+def _window_in_utc(form: AssignmentForm) -> tuple[datetime, datetime] | None:
+    """Read the window's two wall-clock times in the instructor's zone as UTC moments.
+
+    A time the zone skips is an error on its field (None back), not a silent hour's shift.
+    """
+    zone = user_zone()
+    moments: list[datetime] = []
+    for field in (form.opens_at, form.closes_at):
+        assert field.data is not None  # InputRequired
+        try:
+            moments.append(local_to_utc(field.data, zone))
+        except NoSuchLocalTime:
+            field.errors.append(
+                f"{field.data:%Y-%m-%d %H:%M} does not exist in {zone_label()} "
+                "(the clocks skip it): choose another time."
+            )
+    return (moments[0], moments[1]) if len(moments) == 2 else None
 
 
 def _assignment_form() -> AssignmentForm:
     form = AssignmentForm()
+    form.opens_at.label.text = f"Opens ({zone_label()})"
+    form.closes_at.label.text = f"Closes ({zone_label()})"
     form.template.choices = [
         (t.name, t.title) for t in catalog.list_templates(current_session()) if t.mode == Mode.EXAM
     ]
@@ -319,13 +337,15 @@ def set_multiplier(cohort_id: int, user_id: int) -> Any:
 @bp.post("/<int:cohort_id>/assignments")
 @instructor_only
 def create_assignment(cohort_id: int) -> Any:
-    """Assign a mock with an opening and closing time (UTC)."""
+    """Assign a mock with an opening and closing time, typed in the instructor's zone."""
     cohort = _cohort(cohort_id)
     form = _assignment_form()
     if not form.validate():
         return _render_manage(cohort, 400, assignment_form=form)
-    opens, closes = _utc(form.opens_at.data), _utc(form.closes_at.data)
-    assert opens is not None and closes is not None  # InputRequired
+    window = _window_in_utc(form)
+    if window is None:
+        return _render_manage(cohort, 400, assignment_form=form)
+    opens, closes = window
     try:
         cohorts.create_assignment(
             current_session(),
@@ -429,7 +449,8 @@ def attempts_csv(cohort_id: int) -> Any:
 @bp.get("/<int:cohort_id>/students/<int:user_id>")
 @instructor_only
 def student(cohort_id: int, user_id: int) -> Any:
-    """One student's attempts at this cohort's assignments, with domain scores."""
+    """One student's profile over this cohort's mocks (sub-domains, trend, pass estimate) and
+    their attempts at its assignments."""
     cohort = _cohort(cohort_id)
     session = current_session()
     cohorts.finalize_overdue(session, cohort.id, now=now(), grace_seconds=grace_seconds())
@@ -440,10 +461,12 @@ def student(cohort_id: int, user_id: int) -> Any:
     if scale == ScoreScale.ABILITY:
         finished = [s.attempt.id for s in sittings if s.attempt.status in FINISHED]
         abilities = cohorts.sitting_abilities(session, finished)
+    profile = cohorts.student_profile(session, user_id, sittings, target=_target())
     return render_template(
         "cohorts/student.html",
         cohort=cohort,
         student=info,
+        profile=profile,
         sittings=sittings,
         scale=scale,
         abilities=abilities,
