@@ -49,6 +49,13 @@ REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in OPTIONA
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
+# csv's own cap (128 KB a field) would refuse an over-long stem as a bare "field larger than
+# field limit"; the import's size cap bounds a field instead, and the per-field limits
+# (formats.limits) then name the item and the field. The setting is process-wide and only
+# ever raised here.
+CSV_FIELD_BYTES = 2**31 - 1
+if csv.field_size_limit() < CSV_FIELD_BYTES:
+    csv.field_size_limit(CSV_FIELD_BYTES)
 
 
 def guard(cell: str) -> str:
