@@ -66,9 +66,11 @@ import json, resource, subprocess, sys, time
 start = time.perf_counter()
 done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 wall = time.perf_counter() - start
-rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+rss_kb = usage.ru_maxrss
 err = done.stderr.splitlines()
-print(json.dumps({"wall": wall, "rss_mb": rss_kb / 1024, "rc": done.returncode,
+print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+                  "rss_mb": rss_kb / 1024, "rc": done.returncode,
                   "stderr_lines": len(err), "out": done.stdout.strip()[-300:],
                   "err_tail": err[-2:] if err else []}))
 """
@@ -176,12 +178,12 @@ def make_files(folder: Path, megabytes: int) -> dict[tuple[str, str], Path]:
     return files
 
 
-def baseline_tree(ref: str, folder: Path) -> Path:
+def baseline_tree(ref: str, folder: Path, repo: Path = ROOT) -> Path:
     """The code at ``ref``, exported by git archive (no checkout, no venv of its own)."""
     tree = folder / f"baseline-{ref}"
     tree.mkdir()
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", ref],
+        ["git", "-C", str(repo), "archive", "--format=tar", ref],
         check=True,
         capture_output=True,
     ).stdout
@@ -242,6 +244,9 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=50)
     parser.add_argument("--baseline-ref", default="1588a31")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--repo", type=Path, default=ROOT, help="the git repository of the baseline"
+    )
     parser.add_argument("--formats", default=",".join(FORMATS))
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument(
@@ -258,7 +263,9 @@ def main() -> None:
         print(f"files written in {time.perf_counter() - start:.0f} s")
         codes = {"this branch": ROOT}
         if not args.no_baseline:
-            codes[f"baseline {args.baseline_ref}"] = baseline_tree(args.baseline_ref, folder)
+            codes[f"baseline {args.baseline_ref}"] = baseline_tree(
+                args.baseline_ref, folder, args.repo
+            )
         print()
         print(
             "| format | file | MB | code | wall s (median) | peak RSS MB (median) | exit | answer |"
@@ -278,11 +285,13 @@ def main() -> None:
                     ]
                     wall = statistics.median(float(str(r["wall"])) for r in results)
                     rss = statistics.median(float(str(r["rss_mb"])) for r in results)
+                    cpu = statistics.median(float(str(r["cpu"])) for r in results)
                     last = results[-1]
                     answer = str(last["out"] or " / ".join(map(str, last["err_tail"])))
                     answer = answer.replace("|", "/")[:160]
                     print(
-                        f"| {fmt} | {variant} | {size:.1f} | {label} | {wall:.1f} | {rss:.0f} "
+                        f"| {fmt} | {variant} | {size:.1f} | {label} | {wall:.1f} | {cpu:.1f} "
+                        f"| {rss:.0f} "
                         f"| {last['rc']} | {answer} ({last['stderr_lines']} stderr lines) |",
                         flush=True,
                     )
