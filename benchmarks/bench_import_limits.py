@@ -268,9 +268,10 @@ def main() -> None:
             )
         print()
         print(
-            "| format | file | MB | code | wall s (median) | peak RSS MB (median) | exit | answer |"
+            "| format | file | MB | code | wall s (median) | CPU s (median) "
+            "| peak RSS MB (median) | exit | answer |"
         )
-        print("|---|---|---:|---|---:|---:|---:|---|")
+        print("|---|---|---:|---|---:|---:|---:|---:|---|")
         for fmt in wanted_formats:
             for variant in wanted_variants:
                 path = files[(fmt, variant)]
