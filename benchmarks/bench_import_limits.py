@@ -247,6 +247,10 @@ def main() -> None:
     parser.add_argument(
         "--repo", type=Path, default=ROOT, help="the git repository of the baseline"
     )
+    parser.add_argument(
+        "--files", type=Path, default=None, help="reuse files a --write-only run wrote here"
+    )
+    parser.add_argument("--write-only", type=Path, default=None, help="write the files here, stop")
     parser.add_argument("--formats", default=",".join(FORMATS))
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument(
@@ -259,8 +263,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         folder = Path(tmp)
         start = time.perf_counter()
-        files = make_files(folder, args.mb)
-        print(f"files written in {time.perf_counter() - start:.0f} s")
+        if args.files is not None:
+            files = {
+                (fmt, variant): args.files / fmt / f"{variant}{SUFFIXES[fmt]}"
+                for fmt in FORMATS
+                for variant in VARIANTS
+            }
+        else:
+            files = make_files(folder, args.mb)
+            print(f"files written in {time.perf_counter() - start:.0f} s")
+        if args.write_only is not None:
+            for (fmt, _variant), path in files.items():
+                target = args.write_only / fmt / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(path.read_bytes())
+            return
         codes = {"this branch": ROOT}
         if not args.no_baseline:
             codes[f"baseline {args.baseline_ref}"] = baseline_tree(
