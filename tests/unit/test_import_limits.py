@@ -214,6 +214,7 @@ QTI_ITEM = (
     ("data", "words"),
     [
         (QTI_ITEM.format(enc="UTF-16").encode("utf-16"), "the file is UTF-16"),
+        (QTI_ITEM.format(enc="UTF-16").encode("utf-16-le"), "looks like UTF-16"),
         (QTI_ITEM.format(enc="ISO-8859-1").encode("latin-1"), "encoding='ISO-8859-1'"),
         (QTI_ITEM.format(enc="windows-1252").encode("cp1252"), "encoding='windows-1252'"),
     ],

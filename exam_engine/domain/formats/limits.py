@@ -232,5 +232,7 @@ def xml_encoding_problem(data: bytes, file: str) -> Problem | None:
 
 
 def wide_encoding(data: bytes) -> bool:
-    """True when the bytes start as UTF-16 or UTF-32 text does (a mark, or zero bytes)."""
-    return any(data.startswith(mark) for mark, _ in _BOMS) or b"\x00" in data[:4]
+    """True when the bytes start as UTF-16 or UTF-32 XML does (a mark, or ``<`` and zeros)."""
+    if any(data.startswith(mark) for mark, _ in _BOMS):
+        return True
+    return data[:2] in (b"<\x00", b"\x00<") or data[:4] == b"\x00\x00\x00<"
