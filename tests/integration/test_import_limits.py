@@ -19,8 +19,8 @@ from exam_engine.services.catalog import bundled_blueprint
 from question_bank import BUNDLED_BLUEPRINT, load_bank
 
 FORMATS = ("yaml", "csv", "gift", "qti")
-# Far over the 10,000-character default, yet quick to write in every format.
-HUGE_STEM = "A scenario sentence that goes on. " * 30_000 + "Which step is BEST?"
+# Far over the 10,000-character default, yet under CSV's million-character cell.
+HUGE_STEM = "A scenario sentence that goes on. " * 17_000 + "Which step is BEST?"
 
 
 def one_item(**changes: object) -> ItemRecord:
@@ -155,3 +155,15 @@ def test_the_cli_refuses_an_over_long_yaml_field_with_the_configured_limit(
     assert "stem is" in result.output
     assert "characters; the limit is 20" in result.output
     assert questions(session) == 0
+
+
+def test_a_csv_cell_of_megabytes_stops_the_reader_at_its_line(session) -> None:
+    item = one_item(stem="x" * 1_200_000)
+    data = file_of("csv", [item])
+    with pytest.raises(ImportFailed) as caught:
+        interchange.import_file(
+            session, "csv", data, filename="big.csv", publish=False, author_id=None
+        )
+    assert caught.value.problems == (
+        "big.csv:2: a cell is longer than 1,000,000 characters, far over any item field's limit",
+    )
