@@ -6,6 +6,7 @@ import io
 import json
 import sys
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -14,6 +15,12 @@ from flask import current_app
 from exam_engine.cli_support import CommandGroup
 from exam_engine.domain import formats, review, testwise
 from exam_engine.domain.errors import SourceError
+from exam_engine.domain.formats.limits import (
+    PROBLEM_LINES,
+    ImportLimits,
+    more_line,
+    size_problem,
+)
 from exam_engine.domain.lint import lint, summarize
 from exam_engine.domain.lint.staleness import DEFAULT_STALE_DAYS, dated_evidence, stale_items
 from exam_engine.domain.vocabulary import VersionStatus
@@ -34,10 +41,27 @@ PATH_ARG = click.argument(
 )
 
 
+def _limits() -> ImportLimits:
+    """The app's import limits (``IMPORT_MAX_BYTES``, ``ITEM_FIELD_LIMITS``)."""
+    return ImportLimits.from_config(current_app.config)
+
+
+def _echo_capped(
+    lines: Iterable[object], *, noun: str = "problem", prefix: str = "", err: bool = True
+) -> None:
+    """Print the first lines (already in file and line order) and a count of the rest."""
+    listed = [str(line) for line in lines]
+    for line in listed[:PROBLEM_LINES]:
+        click.echo(f"{prefix}{line}", err=err)
+    more = len(listed) - PROBLEM_LINES
+    if more > 0:
+        click.echo(f"{prefix}{more_line(more).replace('problem', noun)}", err=err)
+
+
 def _load(path: Path | None) -> LoadedBank:
     """Load a bank or exit 1 with its file:line problems (a missing path or bad blueprint)."""
     try:
-        return load_bank(path or BUNDLED_BANK)
+        return load_bank(path or BUNDLED_BANK, limits=_limits())
     except SourceError as error:
         for problem in error.problems:
             click.echo(str(problem), err=True)
@@ -49,8 +73,7 @@ def _load(path: Path | None) -> LoadedBank:
 def validate_command(path: Path | None) -> None:
     """Check schema and references; exit 0 when clean, else 1 with file:line: reason lines."""
     loaded = _load(path)
-    for problem in loaded.problems:
-        click.echo(str(problem))
+    _echo_capped(loaded.problems, err=False)
     if loaded.problems:
         click.echo(f"{len(loaded.problems)} problem(s) in {len(loaded.files)} file(s)", err=True)
         sys.exit(1)
@@ -219,8 +242,9 @@ def import_command(
     lacks listed) and names each skipped item; --publish refuses one with an incomplete item.
     """
     data: bytes | None = None
+    limits = _limits()
     if path is not None and path.is_file():
-        data = _read(path)
+        data = _read(path, limits.max_bytes)
     elif path is not None and not path.exists() and fmt not in (None, "yaml"):
         click.echo(f"{display_path(path)}:1: no such file", err=True)
         sys.exit(1)
@@ -243,20 +267,18 @@ def import_command(
             publish=publish,
             author_id=None,
             subdomain=subdomain,
+            limits=limits,
         )
     except ImportFailed as error:
-        for warning in error.warnings:
-            click.echo(f"warning: {warning}", err=True)
-        for problem in error.problems:
-            click.echo(problem, err=True)
+        _echo_capped(error.warnings, noun="warning", prefix="warning: ")
+        _echo_capped(error.problems)
         click.echo("nothing imported", err=True)
         sys.exit(1)
     except ValidationFailed as error:
         click.echo(f"error: {error}", err=True)
         click.echo("nothing imported", err=True)
         sys.exit(1)
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    _echo_capped(result.warnings, noun="warning", prefix="warning: ")
     if result.foreign:
         _draft_report(result)
         return
@@ -283,8 +305,14 @@ def _draft_report(result: interchange.ImportResult) -> None:
         click.echo(f"  {note.key}{ref}{needs}")
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, or exit 1 naming it when it is over the size cap (before reading)."""
     try:
+        too_big = size_problem(display_path(path), path.stat().st_size, max_bytes)
+        if too_big is not None:
+            click.echo(str(too_big), err=True)
+            click.echo("nothing imported", err=True)
+            sys.exit(1)
         return path.read_bytes()
     except OSError as error:
         click.echo(f"{display_path(path)}:1: cannot read the file: {error.strerror}", err=True)
@@ -295,8 +323,7 @@ def _import_bank_path(path: Path | None, publish: bool) -> None:
     """The YAML bank import: a directory, items directory or item file, via the loader."""
     loaded = _load(path)
     if loaded.problems:
-        for problem in loaded.problems:
-            click.echo(str(problem), err=True)
+        _echo_capped(loaded.problems)
         click.echo("nothing imported", err=True)
         sys.exit(1)
     session = current_session()

@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    # Bank imports (CLI and the import page, which alone accepts bodies this large): the
+    # largest file, and each item field's longest text (domain/formats/limits.py).
+    "IMPORT_MAX_BYTES": 50 * 1024 * 1024,
+    "ITEM_FIELD_LIMITS": {},
     # Sign-in throttling: every attempt per client address (Flask-Limiter), then failures per
     # email, per address and per email-and-address, each with a doubling delay (no hard lock).
     "LOGIN_RATE_LIMIT": "30 per minute",
@@ -121,6 +125,10 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config.update(overrides)
     app.config["SECRET_KEY"] = secret or instance_secret_key(app.instance_path)
     configure_mail(app)
+    # A bad limit stops start-up with the setting named, not the first import.
+    from exam_engine.domain.formats.limits import ImportLimits
+
+    ImportLimits.from_config(app.config)
     # EXAM_ENGINE_REDIS_URL (or the older EXAM_ENGINE_RATELIMIT_STORAGE=redis://...) shares
     # sessions and sign-in counters across workers and hosts.
     app.config.setdefault(

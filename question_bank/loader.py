@@ -31,6 +31,14 @@ from exam_engine.domain.blueprint import (
     TemplateSpec,
 )
 from exam_engine.domain.errors import BankError, BlueprintError, BlueprintFileError
+from exam_engine.domain.formats.limits import (
+    DEFAULT_IMPORT_LIMITS,
+    DEFAULT_MAX_BYTES,
+    ImportLimits,
+    field_problems,
+    size_problem,
+    utf8_problem,
+)
 
 # Path(__file__) rather than the working directory: a non-editable install ships the
 # bank as package data next to this module.
@@ -40,6 +48,8 @@ BLUEPRINT_FILE = "blueprint.yaml"
 ITEMS_DIR = "items"
 ITEM_SUFFIXES = (".yaml", ".yml")
 FILE_FIELDS = ("subdomain", "items")
+# libyaml's C loader when PyYAML was built with it; the pure-Python one otherwise.
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -77,29 +87,43 @@ def display_path(path: Path) -> str:
 # --- YAML with lines ----------------------------------------------------------------------
 
 
-def parse_yaml(path: Path, display: str) -> tuple[yaml.Node | None, Any, list[Problem]]:
-    """Parse one YAML file into (node, data); on failure return problems instead."""
+def parse_yaml(
+    path: Path, display: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[yaml.Node | None, Any, list[Problem]]:
+    """Parse one YAML file into (node, data); on failure return problems instead.
+
+    A file larger than ``max_bytes`` is refused before it is read. libyaml's parser is used
+    when PyYAML has it (about ten times faster, and its marks hold no copy of the text).
+    """
     try:
+        too_big = size_problem(display, path.stat().st_size, max_bytes)
+        if too_big is not None:
+            return None, None, [too_big]
         raw = path.read_bytes()
     except OSError as exc:
         return None, None, [Problem(display, 1, f"cannot read the file: {exc.strerror or exc}")]
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        reason = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
-        return None, None, [Problem(display, line, reason)]
-    loader: yaml.SafeLoader | None = None
+    except UnicodeDecodeError:
+        return None, None, [utf8_problem(raw, display) or Problem(display, 1, "not UTF-8")]
+    pure = SAFE_LOADER is yaml.SafeLoader
+    if not pure:
+        del text  # libyaml reads the checked bytes: no second copy of a large file
+    loader: Any = None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = SAFE_LOADER(text if pure else raw)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         return None, None, [Problem(display, *_syntax_error(exc))]
     except yaml.reader.ReaderError as exc:
-        # A control character, say: the error has a character position, not a mark.
-        line = text[: exc.position].count("\n") + 1
-        reason = f"character #x{exc.character:04x} is not allowed in YAML ({exc.reason})"
+        # A control character, say: the error has a position (libyaml's counts bytes).
+        if pure:
+            line = text[: exc.position].count("\n") + 1
+        else:
+            line = raw.count(b"\n", 0, exc.position) + 1
+        character = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
+        reason = f"character #x{character:04x} is not allowed in YAML ({exc.reason})"
         return None, None, [Problem(display, line, reason)]
     except yaml.YAMLError as exc:
         return None, None, [Problem(display, 1, f"YAML error: {exc}")]
@@ -211,14 +235,16 @@ def _string_keys(data: Mapping[Any, Any]) -> dict[str, object]:
 # --- item files ---------------------------------------------------------------------------
 
 
-def read_items_file(path: Path, display: str | None = None) -> tuple[list[RawItem], list[Problem]]:
+def read_items_file(
+    path: Path, display: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[list[RawItem], list[Problem]]:
     """Parse one item file into raw items (not yet validated) and file-level problems.
 
     A file is either one sub-domain (``subdomain:`` and an ``items:`` list) or one item (a
-    mapping with ``key:``).
+    mapping with ``key:``). A file over ``max_bytes`` is one problem and is not read.
     """
     name = display or display_path(path)
-    node, data, problems = parse_yaml(path, name)
+    node, data, problems = parse_yaml(path, name, max_bytes)
     if node is None:
         return [], problems
     if not isinstance(data, Mapping):
@@ -640,12 +666,18 @@ def _sibling_keys(path: Path) -> list[str]:
     return keys
 
 
-def load_bank(path: str | Path = BUNDLED_BANK, blueprint: Blueprint | None = None) -> LoadedBank:
+def load_bank(
+    path: str | Path = BUNDLED_BANK,
+    blueprint: Blueprint | None = None,
+    limits: ImportLimits = DEFAULT_IMPORT_LIMITS,
+) -> LoadedBank:
     """Load and validate a bank: a directory (blueprint.yaml + items/) or one item file.
 
     For a lone item file or items directory, the blueprint beside it (or one directory up)
     is used, else the bundled one; pass ``blueprint`` to choose. Item problems are returned,
     never raised; a missing path raises BankError and a bad blueprint BlueprintFileError.
+    ``limits`` bound each file's size and each field's length (over-long fields are
+    problems naming the item and the field).
     """
     path = Path(path)
     if not path.exists():
@@ -659,7 +691,7 @@ def load_bank(path: str | Path = BUNDLED_BANK, blueprint: Blueprint | None = Non
     for file in files:
         name = display_path(file)
         names.append(name)
-        file_raws, file_problems = read_items_file(file, name)
+        file_raws, file_problems = read_items_file(file, name, limits.max_bytes)
         raws.extend(file_raws)
         problems.extend(file_problems)
     # A lone file of a bank's items/ folder may name enemies in its sibling files: their
@@ -668,5 +700,6 @@ def load_bank(path: str | Path = BUNDLED_BANK, blueprint: Blueprint | None = Non
     items, item_problems = validate_items([*raws, *stand_ins], blueprint)
     problems.extend(p for p in item_problems if p.file != _SIBLING)
     items = [item for item in items if item.source.file != _SIBLING]
+    problems.extend(field_problems(items, limits.fields))
     ordered = sorted(set(problems), key=lambda p: (p.file, p.line, p.reason))
     return LoadedBank(blueprint, tuple(items), tuple(ordered), tuple(names))

@@ -32,6 +32,15 @@ from exam_engine.domain.formats import (
     is_zip,
     read_zip,
 )
+from exam_engine.domain.formats._common import ordered
+from exam_engine.domain.formats.limits import (
+    DEFAULT_IMPORT_LIMITS,
+    DEFAULT_MAX_BYTES,
+    ImportLimits,
+    field_problems,
+    foreign_field_problems,
+    size_problem,
+)
 from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.models import Question, QuestionVersion
 from exam_engine.models.question import STATUSES
@@ -46,7 +55,8 @@ from question_bank import BUNDLED_BLUEPRINT, LoadedBank, read_items_file
 
 FORMATS: tuple[str, ...] = formats.FORMATS
 # Uploads are read whole into memory; a bank of thousands of items is a few megabytes.
-MAX_IMPORT_BYTES = 50 * 1024 * 1024
+# The default cap; the app's IMPORT_MAX_BYTES setting (ImportLimits) overrides it.
+MAX_IMPORT_BYTES = DEFAULT_MAX_BYTES
 EXPORT_SUFFIXES: dict[str, str] = {
     "yaml": "-yaml.zip",
     "csv": ".csv",
@@ -242,7 +252,11 @@ def _known_keys(session: Session) -> set[str]:
 
 
 def _parse_yaml(
-    data: bytes, filename: str, blueprint: Blueprint, known_keys: Iterable[str]
+    data: bytes,
+    filename: str,
+    blueprint: Blueprint,
+    known_keys: Iterable[str],
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Parsed:
     """Read one YAML item file, or a zip of them, through the bank's own loader."""
     warnings: list[Problem] = []
@@ -280,7 +294,7 @@ def _parse_yaml(
         for index, (display, content) in enumerate(files.items()):
             copy = Path(folder) / f"{index}.yaml"
             copy.write_bytes(content)
-            file_raws, file_problems = read_items_file(copy, display)
+            file_raws, file_problems = read_items_file(copy, display, max_bytes)
             raws.extend(file_raws)
             problems_found.extend(file_problems)
     return check_items(
@@ -289,21 +303,33 @@ def _parse_yaml(
 
 
 def parse_file(
-    session: Session, fmt: str, data: bytes, *, filename: str
+    session: Session,
+    fmt: str,
+    data: bytes,
+    *,
+    filename: str,
+    limits: ImportLimits = DEFAULT_IMPORT_LIMITS,
 ) -> tuple[Parsed, Blueprint]:
-    """Parse and validate an upload without writing anything (a dry run)."""
+    """Parse and validate an upload without writing anything (a dry run).
+
+    A file over ``limits.max_bytes`` is refused before it is parsed; an item with a field
+    longer than ``limits.fields`` allows is a problem naming the item and the field.
+    """
     fmt = check_format(fmt)
     filename = filename.strip() or f"upload.{fmt}"
     blueprint = bundled_blueprint()
-    if len(data) > MAX_IMPORT_BYTES:
-        too_big = Problem(filename, 1, f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB")
+    too_big = size_problem(filename, len(data), limits.max_bytes)
+    if too_big is not None:
         return Parsed((), (), (too_big,)), blueprint
     known = _known_keys(session)
     if fmt == "yaml":
-        return _parse_yaml(data, filename, blueprint, known), blueprint
-    return formats.parse(fmt, data, filename=filename, blueprint=blueprint, known_keys=known), (
-        blueprint
-    )
+        parsed = _parse_yaml(data, filename, blueprint, known, limits.max_bytes)
+    else:
+        parsed = formats.parse(fmt, data, filename=filename, blueprint=blueprint, known_keys=known)
+    too_long = field_problems(parsed.items, limits.fields)
+    if too_long:
+        parsed = parsed._replace(problems=ordered([*parsed.problems, *too_long]))
+    return parsed, blueprint
 
 
 def import_file(
@@ -316,13 +342,16 @@ def import_file(
     author_id: int | None,
     now: datetime | None = None,
     subdomain: str | None = None,
+    limits: ImportLimits = DEFAULT_IMPORT_LIMITS,
 ) -> ImportResult:
     """Import an uploaded file in one transaction: all or nothing, drafts unless ``publish``.
 
     Raises ImportFailed (a ValidationFailed) with ``file:line: reason`` problems when the file
     has any, or holds no item the engine can import; nothing is written then. Otherwise
     returns the keys created, given new versions or published, the count unchanged, and the
-    warnings (``file:line: reason``) for what was skipped. Callers decide who may publish:
+    warnings (``file:line: reason``) for what was skipped. ``limits`` (the app's
+    ``IMPORT_MAX_BYTES`` and ``ITEM_FIELD_LIMITS``) bound the file and each field. Callers
+    decide who may publish:
     the CLI allows it to operators, the web import only to admins.
 
     Another tool's file (:func:`~exam_engine.domain.formats.foreign_formats.is_foreign`: a
@@ -331,7 +360,10 @@ def import_file(
     none), and each other one is a warning; a syntax error still imports nothing.
     """
     fmt = check_format(fmt)
-    if len(data) <= MAX_IMPORT_BYTES and foreign_formats.is_foreign(fmt, data):
+    if foreign_formats.is_foreign(fmt, data):
+        too_big = size_problem(filename.strip() or f"upload.{fmt}", len(data), limits.max_bytes)
+        if too_big is not None:
+            raise ImportFailed([too_big], [])
         return _import_foreign(
             session,
             fmt,
@@ -341,8 +373,9 @@ def import_file(
             author_id=author_id,
             now=now,
             subdomain=subdomain,
+            limits=limits,
         )
-    parsed, blueprint = parse_file(session, fmt, data, filename=filename)
+    parsed, blueprint = parse_file(session, fmt, data, filename=filename, limits=limits)
     filename = filename.strip() or f"upload.{fmt}"
     if parsed.problems or not parsed.items:
         end_read(session)  # reading the known keys opened a transaction
@@ -384,11 +417,15 @@ def _import_foreign(
     author_id: int | None,
     now: datetime | None,
     subdomain: str | None,
+    limits: ImportLimits,
 ) -> ImportResult:
     """Import another tool's file: every supported item a new draft, the others warnings."""
     parsed = foreign_formats.parse_foreign(
         fmt, data, filename=filename, blueprint=bundled_blueprint()
     )
+    too_long = foreign_field_problems(parsed.items, limits.fields)
+    if too_long:
+        parsed = parsed._replace(problems=ordered([*parsed.problems, *too_long]))
     if parsed.problems:
         raise ImportFailed(parsed.problems, parsed.warnings)
     if not parsed.items:
@@ -456,6 +493,7 @@ __all__ = [
     "MEDIA_TYPES",
     "Export",
     "ImportFailed",
+    "ImportLimits",
     "ImportResult",
     "check_format",
     "export",

@@ -7,9 +7,10 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Register every blueprint and the error handlers."""
-    from exam_engine.web import assets, errors, health, input_guard, main, security, zones
+    from exam_engine.web import assets, errors, health, input_guard, main, security, uploads, zones
     from exam_engine.web.admin import bp as admin_bp
 
+    uploads.install(app)
     # Before any rule is added: rules bind their converters when they are added.
     input_guard.install_converter(app)
     from exam_engine.web.api import bp as api_bp

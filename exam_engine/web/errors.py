@@ -10,12 +10,13 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from exam_engine.extensions import current_session, limiter
 from exam_engine.services.errors import ServiceError
 from exam_engine.services.transaction import discard
 from exam_engine.web.security import has_signed_in_session, wants_json
+from exam_engine.web.uploads import too_large_message
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +86,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:
         status = error.code or 500
-        response = make_response(
-            error_response(status, error.description or TITLES.get(status, "Error"))
-        )
+        description = error.description or TITLES.get(status, "Error")
+        if status == 413 and description == RequestEntityTooLarge.description:
+            description = too_large_message(request)
+        response = make_response(error_response(status, description))
         # The exception's own headers: Allow on a 405, Retry-After on a 429 or 503.
         for name, value in error.get_headers():
             if name.lower() != "content-type":

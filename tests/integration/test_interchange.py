@@ -319,10 +319,17 @@ def test_enemies_may_name_questions_already_in_the_database(seeded) -> None:
 
 
 def test_a_too_large_upload_is_refused(session, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(interchange, "MAX_IMPORT_BYTES", 10)
-    with pytest.raises(ImportFailed, match="big.csv:1: the file is larger than"):
+    with pytest.raises(
+        ImportFailed, match="big.csv:1: the file is .* the import limit is 10 bytes"
+    ):
         interchange.import_file(
-            session, "csv", csv_rows({}), filename="big.csv", publish=False, author_id=None
+            session,
+            "csv",
+            csv_rows({}),
+            filename="big.csv",
+            publish=False,
+            author_id=None,
+            limits=interchange.ImportLimits(max_bytes=10),
         )
 
 

@@ -159,7 +159,15 @@ def test_text_format_stops_at_bytes_that_are_not_utf8_without_calling_its_reader
 
     parsed = common.text_format(read, "Example")(b"ok\n\xff", filename="f.x", blueprint=BLUEPRINT)
     assert parsed == common.Parsed(
-        (), (), (Problem("f.x", 2, "not valid UTF-8 (byte 0xff); save the file as UTF-8"),)
+        (),
+        (),
+        (
+            Problem(
+                "f.x",
+                2,
+                "not UTF-8: byte 0xff on this line is not valid UTF-8; save the file as UTF-8",
+            ),
+        ),
     )
     assert calls == []
 

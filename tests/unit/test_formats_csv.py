@@ -293,7 +293,7 @@ def test_enemies_may_name_keys_in_the_database() -> None:
 def test_bad_utf8_names_its_line() -> None:
     data = (HEADER + "\n" + row()).encode("utf-8").replace(b"Four", b"F\xe9our")
     assert [str(p) for p in parse(data).problems] == [
-        f"{FILE}:2: not valid UTF-8 (byte 0xe9); save the file as UTF-8"
+        f"{FILE}:2: not UTF-8: byte 0xe9 on this line is not valid UTF-8; save the file as UTF-8"
     ]
 
 

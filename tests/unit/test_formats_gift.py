@@ -386,7 +386,7 @@ def test_bad_utf8_names_its_line() -> None:
     parsed = gift.parse(data, filename=FILE, blueprint=bundled_blueprint())
     assert parsed.items == ()
     assert reasons(parsed.problems) == [
-        f"{FILE}:6: not valid UTF-8 (byte 0xff); save the file as UTF-8"
+        f"{FILE}:6: not UTF-8: byte 0xff on this line is not valid UTF-8; save the file as UTF-8"
     ]
 
 

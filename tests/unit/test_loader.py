@@ -228,7 +228,7 @@ def test_a_yaml_syntax_error_is_a_problem_with_its_line(bank_dir: Path) -> None:
     problem = only_problem(path)
     assert problem.line == 9
     assert problem.reason.startswith("YAML syntax error: ")
-    assert "mapping values are not allowed here" in problem.reason
+    assert "mapping values are not allowed" in problem.reason
 
 
 def test_an_unclosed_bracket_is_a_problem(bank_dir: Path) -> None:
@@ -241,7 +241,7 @@ def test_a_non_utf8_file_is_a_problem_with_its_line(bank_dir: Path) -> None:
     path = write(bank_dir / "items" / "D1-A.yaml", text)
     problem = only_problem(path)
     assert problem.line == 6
-    assert "not valid UTF-8" in problem.reason
+    assert "not UTF-8" in problem.reason
 
 
 def test_a_utf8_bom_and_non_ascii_text_are_fine(bank_dir: Path) -> None:

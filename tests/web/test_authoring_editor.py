@@ -123,7 +123,13 @@ def test_enemies_and_references_are_split_from_the_form(client, session, instruc
         ({"answer": "E"}, "answer", "must be one of the option letters A, B, C, D"),
         ({"references": "\n \n"}, "references", "needs at least one entry"),
         ({"enemies": "D2-B-404"}, "enemies", "enemy &#39;D2-B-404&#39; is not a key in the bank"),
-        ({"stem": "x" * 6001}, "stem", "cannot be longer than 6000 characters"),
+        ({"stem": "x" * 10_001}, "stem", "The stem is 10,001 characters; the limit is 10,000"),
+        ({"option_c": "x" * 1_001}, "option_c", "Option C is 1,001 characters; the limit is 1,000"),
+        (
+            {"rationale_a": "x" * 4_001},
+            "rationale_a",
+            "Rationale A is 4,001 characters; the limit is 4,000",
+        ),
     ],
 )
 def test_bad_input_shows_field_errors_and_writes_nothing(

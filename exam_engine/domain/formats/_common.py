@@ -13,6 +13,7 @@ from typing import NamedTuple
 from exam_engine.domain.bank import ItemRecord, Problem, RawItem, validate_items
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.errors import BlueprintError, DomainError
+from exam_engine.domain.formats.limits import utf8_problem
 
 # Zips are read in memory; these bound what a hostile archive can make us allocate.
 MAX_ZIP_MEMBERS = 20_000
@@ -51,16 +52,11 @@ def ordered(problems: Iterable[Problem]) -> tuple[Problem, ...]:
 
 
 def decode_text(data: bytes, file: str) -> tuple[str | None, Problem | None]:
-    """Decode UTF-8 (a byte-order mark is allowed) or name the line of the first bad byte."""
+    """Decode UTF-8 (a byte-order mark is allowed) or say "not UTF-8" at the first bad byte."""
     try:
         return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return None, Problem(
-            file,
-            line,
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
-        )
+    except UnicodeDecodeError:
+        return None, utf8_problem(data, file) or Problem(file, 1, "not UTF-8")
 
 
 TextReader = Callable[[str, str, Blueprint, Iterable[str]], Parsed]

@@ -52,6 +52,14 @@ REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in OPTIONA
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
+# csv's own cap (131,072 characters a cell) would refuse a stem over it as a bare "field larger
+# than field limit"; cells up to a million characters are read instead, so the per-field
+# limits (formats.limits) name the item and the field, while a cell far beyond any limit
+# (a 50 MB stem) still stops the reader at once, before a row or an item is built from it.
+# The setting is process-wide and only ever raised here.
+CSV_CELL_CHARS = 1_000_000
+if csv.field_size_limit() < CSV_CELL_CHARS:
+    csv.field_size_limit(CSV_CELL_CHARS)
 
 
 def guard(cell: str) -> str:
@@ -126,7 +134,13 @@ def _read(text: str, filename: str, blueprint: Blueprint, known_keys: Iterable[s
             rows.append((consumed + 1, row))
             consumed = reader.line_num
     except csv.Error as exc:
-        problems.append(Problem(filename, consumed + 1, f"CSV syntax error: {exc}"))
+        message = f"CSV syntax error: {exc}"
+        if "field larger than field limit" in str(exc):
+            message = (
+                f"a cell is longer than {csv.field_size_limit():,} characters, far over any "
+                "item field's limit"
+            )
+        problems.append(Problem(filename, consumed + 1, message))
         return Parsed((), (), tuple(problems))
 
     rows = [(line, row) for line, row in rows if any(cell.strip() for cell in row)]

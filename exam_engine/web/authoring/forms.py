@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    Field,
     HiddenField,
     IntegerField,
     RadioField,
@@ -18,16 +20,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from exam_engine.domain.bank import OPTION_LABELS
 from exam_engine.domain.blueprint import DIFFICULTIES
+from exam_engine.domain.formats.limits import ImportLimits, text_problem
 from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.services.authoring import LINT_FILTERS, SORTS, ItemInput
 
-STEM_MAX = 6000
-OPTION_MAX = 1000
-RATIONALE_MAX = 3000
 REFERENCES_MAX = 3000
 ENEMIES_MAX = 1000
 STATUS_LABELS = {
@@ -47,6 +47,23 @@ SORT_LABELS = {
 }
 _ENEMY_SPLIT = re.compile(r"[\s,;]+")
 ANY = SelectChoice("", "Any")
+
+
+class FieldLimit:
+    """Refuse text longer than the app's limit for this item field (``ITEM_FIELD_LIMITS``).
+
+    The same limits bound every import, so an imported item can always be saved again here.
+    """
+
+    def __init__(self, name: str, what: str) -> None:
+        self.name = name
+        self.what = what
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        limits = ImportLimits.from_config(current_app.config).fields
+        problem = text_problem(self.what, field.data or "", getattr(limits, self.name))
+        if problem is not None:
+            raise ValidationError(problem[0].upper() + problem[1:])
 
 
 def _strip(value: str | None) -> str | None:
@@ -75,28 +92,44 @@ class QuestionForm(FlaskForm):
     )
     stem = TextAreaField(
         "Stem",
-        validators=[Length(max=STEM_MAX)],
+        validators=[FieldLimit("stem", "the stem")],
         description=(
             "Markdown. A scenario, then the question with a capitalised qualifier "
             "(BEST, MOST, FIRST ...)."
         ),
         render_kw={"rows": 6},
     )
-    option_a = TextAreaField("Option A", validators=[Length(max=OPTION_MAX)], render_kw={"rows": 2})
-    option_b = TextAreaField("Option B", validators=[Length(max=OPTION_MAX)], render_kw={"rows": 2})
-    option_c = TextAreaField("Option C", validators=[Length(max=OPTION_MAX)], render_kw={"rows": 2})
-    option_d = TextAreaField("Option D", validators=[Length(max=OPTION_MAX)], render_kw={"rows": 2})
+    option_a = TextAreaField(
+        "Option A", validators=[FieldLimit("option", "option A")], render_kw={"rows": 2}
+    )
+    option_b = TextAreaField(
+        "Option B", validators=[FieldLimit("option", "option B")], render_kw={"rows": 2}
+    )
+    option_c = TextAreaField(
+        "Option C", validators=[FieldLimit("option", "option C")], render_kw={"rows": 2}
+    )
+    option_d = TextAreaField(
+        "Option D", validators=[FieldLimit("option", "option D")], render_kw={"rows": 2}
+    )
     rationale_a = TextAreaField(
-        "Rationale A", validators=[Length(max=RATIONALE_MAX)], render_kw={"rows": 3}
+        "Rationale A",
+        validators=[FieldLimit("rationale", "rationale A")],
+        render_kw={"rows": 3},
     )
     rationale_b = TextAreaField(
-        "Rationale B", validators=[Length(max=RATIONALE_MAX)], render_kw={"rows": 3}
+        "Rationale B",
+        validators=[FieldLimit("rationale", "rationale B")],
+        render_kw={"rows": 3},
     )
     rationale_c = TextAreaField(
-        "Rationale C", validators=[Length(max=RATIONALE_MAX)], render_kw={"rows": 3}
+        "Rationale C",
+        validators=[FieldLimit("rationale", "rationale C")],
+        render_kw={"rows": 3},
     )
     rationale_d = TextAreaField(
-        "Rationale D", validators=[Length(max=RATIONALE_MAX)], render_kw={"rows": 3}
+        "Rationale D",
+        validators=[FieldLimit("rationale", "rationale D")],
+        render_kw={"rows": 3},
     )
     answer = RadioField(
         "Key (the correct option)",

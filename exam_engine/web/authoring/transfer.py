@@ -6,9 +6,11 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
+from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice
 
+from exam_engine.domain.formats.limits import PROBLEM_LINES, ImportLimits, megabytes, size_problem
 from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
 from exam_engine.services import drafts, interchange
@@ -19,6 +21,7 @@ from exam_engine.web.authoring import bp
 from exam_engine.web.authoring.forms import BulkDraftForm, ImportForm
 from exam_engine.web.clock import now
 from exam_engine.web.security import role_required
+from exam_engine.web.uploads import import_max_bytes
 
 FORMAT_LABELS: dict[str, str] = {
     "yaml": "YAML: this bank's own format (a zip of item files, or one .yaml file)",
@@ -64,13 +67,21 @@ def bulk_form(keys: list[str] | None = None) -> BulkDraftForm:
 
 
 def _render(form: ImportForm, *, status: int = 200, **extra: Any) -> Any:
+    # Long lists are cut: the first problems by file and line, then how many more there are.
+    for name in ("problems", "warnings"):
+        if name in extra:
+            listed = [str(line) for line in extra[name]]
+            extra[name] = listed[:PROBLEM_LINES]
+            extra[f"more_{name}"] = max(0, len(listed) - PROBLEM_LINES)
+            extra[f"all_{name}"] = len(listed)
     return (
         render_template(
             "authoring/transfer.html",
             form=form,
             formats=formats(),
             is_admin=current_user.role == Role.ADMIN,
-            max_mb=int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20,
+            max_size=megabytes(import_max_bytes()),
+            problem_lines=PROBLEM_LINES,
             **extra,
         ),
         status,
@@ -98,7 +109,11 @@ def import_upload() -> Any:
         return _render(form, status=403)
     upload = form.file.data
     filename = secure_filename(upload.filename or "") or "upload"
-    data = upload.read()
+    limits = ImportLimits.from_config(current_app.config)
+    data = upload.read(limits.max_bytes + 1)
+    too_big = size_problem(filename, _size(upload, len(data)), limits.max_bytes)
+    if too_big is not None:
+        return _render(form, status=413, problems=[str(too_big)], filename=filename)
     fmt = form.fmt.data
     if fmt == DETECT:
         guessed = interchange.guess_format(filename, data)
@@ -118,6 +133,7 @@ def import_upload() -> Any:
             author_id=current_user.id,
             now=now(),
             subdomain=form.subdomain.data or None,
+            limits=limits,
         )
     except ImportFailed as error:
         # 422 when publishing was refused for incomplete items, 400 for a bad file.
@@ -161,6 +177,14 @@ def bulk_drafts() -> Any:
         message += " Re-keyed: " + "; ".join(moved) + "."
     flash(message, "success")
     return redirect(url_for("authoring.index", status="draft", complete="incomplete"), 303)
+
+
+def _size(upload: FileStorage, read: int) -> int:
+    """The upload's whole size (it may be longer than what was read), for the message."""
+    try:
+        return max(read, upload.stream.seek(0, 2))
+    except (AttributeError, OSError, ValueError):
+        return read
 
 
 @bp.get("/export/<fmt>")

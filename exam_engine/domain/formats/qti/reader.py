@@ -23,6 +23,7 @@ from exam_engine.domain.formats._common import (
     subdomain_from_key,
 )
 from exam_engine.domain.formats._markup import element_markdown, local_name
+from exam_engine.domain.formats.limits import wide_encoding, xml_encoding_problem
 from exam_engine.domain.formats.qti.names import (
     DATA,
     FROM_LOM_DIFFICULTY,
@@ -70,8 +71,12 @@ class _Xml:
 def parse_xml(data: bytes, file: str, what: str = "QTI") -> tuple[_Xml | None, Problem | None]:
     """Parse XML safely: no DTD, so no entity expansion and no external entities.
 
-    ``what`` names the format in the refusal (QTI, Moodle XML).
+    ``what`` names the format in the refusal (QTI, Moodle XML). Only UTF-8 is read: XML
+    declaring another encoding, or in UTF-16, is "not UTF-8".
     """
+    not_utf8 = xml_encoding_problem(data, file)
+    if not_utf8 is not None:
+        return None, not_utf8
     target = _LineTarget()
     parser = SafeET.DefusedXMLParser(
         target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True
@@ -490,7 +495,7 @@ def parse(
             reader.read(content, f"{filename}/{entry.href}", entry if use_entries else None)
         if not entries and not reader.problems:
             reader.problems.append(Problem(filename, 1, "the package lists no QTI 3.0 items"))
-    elif data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+    elif data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<" or wide_encoding(data):
         reader.read(data, filename, None)
     else:
         reader.problems.append(
