@@ -1,7 +1,7 @@
 """Each user's time zone (an IANA name such as Europe/Paris); null until the browser tells it.
 
 Revision ID: 20261206_time_zone
-Revises: 20261205_prepared
+Revises: 20261206_drafts
 Create Date: 2026-12-06 02:30:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261206_time_zone"
-down_revision = "20261205_prepared"
+down_revision = "20261206_drafts"
 branch_labels = None
 depends_on = None
 
