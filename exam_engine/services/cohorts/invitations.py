@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import CohortRole, InvitationStatus, Role
 from exam_engine.models import Cohort, CohortInvitation, Membership
-from exam_engine.services import mail, prepared_forms
+from exam_engine.services import jobs, mail
 from exam_engine.services.attempts import load_user
 from exam_engine.services.cohorts.access import audit_cohort, changed_meanwhile
 from exam_engine.services.email_verification import SITE
 from exam_engine.services.errors import Conflict, NotFound
+from exam_engine.services.jobs import names
 from exam_engine.services.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,13 @@ def accept_invitation(
             user_id=user.id,
         )
     if member is None:
-        prepared_forms.prepare_for_students(session, cohort.id, [user_id], now)
+        jobs.enqueue(
+            session,
+            names.PREPARE_FOR_STUDENTS,
+            user_id=user_id,
+            cohort_id=cohort.id,
+            user_ids=[user_id],
+        )
     return cohort, member is None
 
 
