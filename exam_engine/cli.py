@@ -71,11 +71,11 @@ def demo_command(skip_migrate: bool) -> None:
 @with_appcontext
 def worker_command(burst: bool, no_schedule: bool) -> None:
     """Run background jobs from Redis and the schedule (sweep, overnight statistics)."""
+    from exam_engine.extensions import db
     from exam_engine.services.jobs.worker import run_worker
 
-    run_worker(
-        current_app._get_current_object(), burst=burst, schedule=not no_schedule, echo=click.echo
-    )
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_worker(app, db, burst=burst, schedule=not no_schedule, echo=click.echo)
 
 
 def register(app: Flask) -> None:

@@ -34,6 +34,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(my_data_bp)
     errors.register(app)
     security.register(app)
+    from exam_engine.web import jobs_pages, observability
+
+    observability.register(app)
+    app.register_blueprint(jobs_pages.bp)
     input_guard.register(app)
 
     from exam_engine.web import charts, formatting

@@ -7,9 +7,9 @@ the result a small JSON object a page can show. Each job commits its own transac
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import JobStatus
@@ -56,7 +56,7 @@ def recompute_if_stale(session: Session, progress: Progress) -> dict[str, Any]:
     end_read(session)
     if not status.stale:
         return {"skipped": True, "reason": "statistics are up to date"}
-    return recompute_item_stats(session, progress)
+    return recompute_item_stats(session, progress) or {}
 
 
 @job(CALIBRATE, label="Calibration")
@@ -121,9 +121,12 @@ def prune(session: Session, progress: Progress) -> dict[str, Any]:
     """Delete finished jobs older than ``EXAM_ENGINE_JOB_KEEP_DAYS``."""
     cutoff = utcnow() - timedelta(days=settings().keep_days)
     with transaction(session):
-        removed = session.execute(
-            delete(Job)
-            .where(Job.status.in_((JobStatus.DONE, JobStatus.FAILED)), Job.created_at < cutoff)
-            .execution_options(synchronize_session=False)
+        removed = cast(
+            CursorResult[Any],
+            session.execute(
+                delete(Job)
+                .where(Job.status.in_((JobStatus.DONE, JobStatus.FAILED)), Job.created_at < cutoff)
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
     return {"removed": removed}

@@ -8,10 +8,10 @@ the enqueuing process. Either way one attempt is :func:`run_attempt`, which clai
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Engine, update
+from sqlalchemy.orm import Session, scoped_session
 
 from exam_engine.domain.vocabulary import JobStatus
 from exam_engine.models import Job, utcnow
@@ -37,16 +37,19 @@ def _reason(error: BaseException) -> str:
 def _claim(session: Session, job_id: int) -> Job | None:
     """Mark the queued job running (one more attempt); None when it is not queued."""
     with transaction(session):
-        claimed = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
-            .values(
-                status=JobStatus.RUNNING,
-                attempts=Job.attempts + 1,
-                started_at=utcnow(),
-                progress=0,
-            )
-            .execution_options(synchronize_session=False)
+        claimed = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+                .values(
+                    status=JobStatus.RUNNING,
+                    attempts=Job.attempts + 1,
+                    started_at=utcnow(),
+                    progress=0,
+                )
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
     if not claimed:
         end_read(session)
@@ -57,7 +60,7 @@ def _claim(session: Session, job_id: int) -> Job | None:
 
 
 def _progress_writer(session: Session, job_id: int) -> Any:
-    engine = session.get_bind()
+    engine = cast(Engine, session.get_bind())
 
     def progress(percent: int) -> None:
         # Its own connection: the job may hold the session in any state.
@@ -149,14 +152,17 @@ def run_here(session: Session, job_id: int) -> None:
         pass
 
 
+# The worker's sessions (Flask-SQLAlchemy's scoped session), set by ``flask worker``.
+SESSIONS: list[scoped_session[Session]] = []
+
+
 def perform(job_id: int) -> None:
     """RQ's entry point, in a worker with an app context: one attempt; a failure re-raises so
     that RQ schedules the retry (or records it as failed when none is left)."""
-    from exam_engine.extensions import db
-
+    sessions = SESSIONS[-1]
     try:
-        error = run_attempt(db.session(), job_id)
+        error = run_attempt(sessions(), job_id)
     finally:
-        db.session.remove()
+        sessions.remove()
     if error is not None:
         raise error

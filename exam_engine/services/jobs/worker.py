@@ -14,14 +14,13 @@ from rq import SimpleWorker
 
 from exam_engine.models import utcnow
 from exam_engine.services.jobs.queue import connection, rq_queue, settings
+from exam_engine.services.jobs.runner import SESSIONS
 from exam_engine.services.jobs.schedule import Scheduler
 
 log = logging.getLogger(__name__)
 
 
-def _tick_forever(app: Flask, stop: threading.Event) -> None:
-    from exam_engine.extensions import db
-
+def _tick_forever(app: Flask, db: Any, stop: threading.Event) -> None:
     with app.app_context():
         scheduler = Scheduler(settings())
         while not stop.is_set():
@@ -38,10 +37,19 @@ def _tick_forever(app: Flask, stop: threading.Event) -> None:
 
 
 def run_worker(
-    app: Flask, *, burst: bool, schedule: bool, echo: Callable[[str], Any] = print
+    app: Flask,
+    db: Any,
+    *,
+    burst: bool,
+    schedule: bool,
+    echo: Callable[[str], Any] = print,
 ) -> None:
-    """Work until SIGTERM or SIGINT (or, with ``burst``, until the queue is empty)."""
+    """Work until SIGTERM or SIGINT (or, with ``burst``, until the queue is empty).
+
+    ``db`` is the app's Flask-SQLAlchemy extension (its scoped session serves the jobs).
+    """
     config = settings()
+    SESSIONS.append(db.session)
     stop = threading.Event()
     if config.redis_url is None:
         echo(
@@ -51,18 +59,16 @@ def run_worker(
         if not schedule:
             return
         if burst:
-            from exam_engine.extensions import db
-
             Scheduler(config).tick(db.session(), utcnow())
             return
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         # The schedule in the main thread: jobs run here, one at a time.
-        _tick_forever(app, stop)
+        _tick_forever(app, db, stop)
         return
     scheduler: threading.Thread | None = None
     if schedule:
-        scheduler = threading.Thread(target=_tick_forever, args=(app, stop), daemon=True)
+        scheduler = threading.Thread(target=_tick_forever, args=(app, db, stop), daemon=True)
         scheduler.start()
     queue = rq_queue(config)
     echo(f"worker on queue {config.queue_name} at {config.redis_url.rsplit('@', 1)[-1]}")
