@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import time
 from typing import Any
@@ -119,7 +120,8 @@ def push(config: JobSettings, job_id: int, max_attempts: int) -> None:
     rq_queue(config).enqueue(
         ENTRY,
         job_id,
-        job_id=f"{config.queue_name}-{job_id}",
+        # RQ ids allow letters, digits, "_" and "-": the prefix keeps apps sharing Redis apart.
+        job_id=re.sub(r"[^A-Za-z0-9_-]", "-", f"{config.queue_name}-{job_id}"),
         retry=retry,
         job_timeout=config.timeout_seconds,
         # RQ's own record of a finished job is not what pages read: keep it a day only.
