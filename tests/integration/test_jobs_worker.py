@@ -21,6 +21,7 @@ from sqlalchemy import select
 from exam_engine.models import Job
 from exam_engine.services import jobs, request_id
 from exam_engine.services.jobs import names
+from exam_engine.web import sign_in
 from tests.support import make_app
 
 # Bounded waits: long enough for a loaded shared machine; the assertions are on end states.
@@ -88,6 +89,8 @@ def _enqueuing_app(tmp_path, database_url, redis_prefix):
         REDIS_KEY_PREFIX=prefix,
         JOB_RETRY_DELAYS=[0, 1],
         SWEEP_EVERY_SECONDS=3600,
+        # Process-wide choices a new app makes: keep the limiter in memory as the test app's.
+        RATELIMIT_STORAGE_URI="memory://",
     )
 
 
@@ -102,9 +105,10 @@ def _wait_for(session, predicate) -> None:
 
 
 def test_a_worker_runs_queued_jobs_and_retries_a_failing_one_then_fails_it(
-    tmp_path, session, database_url, redis_prefix, start_worker
+    tmp_path, session, database_url, redis_prefix, start_worker, request
 ) -> None:
     app = _enqueuing_app(tmp_path, database_url, redis_prefix)
+    request.addfinalizer(lambda: sign_in.init_app(request.getfixturevalue("app")))
     with app.app_context():
         tokens = request_id.bind("req-worker-1")
         try:
