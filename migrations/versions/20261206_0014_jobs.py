@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("max_attempts", sa.Integer(), nullable=False),
         sa.Column("request_id", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("output", sa.LargeBinary(), nullable=True),
         sa.Column("slot", sa.String(length=120), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),

@@ -18,7 +18,7 @@ row: nothing else to start, and tests see its end state when ``enqueue`` returns
 """
 
 from exam_engine.services.jobs.queue import JobSettings, init_app, queue_health
-from exam_engine.services.jobs.records import JobView, enqueue, job_view, latest_job
+from exam_engine.services.jobs.records import JobView, enqueue, job_output, job_view, latest_job
 from exam_engine.services.jobs.registry import Progress
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "Progress",
     "enqueue",
     "init_app",
+    "job_output",
     "job_view",
     "latest_job",
     "queue_health",

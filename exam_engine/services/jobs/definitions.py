@@ -9,14 +9,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete
+from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import JobStatus
 from exam_engine.models import Job, utcnow
-from exam_engine.services import attempts, calibration, item_stats, mail, prepared_forms
+from exam_engine.services import (
+    attempts,
+    calibration,
+    interchange,
+    item_stats,
+    mail,
+    prepared_forms,
+)
 from exam_engine.services.jobs.names import (
     CALIBRATE,
+    EXPORT_BANK,
     PREPARE_FOR_STUDENTS,
     PREPARE_FORMS,
     PRUNE,
@@ -27,7 +35,7 @@ from exam_engine.services.jobs.names import (
     SWEEP,
 )
 from exam_engine.services.jobs.queue import app_config, settings
-from exam_engine.services.jobs.registry import Progress, job
+from exam_engine.services.jobs.registry import OUTPUT, Progress, job
 from exam_engine.services.transaction import end_read, transaction
 
 
@@ -113,7 +121,40 @@ def sweep(session: Session, progress: Progress) -> dict[str, Any]:
     done = attempts.sweep_expired(
         session, now=utcnow(), grace_seconds=int(app_config()["GRACE_SECONDS"])
     )
-    return {"finalized": len(done)}
+    return {"finalized": len(done), "abandoned_jobs": fail_abandoned(session)}
+
+
+def fail_abandoned(session: Session) -> int:
+    """Mark failed the jobs left running past their timeout (their worker was killed)."""
+    cutoff = utcnow() - timedelta(seconds=settings().timeout_seconds + 60)
+    with transaction(session):
+        return cast(
+            CursorResult[Any],
+            session.execute(
+                update(Job)
+                .where(Job.status == JobStatus.RUNNING, Job.started_at < cutoff)
+                .values(
+                    status=JobStatus.FAILED,
+                    error="the worker running it stopped before it finished; start it again",
+                    finished_at=utcnow(),
+                )
+                .execution_options(synchronize_session=False)
+            ),
+        ).rowcount
+
+
+@job(EXPORT_BANK, label="Bank export")
+def export_bank(session: Session, progress: Progress, fmt: str, by: int | None) -> dict[str, Any]:
+    """Export the published bank in one format; the file is kept with the job."""
+    progress(10)
+    made = interchange.export(session, fmt, user_id=by)
+    return {
+        "format": fmt,
+        "items": made.items,
+        "filename": made.filename,
+        "media_type": made.media_type,
+        OUTPUT: made.content,
+    }
 
 
 @job(PRUNE, label="Old job records removed")

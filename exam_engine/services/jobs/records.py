@@ -140,6 +140,11 @@ def job_view(session: Session, job_id: int) -> JobView:
     return _view(row)
 
 
+def job_output(session: Session, job_id: int) -> bytes | None:
+    """The file a finished job made, if any."""
+    return session.scalar(select(Job.output).where(Job.id == job_id))
+
+
 def latest_job(session: Session, name: str) -> JobView | None:
     """The newest job of that name, or None."""
     row = session.scalar(

@@ -29,6 +29,8 @@ class JobSpec:
 
 
 SPECS: dict[str, JobSpec] = {}
+# A job's result may carry a file under this key (bytes): it is stored apart from the result.
+OUTPUT = "_output"
 
 
 def job(

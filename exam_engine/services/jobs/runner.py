@@ -17,7 +17,7 @@ from exam_engine.domain.vocabulary import JobStatus
 from exam_engine.models import Job, utcnow
 from exam_engine.services import request_id
 from exam_engine.services.errors import ServiceError
-from exam_engine.services.jobs.registry import run_function, spec
+from exam_engine.services.jobs.registry import OUTPUT, run_function, spec
 from exam_engine.services.transaction import end_read, transaction
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,7 @@ def run_attempt(session: Session, job_id: int) -> BaseException | None:
             session.rollback()
             _record_failure(session, job_id, error)
             return error
+        output = result.pop(OUTPUT, None) if result else None
         with transaction(session):
             session.execute(
                 update(Job)
@@ -108,6 +109,7 @@ def run_attempt(session: Session, job_id: int) -> BaseException | None:
                 .values(
                     status=JobStatus.DONE,
                     progress=100,
+                    output=output,
                     result=result,
                     error="",
                     finished_at=utcnow(),

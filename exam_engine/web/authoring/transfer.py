@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, render_template
+from flask import Response, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice
 
 from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
-from exam_engine.services import interchange
+from exam_engine.services import interchange, jobs
 from exam_engine.services.bank import ImportFailed
 from exam_engine.services.errors import ValidationFailed
+from exam_engine.services.jobs import names
 from exam_engine.web.authoring import bp
 from exam_engine.web.authoring.forms import ImportForm
 from exam_engine.web.clock import now
@@ -103,6 +104,20 @@ def import_upload() -> Any:
     except ValidationFailed as error:
         return _render(form, status=400, problems=[str(error)], filename=filename)
     return _render(_import_form(), result=result)
+
+
+@bp.post("/export/<fmt>/job")
+@role_required(Role.INSTRUCTOR)
+def export_job(fmt: str) -> Any:
+    """Make the export in the background (a large bank, a busy host): its page links the file."""
+    if fmt not in interchange.FORMATS:
+        abort(
+            404, f"Unknown export format {fmt!r}; choose one of {', '.join(interchange.FORMATS)}."
+        )
+    job_id = jobs.enqueue(
+        current_session(), names.EXPORT_BANK, user_id=current_user.id, fmt=fmt, by=current_user.id
+    )
+    return redirect(url_for("jobs.job_page", job_id=job_id), 303)
 
 
 @bp.get("/export/<fmt>")
