@@ -12,6 +12,10 @@ def register(app: Flask) -> None:
 
     # Before any rule is added: rules bind their converters when they are added.
     input_guard.install_converter(app)
+    from exam_engine.web import jobs_pages, observability
+
+    # First: every response, refusals by later hooks too, carries its request id and latency.
+    observability.register(app)
     from exam_engine.web.api import bp as api_bp
     from exam_engine.web.auth import bp as auth_bp
     from exam_engine.web.authoring import bp as authoring_bp
@@ -34,9 +38,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(my_data_bp)
     errors.register(app)
     security.register(app)
-    from exam_engine.web import jobs_pages, observability
-
-    observability.register(app)
     app.register_blueprint(jobs_pages.bp)
     input_guard.register(app)
 
