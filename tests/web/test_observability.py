@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from exam_engine.extensions import db
 from exam_engine.services.jobs import names
 from exam_engine.web import sign_in
 from tests.factories import UserFactory
@@ -17,12 +18,21 @@ def other_app(app, database_url, tmp_path):
     """Make a second app on the test database; afterwards the test app's sign-in counters
     (a process-wide choice each app makes at creation) are the test app's again."""
 
+    made = []
+
     def make(**settings):
         # The limiter too is process-wide: keep it in memory as the test app has it.
-        return make_app(database_url, str(tmp_path), RATELIMIT_STORAGE_URI="memory://", **settings)
+        made.append(
+            make_app(database_url, str(tmp_path), RATELIMIT_STORAGE_URI="memory://", **settings)
+        )
+        return made[-1]
 
     yield make
     sign_in.init_app(app)
+    for other in made:
+        # Close its pooled connections now (a garbage-collected one warns, failing a test).
+        with other.app_context():
+            db.engine.dispose()
 
 
 def test_a_request_id_is_kept_or_made_and_returned(client) -> None:
