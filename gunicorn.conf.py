@@ -33,3 +33,14 @@ def when_ready(server: Any) -> None:
     from exam_engine.web.sign_in import warn_if_counting_apart
 
     warn_if_counting_apart(server.cfg.workers, server.log)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """In Prometheus multiprocess mode (``PROMETHEUS_MULTIPROC_DIR`` set), retire a dead
+    worker's live gauges; its counters and histograms stay counted."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

@@ -21,6 +21,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from exam_engine.config import configure
 
     configure(app, config)
+    from exam_engine.logs import configure_logging
+
+    configure_logging(app)
     register_extensions(app)
     register_web(app)
     register_commands(app)
@@ -35,6 +38,9 @@ def register_extensions(app: Flask) -> None:
 
     passwords.use_profile(app.config["PASSWORD_HASH_PROFILE"])
     mail.init_app(app)
+    from exam_engine.services import jobs
+
+    jobs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     csrf.init_app(app)

@@ -65,6 +65,19 @@ def demo_command(skip_migrate: bool) -> None:
     click.echo("Start the server with `flask run` and open http://127.0.0.1:5000/")
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run what is queued (and due) now, then exit.")
+@click.option("--no-schedule", is_flag=True, help="Only run queued jobs, not the schedule.")
+@with_appcontext
+def worker_command(burst: bool, no_schedule: bool) -> None:
+    """Run background jobs from Redis and the schedule (sweep, overnight statistics)."""
+    from exam_engine.extensions import db
+    from exam_engine.services.jobs.worker import run_worker
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_worker(app, db, burst=burst, schedule=not no_schedule, echo=click.echo)
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     from exam_engine import (
@@ -80,6 +93,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(bank_cli)
     app.cli.add_command(exam_cli)
     app.cli.add_command(cohort_cli)
+    app.cli.add_command(worker_command)
 
 
 def main() -> None:

@@ -77,9 +77,31 @@ DEFAULTS: dict[str, Any] = {
     "RESET_LINK_MINUTES": 60,
     "ACCOUNT_MAIL_LIMIT": "3 per hour",
     "ACCOUNT_MAIL_CLIENT_LIMIT": "20 per hour",
+    # Background jobs (services/jobs): on Redis with `flask worker` when REDIS_URL is set,
+    # else in the process that enqueues them. A failed job waits this long before each retry.
+    "JOB_RETRY_DELAYS": [10, 60],
+    "JOB_TIMEOUT_SECONDS": 1800,
+    "JOB_KEEP_DAYS": 14,
+    # The worker's schedule: the sweep of overdue attempts, the nightly stale-statistics run.
+    "SWEEP_EVERY_SECONDS": 60,
+    "STALE_STATS_AT": "03:00",
+    "SCHEDULE_TICK_SECONDS": 5,
+    # Observability: /metrics answers only with this bearer token (unset: no /metrics).
+    "METRICS_TOKEN": "",
+    # Log lines as JSON objects (with the request id), or "text"; tests leave logging alone.
+    "LOG_FORMAT": "json",
 }
 
-TEXT_SETTINGS = ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM", "BASE_URL")
+TEXT_SETTINGS = (
+    "MAIL_SERVER",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_FROM",
+    "BASE_URL",
+    "METRICS_TOKEN",
+    "STALE_STATS_AT",
+    "LOG_FORMAT",
+)
 
 
 def normalize_database_url(url: str) -> str:

@@ -102,6 +102,15 @@ class ScoreScale(StrEnum):
     ABILITY = "ability"
 
 
+class JobStatus(StrEnum):
+    """Where a background job is: waiting in the queue, running, or finished either way."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 def values(members: Iterable[StrEnum]) -> tuple[str, ...]:
     """The plain string values of enum members, in order."""
     return tuple(member.value for member in members)

@@ -11,6 +11,7 @@ from exam_engine.models.cohort import (
     PreparedForm,
 )
 from exam_engine.models.exam import Attempt, AttemptItem, ExamTemplate, Response
+from exam_engine.models.job import Job
 from exam_engine.models.login_session import LoginSession
 from exam_engine.models.question import PublishedVersionImmutable, Question, QuestionVersion
 from exam_engine.models.stats import ItemStatistic, ResponseRecord, TemplateStatistic
@@ -30,6 +31,7 @@ __all__ = [
     "ExamTemplate",
     "ItemCalibration",
     "ItemStatistic",
+    "Job",
     "LoginSession",
     "Membership",
     "PreparedForm",

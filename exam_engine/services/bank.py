@@ -19,9 +19,10 @@ from exam_engine.domain.lint.staleness import DEFAULT_STALE_DAYS, stale_items
 from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.models import Question, QuestionVersion, utcnow
 from exam_engine.services import audit as audit_trail
-from exam_engine.services import prepared_forms
+from exam_engine.services import jobs
 from exam_engine.services.catalog import sync_templates
 from exam_engine.services.errors import ValidationFailed
+from exam_engine.services.jobs import names
 from exam_engine.services.transaction import transaction
 from question_bank import LoadedBank
 
@@ -143,7 +144,7 @@ def import_records(
         if audit is not None:
             _audit_import(session, report, blueprint, audit, author_id, status, now)
     if publish or report.templates_changed:
-        prepared_forms.refresh_prepared_forms(session, now, remake_all=True)
+        jobs.enqueue(session, names.REFRESH_FORMS, user_id=author_id, remake_all=True)
     return report
 
 

@@ -13,6 +13,10 @@ def register(app: Flask) -> None:
     uploads.install(app)
     # Before any rule is added: rules bind their converters when they are added.
     input_guard.install_converter(app)
+    from exam_engine.web import jobs_pages, observability
+
+    # First: every response, refusals by later hooks too, carries its request id and latency.
+    observability.register(app)
     from exam_engine.web.api import bp as api_bp
     from exam_engine.web.auth import bp as auth_bp
     from exam_engine.web.authoring import bp as authoring_bp
@@ -36,6 +40,7 @@ def register(app: Flask) -> None:
     assets.register(app)
     errors.register(app)
     security.register(app)
+    app.register_blueprint(jobs_pages.bp)
     input_guard.register(app)
 
     from exam_engine.web import charts, formatting

@@ -26,6 +26,8 @@ PUBLIC = {
     "auth.reset_request",
     "auth.reset_password",
     "auth.verify_email",
+    # Prometheus scrapes with its own bearer token (404 unless one is set; tested beside it).
+    "observability.metrics",
 }
 INSTRUCTOR_AREAS = ("authoring.", "stats.")
 

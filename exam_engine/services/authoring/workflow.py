@@ -24,7 +24,7 @@ from exam_engine.domain.workflow import (
     status_after_edit,
 )
 from exam_engine.models import Question, QuestionVersion, User
-from exam_engine.services import audit, prepared_forms
+from exam_engine.services import audit, jobs
 from exam_engine.services.authoring.completeness import require_complete
 from exam_engine.services.authoring.editor import (
     ItemInput,
@@ -38,6 +38,7 @@ from exam_engine.services.authoring.editor import (
 from exam_engine.services.authoring.reading import get_question, live_of, load_user, newest_of
 from exam_engine.services.bank import version_record, version_values
 from exam_engine.services.errors import Conflict, Forbidden, ValidationFailed
+from exam_engine.services.jobs import names
 from exam_engine.services.transaction import transaction
 
 OBJECT_TYPE = "question"
@@ -259,7 +260,7 @@ def publish(session: Session, user_id: int, key: str, *, now: datetime) -> Quest
             version=version.number,
             retired=retired,
         )
-    prepared_forms.refresh_prepared_forms(session, now)
+    jobs.enqueue(session, names.REFRESH_FORMS, user_id=user_id, remake_all=False)
     return version
 
 
@@ -309,5 +310,5 @@ def retire(session: Session, user_id: int, key: str, *, now: datetime) -> Questi
             now,
             version=version.number,
         )
-    prepared_forms.refresh_prepared_forms(session, now)
+    jobs.enqueue(session, names.REFRESH_FORMS, user_id=user_id, remake_all=False)
     return version

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from exam_engine.domain.moments import minute
 from exam_engine.domain.vocabulary import FINISHED, AttemptStatus, CohortRole, Mode
 from exam_engine.models import Assignment, Attempt, Cohort, ExamTemplate, Membership
-from exam_engine.services import attempts, prepared_forms
+from exam_engine.services import attempts, jobs, prepared_forms
 from exam_engine.services.attempts import load_user
 from exam_engine.services.catalog import get_template
 from exam_engine.services.cohorts.access import audit_cohort, changed_meanwhile, current_student
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
+from exam_engine.services.jobs import names
 from exam_engine.services.transaction import end_read, transaction
 
 RECENT_CLOSED = timedelta(days=14)
@@ -84,8 +85,9 @@ def create_assignment(
             f"assigned {template.name} from {minute(opens_at)} to {minute(closes_at)}",
             assignment_id=assignment.id,
         )
-    # After the commit, so a form that cannot be assembled never undoes the assignment.
-    prepared_forms.prepare_forms(session, assignment.id)
+    # After the commit, so a form that cannot be assembled never undoes the assignment; in a
+    # worker when there is one, so a cohort of a thousand does not hold this request.
+    jobs.enqueue(session, names.PREPARE_FORMS, user_id=user_id, assignment_id=assignment.id)
     return assignment
 
 

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import CohortRole, InvitationStatus, Role
 from exam_engine.models import Cohort, CohortInvitation, Membership
-from exam_engine.services import mail, prepared_forms
+from exam_engine.services import jobs
 from exam_engine.services.attempts import load_user
 from exam_engine.services.cohorts.access import audit_cohort, changed_meanwhile
 from exam_engine.services.email_verification import SITE
 from exam_engine.services.errors import Conflict, NotFound
-from exam_engine.services.transaction import transaction
+from exam_engine.services.jobs import names
+from exam_engine.services.transaction import end_read, transaction
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +37,16 @@ class PendingInvitation:
     invited_at: datetime
 
 
-def send_invitation_mails(session: Session, invitation_ids: Sequence[int]) -> int:
+def send_invitation_mails(
+    session: Session, invitation_ids: Sequence[int], *, user_id: int | None = None
+) -> int:
     """Mail each new invitation to its address (the one place invitation mail is sent).
 
-    Sent after the roster's commit: an invitation stands even when its mail fails (the
-    dashboard shows it after sign-in), so a failure is logged, not raised. The text is the
-    same whether or not the address has an account, and holds no link that a forged Host
-    header could bend. Returns how many were sent.
+    Each mail is a job of its own (``mail.send``: in a worker when there is one, retried
+    alone when its server fails), enqueued after the roster's commit: an invitation stands
+    even when its mail fails (the dashboard shows it after sign-in). The text is the same
+    whether or not the address has an account, and holds no link that a forged Host header
+    could bend. Returns how many mails were handed to jobs.
     """
     rows = session.execute(
         select(CohortInvitation.email, Cohort.name)
@@ -50,7 +54,7 @@ def send_invitation_mails(session: Session, invitation_ids: Sequence[int]) -> in
         .where(CohortInvitation.id.in_(invitation_ids))
         .order_by(CohortInvitation.id)
     ).all()
-    sent = 0
+    end_read(session)
     for email, cohort_name in rows:
         body = (
             f'You are invited to join the cohort "{cohort_name}" on the {SITE}.\n\n'
@@ -58,13 +62,15 @@ def send_invitation_mails(session: Session, invitation_ids: Sequence[int]) -> in
             "decline the invitation on your dashboard. Nothing happens until you answer.\n\n"
             "If you did not expect this, you can ignore this mail."
         )
-        try:
-            mail.send_mail(email, f"Invitation to a cohort on the {SITE}", body)
-        except mail.MailNotSent:
-            log.warning("invitation mail to %s not sent; it waits on the dashboard", email)
-        else:
-            sent += 1
-    return sent
+        jobs.enqueue(
+            session,
+            names.SEND_MAIL,
+            user_id=user_id,
+            to=email,
+            subject=f"Invitation to a cohort on the {SITE}",
+            body=body,
+        )
+    return len(rows)
 
 
 def pending_for(session: Session, user_id: int) -> list[PendingInvitation]:
@@ -137,7 +143,13 @@ def accept_invitation(
             user_id=user.id,
         )
     if member is None:
-        prepared_forms.prepare_for_students(session, cohort.id, [user_id], now)
+        jobs.enqueue(
+            session,
+            names.PREPARE_FOR_STUDENTS,
+            user_id=user_id,
+            cohort_id=cohort.id,
+            user_ids=[user_id],
+        )
     return cohort, member is None
 
 

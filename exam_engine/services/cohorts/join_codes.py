@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import CohortRole, Role
 from exam_engine.models import Cohort, Membership
-from exam_engine.services import prepared_forms
+from exam_engine.services import jobs
 from exam_engine.services.attempts import load_user
 from exam_engine.services.cohorts.access import audit_cohort, changed_meanwhile
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
+from exam_engine.services.jobs import names
 from exam_engine.services.transaction import transaction
 
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read aloud
@@ -94,5 +95,11 @@ def join_by_code(
     with transaction(session, conflict=changed_meanwhile("the roster")):
         session.add(Membership(cohort_id=cohort.id, user_id=user.id, role=CohortRole.STUDENT))
         audit_cohort(session, user.id, "cohort.join", cohort.id, f"{user.email} joined by code")
-    prepared_forms.prepare_for_students(session, cohort.id, [user_id], now)
+    jobs.enqueue(
+        session,
+        names.PREPARE_FOR_STUDENTS,
+        user_id=user_id,
+        cohort_id=cohort.id,
+        user_ids=[user_id],
+    )
     return cohort, True

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import CohortRole, InvitationStatus, Role, values
-from exam_engine.models import Cohort, CohortInvitation, Membership, User, utcnow
-from exam_engine.services import accounts, prepared_forms
+from exam_engine.models import Cohort, CohortInvitation, Membership, User
+from exam_engine.services import accounts, jobs
 from exam_engine.services.cohorts.access import NAME_MAX, audit_cohort, changed_meanwhile
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
+from exam_engine.services.jobs import names
 from exam_engine.services.transaction import transaction
 
 ROSTER_MAX_ROWS = 500
@@ -269,5 +270,5 @@ def enroll(
         )
     if role == CohortRole.STUDENT and added:
         enrolled = [users[email].id for email in added]
-        prepared_forms.prepare_for_students(session, cohort_id, enrolled, utcnow())
+        jobs.enqueue(session, names.PREPARE_FOR_STUDENTS, cohort_id=cohort_id, user_ids=enrolled)
     return added

@@ -20,6 +20,7 @@ from exam_engine.services.calibration import check
 from exam_engine.services.errors import ValidationFailed
 from exam_engine.web.api import bp
 from exam_engine.web.clock import grace_seconds, now
+from exam_engine.web.observability import count_save
 from exam_engine.web.security import login_required
 
 
@@ -162,6 +163,7 @@ def put_response(attempt_id: int, position: int) -> Any:
         grace_seconds=grace_seconds(),
         struck=struck,
     )
+    count_save(result.accepted)
     attempt = attempts.get_attempt(session, current_user.id, attempt_id)
     body: dict[str, Any] = {
         "position": result.position,

@@ -13,10 +13,11 @@ from wtforms import SelectChoice
 from exam_engine.domain.formats.limits import PROBLEM_LINES, ImportLimits, megabytes, size_problem
 from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
-from exam_engine.services import drafts, interchange
+from exam_engine.services import drafts, interchange, jobs
 from exam_engine.services.bank import ImportFailed
 from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.services.errors import ValidationFailed
+from exam_engine.services.jobs import names
 from exam_engine.web.authoring import bp
 from exam_engine.web.authoring.forms import BulkDraftForm, ImportForm
 from exam_engine.web.clock import now
@@ -185,6 +186,18 @@ def _size(upload: FileStorage, read: int) -> int:
         return max(read, upload.stream.seek(0, 2))
     except (AttributeError, OSError, ValueError):
         return read
+@bp.post("/export/<fmt>/job")
+@role_required(Role.INSTRUCTOR)
+def export_job(fmt: str) -> Any:
+    """Make the export in the background (a large bank, a busy host): its page links the file."""
+    if fmt not in interchange.FORMATS:
+        abort(
+            404, f"Unknown export format {fmt!r}; choose one of {', '.join(interchange.FORMATS)}."
+        )
+    job_id = jobs.enqueue(
+        current_session(), names.EXPORT_BANK, user_id=current_user.id, fmt=fmt, by=current_user.id
+    )
+    return redirect(url_for("jobs.job_page", job_id=job_id), 303)
 
 
 @bp.get("/export/<fmt>")

@@ -295,7 +295,7 @@ def upload_roster(cohort_id: int) -> Any:
         return _render_manage(cohort, 400, roster_form=form, roster_problems=list(error.problems))
     except ValidationFailed as error:
         return _render_manage(cohort, 400, roster_form=form, roster_problems=[str(error)])
-    cohorts.send_invitation_mails(current_session(), report.invitation_ids)
+    cohorts.send_invitation_mails(current_session(), report.invitation_ids, user_id=current_user.id)
     response = make_response(
         render_template("cohorts/roster_result.html", cohort=cohort, report=report)
     )

@@ -6,14 +6,15 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from exam_engine.domain.item_analysis import FLAG_LABELS, FLAG_RULES, OPTION_LABELS, describe_flag
 from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
-from exam_engine.services import calibration, item_stats
+from exam_engine.services import calibration, item_stats, jobs
 from exam_engine.services.catalog import bundled_blueprint
-from exam_engine.web.clock import now
+from exam_engine.services.jobs import names
 from exam_engine.web.security import role_required
 from exam_engine.web.stats import bp
 from exam_engine.web.stats.forms import (
@@ -112,6 +113,7 @@ def index() -> Any:
             "stats/index.html",
             form=form,
             recompute_form=RecomputeForm(template=template),
+            recompute_job=jobs.latest_job(session, names.RECOMPUTE),
             scope=scope,
             page=page,
             sort=sort,
@@ -159,6 +161,7 @@ def item(version_id: int) -> Any:
         messages=messages,
         edit_path=_edit_path(detail.key),
         recompute_form=RecomputeForm(template=template),
+        recompute_job=jobs.latest_job(session, names.RECOMPUTE),
         parameters=calibration.item_parameters(
             session,
             version_id,
@@ -178,15 +181,21 @@ def recompute() -> Any:
     session = current_session()
     # An unknown scope is a 404 before any work is done.
     item_stats.scope_status(session, template)
-    minimum = item_stats.min_responses_setting(current_app.config)
-    report = item_stats.recompute(session, now=now(), min_responses=minimum)
-    if report.skipped:
+    job_id = jobs.enqueue(session, names.RECOMPUTE, user_id=current_user.id)
+    assert job_id is not None
+    job = jobs.job_view(session, job_id)
+    result = job.result or {}
+    if job.status == "failed":
+        flash(f"Recompute failed: {job.error}", "error")
+    elif job.status != "done":
+        flash(f"Recompute {job.summary}: the line under the button follows it.", "info")
+    elif result.get("skipped"):
         flash("A newer recompute had already stored its numbers; nothing was changed.", "info")
     else:
         flash(
-            f"Recomputed: {report.rows:,} item rows from {report.attempts:,} finished mock "
-            f"attempts ({report.responses:,} first-attempt responses) in "
-            f"{report.load_seconds + report.compute_seconds + report.write_seconds:.1f} s.",
+            f"Recomputed: {result['rows']:,} item rows from {result['attempts']:,} finished mock "
+            f"attempts ({result['responses']:,} first-attempt responses) in "
+            f"{result['seconds']:.1f} s.",
             "success",
         )
     return redirect(url_for("stats.index", template=template or None), 303)

@@ -1,0 +1,173 @@
+"""The engine's jobs: statistics, calibration, prepared forms, mail, the sweep, housekeeping.
+
+Each is registered by name with :func:`registry.job`; arguments are plain JSON values and
+the result a small JSON object a page can show. Each job commits its own transactions.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, update
+from sqlalchemy.orm import Session
+
+from exam_engine.domain.vocabulary import JobStatus
+from exam_engine.models import Job, utcnow
+from exam_engine.services import (
+    attempts,
+    calibration,
+    interchange,
+    item_stats,
+    mail,
+    prepared_forms,
+)
+from exam_engine.services.jobs.names import (
+    CALIBRATE,
+    EXPORT_BANK,
+    PREPARE_FOR_STUDENTS,
+    PREPARE_FORMS,
+    PRUNE,
+    RECOMPUTE,
+    RECOMPUTE_IF_STALE,
+    REFRESH_FORMS,
+    SEND_MAIL,
+    SWEEP,
+)
+from exam_engine.services.jobs.queue import app_config, settings
+from exam_engine.services.jobs.registry import OUTPUT, Progress, job
+from exam_engine.services.transaction import end_read, transaction
+
+
+def _min_responses() -> int:
+    return item_stats.min_responses_setting(app_config())
+
+
+@job(RECOMPUTE, label="Item statistics recompute")
+def recompute_item_stats(session: Session, progress: Progress) -> dict[str, Any]:
+    """Recompute every item statistic (the page's "Recompute now")."""
+    progress(10)
+    report = item_stats.recompute(session, now=utcnow(), min_responses=_min_responses())
+    return {
+        "rows": report.rows,
+        "attempts": report.attempts,
+        "responses": report.responses,
+        "skipped": report.skipped,
+        "seconds": round(report.load_seconds + report.compute_seconds + report.write_seconds, 2),
+    }
+
+
+@job(RECOMPUTE_IF_STALE, label="Overnight item statistics recompute")
+def recompute_if_stale(session: Session, progress: Progress) -> dict[str, Any]:
+    """Recompute only when attempts finished since the last recompute (the nightly run)."""
+    status = item_stats.scope_status(session, item_stats.ALL_TEMPLATES)
+    end_read(session)
+    if not status.stale:
+        return {"skipped": True, "reason": "statistics are up to date"}
+    return recompute_item_stats(session, progress) or {}
+
+
+@job(CALIBRATE, label="Calibration")
+def fit_calibration(session: Session, progress: Progress, model: str) -> dict[str, Any]:
+    """Refit the IRT model (the page's "Recalibrate now")."""
+    progress(10)
+    report = calibration.recalibrate(session, model=model, now=utcnow())
+    return {
+        "model": model,
+        "items": report.items,
+        "attempts": report.attempts,
+        "converged": report.converged,
+        "seconds": round(report.load_seconds + report.fit_seconds + report.write_seconds, 2),
+    }
+
+
+@job(PREPARE_FORMS, label="Forms for an assignment")
+def prepare_assignment_forms(
+    session: Session, progress: Progress, assignment_id: int
+) -> dict[str, Any]:
+    """Assemble the forms of an assignment's students (made or changed just now)."""
+    return {"forms": prepared_forms.prepare_forms(session, assignment_id)}
+
+
+@job(PREPARE_FOR_STUDENTS, label="Forms for new students")
+def prepare_for_students(
+    session: Session, progress: Progress, cohort_id: int, user_ids: list[int]
+) -> dict[str, Any]:
+    """Assemble new students' forms of the cohort's open assignments."""
+    made = prepared_forms.prepare_for_students(session, cohort_id, user_ids, utcnow())
+    return {"forms": made}
+
+
+@job(REFRESH_FORMS, label="Forms re-made after a bank change")
+def refresh_forms(session: Session, progress: Progress, remake_all: bool) -> dict[str, Any]:
+    """Re-make prepared forms the bank or a template outdated."""
+    return {
+        "forms": prepared_forms.refresh_prepared_forms(session, utcnow(), remake_all=remake_all)
+    }
+
+
+@job(SEND_MAIL, label="Mail")
+def send_mail(
+    session: Session, progress: Progress, to: str, subject: str, body: str
+) -> dict[str, Any]:
+    """Send one message (a failure is retried, then shown as failed)."""
+    delivery = mail.send_mail(to, subject, body)
+    return {"to": to, "file": delivery.file.name if delivery.file else None}
+
+
+@job(SWEEP, label="Sweep of overdue attempts")
+def sweep(session: Session, progress: Progress) -> dict[str, Any]:
+    """Finalize attempts past their deadline + grace (``flask exam sweep``)."""
+    done = attempts.sweep_expired(
+        session, now=utcnow(), grace_seconds=int(app_config()["GRACE_SECONDS"])
+    )
+    return {"finalized": len(done), "abandoned_jobs": fail_abandoned(session)}
+
+
+def fail_abandoned(session: Session) -> int:
+    """Mark failed the jobs left running past their timeout (their worker was killed)."""
+    cutoff = utcnow() - timedelta(seconds=settings().timeout_seconds + 60)
+    with transaction(session):
+        return cast(
+            CursorResult[Any],
+            session.execute(
+                update(Job)
+                .where(Job.status == JobStatus.RUNNING, Job.started_at < cutoff)
+                .values(
+                    status=JobStatus.FAILED,
+                    error="the worker running it stopped before it finished; start it again",
+                    finished_at=utcnow(),
+                )
+                .execution_options(synchronize_session=False)
+            ),
+        ).rowcount
+
+
+@job(EXPORT_BANK, label="Bank export")
+def export_bank(session: Session, progress: Progress, fmt: str, by: int | None) -> dict[str, Any]:
+    """Export the published bank in one format; the file is kept with the job."""
+    progress(10)
+    made = interchange.export(session, fmt, user_id=by)
+    return {
+        "format": fmt,
+        "items": made.items,
+        "filename": made.filename,
+        "media_type": made.media_type,
+        OUTPUT: made.content,
+    }
+
+
+@job(PRUNE, label="Old job records removed")
+def prune(session: Session, progress: Progress) -> dict[str, Any]:
+    """Delete finished jobs older than ``EXAM_ENGINE_JOB_KEEP_DAYS``."""
+    cutoff = utcnow() - timedelta(days=settings().keep_days)
+    with transaction(session):
+        removed = cast(
+            CursorResult[Any],
+            session.execute(
+                delete(Job)
+                .where(Job.status.in_((JobStatus.DONE, JobStatus.FAILED)), Job.created_at < cutoff)
+                .execution_options(synchronize_session=False)
+            ),
+        ).rowcount
+    return {"removed": removed}

@@ -1,0 +1,12 @@
+"""The jobs' names, importable without importing the jobs (and what they import)."""
+
+RECOMPUTE = "item-stats.recompute"
+RECOMPUTE_IF_STALE = "item-stats.recompute-if-stale"
+CALIBRATE = "calibration.fit"
+PREPARE_FORMS = "forms.prepare"
+PREPARE_FOR_STUDENTS = "forms.prepare-for-students"
+REFRESH_FORMS = "forms.refresh"
+SEND_MAIL = "mail.send"
+SWEEP = "attempts.sweep"
+PRUNE = "jobs.prune"
+EXPORT_BANK = "bank.export"

@@ -1,0 +1,157 @@
+"""Job rows: create one and hand it to the queue (or run it here), and read one for a page."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exam_engine.domain.vocabulary import JobStatus
+from exam_engine.models import Job, utcnow
+from exam_engine.services import request_id
+from exam_engine.services.errors import Conflict, NotFound
+from exam_engine.services.jobs import queue
+from exam_engine.services.jobs.registry import spec
+from exam_engine.services.transaction import transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job as a page shows it."""
+
+    id: int
+    name: str
+    label: str
+    status: str
+    progress: int
+    result: dict[str, Any] | None
+    error: str
+    attempts: int
+    max_attempts: int
+    user_id: int | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @property
+    def finished(self) -> bool:
+        """Done or failed: nothing more will happen to it."""
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def summary(self) -> str:
+        """One line: ``queued``, ``running 40%``, ``done``, or ``failed: reason``."""
+        if self.status == JobStatus.RUNNING:
+            return f"running {self.progress}%"
+        if self.status == JobStatus.FAILED:
+            return f"failed: {self.error}"
+        if self.status == JobStatus.QUEUED and self.attempts:
+            return f"queued (retry {self.attempts + 1} of {self.max_attempts}: {self.error})"
+        return str(self.status)
+
+
+def enqueue(
+    session: Session,
+    name: str,
+    *,
+    user_id: int | None = None,
+    slot: str | None = None,
+    **arguments: Any,
+) -> int | None:
+    """Record the job ``name`` with JSON-able ``arguments`` and have it run; return its id.
+
+    Call it outside any transaction (after the change the job follows up has committed). With
+    Redis a worker runs it; without, it runs here before this returns. ``slot`` names a
+    scheduled run: when another worker already claimed the slot, nothing is recorded or run
+    and None is returned.
+    """
+    job_spec = spec(name)
+    config = queue.settings()
+    max_attempts = job_spec.max_attempts or config.max_attempts
+    try:
+        with transaction(session):
+            row = Job(
+                name=name,
+                arguments=arguments,
+                status=JobStatus.QUEUED,
+                progress=0,
+                max_attempts=max_attempts,
+                request_id=request_id.current(),
+                user_id=user_id,
+                slot=slot,
+            )
+            session.add(row)
+            session.flush()
+            job_id = row.id
+    except Conflict:
+        if slot is None:
+            raise
+        return None
+    if config.redis_url is None:
+        from exam_engine.services.jobs.runner import run_here
+
+        run_here(session, job_id)
+        return job_id
+    try:
+        queue.push(config, job_id, max_attempts)
+    except RedisError as error:
+        log.error("job %s (%s) not queued: Redis unreachable: %s", job_id, name, error)
+        with transaction(session):
+            failed = session.get(Job, job_id)
+            assert failed is not None
+            failed.status = JobStatus.FAILED
+            failed.error = "the job queue (Redis) could not be reached; try again later"
+            failed.finished_at = utcnow()
+    return job_id
+
+
+def _view(row: Job) -> JobView:
+    try:
+        label = spec(row.name).label
+    except ValueError:
+        label = row.name
+    return JobView(
+        id=row.id,
+        name=row.name,
+        label=label,
+        status=row.status,
+        progress=row.progress,
+        result=row.result,
+        error=row.error,
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+    )
+
+
+def job_view(session: Session, job_id: int) -> JobView:
+    """The job as it stands now; NotFound if there is none."""
+    row = session.get(Job, job_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"job {job_id} not found")
+    return _view(row)
+
+
+def job_output(session: Session, job_id: int) -> bytes | None:
+    """The file a finished job made, if any."""
+    return session.scalar(select(Job.output).where(Job.id == job_id))
+
+
+def latest_job(session: Session, name: str) -> JobView | None:
+    """The newest job of that name, or None."""
+    row = session.scalar(
+        select(Job)
+        .where(Job.name == name)
+        .order_by(Job.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    return None if row is None else _view(row)
