@@ -8,11 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from exam_engine.models import Question
-from tests.browser.conftest import axe_violations, describe, login
+from tests.browser.conftest import axe_violations, describe, login, shoot
 from tests.factories import UserFactory
 
 MOODLE = Path(__file__).parents[1] / "unit" / "foreign" / "moodle_export.gift"
-SHOTS = Path("/tmp/h15a-shots")
 
 
 def _accessible(page) -> None:
@@ -24,7 +23,6 @@ def test_import_report_and_bulk_set(live_server, browser_page, session) -> None:
     UserFactory(role="instructor", email="author@example.com")
     session.commit()
     page = browser_page
-    SHOTS.mkdir(parents=True, exist_ok=True)
     login(page, live_server, "author@example.com")
     page.goto(f"{live_server}/authoring/transfer")
     _accessible(page)
@@ -34,9 +32,9 @@ def test_import_report_and_bulk_set(live_server, browser_page, session) -> None:
     assert "3 questions created as drafts" in page.locator("main").inner_text()
     _accessible(page)
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.screenshot(path=str(SHOTS / "import-report-1280.png"), full_page=True)
+    shoot(page, "import-report-1280")
     page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(SHOTS / "import-report-390.png"), full_page=True)
+    shoot(page, "import-report-390")
     page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_label("Choose D2-A-001").uncheck()
     page.get_by_label("Sub-domain").select_option("D1-C")
@@ -45,6 +43,6 @@ def test_import_report_and_bulk_set(live_server, browser_page, session) -> None:
     page.wait_for_url(re.compile(r"/authoring/\?"))
     assert "DRAFT-0001 is now D1-C-001" in page.locator(".flashes").inner_text()
     _accessible(page)
-    page.screenshot(path=str(SHOTS / "incomplete-drafts-1280.png"), full_page=True)
+    shoot(page, "incomplete-drafts-1280")
     session.expire_all()
     assert set(session.scalars(select(Question.key))) == {"D2-A-001", "D1-C-001", "D1-C-002"}
