@@ -186,6 +186,8 @@ def _size(upload: FileStorage, read: int) -> int:
         return max(read, upload.stream.seek(0, 2))
     except (AttributeError, OSError, ValueError):
         return read
+
+
 @bp.post("/export/<fmt>/job")
 @role_required(Role.INSTRUCTOR)
 def export_job(fmt: str) -> Any:
