@@ -7,6 +7,8 @@ import zipfile
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from exam_engine.domain import formats
 from exam_engine.models import AuditEvent, Question, QuestionVersion, utcnow
@@ -39,8 +41,11 @@ def item_record(item):
 
 
 def upload(client, content: bytes, name: str, fmt: str = "detect", **extra: str):
-    data = {"fmt": fmt, "file": (io.BytesIO(content), name), **extra}
-    return client.post(IMPORT, data=data, content_type="multipart/form-data")
+    # The body is encoded to bytes here: the test client would spool a body over 500 KB to a
+    # temporary file that it never closes (a ResourceWarning at some later collection).
+    file = FileStorage(io.BytesIO(content), filename=name)
+    boundary, body = encode_multipart({"fmt": fmt, "file": file, **extra})
+    return client.post(IMPORT, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def questions(session) -> dict[str, str]:
