@@ -575,10 +575,14 @@ def test_attempts_csv_carries_ability_once_calibrated(session, graded_cohort, co
         attempt_id = int(row["attempt_id"])
         responses = calibration.attempt_responses(session, [attempt_id])[attempt_id]
         expected = calibration.ability_of(scale, responses)
-        assert row["ability"] == f"{expected.overall.theta:.3f}"
-        assert row["ability_se"] == f"{expected.overall.se:.3f}"
+        # Three decimals of the same value computed two ways (batched, one by one), which may
+        # differ in the last bits: a rounding either side of a half is the same estimate.
+        written = pytest.approx(expected.overall.theta, abs=0.0005 + 1e-9)
+        assert float(row["ability"]) == written
+        assert float(row["ability_se"]) == pytest.approx(expected.overall.se, abs=0.0005 + 1e-9)
         for code in ("D1", "D2", "D3"):
-            assert row[f"{code} ability"] == f"{expected.by_domain[code].theta:.3f}"
+            theta = expected.by_domain[code].theta
+            assert float(row[f"{code} ability"]) == pytest.approx(theta, abs=0.0005 + 1e-9)
         assert row["percent"]  # percent correct stays beside it
     # Ann's all-right first mock sits above Bob's all-wrong one on the one scale.
     assert float(rows[0]["ability"]) > float(rows[1]["ability"])
@@ -598,7 +602,8 @@ def test_attempts_csv_carries_ability_once_calibrated(session, graded_cohort, co
             assert got.by_domain[code].theta == pytest.approx(estimate.theta, abs=1e-9)
             assert got.by_domain[code].se == pytest.approx(estimate.se, abs=1e-9)
         assert got.pass_probability == pytest.approx(expected.pass_probability, abs=1e-9)
-        assert got.scaled_estimate == expected.scaled_estimate
+        # Both round the same scaled value; a value on a half may round either way.
+        assert abs(got.scaled_estimate - expected.scaled_estimate) <= 1
         assert (got.cut, got.model, got.stale) == (expected.cut, expected.model, expected.stale)
 
 
