@@ -23,6 +23,7 @@ from exam_engine.domain.formats.limits import (
 )
 from exam_engine.domain.lint import lint, summarize
 from exam_engine.domain.lint.staleness import DEFAULT_STALE_DAYS, dated_evidence, stale_items
+from exam_engine.domain.plurals import counted, plural
 from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.extensions import current_session
 from exam_engine.models import utcnow
@@ -75,9 +76,12 @@ def validate_command(path: Path | None) -> None:
     loaded = _load(path)
     _echo_capped(loaded.problems, err=False)
     if loaded.problems:
-        click.echo(f"{len(loaded.problems)} problem(s) in {len(loaded.files)} file(s)", err=True)
+        click.echo(
+            f"{counted(len(loaded.problems), 'problem')} in {counted(len(loaded.files), 'file')}",
+            err=True,
+        )
         sys.exit(1)
-    click.echo(f"ok: {len(loaded.items)} items in {len(loaded.files)} file(s)")
+    click.echo(f"ok: {len(loaded.items)} items in {counted(len(loaded.files), 'file')}")
 
 
 @bank_cli.command("lint")
@@ -97,8 +101,9 @@ def lint_command(path: Path | None, errors_only: bool) -> None:
             click.echo(str(found))
     totals = summarize(findings)
     click.echo(
-        f"{len(loaded.items)} items: {totals['errors']} error(s), {totals['warnings']} warning(s)"
-        + (f", {len(loaded.problems)} validation problem(s)" if loaded.problems else "")
+        f"{len(loaded.items)} items: {counted(totals['errors'], 'error')}, "
+        f"{counted(totals['warnings'], 'warning')}"
+        + (f", {counted(len(loaded.problems), 'validation problem')}" if loaded.problems else "")
     )
     if totals["errors"] or loaded.problems:
         sys.exit(1)
@@ -282,10 +287,10 @@ def import_command(
     if result.foreign:
         _draft_report(result)
         return
-    published = f", {len(result.published)} draft(s) published" if result.published else ""
+    published = f", {counted(len(result.published), 'draft')} published" if result.published else ""
     click.echo(
         f"imported {result.total} items from {result.filename} ({fmt}) as {result.status}: "
-        f"{len(result.created)} new, {len(result.new_versions)} new version(s), "
+        f"{len(result.created)} new, {counted(len(result.new_versions), 'new version')}, "
         f"{result.unchanged} unchanged{published}"
         + (f"; {len(result.warnings)} skipped or noted (see warnings)" if result.warnings else "")
     )
@@ -338,11 +343,12 @@ def _import_bank_path(path: Path | None, publish: bool) -> None:
             publish=publish,
             progress=bar.update if show_bar else None,
         )
-    published = f", {len(report.published)} draft(s) published" if report.published else ""
+    published = f", {counted(len(report.published), 'draft')} published" if report.published else ""
     click.echo(
         f"imported {len(loaded.items)} items: {len(report.created)} new, "
-        f"{len(report.new_versions)} new version(s), {report.unchanged} unchanged{published}; "
-        f"{report.templates_changed} template(s) created or updated"
+        f"{counted(len(report.new_versions), 'new version')}, "
+        f"{report.unchanged} unchanged{published}; "
+        f"{counted(report.templates_changed, 'template')} created or updated"
     )
 
 
@@ -394,13 +400,13 @@ def export_command(fmt: str | None, statuses: tuple[str, ...], out: Path) -> Non
             raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
     if export.left_out:
         click.echo(
-            f"warning: {len(export.left_out)} incomplete draft(s) left out (complete them "
+            f"warning: {counted(len(export.left_out), 'incomplete draft')} left out (complete them "
             f"first): {', '.join(export.left_out)}",
             err=True,
         )
     where = "standard output" if to_stdout else display_path(out)
     click.echo(
-        f"exported {export.items} item(s) ({', '.join(statuses)}) as {fmt} to {where}",
+        f"exported {counted(export.items, 'item')} ({', '.join(statuses)}) as {fmt} to {where}",
         err=to_stdout,
     )
 
@@ -473,7 +479,7 @@ def stale_command(path: Path | None, days: int | None, as_json: bool) -> None:
             )
         click.echo(
             f"{len(old)} of {len(loaded.items)} items checked more than {limit} days ago; "
-            f"{len(undated)} dated item(s) without as_of"
+            f"{counted(len(undated), 'dated item')} without as_of"
         )
     if old or undated:
         sys.exit(1)
@@ -491,8 +497,11 @@ def stats_command(as_json: bool) -> None:
     for label in ("by_status", "by_domain", "by_subdomain", "by_difficulty"):
         values = ", ".join(f"{k} {v}" for k, v in stats[label].items()) or "none"
         click.echo(f"{label.replace('_', ' ')}: {values}")
-    click.echo(f"lint: {stats['lint']['errors']} error(s), {stats['lint']['warnings']} warning(s)")
-    click.echo(f"stale: {stats['stale']} published item(s) past the as_of limit")
+    click.echo(
+        f"lint: {counted(stats['lint']['errors'], 'error')}, "
+        f"{counted(stats['lint']['warnings'], 'warning')}"
+    )
+    click.echo(f"stale: {counted(stats['stale'], 'published item')} past the as_of limit")
     rates = sorted(stats["testwise"].items(), key=lambda pair: -pair[1])
     click.echo(
         "no-knowledge guessing (chance 25%): "
@@ -535,7 +544,9 @@ def review_packet_command(path: Path, writer: str, out: Path, keys: tuple[str, .
     ]
     unknown = sorted(set(keys) - {item.key for item in items})
     if unknown:
-        raise click.ClickException(f"no such item(s) in {display_path(path)}: {', '.join(unknown)}")
+        raise click.ClickException(
+            f"no such {plural(len(unknown), 'item')} in {display_path(path)}: {', '.join(unknown)}"
+        )
     out.mkdir(parents=True, exist_ok=True)
     stem = path.stem if path.is_file() else "bank"
     packet, sheet = out / f"{stem}.packet.md", out / f"{stem}.review.csv"
@@ -544,7 +555,7 @@ def review_packet_command(path: Path, writer: str, out: Path, keys: tuple[str, .
             raise click.ClickException(f"{display_path(target)} exists; choose another --out")
     packet.write_text(review.blind_packet(items), "utf-8")
     sheet.write_text(review.skeleton(items, writer), "utf-8")
-    click.echo(f"{len(items)} item(s): {display_path(packet)} and {display_path(sheet)}")
+    click.echo(f"{counted(len(items), 'item')}: {display_path(packet)} and {display_path(sheet)}")
 
 
 @bank_cli.command("review-check")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from exam_engine.cli_support import CommandGroup
+from exam_engine.domain.plurals import counted
 from exam_engine.domain.vocabulary import CohortRole, values
 from exam_engine.extensions import current_session
 from exam_engine.services import accounts, cohorts
@@ -47,6 +48,6 @@ def enroll_command(cohort_id: int, emails: tuple[str, ...], role: str) -> None:
         raise click.ClickException(str(error)) from None
     skipped = len({e.strip().lower() for e in emails}) - len(added)
     click.echo(
-        f"enrolled {len(added)} {role}(s) in cohort {cohort_id}"
+        f"enrolled {counted(len(added), role)} in cohort {cohort_id}"
         + (f"; {skipped} already enrolled" if skipped else "")
     )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from exam_engine.cli_support import CommandGroup
 from exam_engine.domain.assembly import BankIndex, assemble
 from exam_engine.domain.errors import AssemblyError
+from exam_engine.domain.plurals import counted
 from exam_engine.extensions import current_session
 from exam_engine.models import User, utcnow
 from exam_engine.services import attempts, catalog, pool
@@ -83,4 +84,4 @@ def sweep_command() -> None:
     done = attempts.sweep_expired(
         current_session(), now=utcnow(), grace_seconds=int(current_app.config["GRACE_SECONDS"])
     )
-    click.echo(f"finalized {len(done)} expired attempt(s)" + (f": {done}" if done else ""))
+    click.echo(f"finalized {counted(len(done), 'expired attempt')}" + (f": {done}" if done else ""))

@@ -10,6 +10,7 @@ from flask import current_app
 
 from exam_engine.cli_bank import bank_cli
 from exam_engine.domain.item_analysis import FLAG_LABELS
+from exam_engine.domain.plurals import counted, plural
 from exam_engine.extensions import current_session
 from exam_engine.models import utcnow
 from exam_engine.services import item_stats
@@ -118,7 +119,7 @@ def item_stats_command(
     click.echo(f"computed {data['computed_at']}")
     if data["stale"]:
         click.echo(
-            f"stale: {data['new_attempts']} mock attempt(s) finished since; "
+            f"stale: {counted(data['new_attempts'], 'mock attempt')} finished since; "
             "run `flask bank item-stats --recompute`"
         )
     if template_name:
@@ -126,7 +127,7 @@ def item_stats_command(
             click.echo(line)
     items = data["items"]
     click.echo(
-        f"{len(items):,} item version(s)"
+        f"{len(items):,} {plural(len(items), 'item version')}"
         + (" with a review flag" if flagged else "")
         + f", {sum(1 for i in items if set(i['flags']) & item_stats.REVIEW_FLAGS)} flagged"
     )

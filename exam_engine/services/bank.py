@@ -16,6 +16,7 @@ from exam_engine.domain.bank import ItemRecord, SourceRef
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.lint import count_by_rule, lint, summarize
 from exam_engine.domain.lint.staleness import DEFAULT_STALE_DAYS, stale_items
+from exam_engine.domain.plurals import counted
 from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.models import Question, QuestionVersion, utcnow
 from exam_engine.services import audit as audit_trail
@@ -215,7 +216,7 @@ def _audit_import(
     source = details.get("filename") or details.get("source") or "a bank"
     summary = (
         f"Imported {source} ({details.get('format', 'yaml')}) as {status}: "
-        f"{len(report.created)} new, {len(report.new_versions)} new version(s), "
+        f"{len(report.created)} new, {counted(len(report.new_versions), 'new version')}, "
         f"{len(report.published)} published, {report.unchanged} unchanged"
     )
     audit_trail.record(

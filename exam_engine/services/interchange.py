@@ -41,6 +41,7 @@ from exam_engine.domain.formats.limits import (
     foreign_field_problems,
     size_problem,
 )
+from exam_engine.domain.plurals import counted
 from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.models import Question, QuestionVersion
 from exam_engine.models.question import STATUSES
@@ -205,7 +206,7 @@ def export(
             "export",
             "bank",
             blueprint.name,
-            f"Exported {len(records)} item(s) as {fmt} ({', '.join(statuses)})",
+            f"Exported {counted(len(records), 'item')} as {fmt} ({', '.join(statuses)})",
             details={
                 "format": fmt,
                 "filename": filename,

@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, tzinfo
 
 from markupsafe import Markup
 
+from exam_engine.domain.plurals import counted
+
 DASH = "–"
 _UNDEFINED = Markup('<span class="muted" title="undefined">–</span>')
 
@@ -43,11 +45,6 @@ def chance(probability: float | None, *, missing: str = DASH) -> str:
     if probability > 0.99:
         return "Over 99%"
     return percent(100 * probability)
-
-
-def counted(number: int, noun: str) -> str:
-    """A count with its noun in the right number: ``1 warning``, ``0 errors``."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _aware(moment: datetime) -> datetime:

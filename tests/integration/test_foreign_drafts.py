@@ -303,6 +303,6 @@ def test_cli_export_warns_of_left_out_drafts(app, session, tmp_path) -> None:
     import_moodle(session)
     result = invoke(app, "export", "--format", "csv", "--status", "draft", str(tmp_path / "d.csv"))
     assert result.exit_code == 0, result.stderr
-    assert "warning: 3 incomplete draft(s) left out (complete them first): D2-A-001" in (
+    assert "warning: 3 incomplete drafts left out (complete them first): D2-A-001" in (
         result.stderr
     )

@@ -534,7 +534,7 @@ def test_cli_export_then_import_in_each_format(app, seeded, tmp_path: Path, fmt:
     out = tmp_path / f"bank{interchange.EXPORT_SUFFIXES[fmt]}"
     exported = invoke(app, "export", "--format", fmt, str(out))
     assert exported.exit_code == 0, exported.output + exported.stderr
-    assert f"exported {len(bundled().items)} item(s) (published) as {fmt}" in exported.output
+    assert f"exported {len(bundled().items)} items (published) as {fmt}" in exported.output
     empty_the_bank(seeded)
     imported = invoke(app, "import", "--format", fmt, str(out))
     assert imported.exit_code == 0, imported.output + imported.stderr

@@ -61,7 +61,7 @@ def test_cli_export_moodle_xml(app, seeded, tmp_path: Path) -> None:
         args=["bank", "export", "--format", "moodlexml", str(out)]
     )
     assert result.exit_code == 0, result.output + result.stderr
-    assert f"exported {len(bundled().items)} item(s) (published) as moodlexml" in result.output
+    assert f"exported {len(bundled().items)} items (published) as moodlexml" in result.output
     assert out.read_bytes().startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n')
     assert interchange.guess_format(out.name, out.read_bytes()) == "moodlexml"
 

@@ -131,5 +131,5 @@ def test_a_packet_never_overwrites_and_unknown_keys_are_named(runner, bank) -> N
     assert "exists; choose another --out" in again.output
     missing = runner.invoke(args=[*args[:-1], str(bank / "other"), "--key", "D1-A-999"])
     assert missing.exit_code == 1
-    assert "no such item(s)" in missing.output
+    assert "no such item in" in missing.output
     assert "D1-A-999" in missing.output

@@ -180,7 +180,7 @@ def test_preview_of_an_invalid_item_lists_problems(client, session, instructor) 
     response = client.post(NEW, data=form_data(option_b="", action="preview"))
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "problem(s) to fix before the style checks can run" in html
+    assert "1 problem to fix before the style checks can run" in html
     assert "option B is empty" in field_error(html, "option_b")
     assert rows(session, Question) == 0
 

@@ -61,7 +61,7 @@ def test_a_draft_with_lint_errors_cannot_go_to_review(client, session, author) -
     assert "[qualifier]" in page
     response = client.post(Q + "/submit")
     assert response.status_code == 409
-    assert "has 1 lint error(s)" in response.get_data(as_text=True)
+    assert "has 1 lint error:" in response.get_data(as_text=True)
     assert status(session) == "draft"
     assert actions(session) == ["create"]
 

@@ -146,7 +146,7 @@ def test_csrf_header_required(client, candidate, clock) -> None:
         (1, {"choice": "A", "seq": -3}, 400, "seq: expected a positive integer"),
         (1, {"choice": "A", "seq": True}, 400, "seq: expected a positive integer"),
         (1, {"choice": "A", "seq": 1, "flagged": "yes"}, 400, "flagged: expected"),
-        (1, {"choice": "A", "seq": 1, "key": "x"}, 400, "unknown field(s) key"),
+        (1, {"choice": "A", "seq": 1, "key": "x"}, 400, "unknown field key"),
         (-1, {"choice": "A", "seq": 1}, 400, "position: must be 1 or more"),
         (99, {"choice": "A", "seq": 1}, 404, "no position 99"),
     ],
@@ -306,7 +306,7 @@ def test_sweep_command_is_safe_twice(app, session, clock) -> None:
     runner = app.test_cli_runner()
     first = runner.invoke(args=["exam", "sweep"])
     assert first.exit_code == 0
-    assert f"finalized 1 expired attempt(s): [{attempt.id}]" in first.output
+    assert f"finalized 1 expired attempt: [{attempt.id}]" in first.output
     second = runner.invoke(args=["exam", "sweep"])
     assert second.exit_code == 0
     assert "finalized 0" in second.output

@@ -27,6 +27,7 @@ from exam_engine.domain.bank import (
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.errors import BlueprintError
 from exam_engine.domain.lint import Finding, lint
+from exam_engine.domain.plurals import counted
 from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.models import Question, QuestionVersion
 from exam_engine.services.authoring.reading import newest_of
@@ -113,7 +114,7 @@ class LintErrors(Conflict):
     def __init__(self, key: str, findings: Sequence[Finding]) -> None:
         self.findings = tuple(findings)
         listed = "; ".join(f"[{f.rule}] {f.message}" for f in self.findings)
-        super().__init__(f"{key} has {len(self.findings)} lint error(s): {listed}")
+        super().__init__(f"{key} has {counted(len(self.findings), 'lint error')}: {listed}")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.moments import minute
+from exam_engine.domain.plurals import counted
 from exam_engine.domain.vocabulary import FINISHED, AttemptStatus, CohortRole, Mode
 from exam_engine.models import Assignment, Attempt, Cohort, ExamTemplate, Membership
 from exam_engine.services import attempts, jobs, prepared_forms
@@ -103,7 +104,8 @@ def delete_assignment(session: Session, user_id: int, cohort: Cohort, assignment
     )
     if started:
         raise Conflict(
-            f"assignment {assignment_id} has {started} attempt(s); it stays so their results do"
+            f"assignment {assignment_id} has {counted(started, 'attempt')}; "
+            "it stays so their results do"
         )
     with transaction(session):
         session.delete(assignment)

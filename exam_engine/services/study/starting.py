@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.drills import DrillError, build_drill, posteriors
+from exam_engine.domain.plurals import plural
 from exam_engine.domain.scheduling import due_cutoff
 from exam_engine.domain.vocabulary import AttemptKind, AttemptStatus, Mode, VersionStatus
 from exam_engine.domain.weak_areas import assess
@@ -40,7 +41,8 @@ def check_subdomains(blueprint: Blueprint, subdomains: Sequence[str]) -> list[st
     unknown = [c for c in codes if c not in blueprint.subdomain_codes]
     if unknown:
         raise ValidationFailed(
-            f"subdomains: unknown sub-domain(s) {', '.join(map(repr, unknown))}; "
+            f"subdomains: unknown {plural(len(unknown), 'sub-domain')} "
+            f"{', '.join(map(repr, unknown))}; "
             f"known: {', '.join(blueprint.subdomain_codes)}"
         )
     return codes

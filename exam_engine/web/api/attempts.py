@@ -7,6 +7,7 @@ from typing import Any
 from flask import jsonify, request, url_for
 from flask_login import current_user
 
+from exam_engine.domain.plurals import plural
 from exam_engine.extensions import current_session
 from exam_engine.services import attempts, launch, practice
 from exam_engine.services.attempt_views import (
@@ -61,7 +62,9 @@ def create_attempt() -> Any:
     data = json_body()
     unknown = set(data) - {"template"}
     if unknown:
-        raise ValidationFailed(f"body: unknown field(s) {', '.join(sorted(unknown))}")
+        raise ValidationFailed(
+            f"body: unknown {plural(len(unknown), 'field')} {', '.join(sorted(unknown))}"
+        )
     template = data.get("template")
     if not isinstance(template, str) or not template:
         raise ValidationFailed("template: expected a template name (string)")
@@ -127,7 +130,9 @@ def put_response(attempt_id: int, position: int) -> Any:
     data = json_body()
     unknown = set(data) - {"choice", "flagged", "seq", "struck"}
     if unknown:
-        raise ValidationFailed(f"body: unknown field(s) {', '.join(sorted(unknown))}")
+        raise ValidationFailed(
+            f"body: unknown {plural(len(unknown), 'field')} {', '.join(sorted(unknown))}"
+        )
     choice = data.get("choice")
     if choice is not None and not isinstance(choice, str):
         raise ValidationFailed("choice: expected an option id (string) or null")
