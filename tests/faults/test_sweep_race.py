@@ -38,6 +38,13 @@ CREATE TRIGGER fault_log_finalize AFTER UPDATE ON attempts
 """
 
 
+def finalized_ids(output: str) -> set[int]:
+    """The attempt ids a sweep's summary line names (its log lines, JSON, are passed over)."""
+    match = re.search(r"^finalized \d+ expired attempts?(?:: \[([\d, ]*)\])?$", output, re.M)
+    assert match, f"no summary line in the sweep's output: {output[-2000:]}"
+    return set(map(int, re.findall(r"\d+", match.group(1) or "")))
+
+
 def test_sweep_and_submits_finalize_each_attempt_once(fault_db, start_server):
     server = start_server(workers=2)
     group = crowd(fault_db, server, EXPIRED + CURRENT)
@@ -80,10 +87,7 @@ def test_sweep_and_submits_finalize_each_attempt_once(fault_db, start_server):
                 process.communicate(timeout=10)
 
     assert [p.returncode for p in sweeps] == [0, 0], outputs
-    by_sweep = [
-        set(map(int, re.findall(r"\d+", o.split(":", 1)[1]))) if ":" in o else set()
-        for o in outputs
-    ]
+    by_sweep = [finalized_ids(o) for o in outputs]
     assert not by_sweep[0] & by_sweep[1], "two sweeps finalized the same attempt"
     assert by_sweep[0] | by_sweep[1] <= set(expired_ids)
     statuses = {c.attempt_id: r.json()["status"] for c, r in zip(ordered, replies, strict=True)}
