@@ -290,7 +290,17 @@ async def sync_start(args: argparse.Namespace, server: stack.Gunicorn, emails: l
         await candidate.submit(intended=submit_at)
         return True
 
+    lag: list[float] = []
+    stop = asyncio.Event()
+    monitor = asyncio.ensure_future(loop_lag(lag, stop))
     started = await asyncio.gather(*(sit(c) for c in candidates))
+    stop.set()
+    await monitor
+    out["client_loop_lag_ms"] = {
+        "p50": round(percentile(lag, 0.5) * 1000, 1),
+        "p99": round(percentile(lag, 0.99) * 1000, 1),
+        "max": round(max(lag, default=0) * 1000, 1),
+    }
     out["started"] = sum(started)
     out["window"] = summarize(recorder.samples)
     out["saves"] = candidates

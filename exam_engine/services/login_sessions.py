@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.session_expiry import SessionTimeouts, expires_at, is_expired, needs_touch
@@ -31,6 +31,8 @@ class StoredSession:
     user_id: int
     created_at: datetime
     last_seen_at: datetime
+    # The user row when the store read it in the same query (the database store does).
+    user: User | None = field(default=None, compare=False)
 
 
 class SessionStore(Protocol):
@@ -67,11 +69,17 @@ class DatabaseStore:
         )
 
     def get(self, db: Session, key_hash: str) -> StoredSession | None:
-        """Read the row."""
-        row = db.get(LoginSession, key_hash)
+        """Read the row, and its user with it."""
+        # The user comes in the same query: one round trip a request for both, not two.
+        row = db.execute(
+            select(LoginSession, User)
+            .join(User, User.id == LoginSession.user_id)
+            .where(LoginSession.key_hash == key_hash)
+        ).first()
         if row is None:
             return None
-        return StoredSession(row.user_id, row.created_at, row.last_seen_at)
+        login, user = row
+        return StoredSession(login.user_id, login.created_at, login.last_seen_at, user)
 
     def touch(self, db: Session, key_hash: str, now: datetime, ends: datetime) -> None:
         """Move last_seen_at forward."""
@@ -231,7 +239,7 @@ def load_user(db: Session, key: str, now: datetime | None = None) -> User | None
     if needs_touch(record.last_seen_at, now, _timeouts):
         with transaction(db):
             _store.touch(db, key_hash, now, expires_at(record.created_at, now, _timeouts))
-    user = db.get(User, record.user_id)
+    user = record.user or db.get(User, record.user_id)
     # A deactivated account's sessions are refused even if one was somehow left behind.
     if user is None or not user.is_active:
         return None

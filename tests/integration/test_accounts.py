@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from exam_engine.models import AuditEvent, User
 from exam_engine.services import accounts, admin_accounts, login_sessions
@@ -81,6 +81,25 @@ def test_change_password_rehashes_and_ends_every_session_but_the_kept_one(sessio
     assert accounts.authenticate(session, "p@example.com", "another-long-pw").id == user.id
     with pytest.raises(accounts.InvalidCredentials):
         accounts.authenticate(session, "p@example.com", "long-enough-pw")
+
+
+def test_load_user_reads_the_session_and_its_user_in_one_statement(session) -> None:
+    user = accounts.create_user(session, "one@example.com", "long-enough-pw")
+    key = login_sessions.start_session(session, user.id)
+    session.expunge_all()  # as at the start of a request: nothing in the identity map
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    bind = session.connection()
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        loaded = login_sessions.load_user(session, key)
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    assert loaded is not None and loaded.email == "one@example.com"
+    assert len(statements) == 1, statements
 
 
 def test_set_password_is_checked_against_the_account_and_ends_all_its_sessions(session) -> None:
