@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from exam_engine.models import CalibrationRun, ItemCalibration, utcnow
+from exam_engine.models import CalibrationRun, ExamTemplate, ItemCalibration, utcnow
 from exam_engine.services import attempts, calibration
+from exam_engine.services.calibration import check
 from exam_engine.services.errors import ValidationFailed
 from tests.factories import UserFactory
 from tests.support import seed_bank, stored_attempt
@@ -188,3 +189,15 @@ def test_the_check_takes_an_unanswered_item_as_the_calibration_would(
     fit = calibrate([], [], [], [mean], model="2pl")
     expected = (fit.a[0], fit.b[0], fit.se_a[0], fit.se_b[0])
     assert _params_of(7, {}, {7: source}) == pytest.approx(expected, abs=1e-6)
+
+
+def test_the_check_template_made_by_an_older_release_gets_todays_words(session):
+    old = check.ensure_template(session)
+    old.description = "Adaptive: stops at SE 0.30 or 40 questions."
+    session.flush()
+    again = check.ensure_template(session)
+    assert again.id == old.id
+    assert again.description == check.CHECK_DESCRIPTION
+    assert "clearly above or below the pass mark" in again.description
+    names = session.scalars(select(ExamTemplate.name).where(ExamTemplate.name == again.name))
+    assert len(names.all()) == 1

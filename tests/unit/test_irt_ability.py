@@ -20,6 +20,7 @@ from exam_engine.domain.irt import (
     probability,
     select_next,
     should_stop,
+    stop_reason,
 )
 
 
@@ -189,3 +190,21 @@ def test_should_stop() -> None:
     assert should_stop(0.30, 12)
     assert should_stop(0.5, 40)
     assert not should_stop(0.31, 39)
+
+
+@pytest.mark.parametrize(
+    ("se", "items", "theta", "cut", "reason"),
+    [
+        (0.30, 12, None, None, "measured"),
+        (0.30, 40, 0.0, 0.0, "measured"),  # the SE rule is named first when both hold
+        (0.50, 40, None, None, "limit"),
+        (0.40, 10, 1.60, 0.80, "above"),  # 0.80 > 1.96 x 0.40
+        (0.40, 10, 0.00, 0.80, "below"),
+        (0.40, 10, 1.50, 0.80, None),  # 0.70 < 0.784: the interval holds the cut
+        (0.40, 9, 3.00, 0.80, None),  # too few items to classify
+        (0.40, 20, 3.00, None, None),  # no cut: only the SE and the limit
+    ],
+)
+def test_stop_reason_names_the_rule(se, items, theta, cut, reason) -> None:
+    assert stop_reason(se, items, theta=theta, cut=cut) == reason
+    assert should_stop(se, items, theta=theta, cut=cut) == (reason is not None)

@@ -47,7 +47,13 @@ from exam_engine.domain.irt.ability import (
     expected_score,
     pass_probability,
 )
-from exam_engine.domain.irt.adaptive import PoolItem, next_domain, select_next, should_stop
+from exam_engine.domain.irt.adaptive import (
+    PoolItem,
+    next_domain,
+    select_next,
+    should_stop,
+    stop_reason,
+)
 from exam_engine.domain.irt.calibration import Calibration, calibrate
 from exam_engine.domain.irt.model import (
     MODELS,
@@ -74,4 +80,5 @@ __all__ = [
     "probability",
     "select_next",
     "should_stop",
+    "stop_reason",
 ]

@@ -101,6 +101,35 @@ def classified(theta: float, se: float, cut: float, *, z: float = Z_95) -> bool:
     return abs(theta - cut) > z * se
 
 
+def stop_reason(
+    se: float,
+    items: int,
+    *,
+    se_target: float = SE_TARGET,
+    max_items: int = MAX_ITEMS,
+    theta: float | None = None,
+    cut: float | None = None,
+    min_classified: int = MIN_CLASSIFIED,
+) -> str | None:
+    """Return why an adaptive test stops now ("measured", "limit", "above" or "below" the
+    cut), or None while it should go on.
+
+    "measured": the SE has reached its target; "limit": ``max_items`` were given; "above" and
+    "below" are the confidence-interval rule of classification testing (Kingsbury and Weiss
+    1983), after ``min_classified`` items: a candidate clearly above or below the pass mark
+    needs no more items to be told which; one near it goes on to the SE target or the limit.
+    """
+    if se <= se_target:
+        return "measured"
+    if items >= max_items:
+        return "limit"
+    if theta is None or cut is None or items < min_classified:
+        return None
+    if not classified(theta, se, cut):
+        return None
+    return "above" if theta > cut else "below"
+
+
 def should_stop(
     se: float,
     items: int,
@@ -111,15 +140,14 @@ def should_stop(
     cut: float | None = None,
     min_classified: int = MIN_CLASSIFIED,
 ) -> bool:
-    """Return True when the SE has reached its target, the item limit is reached, or (given
-    the estimate and a cut) after ``min_classified`` items the 95% interval excludes the cut.
-
-    The last is the confidence-interval rule of classification testing (Kingsbury and Weiss
-    1983): a candidate clearly above or below the pass mark needs no more items to be told
-    which; one near it goes on to the SE target or the limit.
-    """
-    if se <= se_target or items >= max_items:
-        return True
-    if theta is None or cut is None or items < min_classified:
-        return False
-    return classified(theta, se, cut)
+    """Return True when :func:`stop_reason` gives a reason to stop."""
+    reason = stop_reason(
+        se,
+        items,
+        se_target=se_target,
+        max_items=max_items,
+        theta=theta,
+        cut=cut,
+        min_classified=min_classified,
+    )
+    return reason is not None

@@ -5,7 +5,7 @@ until it is finished, and untimed). It starts with one item; ``advance`` adds th
 the last is answered, chosen by ``domain.irt.adaptive`` with the latest calibration's
 parameters (the authored-difficulty prior for an item without them), and finishes the attempt
 when the SE reaches 0.30, when after ten items the 95% interval lies wholly above or below
-the latest run's cut (``adaptive.should_stop``), or when 40 items were given. Items of the
+the latest run's cut (``adaptive.stop_reason``), or when 40 items were given. Items of the
 user's unfinished mock and enemies of items already given are never chosen.
 """
 
@@ -28,7 +28,7 @@ from exam_engine.domain.irt import (
     eap,
     prior_b_mean,
     select_next,
-    should_stop,
+    stop_reason,
 )
 from exam_engine.domain.irt.adaptive import SE_TARGET
 from exam_engine.domain.irt.model import PRIOR_B_SD, PRIOR_LOG_A_SD
@@ -87,20 +87,28 @@ def used_items(session: Session, attempt_id: int) -> list[dict[str, Any]]:
     ]
 
 
+CHECK_TITLE = "Readiness check"
+CHECK_DESCRIPTION = (
+    "Adaptive: each question is chosen for what your answers so far show; it stops "
+    "when your ability is measured to within 0.30, when it is clearly above or "
+    "below the pass mark, or after 40 questions. "
+    "Results at the end."
+)
+
+
 def ensure_template(session: Session) -> ExamTemplate:
     """Return the hidden readiness-check template row, creating it if missing (flushed)."""
     row = session.scalar(select(ExamTemplate).where(ExamTemplate.name == READINESS_TEMPLATE))
     if row is not None:
+        # A row made by an older release keeps its words otherwise (the stopping rule grew).
+        if (row.title, row.description) != (CHECK_TITLE, CHECK_DESCRIPTION):
+            row.title, row.description = CHECK_TITLE, CHECK_DESCRIPTION
+            session.flush()
         return row
     row = ExamTemplate(
         name=READINESS_TEMPLATE,
-        title="Readiness check",
-        description=(
-            "Adaptive: each question is chosen for what your answers so far show; it stops "
-            "when your ability is measured to within 0.30, when it is clearly above or "
-            "below the pass mark, or after 40 questions. "
-            "Results at the end."
-        ),
+        title=CHECK_TITLE,
+        description=CHECK_DESCRIPTION,
         blueprint=bundled_blueprint().name,
         item_count=MAX_ITEMS,
         minutes=MAX_ITEMS * 2,
@@ -305,18 +313,31 @@ def advance(
         params = _parameters(session)
         of_version = {item.version_id: item for item in published_pool(session)}
         estimate = _estimate(given, params, of_version)
-        following = None
-        if not should_stop(
+        reason = stop_reason(
             estimate.se,
             len(given),
             se_target=SE_TARGET,
             max_items=MAX_ITEMS,
             theta=estimate.theta,
             cut=_cut(session),
-        ):
-            following = _choose(session, attempt, given)
+        )
+        following = None if reason is not None else _choose(session, attempt, given)
         if following is not None:
             attempts.add_items(session, attempt, [following], published_bank(session).question_of)
             return Step(attempt_id, False, following.position)
     attempts.submit_attempt(session, user_id, attempt_id, now=now, grace_seconds=grace_seconds)
+    _record_stop(session, attempt_id, reason or "pool")
     return Step(attempt_id, True, None)
+
+
+def _record_stop(session: Session, attempt_id: int, reason: str) -> None:
+    """Keep why the check stopped with its result (committed).
+
+    The result page cannot recompute it: the check decided on its own estimate (shrunk
+    discriminations) and a later recalibration moves both. A crash before this commit
+    leaves no reason, and the page then recomputes one from the stored ability.
+    """
+    with transaction(session):
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is not None and attempt.result is not None:
+            attempt.result = {**attempt.result, "stopped": reason}

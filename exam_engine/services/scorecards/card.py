@@ -206,7 +206,7 @@ def build_scorecard(
         ability=ability,
         verdict=judge(ability, pooled, answered=answered, items=score.total),
         readiness_check=(
-            check_summary(session, attempt.id, ability)
+            check_summary(session, attempt.id, ability, result.get("stopped"))
             if template.name == calibration.READINESS_TEMPLATE
             else None
         ),
@@ -231,7 +231,10 @@ def judge(
 
 
 def check_summary(
-    session: Session, attempt_id: int, ability: calibration.AttemptAbility
+    session: Session,
+    attempt_id: int,
+    ability: calibration.AttemptAbility,
+    recorded: str | None = None,
 ) -> dict[str, Any]:
     """A finished readiness check's verdict, why it stopped, and the items it used."""
     used = calibration.used_items(session, attempt_id)
@@ -241,21 +244,35 @@ def check_summary(
         verdict = "likely to pass"
     else:
         verdict = "not yet"
-    if ability.overall is not None and ability.overall.se <= calibration.SE_TARGET:
-        stopped = "measured closely enough (SE at most 0.30)"
-    elif len(used) >= calibration.MAX_ITEMS:
-        stopped = "reached 40 questions"
-    elif (
-        ability.overall is not None
-        and ability.cut is not None
-        and len(used) >= MIN_CLASSIFIED
-        and classified(ability.overall.theta, ability.overall.se, ability.cut)
-    ):
-        side = "above" if ability.overall.theta > ability.cut else "below"
-        stopped = f"clearly {side} the pass mark (the 95% interval excludes it)"
-    else:
-        stopped = "submitted before the stopping rule"
+    stopped = STOPPED.get(recorded or "") or _recomputed_stop(ability, len(used))
     return {"verdict": verdict, "stopped": stopped, "items": used}
+
+
+# Why a check stopped, as the check recorded it (calibration.check._record_stop).
+STOPPED = {
+    "measured": "measured closely enough (SE at most 0.30)",
+    "limit": "reached 40 questions",
+    "above": "clearly above the pass mark (the 95% interval excludes it)",
+    "below": "clearly below the pass mark (the 95% interval excludes it)",
+    "pool": "ran out of questions to choose from",
+}
+
+
+def _recomputed_stop(ability: calibration.AttemptAbility, used: int) -> str:
+    """Why a check without a recorded reason stopped, judged from its stored ability."""
+    overall = ability.overall
+    if overall is not None and overall.se <= calibration.SE_TARGET:
+        return STOPPED["measured"]
+    if used >= calibration.MAX_ITEMS:
+        return STOPPED["limit"]
+    if (
+        overall is not None
+        and ability.cut is not None
+        and used >= MIN_CLASSIFIED
+        and classified(overall.theta, overall.se, ability.cut)
+    ):
+        return STOPPED["above" if overall.theta > ability.cut else "below"]
+    return "submitted before the stopping rule"
 
 
 def attempt_ability(
