@@ -18,7 +18,6 @@ from exam_engine.domain.vocabulary import AttemptStatus, Mode
 from exam_engine.models import Attempt, AttemptItem
 from exam_engine.services.attempts import (
     OPTION_IDS,
-    QuestionRow,
     ResponseRow,
     remaining_seconds,
     stored_to_choice,
@@ -60,7 +59,7 @@ def _in_order(texts: Sequence[Any], option_order: Sequence[int]) -> tuple[Option
     )
 
 
-def unanswered_views(rows: Iterable[QuestionRow]) -> list[ItemView]:
+def unanswered_views(rows: Iterable[ResponseRow]) -> list[ItemView]:
     """Views of a new attempt's positions: nothing is answered yet, so nothing is revealed."""
     return [
         ItemView(

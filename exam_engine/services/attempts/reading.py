@@ -89,31 +89,6 @@ def load_for_view(session: Session, user_id: int, attempt_id: int) -> Attempt:
     return attempt
 
 
-class QuestionRow(NamedTuple):
-    """A position's question as shown: stem, stored options and this attempt's order."""
-
-    position: int
-    stem: str
-    options: list[Any]
-    option_order: list[int]
-
-
-def question_rows(session: Session, attempt_id: int) -> list[QuestionRow]:
-    """The attempt's positions with stems and options, from one narrow query (no ORM objects)."""
-    rows = session.execute(
-        select(
-            AttemptItem.position,
-            QuestionVersion.stem,
-            QuestionVersion.options,
-            AttemptItem.option_order,
-        )
-        .join(QuestionVersion, QuestionVersion.id == AttemptItem.question_version_id)
-        .where(AttemptItem.attempt_id == attempt_id)
-        .order_by(AttemptItem.position)
-    )
-    return [QuestionRow(*row) for row in rows]
-
-
 class ResponseRow(NamedTuple):
     """A position as shown with the candidate's own latest save (no key, no rationale)."""
 

@@ -74,7 +74,7 @@ def create_attempt() -> Any:
         payload = _attempt_payload(started.id)
     else:
         # A new attempt has no answers, no saves and nothing to reveal: stems and options do.
-        views = unanswered_views(attempts.question_rows(session, started.id))
+        views = unanswered_views(attempts.response_rows(session, started.id))
         payload = attempt_json(started, now(), seq=0, views=views)
     if template == check.READINESS_TEMPLATE:
         payload["adaptive"] = True
@@ -109,7 +109,7 @@ def next_item(attempt_id: int) -> Any:
             result_url=url_for("api.attempt_result", attempt_id=attempt_id),
             scorecard_url=url_for("candidate.scorecard", attempt_id=attempt_id),
         )
-    rows = attempts.question_rows(current_session(), attempt_id)
+    rows = attempts.response_rows(current_session(), attempt_id)
     view = unanswered_views([r for r in rows if r.position == step.position])[0]
     return jsonify(
         done=False,
