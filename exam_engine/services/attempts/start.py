@@ -6,12 +6,13 @@ the attempt already running instead of making a second form.
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.assembly import Form, FormItem, assemble
@@ -218,7 +219,7 @@ def new_attempt(
     timed = template.mode == Mode.EXAM
     attempt = Attempt(
         user_id=user_id,
-        template_id=template.id,
+        template=template,  # loaded: the start's reply names it without another query
         assignment_id=assignment_id,
         seed=seed,
         mode=template.mode,
@@ -274,7 +275,19 @@ def add_form(
 def add_items(
     session: Session, attempt: Attempt, items: Iterable[FormItem], question_of: Mapping[int, int]
 ) -> None:
-    """Insert items of an added attempt (one multi-row INSERT), in the caller's transaction."""
+    """Insert items of an added attempt, in the caller's transaction.
+
+    On PostgreSQL the items go as one JSON parameter that the database unpacks into rows: one
+    statement, always the same text (so it stays prepared), where an executemany sends one
+    INSERT a row and a multi-row VALUES compiles a new statement for every form.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        rows = [
+            [item.position, item.version_id, question_of[item.version_id], list(item.option_order)]
+            for item in items
+        ]
+        session.execute(_ITEMS_PG, {"attempt_id": attempt.id, "items": json.dumps(rows)})
+        return
     session.execute(
         insert(AttemptItem),
         [
@@ -288,6 +301,15 @@ def add_items(
             for item in items
         ],
     )
+
+
+# Each element is [position, version id, question id, option order], as a prepared form keeps.
+_ITEMS_PG = text(
+    "INSERT INTO attempt_items (attempt_id, position, question_id, question_version_id,"
+    " option_order, flagged, last_seq)"
+    " SELECT :attempt_id, (e->>0)::int, (e->>2)::int, (e->>1)::int, e->3, false, 0"
+    " FROM json_array_elements(CAST(:items AS json)) e"
+)
 
 
 # The use case: assemble a form from the published bank and store it as a new attempt (committed).
