@@ -15,6 +15,7 @@ from exam_engine.domain.drafts import (
     next_provisional_key,
 )
 from exam_engine.domain.formats import csv_foreign, gift_foreign
+from exam_engine.domain.formats.foreign import subdomain_in
 from exam_engine.domain.formats.foreign_formats import is_foreign, parse_foreign
 from question_bank import BUNDLED_BLUEPRINT, load_blueprint
 from tests.support.properties import examples
@@ -248,3 +249,21 @@ def test_the_csv_reader_never_raises(text: str) -> None:
     assert parsed.ok or parsed.items == ()
     for item in parsed.items:
         assert 0 <= item.answer < len(item.options) and item.options[item.answer]
+
+
+@pytest.mark.parametrize(
+    ("words", "code"),
+    [
+        ("$course$/top/D2-A Risk", "D2-A"),
+        ("aaism/d2_a", "D2-A"),
+        ("Imported/D3B", "D3-B"),
+        ("Unit D3 a review", None),  # free text, not a code
+        ("Module d3a", None),
+        ("Dungeons/D20 rolls", None),
+    ],
+)
+def test_a_category_names_a_subdomain_only_by_a_code(words, code) -> None:
+    blueprint = load_blueprint(BUNDLED_BLUEPRINT)
+    found = subdomain_in(words, blueprint)
+    assert found.subdomain == code
+    assert found.warning is None

@@ -20,7 +20,8 @@ from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.errors import BlueprintError
 
 # A segment that looks like an AAISM sub-domain code: D2-A, d2-a, D2A, D2_A.
-CODE_LIKE = re.compile(r"\bD\s*(\d+)\s*[-_ ]?\s*([A-Za-z])\b", re.IGNORECASE)
+# "D2-A", "d2_a" or "D2A"; not "D3 a" or "d3a", which free text holds too often ("D3 a review").
+CODE_LIKE = re.compile(r"\b[Dd](\d+)(?:[-_]([A-Za-z])|([A-Z]))\b")
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def subdomain_in(words: str, blueprint: Blueprint, *, what: str = "category") ->
     found: str | None = None
     unknown: list[str] = []
     for match in CODE_LIKE.finditer(words):
-        code = f"D{match.group(1)}-{match.group(2).upper()}"
+        code = f"D{match.group(1)}-{(match.group(2) or match.group(3)).upper()}"
         try:
             blueprint.subdomain(code)
         except BlueprintError:
