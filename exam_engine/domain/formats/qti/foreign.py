@@ -34,6 +34,7 @@ from exam_engine.domain.formats.foreign import ForeignItem, ForeignParsed, subdo
 from exam_engine.domain.formats.qti.names import FROM_LOM_DIFFICULTY, MANIFEST
 from exam_engine.domain.formats.qti.own_meta import OwnMeta, is_references_list, own_meta
 from exam_engine.domain.formats.qti.reader import _Xml, parse_xml
+from exam_engine.domain.plurals import counted
 
 FEEDBACK = frozenset({"feedbackinline", "feedbackblock", "modalfeedback"})
 NOT_CONTENT = FEEDBACK | {
@@ -196,7 +197,7 @@ class _ForeignReader:
         choices = _children(choice, "simplechoice")
         ids = [_attr(c, "identifier") for c in choices]
         if len(choices) < 2:
-            skip(f"{len(choices)} choice(s); it needs at least two")
+            skip(f"{counted(len(choices), 'choice')}; it needs at least two")
             return
         if "" in ids:
             skip(f"choice {ids.index('') + 1} has no identifier, so its answer is unknowable")
