@@ -60,9 +60,8 @@ def test_the_editor_shows_every_option_of_a_draft_with_six(client, session) -> N
     assert '<input checked id="answer-0" name="answer" type="radio" value="A">' in html
 
 
-def test_emptying_the_options_after_d_trims_the_draft_to_four(client, session) -> None:
-    client.login(UserFactory(role="instructor").email)
-    key = imported(client)
+def edited(session, key: str, kept: int) -> dict[str, str]:
+    """The editor's fields for the draft with only its first ``kept`` options filled in."""
     stored = version(session, key)
     data = form_data(
         key=key,
@@ -75,9 +74,15 @@ def test_emptying_the_options_after_d_trims_the_draft_to_four(client, session) -
         as_of="",
     )
     for i, label in enumerate("abcdef"):
-        data[f"option_{label}"] = OPTIONS[i] if i < 4 else ""
-        data[f"rationale_{label}"] = str(stored.rationales[i]) if i < 4 else ""
-    response = client.post(f"/authoring/questions/{key}/edit", data=data)
+        data[f"option_{label}"] = OPTIONS[i] if i < kept else ""
+        data[f"rationale_{label}"] = str(stored.rationales[i]) if i < kept else ""
+    return data
+
+
+def test_emptying_the_options_after_d_trims_the_draft_to_four(client, session) -> None:
+    client.login(UserFactory(role="instructor").email)
+    key = imported(client)
+    response = client.post(f"/authoring/questions/{key}/edit", data=edited(session, key, 4))
     assert response.status_code == 303, response.get_data(as_text=True)
     saved = version(session, key)
     assert [str(o) for o in saved.options] == OPTIONS[:4]
@@ -90,21 +95,7 @@ def test_emptying_the_options_after_d_trims_the_draft_to_four(client, session) -
 def test_saving_with_an_option_past_d_still_filled_names_it(client, session) -> None:
     client.login(UserFactory(role="instructor").email)
     key = imported(client)
-    stored = version(session, key)
-    data = form_data(
-        key=key,
-        subdomain="D1-A",
-        difficulty="medium",
-        stem=stored.stem,
-        answer="A",
-        references="ISO/IEC 42001:2023, clause 6.1",
-        enemies="",
-        as_of="",
-    )
-    for i, label in enumerate("abcdef"):
-        data[f"option_{label}"] = OPTIONS[i] if i < 5 else ""
-        data[f"rationale_{label}"] = str(stored.rationales[i]) if i < 5 else ""
-    response = client.post(f"/authoring/questions/{key}/edit", data=data)
+    response = client.post(f"/authoring/questions/{key}/edit", data=edited(session, key, 5))
     assert response.status_code == 400
     assert [str(o) for o in version(session, key).options] == OPTIONS
     html = response.get_data(as_text=True)
@@ -118,13 +109,7 @@ def test_saving_with_an_option_past_d_still_filled_names_it(client, session) -> 
 def test_live_lint_of_a_draft_with_six_options_names_the_fifth(client, session) -> None:
     client.login(UserFactory(role="instructor").email)
     key = imported(client)
-    stored = version(session, key)
-    payload = form_data(
-        key=key, subdomain="D1-A", difficulty="medium", stem=stored.stem, answer="A"
-    )
-    for i, label in enumerate("abcdef"):
-        payload[f"option_{label}"] = OPTIONS[i]
-        payload[f"rationale_{label}"] = str(stored.rationales[i])
-    body = client.post("/authoring/lint", json={**payload, "editing": key}).get_json()
+    payload = {**edited(session, key, 6), "editing": key}
+    body = client.post("/authoring/lint", json=payload).get_json()
     assert body["ok"] is False
     assert ("options.E", "Option E") in {(p["field"], p["label"]) for p in body["problems"]}
