@@ -142,9 +142,7 @@ def write_file(fmt: str, records: list[ItemRecord], *, bad: bool = False) -> byt
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = {name: archive.read(name) for name in archive.namelist()}
         members = {
-            name: re.sub(
-                rb'data-aaism-difficulty="[a-z]+"', b'data-aaism-difficulty="veryhard"', data
-            )
+            name: re.sub(rb"(<dt>difficulty</dt>\s*<dd>)[a-z]+(</dd>)", rb"\1veryhard\2", data)
             for name, data in members.items()
         }
         content = write_zip(members)

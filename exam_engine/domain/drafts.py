@@ -16,6 +16,8 @@ from exam_engine.domain.blueprint import DIFFICULTIES, Blueprint
 from exam_engine.domain.errors import BlueprintError
 
 OPTION_COUNT = 4
+# A draft from another tool may hold up to 26 options, lettered A-Z.
+DRAFT_LABELS: tuple[str, ...] = tuple(chr(ord("A") + i) for i in range(26))
 PROVISIONAL_PREFIX = "DRAFT-"
 PROVISIONAL_DIGITS = 4
 _PROVISIONAL = re.compile(re.escape(PROVISIONAL_PREFIX) + r"(\d{" + str(PROVISIONAL_DIGITS) + "})")
@@ -67,7 +69,12 @@ def checklist(
 
 
 def _label(index: int) -> str:
-    return chr(ord("A") + index) if index < 26 else str(index + 1)
+    return DRAFT_LABELS[index] if index < len(DRAFT_LABELS) else str(index + 1)
+
+
+def option_labels(count: int) -> tuple[str, ...]:
+    """The letters of ``count`` options, never fewer than four (A-D) nor more than 26."""
+    return DRAFT_LABELS[: min(max(count, OPTION_COUNT), len(DRAFT_LABELS))]
 
 
 def is_provisional(key: str) -> bool:

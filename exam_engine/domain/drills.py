@@ -37,6 +37,7 @@ from exam_engine.domain.apportion import largest_remainder
 from exam_engine.domain.assembly import BankIndex, FormItem, PoolItem, place
 from exam_engine.domain.blueprint import DIFFICULTIES, Blueprint
 from exam_engine.domain.errors import DomainError
+from exam_engine.domain.plurals import plural
 from exam_engine.domain.stats import BetaDist
 from exam_engine.domain.weak_areas import Observation, Standing, assess
 
@@ -224,7 +225,7 @@ def build_drill(
     known = {p.code for p in candidates}
     unknown = [code for code in requested if code not in known]
     if unknown:
-        raise DrillError(f"unknown sub-domain(s): {', '.join(unknown)}")
+        raise DrillError(f"unknown {plural(len(unknown), 'sub-domain')}: {', '.join(unknown)}")
     chosen = [p for p in candidates if not requested or p.code in requested]
     index = index.without(exclude)
     rng = random.Random(seed)
@@ -234,7 +235,9 @@ def build_drill(
     )
     if not counts:
         names = ", ".join(p.code for p in chosen) or "none"
-        raise DrillError(f"no published items to drill in sub-domain(s) {names}")
+        raise DrillError(
+            f"no published items to drill in {plural(len(chosen), 'sub-domain')} {names}"
+        )
     picker = _Picker(index, seen, rng)
     by_code = {p.code: p for p in chosen}
     picks: list[PoolItem] = []

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from exam_engine.domain.bank import OPTION_LABELS, ItemRecord, Problem
+from exam_engine.domain.plurals import plural
 
 COLUMNS: tuple[str, ...] = (
     "key",
@@ -78,7 +79,9 @@ def parse_reviews(text: str, file: str) -> tuple[list[Review], list[Problem]]:
     problems: list[Problem] = []
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        return [], [Problem(file, 1, f"missing column(s) {', '.join(missing)}")]
+        return [], [
+            Problem(file, 1, f"missing {plural(len(missing), 'column')} {', '.join(missing)}")
+        ]
     reviews: list[Review] = []
     for row in reader:
         line = reader.line_num

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from exam_engine.domain.bank import ItemRecord
@@ -58,3 +59,20 @@ ITEMS = (AWKWARD, PLAIN, SIMPLE)
 
 def golden(name: str) -> bytes:
     return (GOLDEN / name).read_bytes()
+
+
+def without_meta(item_xml: str, *names: str) -> str:
+    """An engine QTI item less the named fields of its ``aaism-metadata`` rubric."""
+    for name in names:
+        item_xml = re.sub(rf"\n *<dt>{re.escape(name)}</dt>\n *<dd>[^<]*</dd>", "", item_xml)
+    return item_xml
+
+
+def with_meta(item_xml: str, name: str, value: str) -> str:
+    """An engine QTI item whose rubric gives ``value`` for field ``name`` (the first one)."""
+    return re.sub(
+        rf"(<dt>{re.escape(name)}</dt>\n *<dd>)[^<]*(</dd>)",
+        lambda m: m.group(1) + value + m.group(2),
+        item_xml,
+        count=1,
+    )

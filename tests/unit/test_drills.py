@@ -235,9 +235,11 @@ def test_enemies_never_share_a_drill() -> None:
 
 def test_bad_requests_are_drill_errors() -> None:
     index = BankIndex(_bank(codes=("D1-A",)))
-    with pytest.raises(DrillError, match="unknown sub-domain.*D9-Z"):
+    with pytest.raises(DrillError, match="^unknown sub-domain: D9-Z$"):
         build_drill(index, _flat(), item_count=5, seed=1, subdomains=["D1-A", "D9-Z"])
-    with pytest.raises(DrillError, match="no published items to drill in sub-domain.*D2-B"):
+    with pytest.raises(DrillError, match="^unknown sub-domains: D9-Y, D9-Z$"):
+        build_drill(index, _flat(), item_count=5, seed=1, subdomains=["D9-Y", "D9-Z"])
+    with pytest.raises(DrillError, match="^no published items to drill in sub-domain D2-B$"):
         build_drill(index, _flat(), item_count=5, seed=1, subdomains=["D2-B"])
     with pytest.raises(ValueError, match="n_options"):
         build_drill(index, _flat(), item_count=5, seed=1, n_options=0)

@@ -14,11 +14,12 @@ from exam_engine.domain.drafts import (
     missing_message,
     next_provisional_key,
 )
-from exam_engine.domain.formats import csv_foreign, gift_foreign
+from exam_engine.domain.formats import csv_foreign, gift_foreign, qti
 from exam_engine.domain.formats.foreign import subdomain_in
 from exam_engine.domain.formats.foreign_formats import is_foreign, parse_foreign
 from question_bank import BUNDLED_BLUEPRINT, load_blueprint
 from tests.support.properties import examples
+from tests.unit import formats_golden as golden_items
 
 BLUEPRINT = load_blueprint(BUNDLED_BLUEPRINT)
 MOODLE = (Path(__file__).parent / "foreign" / "moodle_export.gift").read_bytes()
@@ -115,6 +116,16 @@ def test_the_engine_tells_its_own_gift_from_other_tools() -> None:
     assert not is_foreign("gift", b"$CATEGORY: aaism/D1/D1-A\n\n::D1-A-001::Q{=a ~b}")
     assert not is_foreign("gift", b"\xff\xfe")  # left to the strict reader to name the byte
     assert not is_foreign("yaml", b"key: x")
+
+
+def test_the_engine_tells_its_own_qti_by_its_metadata_rubric_or_the_old_attributes() -> None:
+    package = qti.write([golden_items.SIMPLE], golden_items.BLUEPRINT)
+    item = qti.item_xml(golden_items.SIMPLE)
+    assert not is_foreign("qti", package)
+    assert not is_foreign("qti", item)
+    old = item.replace(b"<qti-item-body>", b'<qti-item-body data-aaism-key="D1-A-001">')
+    assert not is_foreign("qti", old.replace(b'class="aaism-metadata"', b'class="x"'))
+    assert is_foreign("qti", item.replace(b'class="aaism-metadata"', b'class="x"'))
 
 
 SHEET = (

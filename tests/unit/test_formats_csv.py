@@ -233,7 +233,7 @@ def test_unknown_columns_are_warned_about_with_a_suggestion() -> None:
         ("\n \n", f"{FILE}:1: the file is empty: expected a header row"),
         (
             "key,stem\nD1-A-001,x\n",
-            f"{FILE}:1: missing column(s): difficulty, option_a, option_b, option_c, option_d, "
+            f"{FILE}:1: missing columns: difficulty, option_a, option_b, option_c, option_d, "
             "answer, rationale_a, rationale_b, rationale_c, rationale_d, references (the header "
             "needs key, difficulty, stem, option_a, option_b, option_c, option_d, answer, "
             "rationale_a, rationale_b, rationale_c, rationale_d, references)",

@@ -269,7 +269,7 @@ def test_html_that_loses_markup_is_warned_about() -> None:
 def test_general_feedback_text_that_is_not_metadata_is_warned_about() -> None:
     parsed = parse(GOOD.replace("####Difficulty: easy", "####Well done!\\nDifficulty: easy"))
     assert parsed.problems == ()
-    assert any("1 line(s) of general feedback ignored" in w.reason for w in parsed.warnings)
+    assert any("1 line of general feedback ignored" in w.reason for w in parsed.warnings)
 
 
 def test_a_full_weight_answer_counts_as_the_key() -> None:
@@ -619,7 +619,7 @@ def test_general_feedback_metadata_reading_rules() -> None:
     # a line after another field is not a reference.
     assert parsed.items[0].references == ("R0", "R1", "R2", "R3\nmore\nas of: 2020 edition")
     assert reasons(parsed.warnings) == [
-        f"{FILE}:1: question ::D2-B-001::: 2 line(s) of general feedback ignored "
+        f"{FILE}:1: question ::D2-B-001::: 2 lines of general feedback ignored "
         "(only Difficulty, References, Enemies and As of are read)"
     ]
 

@@ -113,7 +113,7 @@ def test_every_other_type_is_skipped_with_its_name_and_type() -> None:
         "(<single>false</single>); the engine imports single-answer multiple choice only",
         "mixed.xml:135: question 'Acronym' skipped: its type is 'shortanswer'; "
         "the engine imports single-answer multiple choice (multichoice) only",
-        "mixed.xml:148: question 'Plain question without id': partial credit on answer(s) 2 "
+        "mixed.xml:148: question 'Plain question without id': partial credit on answer 2 "
         "dropped; the engine scores one answer right and the others wrong",
         "mixed.xml:176: question 'Reading for week 3' skipped: its type is 'description'; "
         "the engine imports single-answer multiple choice (multichoice) only",
@@ -254,7 +254,7 @@ def test_html_is_sanitised_scripts_and_handlers_leave_no_trace() -> None:
     [
         ([("0", "a"), ("0", "b")], "no answer is worth 100%"),
         ([("100", "a"), ("100", "b")], "2 answers are worth 100%; the engine needs exactly one"),
-        ([("100", "a")], "1 answer(s); it needs at least two"),
+        ([("100", "a")], "1 answer; it needs at least two"),
         ([("100", "a"), ("lots", "b")], "answer 2 has fraction 'lots', not a number"),
         ([("100", "a"), ("0", "<p> </p>")], "answer 2 is empty"),
     ],
@@ -265,6 +265,16 @@ def test_questions_without_exactly_one_right_answer_are_skipped(
     parsed = read(quiz(multichoice("Q", "<p>Stem?</p>", answers)))
     assert parsed.items == ()
     assert [w.reason for w in parsed.warnings] == [f"question 'Q' skipped: {reason}"]
+
+
+def test_partial_credit_on_several_answers_names_them_in_the_plural() -> None:
+    answers = [("100", "a"), ("50", "b"), ("25", "c"), ("0", "d")]
+    parsed = read(quiz(multichoice("Q", "<p>Stem?</p>", answers)))
+    assert len(parsed.items) == 1
+    assert [w.reason for w in parsed.warnings] == [
+        "question 'Q': partial credit on answers 2, 3 dropped; the engine scores one answer "
+        "right and the others wrong"
+    ]
 
 
 def test_an_empty_question_text_is_skipped() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import re
 import zipfile
 from functools import lru_cache
 
@@ -100,11 +101,20 @@ def test_the_package_is_an_ims_content_package_of_qti3_items() -> None:
     assert root.tag == f"{{{qti.QTI_NS}}}qti-assessment-item"
     assert root.get("identifier") == item.key
     body = root.find("qti:qti-item-body", NS)
-    assert body.get("data-aaism-key") == item.key
-    assert body.get("data-aaism-domain") == item.domain
-    assert body.get("data-aaism-subdomain") == item.subdomain
-    assert body.get("data-aaism-difficulty") == item.difficulty
-    assert body.get("data-aaism-enemies") == " ".join(item.enemies)
+    assert body.attrib == {}  # qti-item-body takes no attributes of a writer's own
+    (rubric,) = body.findall("qti:qti-rubric-block", NS)
+    assert (rubric.get("class"), rubric.get("view")) == ("aaism-metadata", "author")
+    dl = rubric.find("qti:qti-content-body/qti:dl", NS)
+    names = [dt.text for dt in dl.findall("qti:dt", NS)]
+    values = [dd.text for dd in dl.findall("qti:dd", NS)]
+    assert list(zip(names, values, strict=True)) == [
+        ("key", item.key),
+        ("domain", item.domain),
+        ("subdomain", item.subdomain),
+        ("difficulty", item.difficulty),
+        *(("enemy", enemy) for enemy in item.enemies),
+        *([("as-of", item.as_of.isoformat())] if item.as_of else []),
+    ]
     interaction = body.find("qti:qti-choice-interaction", NS)
     assert interaction.get("max-choices") == "1"
     choices = interaction.findall("qti:qti-simple-choice", NS)
@@ -190,10 +200,10 @@ def test_a_single_item_file_reads_on_its_own() -> None:
 
 def test_metadata_falls_back_to_the_manifest() -> None:
     files = exported()
-    item_xml = files["items/D1-B-003.xml"].decode()
-    for name in ("key", "domain", "subdomain", "difficulty"):
-        item_xml = item_xml.replace(f' data-aaism-{name}="', f' data-x-{name}="')
-    item_xml = item_xml.replace('data-aaism="references"', 'class="refs"')
+    item_xml = golden_items.without_meta(
+        files["items/D1-B-003.xml"].decode(), "key", "domain", "subdomain", "difficulty"
+    )
+    item_xml = item_xml.replace('class="aaism-references"', 'class="refs"')
     item_xml = item_xml.replace('identifier="D1-B-003"', 'identifier="item-7"', 1)
     files["items/D1-B-003.xml"] = item_xml.encode()
     parsed = parse(package(files))
@@ -218,9 +228,8 @@ def test_the_item_wins_over_a_disagreeing_manifest_with_a_warning() -> None:
 
 def test_a_domain_that_disagrees_with_the_subdomain_is_a_problem() -> None:
     files = exported()
-    files["items/D1-B-003.xml"] = files["items/D1-B-003.xml"].replace(
-        b'data-aaism-domain="D1"', b'data-aaism-domain="D3"'
-    )
+    item_xml = files["items/D1-B-003.xml"].decode()
+    files["items/D1-B-003.xml"] = golden_items.with_meta(item_xml, "domain", "D3").encode()
     parsed = parse(package(files))
     assert any("domain 'D3' does not match sub-domain 'D1-B'" in p.reason for p in parsed.problems)
 
@@ -592,15 +601,19 @@ def golden_parse(files: dict[str, str]) -> qti.Parsed:
 
 def bare(item_xml: str) -> str:
     """The item without the metadata this engine writes into it."""
-    for name in ("key", "domain", "subdomain", "difficulty"):
-        item_xml = item_xml.replace(f' data-aaism-{name}="', f' data-x-{name}="')
-    item_xml = item_xml.replace('data-aaism="references"', 'class="refs"')
+    item_xml = re.sub(
+        r"\n *<qti-rubric-block class=\"aaism-metadata\".*?</qti-rubric-block>",
+        "",
+        item_xml,
+        flags=re.DOTALL,
+    )
+    item_xml = item_xml.replace('class="aaism-references"', 'class="refs"')
     return item_xml.replace('identifier="D1-A-001"', 'identifier="item-7"', 1)
 
 
 ITEM_FILE = "items/D1-A-001.xml"
 OWN_LINES = {
-    "key": 15,  # qti-item-body, where this engine writes the metadata
+    "key": 27,  # each value's dd in the author-view rubric closing qti-item-body
     "stem": 15,
     "options.A": 18,
     "rationale.A": 18,
@@ -611,11 +624,11 @@ OWN_LINES = {
     "options.D": 21,
     "rationale.D": 21,
     "answer": 3,  # qti-response-declaration
-    "subdomain": 15,
-    "difficulty": 15,
-    "references": 45,  # the references list in the modal feedback
-    "enemies": 15,
-    "as_of": 15,
+    "subdomain": 31,
+    "difficulty": 33,
+    "references": 63,  # the references list in the modal feedback
+    "enemies": 35,
+    "as_of": 37,
 }
 
 
@@ -643,8 +656,9 @@ def test_metadata_missing_from_the_item_is_read_from_the_manifest_at_its_resourc
     assert (item.key, item.subdomain, item.difficulty) == ("D1-A-001", "D1-A", "medium")
     assert item.references == ("Ref | B", "C\\D")
     resource = 9
+    own = {k: v for k, v in OWN_LINES.items() if k not in ("enemies", "as_of")}
     assert dict(item.field_lines) == {
-        **OWN_LINES,
+        **own,
         "key": resource,
         "subdomain": resource,
         "difficulty": resource,
@@ -680,13 +694,13 @@ def test_the_item_wins_over_each_disagreeing_manifest_value_with_exact_warnings(
     assert parsed.items[0].key == "D1-A-001"
     where = f"g.zip/{ITEM_FILE}"
     assert reasons(parsed.warnings) == [
-        f"{where}:15: item 'D1-A-001': the manifest gives the difficulty 'easy', the item "
-        "'medium'; the item's is used",
-        f"{where}:15: item 'D1-A-001': the manifest gives the key 'D1-A-009', the item "
+        f"{where}:27: item 'D1-A-001': the manifest gives the key 'D1-A-009', the item "
         "'D1-A-001'; the item's is used",
-        f"{where}:15: item 'D1-A-001': the manifest gives the sub-domain 'D1-B', the item "
+        f"{where}:31: item 'D1-A-001': the manifest gives the sub-domain 'D1-B', the item "
         "'D1-A'; the item's is used",
-        f"{where}:45: item 'D1-A-001': the manifest lists other references; the item's are used",
+        f"{where}:33: item 'D1-A-001': the manifest gives the difficulty 'easy', the item "
+        "'medium'; the item's is used",
+        f"{where}:63: item 'D1-A-001': the manifest lists other references; the item's are used",
     ]
 
 
@@ -702,12 +716,12 @@ def test_a_manifest_subdomain_is_checked_against_the_key_at_the_resource_line() 
     ]
 
 
-def test_an_unknown_stated_domain_is_a_problem_at_the_item_body() -> None:
+def test_an_unknown_stated_domain_is_a_problem_at_its_value() -> None:
     files = golden_package()
-    files[ITEM_FILE] = files[ITEM_FILE].replace('data-aaism-domain="D1"', 'data-aaism-domain="D7"')
+    files[ITEM_FILE] = golden_items.with_meta(files[ITEM_FILE], "domain", "D7")
     parsed = golden_parse(files)
     assert reasons(parsed.problems) == [
-        f"g.zip/{ITEM_FILE}:15: item 'D1-A-001': unknown domain 'D7' (known: D1)"
+        f"g.zip/{ITEM_FILE}:29: item 'D1-A-001': unknown domain 'D7' (known: D1)"
     ]
 
 
@@ -716,7 +730,7 @@ def test_a_resource_without_href_uses_its_file_element() -> None:
     files["imsmanifest.xml"] = files["imsmanifest.xml"].replace(' href="items/D1-A-001.xml"', "", 1)
     parsed = golden_parse(files)
     assert parsed.problems == ()
-    assert parsed.items[0].line_of("difficulty") == 15
+    assert parsed.items[0].line_of("difficulty") == 33
 
 
 def test_a_resource_without_type_is_skipped_by_name() -> None:
@@ -937,14 +951,54 @@ def test_manifest_levels_map_to_the_banks_three() -> None:
         assert foreign(manifest=manifest).items[0].difficulty == difficulty, level
 
 
-def test_an_item_without_enemies_or_date_writes_neither_attribute() -> None:
+def test_an_item_without_enemies_or_date_writes_neither_field() -> None:
     text = qti.item_xml(golden_items.SIMPLE).decode()
-    assert (
-        '  <qti-item-body data-aaism-key="D1-A-001" data-aaism-domain="D1" '
-        'data-aaism-subdomain="D1-A" data-aaism-difficulty="medium">\n'
-    ) in text
-    assert "data-aaism-enemies" not in text
-    assert "data-aaism-as-of" not in text
+    assert "  <qti-item-body>\n" in text
+    assert "<dt>difficulty</dt>\n          <dd>medium</dd>\n        </dl>" in text
+    assert "<dt>enemy</dt>" not in text
+    assert "<dt>as-of</dt>" not in text
+
+
+def test_an_item_without_references_has_no_references_feedback_and_reads_back() -> None:
+    item = dataclasses.replace(golden_items.SIMPLE, references=())
+    text = qti.item_xml(item).decode()
+    assert "SHOW_REFERENCES" not in text
+    assert "qti-modal-feedback" not in text
+    parsed = qti.parse(text.encode(), filename="one.xml", blueprint=golden_items.BLUEPRINT)
+    assert [p.reason for p in parsed.problems] == [
+        "item D1-A-001: missing required field 'references'"
+    ]
+
+
+def test_items_exported_with_data_attributes_still_read_verbatim() -> None:
+    """Exports made before the metadata moved into the rubric carried it on the body."""
+    text = (
+        re.sub(
+            r"\n *<qti-rubric-block.*?</qti-rubric-block>",
+            "",
+            qti.item_xml(golden_items.SIMPLE).decode(),
+            flags=re.DOTALL,
+        )
+        .replace(
+            "<qti-item-body>",
+            '<qti-item-body data-aaism-key="D1-A-001" data-aaism-domain="D1" '
+            'data-aaism-subdomain="D1-A" data-aaism-difficulty="medium" '
+            'data-aaism-enemies="D1-A-002 D1-A-003" data-aaism-as-of="2026-01-02">',
+        )
+        .replace('class="aaism-references"', 'data-aaism="references"')
+    )
+    parsed = qti.parse(
+        text.encode(),
+        filename="old.xml",
+        blueprint=golden_items.BLUEPRINT,
+        known_keys=("D1-A-002", "D1-A-003"),
+    )
+    assert parsed.problems == ()
+    (item,) = parsed.items
+    expected = dataclasses.replace(
+        golden_items.SIMPLE, enemies=("D1-A-002", "D1-A-003"), as_of=dt.date(2026, 1, 2)
+    )
+    assert item.canonical_content() == expected.canonical_content()
 
 
 NOT_QTI = (

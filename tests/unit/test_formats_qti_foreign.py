@@ -153,7 +153,7 @@ def test_the_title_is_the_source_ref_when_there_is_no_identifier() -> None:
         (item30(two(), correct="z"), "the correct response 'z' is not one of its choices (a, b)"),
         (
             item30('<qti-simple-choice identifier="a">A</qti-simple-choice>'),
-            "1 choice(s); it needs at least two",
+            "1 choice; it needs at least two",
         ),
         (
             item30(two()).replace("<qti-value>a</qti-value>", ""),

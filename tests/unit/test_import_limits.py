@@ -96,7 +96,7 @@ def test_field_limits_are_overridden_one_by_one() -> None:
     [
         ({"IMPORT_MAX_BYTES": 0}, "IMPORT_MAX_BYTES must be a whole number"),
         ({"IMPORT_MAX_BYTES": "50MB"}, "IMPORT_MAX_BYTES must be a whole number"),
-        ({"ITEM_FIELD_LIMITS": {"stems": 5}}, "unknown field limit(s) stems"),
+        ({"ITEM_FIELD_LIMITS": {"stems": 5}}, "unknown field limit stems"),
         ({"ITEM_FIELD_LIMITS": {"stem": -1}}, "field limit 'stem' must be a whole number"),
         ({"ITEM_FIELD_LIMITS": {"stem": True}}, "field limit 'stem' must be a whole number"),
         ({"ITEM_FIELD_LIMITS": [1]}, "ITEM_FIELD_LIMITS must map field names"),

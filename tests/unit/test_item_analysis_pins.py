@@ -67,7 +67,7 @@ def describe(code: str, **kwargs: object) -> str:
 
 def test_each_flag_sentence_is_exact() -> None:
     assert describe("too-few-responses") == (
-        "Only 12 first-attempt response(s); statistics are shown from 30 on."
+        "Only 12 first-attempt responses; statistics are shown from 30 on."
     )
     assert describe("low-discrimination") == (
         "Discrimination (-0.21) is negative: candidates who do well on the rest of their form "

@@ -166,7 +166,7 @@ def test_a_sheet_without_the_columns_is_refused_with_each_missing_one_named() ->
     reviews, problems = review.parse_reviews("key,writer\nD2-B-001,w\n", "s.csv")
     assert reviews == []
     missing = [c for c in review.COLUMNS if c not in ("key", "writer")]
-    assert problems == [Problem("s.csv", 1, f"missing column(s) {', '.join(missing)}")]
+    assert problems == [Problem("s.csv", 1, f"missing columns {', '.join(missing)}")]
     assert missing[:2] == ["fingerprint", "reviewer"]
 
 

@@ -89,12 +89,18 @@ def test_submitting_an_incomplete_draft_is_409_naming_parts(client, session) -> 
     assert "D2-A-001 is incomplete: it needs difficulty;" in response.get_data(as_text=True)
 
 
-def test_the_editor_lists_options_beyond_d_that_saving_drops(client, session) -> None:
+def test_the_editor_and_question_page_show_options_beyond_d(client, session) -> None:
     client.login(UserFactory(role="instructor").email)
     upload(client)
     editor = client.get("/authoring/questions/DRAFT-0002/edit").get_data(as_text=True)
-    assert "The file gave 5 options; the editor holds four (A-D)" in editor
-    assert "<li>E: Screen size</li>" in editor
+    assert "The file gave 5 options; the bank needs exactly four. All of them are shown in" in (
+        editor
+    )
+    assert 'name="option_e"' in editor
+    assert 'name="option_e" rows="2">\r\nScreen size</textarea>' in editor
+    page = client.get("/authoring/questions/DRAFT-0002").get_data(as_text=True)
+    assert "All of them are shown in the preview and in the editor" in page
+    assert '<span class="option-id" aria-hidden="true">E</span>' in page
 
 
 def test_saving_an_untagged_draft_with_a_subdomain_rekeys_it(client, session) -> None:

@@ -29,6 +29,7 @@ from exam_engine.domain.formats._common import (
     subdomain_from_key,
     text_format,
 )
+from exam_engine.domain.plurals import plural
 
 LABELS = ("a", "b", "c", "d")
 COLUMNS: tuple[str, ...] = (
@@ -173,7 +174,7 @@ def _read(text: str, filename: str, blueprint: Blueprint, known_keys: Iterable[s
             Problem(
                 filename,
                 header_line,
-                f"missing column(s): {', '.join(missing)} (the header needs "
+                f"missing {plural(len(missing), 'column')}: {', '.join(missing)} (the header needs "
                 f"{', '.join(REQUIRED_COLUMNS)})",
             )
         )

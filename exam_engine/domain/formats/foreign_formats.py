@@ -34,9 +34,10 @@ ENGINE_OWN: dict[str, Callable[[str], bool]] = {
 }
 
 
-# The engine's own QTI marks every item with ``data-aaism-key`` (see formats.qti), its own
-# Moodle XML every text with the ``aaism-markdown`` class (see formats.moodle_xml).
-ENGINE_QTI_MARK = b"data-aaism-key"
+# The engine's own QTI marks every item with its ``aaism-metadata`` rubric block (before,
+# with ``data-aaism-key``; see formats.qti.own_meta), its own Moodle XML every text with
+# the ``aaism-markdown`` class (see formats.moodle_xml).
+ENGINE_QTI_MARKS = (b'class="aaism-metadata"', b"data-aaism-key")
 ENGINE_MOODLE_MARK = b'class="aaism-markdown"'
 
 
@@ -46,11 +47,11 @@ def is_engine_qti(data: bytes) -> bool:
     A package that cannot be read is left to the engine's reader, which names the problem.
     """
     if not is_zip(data):
-        return ENGINE_QTI_MARK in data
+        return any(mark in data for mark in ENGINE_QTI_MARKS)
     members, problems = read_zip(data, "package")
     if problems:
         return True
-    return any(ENGINE_QTI_MARK in content for content in members.values())
+    return any(mark in content for content in members.values() for mark in ENGINE_QTI_MARKS)
 
 
 def is_foreign(fmt: str, data: bytes) -> bool:

@@ -40,6 +40,7 @@ from exam_engine.domain.formats._common import (
     text_format,
 )
 from exam_engine.domain.formats._markup import html_markdown
+from exam_engine.domain.plurals import counted
 
 FORMAT_NAMES = ("moodle", "html", "plain", "markdown")
 ESCAPABLE = frozenset(":#={}~")
@@ -437,7 +438,7 @@ class _Reader:
                 Problem(
                     self.file,
                     line,
-                    f"{name}: {ignored} line(s) of general feedback "
+                    f"{name}: {counted(ignored, 'line')} of general feedback "
                     "ignored (only Difficulty, References, Enemies and As of are read)",
                 )
             )

@@ -20,6 +20,7 @@ from typing import Any
 
 from exam_engine.domain.bank import ItemRecord, Problem
 from exam_engine.domain.formats.foreign import ForeignItem
+from exam_engine.domain.plurals import plural
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 PROBLEM_LINES = 50
@@ -45,7 +46,7 @@ class FieldLimits:
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(
-                f"unknown field limit(s) {', '.join(unknown)}: "
+                f"unknown {plural(len(unknown), 'field limit')} {', '.join(unknown)}: "
                 f"choose from {', '.join(sorted(known))}"
             )
         limits: dict[str, int] = {}

@@ -40,6 +40,7 @@ from exam_engine.domain.formats._lost import Losses, html_text, tex_as_code
 from exam_engine.domain.formats._markup import html_markdown, local_name
 from exam_engine.domain.formats.foreign import ForeignItem, ForeignParsed, subdomain_in
 from exam_engine.domain.formats.qti.reader import parse_xml
+from exam_engine.domain.plurals import counted, plural
 
 ENGINE_TEXT = re.compile(r'^\s*<div class="aaism-markdown">(.*)</div>\s*$', re.DOTALL)
 ENGINE_REFERENCES = re.compile(r'<ul class="aaism-references">(.*?)</ul>', re.DOTALL)
@@ -155,7 +156,9 @@ class _Reader:
         losses.note("the question text", lost, stem, essential=True)
         answers = [a for a in question if local_name(a.tag) == "answer"]
         if len(answers) < 2:
-            self.warn(line, f"{label} skipped: {len(answers)} answer(s); it needs at least two")
+            self.warn(
+                line, f"{label} skipped: {counted(len(answers), 'answer')}; it needs at least two"
+            )
             return
         options: list[str] = []
         rationales: list[str] = []
@@ -193,7 +196,8 @@ class _Reader:
         if partial:
             self.warn(
                 line,
-                f"{label}: partial credit on answer(s) {', '.join(map(str, partial))} dropped; "
+                f"{label}: partial credit on {plural(len(partial), 'answer')} "
+                f"{', '.join(map(str, partial))} dropped; "
                 "the engine scores one answer right and the others wrong",
             )
         general_html, references = _references(_child(question, "generalfeedback"))

@@ -16,6 +16,7 @@ from exam_engine.domain.item_analysis.base import (
     Thresholds,
 )
 from exam_engine.domain.item_analysis.option_stats import ItemStats, distractor_columns
+from exam_engine.domain.plurals import counted
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ def describe_flag(
 
     if code == "too-few-responses":
         return (
-            f"Only {responses} first-attempt response(s); statistics are shown from "
+            f"Only {counted(responses, 'first-attempt response')}; statistics are shown from "
             f"{values.get('min_responses')} on."
         )
     if code == "low-discrimination":

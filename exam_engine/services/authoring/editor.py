@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.bank import (
     KEY_NUMBER_DIGITS,
-    OPTION_LABELS,
     ItemRecord,
     RawItem,
     did_you_mean,
     validate_items,
 )
 from exam_engine.domain.blueprint import Blueprint
+from exam_engine.domain.drafts import DRAFT_LABELS, option_labels
 from exam_engine.domain.errors import BlueprintError
 from exam_engine.domain.lint import Finding, lint
 from exam_engine.domain.plurals import counted
@@ -47,9 +47,9 @@ FIELDS: tuple[str, ...] = (
     "difficulty",
     "stem",
     "options",
-    *(f"options.{label}" for label in OPTION_LABELS),
+    *(f"options.{label}" for label in DRAFT_LABELS),
     "rationale",
-    *(f"rationale.{label}" for label in OPTION_LABELS),
+    *(f"rationale.{label}" for label in DRAFT_LABELS),
     "answer",
     "references",
     "enemies",
@@ -61,7 +61,10 @@ _FIELD_AT_LINE: dict[int, str] = {number: name for name, number in FIELD_LINES.i
 
 @dataclass(frozen=True)
 class ItemInput:
-    """What the editor submits: options and rationales in A-D order, the key as a letter."""
+    """What the editor submits: options and rationales in letter order, the key as a letter.
+
+    Four options, or more for a draft from another tool that has more (until trimmed).
+    """
 
     key: str
     subdomain: str
@@ -78,20 +81,20 @@ class ItemInput:
     @classmethod
     def from_version(cls, key: str, version: QuestionVersion) -> ItemInput:
         """The stored content of a version, as the editor shows it."""
-        # A draft from another tool may have other than four options: the editor shows four.
-        options = [str(o) for o in version.options][: len(OPTION_LABELS)]
-        rationales = [str(r) for r in version.rationales][: len(OPTION_LABELS)]
-        options += [""] * (len(OPTION_LABELS) - len(options))
-        rationales += [""] * (len(OPTION_LABELS) - len(rationales))
+        # A draft from another tool may have more than four options: all are shown, so the
+        # instructor can choose the four to keep (the checklist asks for exactly four).
+        labels = option_labels(len(version.options))
+        options = [str(o) for o in version.options] + [""] * len(labels)
+        rationales = [str(r) for r in version.rationales] + [""] * len(labels)
         index = version.answer_index
         return cls(
             key=key,
             subdomain=version.subdomain,
             difficulty=version.difficulty,
             stem=version.stem,
-            options=tuple(options),
-            rationales=tuple(rationales),
-            answer=OPTION_LABELS[index] if index < len(OPTION_LABELS) else "",
+            options=tuple(options[: len(labels)]),
+            rationales=tuple(rationales[: len(labels)]),
+            answer=labels[index] if 0 <= index < len(labels) else "",
             references=tuple(str(r) for r in version.references),
             enemies=tuple(str(e) for e in version.enemies),
             as_of=version.as_of.isoformat() if version.as_of is not None else "",
@@ -161,8 +164,7 @@ def next_free_key(session: Session, subdomain: str, blueprint: Blueprint | None 
 
 
 def _labelled(values: Sequence[str]) -> dict[str, str]:
-    labels = [*OPTION_LABELS, *(chr(ord("A") + i) for i in range(len(OPTION_LABELS), 26))]
-    return {labels[i]: value for i, value in enumerate(values[: len(labels)])}
+    return dict(zip(DRAFT_LABELS, values, strict=False))
 
 
 def raw_item(data: ItemInput) -> RawItem:
@@ -296,14 +298,21 @@ def changed_fields(version: QuestionVersion, record: ItemRecord) -> list[str]:
     for name in ("subdomain", "difficulty", "stem"):
         if getattr(old, name) != getattr(record, name):
             changed.append(name)
-    for i, label in enumerate(OPTION_LABELS):
-        if old.options[i] != record.options[i]:
-            changed.append(f"options.{label}")
+    labels = option_labels(max(len(old.options), len(record.options)))
+
+    def differs(before: Sequence[str], after: Sequence[str], i: int) -> bool:
+        return (before[i] if i < len(before) else "") != (after[i] if i < len(after) else "")
+
+    changed += [
+        f"options.{lb}" for i, lb in enumerate(labels) if differs(old.options, record.options, i)
+    ]
     if old.answer != record.answer_label:
         changed.append("answer")
-    for i, label in enumerate(OPTION_LABELS):
-        if old.rationales[i] != record.rationales[i]:
-            changed.append(f"rationale.{label}")
+    changed += [
+        f"rationale.{lb}"
+        for i, lb in enumerate(labels)
+        if differs(old.rationales, record.rationales, i)
+    ]
     if tuple(old.references) != record.references:
         changed.append("references")
     if sorted(old.enemies) != sorted(record.enemies):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flask import current_app
 from flask_wtf import FlaskForm
@@ -24,6 +25,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from exam_engine.domain.bank import OPTION_LABELS
 from exam_engine.domain.blueprint import DIFFICULTIES
+from exam_engine.domain.drafts import DRAFT_LABELS, option_labels
 from exam_engine.domain.formats.limits import ImportLimits, text_problem
 from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.services.authoring import LINT_FILTERS, SORTS, ItemInput
@@ -75,7 +77,12 @@ _SINGLE_FIELDS = frozenset("key subdomain difficulty stem answer references enem
 
 
 class QuestionForm(FlaskForm):
-    """One question version: stem, four options with a rationale each, key, metadata."""
+    """One question version: stem, four options with a rationale each, key, metadata.
+
+    :meth:`for_options` gives the form for a draft with more options (lettered on from E).
+    """
+
+    labels: tuple[str, ...] = OPTION_LABELS
 
     key = StringField(
         "Key",
@@ -161,6 +168,11 @@ class QuestionForm(FlaskForm):
     )
     base = HiddenField()
 
+    @classmethod
+    def for_options(cls, count: int) -> type[QuestionForm]:
+        """The form with an option and a rationale field for each of ``count`` options."""
+        return _with_options(len(option_labels(count)))
+
     def option_field(self, label: str) -> TextAreaField:
         """The option text field for a letter."""
         field: TextAreaField = getattr(self, f"option_{label.lower()}")
@@ -172,14 +184,22 @@ class QuestionForm(FlaskForm):
         return field
 
     def to_input(self, *, key: str | None = None, subdomain: str | None = None) -> ItemInput:
-        """The submitted values (``key``/``subdomain`` override them when editing)."""
+        """The submitted values (``key``/``subdomain`` override them when editing).
+
+        Options past D left empty, text and rationale, are dropped from the end: that is how
+        an instructor brings a draft with more options down to four.
+        """
+        options = tuple(self.option_field(label).data or "" for label in self.labels)
+        rationales = tuple(self.rationale_field(label).data or "" for label in self.labels)
+        while len(options) > len(OPTION_LABELS) and not (options[-1] + rationales[-1]).strip():
+            options, rationales = options[:-1], rationales[:-1]
         return ItemInput(
             key=key if key is not None else (self.key.data or ""),
             subdomain=subdomain if subdomain is not None else (self.subdomain.data or ""),
             difficulty=self.difficulty.data or "",
             stem=self.stem.data or "",
-            options=tuple(self.option_field(label).data or "" for label in OPTION_LABELS),
-            rationales=tuple(self.rationale_field(label).data or "" for label in OPTION_LABELS),
+            options=options,
+            rationales=rationales,
             answer=self.answer.data or "",
             references=tuple(
                 line.strip() for line in (self.references.data or "").splitlines() if line.strip()
@@ -194,9 +214,11 @@ class QuestionForm(FlaskForm):
         self.subdomain.data = data.subdomain
         self.difficulty.data = data.difficulty
         self.stem.data = data.stem
-        for i, label in enumerate(OPTION_LABELS):
-            self.option_field(label).data = data.options[i]
-            self.rationale_field(label).data = data.rationales[i]
+        for i, label in enumerate(self.labels):
+            self.option_field(label).data = data.options[i] if i < len(data.options) else ""
+            self.rationale_field(label).data = (
+                data.rationales[i] if i < len(data.rationales) else ""
+            )
         self.answer.data = data.answer
         self.references.data = "\n".join(data.references)
         self.enemies.data = ", ".join(data.enemies)
@@ -206,9 +228,9 @@ class QuestionForm(FlaskForm):
         """The form field a service field name (``options.B``, ``rationale``) points at."""
         head, _, label = name.partition(".")
         if head == "options":
-            return self.option_field(label) if label in OPTION_LABELS else None
+            return self.option_field(label) if label in self.labels else None
         if head == "rationale":
-            return self.rationale_field(label) if label in OPTION_LABELS else None
+            return self.rationale_field(label) if label in self.labels else None
         if head in _SINGLE_FIELDS:
             found: object = getattr(self, head)
             return found
@@ -226,6 +248,38 @@ class QuestionForm(FlaskForm):
             errors.extend(m for m in messages if m not in errors)
             target.errors = errors  # type: ignore[attr-defined]
         return general
+
+
+def _option_pair(label: str) -> dict[str, TextAreaField]:
+    return {
+        f"option_{label.lower()}": TextAreaField(
+            f"Option {label}",
+            validators=[FieldLimit("option", f"option {label}")],
+            render_kw={"rows": 2},
+        ),
+        f"rationale_{label.lower()}": TextAreaField(
+            f"Rationale {label}",
+            validators=[FieldLimit("rationale", f"rationale {label}")],
+            render_kw={"rows": 3},
+        ),
+    }
+
+
+@lru_cache(maxsize=32)
+def _with_options(count: int) -> type[QuestionForm]:
+    """QuestionForm with field pairs for options E onwards, up to ``count`` options."""
+    if count <= len(OPTION_LABELS):
+        return QuestionForm
+    labels = DRAFT_LABELS[:count]
+    extra: dict[str, object] = {"labels": labels}
+    for label in labels[len(OPTION_LABELS) :]:
+        extra.update(_option_pair(label))
+    extra["answer"] = RadioField(
+        "Key (the correct option)",
+        choices=[SelectChoice(label, f"{label} is the correct answer") for label in labels],
+        validate_choice=False,
+    )
+    return type(f"QuestionFormWith{count}Options", (QuestionForm,), extra)
 
 
 class ActionForm(FlaskForm):

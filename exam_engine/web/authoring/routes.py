@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
 from exam_engine.domain.bank import OPTION_LABELS
+from exam_engine.domain.drafts import DRAFT_LABELS, option_labels
 from exam_engine.domain.lint import Finding
 from exam_engine.domain.vocabulary import Role
 from exam_engine.extensions import current_session
@@ -146,16 +147,17 @@ def _sort_url(column: str, query: BrowseQuery) -> str:
 
 def _preview(data: ItemInput) -> dict[str, Any]:
     """What the candidate preview shows: the stem and the options in stored order."""
+    labels = option_labels(len(data.options))
     return {
         "stem": data.stem,
         "options": [
             {"id": label, "text": data.options[i] if i < len(data.options) else ""}
-            for i, label in enumerate(OPTION_LABELS)
+            for i, label in enumerate(labels)
         ],
         "answer": data.answer,
         "rationales": {
             label: data.rationales[i] if i < len(data.rationales) else ""
-            for i, label in enumerate(OPTION_LABELS)
+            for i, label in enumerate(labels)
         },
         "references": list(data.references),
     }
@@ -252,7 +254,8 @@ def edit(key: str) -> Any:
     session = current_session()
     question = authoring.get_question(session, key)
     current = authoring.newest_of(question)
-    form = QuestionForm()
+    # A draft with more than four options shows them all, for the instructor to trim.
+    form = QuestionForm.for_options(len(current.options))()
     form.subdomain.choices = _subdomain_choices()
     if not current.subdomain:
         form.subdomain.choices.insert(0, SelectChoice("", "Choose a sub-domain"))
@@ -317,7 +320,9 @@ def lint_json() -> Any:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return jsonify(error="send the editor's fields as a JSON object"), 400
-    form = QuestionForm(
+    # As many option fields as the last option letter sent (a draft may have more than D).
+    sent = [i + 1 for i, label in enumerate(DRAFT_LABELS) if f"option_{label.lower()}" in payload]
+    form = QuestionForm.for_options(max(sent, default=0))(
         formdata=MultiDict({k: str(v) for k, v in payload.items() if v is not None})
     )
     form.subdomain.choices = _subdomain_choices()

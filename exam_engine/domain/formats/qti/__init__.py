@@ -4,14 +4,18 @@ Export: a zip with ``imsmanifest.xml`` (IMS CP 1.2 for QTI 3.0, one ``imsqti_ite
 resource an item with IEEE LOM metadata) and ``items/<key>.xml``, each a
 ``qti-assessment-item`` with one ``qti-choice-interaction`` (``max-choices="1"``), the key
 in ``qti-correct-response``, each option's rationale in a ``qti-feedback-inline`` shown when
-that option is chosen, and the references in a ``qti-modal-feedback`` shown after any answer.
+that option is chosen, and the references (if any) in a ``qti-modal-feedback`` shown after
+any answer.
 
 Metadata travels twice (see question_bank/README.md, "Interchange formats"):
 
-- in the item, on ``qti-item-body``: ``data-aaism-key``, ``data-aaism-domain``,
-  ``data-aaism-subdomain``, ``data-aaism-difficulty``, ``data-aaism-enemies``
-  (space-separated keys) and ``data-aaism-as-of`` (YYYY-MM-DD, when the item's
-  time-sensitive facts were last checked); the item ``identifier`` is the key too;
+- in the item, as an author-view ``qti-rubric-block`` of class ``aaism-metadata`` closing
+  ``qti-item-body``: a ``dl`` naming ``key``, ``domain``, ``subdomain``, ``difficulty``,
+  each ``enemy`` and the ``as-of`` date (YYYY-MM-DD, when the item's time-sensitive facts
+  were last checked), see :mod:`~exam_engine.domain.formats.qti.own_meta` (QTI 3.0's schema
+  allows no attributes of a writer's own on ``qti-item-body``; the ``data-aaism-*``
+  attributes earlier exports carried there are still read); the item ``identifier`` is
+  the key too;
 - in the manifest, per resource, as LOM: ``general/identifier/entry`` (the key),
   ``educational/difficulty`` (LOM's easy / medium / difficult), ``classification`` with a
   ``taxonPath`` of domain then sub-domain, and a ``relation`` of kind ``references`` per
@@ -19,8 +23,8 @@ Metadata travels twice (see question_bank/README.md, "Interchange formats"):
 
 Import reads such a zip (or one item's XML). XML is parsed with defusedxml and any DTD is
 refused, so entity expansion (billion laughs) and external entities (XXE) never happen.
-Items this engine wrote (``data-aaism-key`` present) are read verbatim; any other item's
-XHTML is converted to Markdown. Items other than single-response four-option choice are
+Items this engine wrote (with that rubric, or ``data-aaism-key``) are read verbatim; any
+other item's XHTML is converted to Markdown. Items other than single-response four-option choice are
 skipped with a warning.
 
 Other tools' QTI 2.1 and 3.0 choice items are read by :func:`parse_foreign` into foreign

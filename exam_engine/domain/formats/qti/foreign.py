@@ -31,8 +31,10 @@ from exam_engine.domain.formats._common import (
 from exam_engine.domain.formats._lost import Losses, kinds, tex_as_code
 from exam_engine.domain.formats._markup import element_markdown, local_name
 from exam_engine.domain.formats.foreign import ForeignItem, ForeignParsed, subdomain_in
-from exam_engine.domain.formats.qti.names import DATA, FROM_LOM_DIFFICULTY, MANIFEST
+from exam_engine.domain.formats.qti.names import FROM_LOM_DIFFICULTY, MANIFEST
+from exam_engine.domain.formats.qti.own_meta import OwnMeta, is_references_list, own_meta
 from exam_engine.domain.formats.qti.reader import _Xml, parse_xml
+from exam_engine.domain.plurals import counted
 
 FEEDBACK = frozenset({"feedbackinline", "feedbackblock", "modalfeedback"})
 NOT_CONTENT = FEEDBACK | {
@@ -195,7 +197,7 @@ class _ForeignReader:
         choices = _children(choice, "simplechoice")
         ids = [_attr(c, "identifier") for c in choices]
         if len(choices) < 2:
-            skip(f"{len(choices)} choice(s); it needs at least two")
+            skip(f"{counted(len(choices), 'choice')}; it needs at least two")
             return
         if "" in ids:
             skip(f"choice {ids.index('') + 1} has no identifier, so its answer is unknowable")
@@ -219,7 +221,8 @@ class _ForeignReader:
         resource: _Resource | None,
     ) -> None:
         line = xml.line(root)
-        verbatim = body.get(f"{DATA}key") is not None
+        own = own_meta(body)
+        verbatim = own is not None
         losses = Losses()
 
         def text(element: ET.Element, skip: Callable[[ET.Element], bool]) -> tuple[str, set[str]]:
@@ -254,11 +257,7 @@ class _ForeignReader:
             if _name(element) != "modalfeedback":
                 continue
             refs = next(
-                (
-                    el
-                    for el in element.iter()
-                    if local_name(el.tag) == "ul" and el.get("data-aaism") == "references"
-                ),
+                (el for el in element.iter() if is_references_list(el)),
                 None,
             )
             if refs is not None:
@@ -306,7 +305,7 @@ class _ForeignReader:
         changed = losses.warning()
         if changed:
             self.warnings.append(Problem(file, line, f"{label}: {changed}"))
-        subdomain, difficulty = self.metadata(body, resource, file)
+        subdomain, difficulty = self.metadata(own or OwnMeta(), resource, file)
         self.items.append(
             ForeignItem(
                 file=file,
@@ -324,12 +323,12 @@ class _ForeignReader:
         )
 
     def metadata(
-        self, body: ET.Element, resource: _Resource | None, file: str
+        self, own: OwnMeta, resource: _Resource | None, file: str
     ) -> tuple[str | None, str | None]:
         """The sub-domain and difficulty the item or its manifest entry names, if any."""
         subdomain: str | None = None
-        own = (body.get(f"{DATA}subdomain") or "").strip()
-        values = ([own] if own else []) + (resource.values if resource else [])
+        own_sub = own.value("subdomain")
+        values = ([own_sub] if own_sub else []) + (resource.values if resource else [])
         unknown: str | None = None
         for value in values:
             found = subdomain_in(value, self.blueprint, what="QTI metadata")
@@ -341,7 +340,7 @@ class _ForeignReader:
             # An unknown code in the manifest is reported at its resource there.
             where, line = (resource.manifest, resource.line) if resource else (file, 1)
             self.warnings.append(Problem(where, line, unknown))
-        level = (body.get(f"{DATA}difficulty") or "").strip().lower()
+        level = own.value("difficulty").lower()
         if not level and resource:
             level = resource.difficulty
         return subdomain, (FROM_LOM_DIFFICULTY.get(level) or None)

@@ -25,11 +25,11 @@ from exam_engine.domain.formats._common import (
 from exam_engine.domain.formats._markup import element_markdown, local_name
 from exam_engine.domain.formats.limits import wide_encoding, xml_encoding_problem
 from exam_engine.domain.formats.qti.names import (
-    DATA,
     FROM_LOM_DIFFICULTY,
     MANIFEST,
     NOT_CONTENT_TAGS,
 )
+from exam_engine.domain.formats.qti.own_meta import OwnMeta, is_references_list, own_meta
 
 # --- safe XML with lines --------------------------------------------------------------------
 
@@ -290,7 +290,8 @@ class _ItemReader:
             )
             return
 
-        verbatim = body.get(f"{DATA}key") is not None
+        own = own_meta(body)
+        verbatim = own is not None
         dropped: set[str] = set()
 
         def text(element: ET.Element, skip_el: Callable[[ET.Element], bool]) -> str:
@@ -337,7 +338,7 @@ class _ItemReader:
             self.warnings.append(
                 Problem(file, line, f"{name}: markup {tags} dropped when converting to Markdown")
             )
-        self.metadata(root, body, xml, file, name, entry, data, lines)
+        self.metadata(root, body, own or OwnMeta(), xml, file, name, entry, data, lines)
         self.raws.append(RawItem(file, line, data, lines))
 
     def outside_feedback(self, root: ET.Element, ids: list[str]) -> dict[str, ET.Element]:
@@ -354,6 +355,7 @@ class _ItemReader:
         self,
         root: ET.Element,
         body: ET.Element,
+        own: OwnMeta,
         xml: _Xml,
         file: str,
         name: str,
@@ -365,21 +367,27 @@ class _ItemReader:
         body_line = xml.line(body)
         manifest_line = entry.line if entry is not None else body_line
 
-        def pick(what: str, own: str, listed: str) -> tuple[str, int]:
-            if own and listed and own != listed:
+        def at(field_name: str) -> int:
+            element = own.element(field_name)
+            return xml.line(element) if element is not None else body_line
+
+        def pick(what: str, field_name: str, listed: str) -> tuple[str, int]:
+            value = own.value(field_name)
+            if field_name == "difficulty":
+                value = value.lower()
+            if value and listed and value != listed:
                 self.warnings.append(
                     Problem(
                         file,
-                        body_line,
+                        at(field_name),
                         f"{name}: the manifest gives {what} {listed!r}, "
-                        f"the item {own!r}; the item's is used",
+                        f"the item {value!r}; the item's is used",
                     )
                 )
-            return (own, body_line) if own else (listed, manifest_line)
+            return (value, at(field_name)) if value else (listed, manifest_line)
 
         # The item's identifier is often a tool's own id: the LOM entry is the better key.
-        own_key = (body.get(f"{DATA}key") or "").strip()
-        key, key_line = pick("the key", own_key, entry.key if entry else "")
+        key, key_line = pick("the key", "key", entry.key if entry else "")
         if not key:
             key, key_line = (root.get("identifier") or "").strip(), xml.line(root)
         data["key"] = key
@@ -387,15 +395,14 @@ class _ItemReader:
 
         subs = set(self.blueprint.subdomain_codes)
         listed_sub = next((t for t in reversed(entry.taxa) if t in subs), "") if entry else ""
-        own_sub = (body.get(f"{DATA}subdomain") or "").strip()
-        subdomain, sub_line = pick("the sub-domain", own_sub, listed_sub)
+        subdomain, sub_line = pick("the sub-domain", "subdomain", listed_sub)
         subdomain = subdomain or subdomain_from_key(key)
         if subdomain:
             data["subdomain"] = subdomain
             lines["subdomain"] = sub_line
 
         domains = {d.code for d in self.blueprint.domains}
-        stated, stated_line = (body.get(f"{DATA}domain") or "").strip(), body_line
+        stated, stated_line = own.value("domain"), at("domain")
         if not stated and entry is not None:
             stated = next((t for t in entry.taxa if t in domains), "")
             stated_line = manifest_line
@@ -403,9 +410,8 @@ class _ItemReader:
         if reason:
             self.problems.append(Problem(file, stated_line, f"{name}: {reason}"))
 
-        own_level = (body.get(f"{DATA}difficulty") or "").strip().lower()
         difficulty, level_line = pick(
-            "the difficulty", own_level, entry.difficulty if entry else ""
+            "the difficulty", "difficulty", entry.difficulty if entry else ""
         )
         if difficulty:
             data["difficulty"] = difficulty
@@ -428,19 +434,19 @@ class _ItemReader:
             data["references"] = list(entry.references)
             lines["references"] = manifest_line
 
-        enemies = (body.get(f"{DATA}enemies") or "").split()
+        enemies = own.values("enemy")
         if enemies:
             data["enemies"] = enemies
-            lines["enemies"] = body_line
-        as_of = (body.get(f"{DATA}as-of") or "").strip()
+            lines["enemies"] = at("enemy")
+        as_of = own.value("as-of")
         if as_of:
             data["as_of"] = as_of
-            lines["as_of"] = body_line
+            lines["as_of"] = at("as-of")
 
     def own_references(self, root: ET.Element, xml: _Xml) -> tuple[list[str], int] | None:
         """The references list this engine writes into its modal feedback, if present."""
         for element in root.iter():
-            if local_name(element.tag) == "ul" and element.get("data-aaism") == "references":
+            if is_references_list(element):
                 refs = [
                     element_markdown(li, verbatim=True)[0]
                     for li in element

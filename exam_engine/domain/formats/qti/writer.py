@@ -19,7 +19,6 @@ from exam_engine.domain.formats.qti.names import (
     _FILE_SAFE,
     CP_NS,
     CP_XSD,
-    DATA,
     ITEM_TYPE,
     LOM_DIFFICULTY,
     LOM_NS,
@@ -29,6 +28,7 @@ from exam_engine.domain.formats.qti.names import (
     QTI_XSD,
     XSI_NS,
 )
+from exam_engine.domain.formats.qti.own_meta import META_CLASS, REFERENCES_CLASS
 
 # --- writing ------------------------------------------------------------------------------
 
@@ -115,10 +115,68 @@ def _check_xml_text(item: ItemRecord) -> None:
             )
 
 
+def _metadata(item: ItemRecord) -> _X:
+    """The engine's metadata where the schema allows it: an author-view rubric (own_meta)."""
+    fields = [
+        ("key", item.key),
+        ("domain", item.domain),
+        ("subdomain", item.subdomain),
+        ("difficulty", item.difficulty),
+        *(("enemy", enemy) for enemy in item.enemies),
+    ]
+    if item.as_of is not None:
+        fields.append(("as-of", item.as_of.isoformat()))
+    pairs: list[_X | str] = []
+    for name, value in fields:
+        pairs += [_X("dt", children=[name]), _X("dd", children=[value])]
+    return _X(
+        "qti-rubric-block",
+        {"class": META_CLASS, "use": "instructions", "view": "author"},
+        [_X("qti-content-body", children=[_X("dl", children=pairs)])],
+    )
+
+
+def _references(item: ItemRecord) -> tuple[list[_X], list[_X], list[_X]]:
+    """The references' outcome, its setting and the modal feedback listing them.
+
+    All three are left out for an item without references: an HTML list needs an entry.
+    """
+    if not item.references:
+        return [], [], []
+    listing = _X(
+        "ul",
+        {"class": REFERENCES_CLASS},
+        [_X("li", children=_lines(ref), mixed=True) for ref in item.references],
+        mixed=True,
+    )
+    declaration = _el(
+        "qti-outcome-declaration",
+        identifier="SHOW_REFERENCES",
+        cardinality="single",
+        base_type="identifier",
+    )
+    setting = _el(
+        "qti-set-outcome-value",
+        _X("qti-base-value", {"base-type": "identifier"}, ["REFERENCES"]),
+        identifier="SHOW_REFERENCES",
+    )
+    feedback = _X(
+        "qti-modal-feedback",
+        {
+            "outcome-identifier": "SHOW_REFERENCES",
+            "identifier": "REFERENCES",
+            "show-hide": "show",
+            "title": "References",
+        },
+        [_X("qti-content-body", children=[listing])],
+    )
+    return [declaration], [setting], [feedback]
+
+
 def item_xml(item: ItemRecord) -> bytes:
     """One item as a QTI 3.0 ``qti-assessment-item`` document."""
     _check_xml_text(item)
-    choices = []
+    choices: list[_X | str] = []
     for index, option in enumerate(item.options):
         label = "ABCD"[index]
         feedback = _X(
@@ -130,22 +188,7 @@ def item_xml(item: ItemRecord) -> bytes:
         choices.append(
             _X("qti-simple-choice", {"identifier": label}, [*_lines(option), feedback], True)
         )
-    body_attrs = {
-        f"{DATA}key": item.key,
-        f"{DATA}domain": item.domain,
-        f"{DATA}subdomain": item.subdomain,
-        f"{DATA}difficulty": item.difficulty,
-    }
-    if item.enemies:
-        body_attrs[f"{DATA}enemies"] = " ".join(item.enemies)
-    if item.as_of is not None:
-        body_attrs[f"{DATA}as-of"] = item.as_of.isoformat()
-    references = _X(
-        "ul",
-        {"data-aaism": "references"},
-        [_X("li", children=_lines(ref), mixed=True) for ref in item.references],
-        mixed=True,
-    )
+    shown, show, modal = _references(item)
     root = _X(
         "qti-assessment-item",
         {
@@ -179,22 +222,17 @@ def item_xml(item: ItemRecord) -> bytes:
                 cardinality="single",
                 base_type="identifier",
             ),
-            _el(
-                "qti-outcome-declaration",
-                identifier="SHOW_REFERENCES",
-                cardinality="single",
-                base_type="identifier",
-            ),
+            *shown,
             _X(
                 "qti-item-body",
-                body_attrs,
-                [
+                children=[
                     _X("div", {"class": "aaism-stem"}, _paragraphs(item.stem), mixed=True),
                     _X(
                         "qti-choice-interaction",
                         {"response-identifier": "RESPONSE", "max-choices": "1", "shuffle": "false"},
-                        list(choices),
+                        choices,
                     ),
+                    _metadata(item),
                 ],
             ),
             _el(
@@ -220,22 +258,9 @@ def item_xml(item: ItemRecord) -> bytes:
                     _el("qti-variable", identifier="RESPONSE"),
                     identifier="FEEDBACK",
                 ),
-                _el(
-                    "qti-set-outcome-value",
-                    _X("qti-base-value", {"base-type": "identifier"}, ["REFERENCES"]),
-                    identifier="SHOW_REFERENCES",
-                ),
+                *show,
             ),
-            _X(
-                "qti-modal-feedback",
-                {
-                    "outcome-identifier": "SHOW_REFERENCES",
-                    "identifier": "REFERENCES",
-                    "show-hide": "show",
-                    "title": "References",
-                },
-                [_X("qti-content-body", children=[references])],
-            ),
+            *modal,
         ],
     )
     return _document(root)
