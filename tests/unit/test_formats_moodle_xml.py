@@ -382,6 +382,18 @@ def test_awkward_text_survives_the_round_trip() -> None:
     )
 
 
+def test_the_source_ref_is_written_as_a_tag_and_read_back_by_the_engine() -> None:
+    item = dataclasses.replace(bundled_item("D1-B-003"), source_ref="SEC-RISK-07", enemies=())
+    data = moodle_xml.write([item], bundled_blueprint())
+    assert "<tag><text>source:SEC-RISK-07</text></tag>" in data.decode("utf-8")
+    parsed = moodle_xml.parse(data, filename=FILE, blueprint=bundled_blueprint())
+    assert parsed.problems == ()
+    (back,) = parsed.items
+    assert (back.key, back.source_ref) == ("D1-B-003", "SEC-RISK-07")
+    plain = moodle_xml.write([bundled_item("D1-B-004")], bundled_blueprint()).decode("utf-8")
+    assert "source:" not in plain
+
+
 def test_the_written_file_has_a_category_per_sub_domain_and_moodle_fields() -> None:
     text = moodle_xml.write(_items(), bundled_blueprint()).decode("utf-8")
     assert text.count('<question type="category">') == 2

@@ -79,6 +79,21 @@ def test_the_whole_bundled_bank_round_trips_exactly() -> None:
         assert content(by_key[original.key]) == content(original), original.key
 
 
+def test_the_source_ref_travels_in_the_metadata_and_comes_back() -> None:
+    item = record(source_ref="Moodle: SEC-RISK-07")
+    files = members(qti.write([item], bundled_blueprint()))
+    xml = files[f"items/{item.key}.xml"].decode()
+    assert re.search(r"<dt>source</dt>\s*<dd>Moodle: SEC-RISK-07</dd>", xml), xml
+    parsed = parse(qti.write([item], bundled_blueprint()))
+    assert parsed.problems == ()
+    (back,) = parsed.items
+    assert back.source_ref == "Moodle: SEC-RISK-07"
+    assert content(back) == content(item)
+    # No source, no entry: the engine's own items carry none.
+    plain = members(qti.write([record(source_ref="")], bundled_blueprint()))
+    assert b"<dt>source</dt>" not in plain[f"items/{item.key}.xml"]
+
+
 def test_the_package_is_an_ims_content_package_of_qti3_items() -> None:
     item = next(i for i in bundled_subdomain("D1-A") if i.enemies)
     files = members(qti.write([item], bundled_blueprint()))

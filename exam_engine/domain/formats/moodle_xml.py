@@ -48,6 +48,8 @@ _LI = re.compile(r"<li>(.*?)</li>", re.DOTALL)
 DIFFICULTY_TAG = "difficulty:"
 ENEMY_TAG = "enemy:"
 AS_OF_TAG = "as-of:"
+# The item's name in the tool it first came from (its source_ref), on the engine's exports.
+SOURCE_TAG = "source:"
 DIFFICULTIES = ("easy", "medium", "hard")
 FULL_MARKS = 100.0
 
@@ -232,6 +234,8 @@ class _Reader:
                 enemies.append(tag[len(ENEMY_TAG) :].strip())
             elif lowered.startswith(AS_OF_TAG):
                 extras["as_of"] = tag[len(AS_OF_TAG) :].strip()
+            elif lowered.startswith(SOURCE_TAG):
+                extras["source_ref"] = tag[len(SOURCE_TAG) :].strip()
             elif subdomain is None:
                 found = subdomain_in(tag, self.blueprint, what="Moodle tag")
                 subdomain = found.subdomain
@@ -423,6 +427,8 @@ def _question(item: ItemRecord) -> str:
     tags += [f"{ENEMY_TAG}{enemy}" for enemy in item.enemies]
     if item.as_of is not None:
         tags.append(f"{AS_OF_TAG}{item.as_of.isoformat()}")
+    if item.source_ref:
+        tags.append(f"{SOURCE_TAG}{item.source_ref}")
     for tag in tags:
         out.append(f"      <tag><text>{html.escape(tag, quote=False)}</text></tag>\n")
     out.append("    </tags>\n")

@@ -3,7 +3,8 @@
 ``qti-item-body`` takes no attributes of a writer's own (its schema type has no attribute
 wildcard), so the key, domain, sub-domain, difficulty, enemies and as-of date travel as an
 author-view ``qti-rubric-block`` of class ``aaism-metadata`` at the end of the item body:
-a ``dl`` of ``dt`` names and ``dd`` values, one ``enemy`` pair per enemy. Candidates never
+a ``dl`` of ``dt`` names and ``dd`` values, one ``enemy`` pair per enemy, and ``source``
+(the ``source_ref``: the item's name in the tool it came from) when there is one. Candidates never
 see an author-view rubric, and readers leave rubrics out of the stem. Items exported before
 this carried the same values as ``data-aaism-*`` attributes of ``qti-item-body``; those are
 still read.
@@ -20,7 +21,7 @@ from exam_engine.domain.formats.qti.names import DATA
 META_CLASS = "aaism-metadata"
 REFERENCES_CLASS = "aaism-references"
 # The names of the dl, in the order they are written; ``enemy`` repeats.
-FIELDS = ("key", "domain", "subdomain", "difficulty", "enemy", "as-of")
+FIELDS = ("key", "domain", "subdomain", "difficulty", "enemy", "as-of", "source")
 
 
 def _classes(element: ET.Element) -> list[str]:

@@ -434,6 +434,11 @@ class _ItemReader:
             data["references"] = list(entry.references)
             lines["references"] = manifest_line
 
+        source = own.value("source")
+        if source:
+            data["source_ref"] = source
+            lines["source_ref"] = at("source")
+
         enemies = own.values("enemy")
         if enemies:
             data["enemies"] = enemies

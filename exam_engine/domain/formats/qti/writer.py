@@ -126,6 +126,8 @@ def _metadata(item: ItemRecord) -> _X:
     ]
     if item.as_of is not None:
         fields.append(("as-of", item.as_of.isoformat()))
+    if item.source_ref:
+        fields.append(("source", item.source_ref))
     pairs: list[_X | str] = []
     for name, value in fields:
         pairs += [_X("dt", children=[name]), _X("dd", children=[value])]
