@@ -8,22 +8,36 @@ the enqueuing process. Either way one attempt is :func:`run_attempt`, which clai
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, update
+from sqlalchemy import CursorResult, Engine, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 
 from exam_engine.domain.vocabulary import JobStatus
 from exam_engine.models import Job, utcnow
 from exam_engine.services import request_id
 from exam_engine.services.errors import ServiceError
-from exam_engine.services.jobs.registry import OUTPUT, run_function, spec
+from exam_engine.services.jobs.queue import settings
+from exam_engine.services.jobs.registry import OUTPUT, JobSpec, run_function, spec
 from exam_engine.services.transaction import end_read, transaction
 
 log = logging.getLogger(__name__)
 
 # The longest failure reason kept (a page shows it in one line).
 MAX_REASON = 500
+# A job's progress is written at most this often: a job reporting each of 10,000 rows costs
+# a write a second, not 10,000.
+PROGRESS_EVERY_SECONDS = 1.0
+# Without Redis a retry waits its EXAM_ENGINE_JOB_RETRY_DELAYS delay in the process that
+# enqueued the job, which is usually serving a request: all the waits of one database session
+# (one request, one command) add up to at most this many seconds; later retries run at once.
+IN_PROCESS_WAIT_BUDGET = 2.0
+_WAIT_LEFT = "exam_engine.jobs.wait_left"
+# Patched by tests that record the waits instead of sleeping.
+sleep: Callable[[float], None] = time.sleep
 
 
 def _reason(error: BaseException) -> str:
@@ -47,6 +61,8 @@ def _claim(session: Session, job_id: int) -> Job | None:
                     attempts=Job.attempts + 1,
                     started_at=utcnow(),
                     progress=0,
+                    progress_done=None,
+                    progress_total=None,
                 )
                 .execution_options(synchronize_session=False)
             ),
@@ -59,19 +75,51 @@ def _claim(session: Session, job_id: int) -> Job | None:
     return row
 
 
-def _progress_writer(session: Session, job_id: int) -> Any:
-    engine = cast(Engine, session.get_bind())
+class ProgressWriter:
+    """A job's progress callback: keeps the latest count, writes it at most once a second.
 
-    def progress(percent: int) -> None:
-        # Its own connection: the job may hold the session in any state.
-        with engine.begin() as connection:
-            connection.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
-                .values(progress=max(0, min(100, int(percent))))
-            )
+    Each write is its own short transaction on its own connection (the job may hold its
+    session in any state); a failed write is logged and skipped, never failing the job.
+    """
 
-    return progress
+    def __init__(
+        self,
+        session: Session,
+        job_id: int,
+        *,
+        every: float = PROGRESS_EVERY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.session = session
+        self.engine = cast(Engine, session.get_bind())
+        self.job_id = job_id
+        self.every = every
+        self.clock = clock
+        self.written_at: float | None = None
+        self.writes = 0
+
+    def __call__(self, done: int, total: int = 100) -> None:
+        """Note ``done`` of ``total``; write it if the last write is a second old."""
+        now = self.clock()
+        if self.written_at is not None and now - self.written_at < self.every:
+            return
+        if self.engine.dialect.name == "sqlite" and self.session.in_transaction():
+            # SQLite has one writer: a write here would wait on the job's own transaction, or
+            # make it fail when it next writes. Wait for the job's next call between them.
+            return
+        total = max(1, int(total))
+        done = max(0, min(int(done), total))
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(Job)
+                    .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING)
+                    .values(progress=done * 100 // total, progress_done=done, progress_total=total)
+                )
+        except SQLAlchemyError as error:
+            log.warning("job %s: progress not written: %s", self.job_id, error)
+        self.written_at = now
+        self.writes += 1
 
 
 def run_attempt(session: Session, job_id: int) -> BaseException | None:
@@ -94,8 +142,9 @@ def run_attempt(session: Session, job_id: int) -> BaseException | None:
             row.max_attempts,
         )
         try:
+            job_spec = spec(row.name)
             result = run_function(
-                spec(row.name), session, _progress_writer(session, job_id), dict(row.arguments)
+                job_spec, session, ProgressWriter(session, job_id), dict(row.arguments)
             )
         except Exception as error:
             session.rollback()
@@ -109,6 +158,8 @@ def run_attempt(session: Session, job_id: int) -> BaseException | None:
                 .values(
                     status=JobStatus.DONE,
                     progress=100,
+                    progress_done=Job.progress_total,
+                    arguments=_kept_arguments(job_spec, row.arguments),
                     output=output,
                     result=result,
                     error="",
@@ -122,6 +173,13 @@ def run_attempt(session: Session, job_id: int) -> BaseException | None:
         request_id.unbind(tokens)
 
 
+def _kept_arguments(job_spec: JobSpec, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments a finished job keeps: its private ones blanked."""
+    return {
+        key: ("(removed)" if key in job_spec.private else value) for key, value in arguments.items()
+    }
+
+
 def _record_failure(session: Session, job_id: int, error: BaseException) -> None:
     reason = _reason(error)
     with transaction(session):
@@ -132,6 +190,10 @@ def _record_failure(session: Session, job_id: int, error: BaseException) -> None
         row.error = reason
         if last:
             row.finished_at = utcnow()
+            try:
+                row.arguments = _kept_arguments(spec(row.name), row.arguments)
+            except ValueError:  # a job no longer registered: nothing to blank
+                pass
         attempts, limit, name = row.attempts, row.max_attempts, row.name
     if last:
         log.error(
@@ -149,9 +211,25 @@ def _record_failure(session: Session, job_id: int, error: BaseException) -> None
 
 
 def run_here(session: Session, job_id: int) -> None:
-    """Run the job in this process until it is done or out of attempts (no waiting between)."""
+    """Run the job in this process until it is done or out of attempts.
+
+    Each retry waits its delay from the settings, within the session's budget of
+    ``IN_PROCESS_WAIT_BUDGET`` seconds for all its waits.
+    """
+    delays = settings().retry_delays
+    retries = 0
     while run_attempt(session, job_id) is not None:
-        pass
+        status = session.scalar(select(Job.status).where(Job.id == job_id))
+        end_read(session)
+        if status != JobStatus.QUEUED:
+            return
+        delay = delays[retries] if retries < len(delays) else 0
+        retries += 1
+        wait = min(float(delay), session.info.get(_WAIT_LEFT, IN_PROCESS_WAIT_BUDGET))
+        if wait > 0:
+            session.info[_WAIT_LEFT] = session.info.get(_WAIT_LEFT, IN_PROCESS_WAIT_BUDGET) - wait
+            log.info("job %s: retry in %.1f s (in-process)", job_id, wait)
+            sleep(wait)
 
 
 # The worker's sessions (Flask-SQLAlchemy's scoped session), set by ``flask worker``.
