@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, select, update
@@ -48,7 +49,18 @@ def _reason(error: BaseException) -> str:
     return text[:MAX_REASON]
 
 
-def _claim(session: Session, job_id: int) -> Job | None:
+@dataclass(frozen=True)
+class Claimed:
+    """What one attempt needs of the job's row, read once (the session then holds nothing)."""
+
+    name: str
+    arguments: dict[str, Any]
+    attempts: int
+    max_attempts: int
+    request_id: str
+
+
+def _claim(session: Session, job_id: int) -> Claimed | None:
     """Mark the queued job running (one more attempt); None when it is not queued."""
     with transaction(session):
         claimed = cast(
@@ -71,8 +83,11 @@ def _claim(session: Session, job_id: int) -> Job | None:
         end_read(session)
         return None
     row = session.get(Job, job_id, populate_existing=True)
+    assert row is not None
+    found = Claimed(row.name, dict(row.arguments), row.attempts, row.max_attempts, row.request_id)
+    # No transaction left open: on SQLite the progress writer needs the database to itself.
     end_read(session)
-    return row
+    return found
 
 
 class ProgressWriter:
@@ -143,9 +158,7 @@ def run_attempt(session: Session, job_id: int) -> BaseException | None:
         )
         try:
             job_spec = spec(row.name)
-            result = run_function(
-                job_spec, session, ProgressWriter(session, job_id), dict(row.arguments)
-            )
+            result = run_function(job_spec, session, ProgressWriter(session, job_id), row.arguments)
         except Exception as error:
             session.rollback()
             _record_failure(session, job_id, error)
