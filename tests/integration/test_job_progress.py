@@ -142,3 +142,28 @@ def test_the_jobs_list_shows_ones_own_jobs_and_an_admin_every_failed_one(client,
     assert f"/jobs/{failed}" in text and f"/jobs/{mine}" not in text
     assert "3pl" in text  # the failure's reason
     assert listing.headers["Cache-Control"] == "no-store"
+
+
+def test_the_export_and_recompute_jobs_count_their_steps(session, bank) -> None:
+    for name, arguments in [
+        (names.EXPORT_BANK, {"fmt": "csv", "by": None}),
+        (names.RECOMPUTE, {}),
+    ]:
+        view = jobs.job_view(session, jobs.enqueue(session, name, **arguments))
+        assert view.status == "done", view.error
+        assert (view.progress_done, view.progress_total, view.unit) == (3, 3, "steps")
+
+
+def test_the_steps_are_reported_in_order(app_ctx, session, bank) -> None:
+    from exam_engine.models import utcnow
+    from exam_engine.services import calibration, interchange, item_stats
+
+    for run in (
+        lambda report: interchange.export(session, "csv", progress=report),
+        lambda report: item_stats.recompute(session, now=utcnow(), progress=report),
+        lambda report: calibration.recalibrate(session, now=utcnow(), progress=report),
+    ):
+        seen: list[tuple[int, int]] = []
+        run(lambda done, total, seen=seen: seen.append((done, total)))
+        assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+        assert {total for _, total in seen} == {3} and len(seen) >= 3

@@ -1,10 +1,8 @@
-"""Account mail and large rosters on Redis, run by a real ``flask worker --burst``: the
-request only queues (the same answer for known and unknown addresses), the worker sends,
-retries a failing SMTP server, then shows the job failed with the server's answer; a roster
-job counts its rows and invites all of them.
+"""Mail and rosters with a queue: requests only queue, ``flask worker --burst`` does the rest.
 
-Redis: ``TEST_REDIS_URL`` (default 127.0.0.1:6379/15); locally the tests skip, saying why,
-when it is unreachable; under CI they fail instead (the redis_prefix fixture).
+Account mail is queued alike for known and unknown addresses; the worker sends it, or
+retries a refusing server and then shows the job failed with the server's answer. A large
+roster's job counts its rows. Redis as in test_jobs_worker.py (``TEST_REDIS_URL``).
 """
 
 from __future__ import annotations
@@ -24,24 +22,16 @@ from exam_engine.services.cohorts import roster_jobs
 from exam_engine.services.jobs import names
 from exam_engine.web import sign_in
 from tests.factories import UserFactory
-from tests.support import TEST_SECRET, Client, make_app
+from tests.support import TEST_SECRET, Client, make_queued_app
 
 WAIT_SECONDS = 120
 
 
 @pytest.fixture
 def queued_app(tmp_path, database_url, redis_prefix, request):
-    """An app whose jobs go to Redis (nothing runs in its process)."""
-    url, prefix = redis_prefix
-    application = make_app(
-        database_url,
-        str(tmp_path / "app"),
-        REDIS_URL=url,
-        REDIS_KEY_PREFIX=prefix,
-        JOB_RETRY_DELAYS=[0, 0],
-        SWEEP_EVERY_SECONDS=3600,
-        RATELIMIT_STORAGE_URI="memory://",
-        BASE_URL="http://exam.test",
+    """An app whose jobs go to Redis; retries at once, so one burst runs every attempt."""
+    application = make_queued_app(
+        database_url, str(tmp_path / "app"), redis_prefix, JOB_RETRY_DELAYS=[0, 0]
     )
     request.addfinalizer(lambda: sign_in.init_app(request.getfixturevalue("app")))
 
@@ -168,14 +158,23 @@ def test_a_mail_job_whose_server_fails_is_retried_then_failed_with_its_answer(
 
 
 def test_a_large_roster_job_runs_in_the_worker_and_counts_its_rows(
-    tmp_path, database_url, redis_prefix, queued_app, session, smtp_server, inbox, monkeypatch
+    tmp_path,
+    database_url,
+    redis_prefix,
+    queued_app,
+    session,
+    smtp_server,
+    inbox,
+    monkeypatch,
+    instructor,
+    cohort,
 ) -> None:
     monkeypatch.setattr(roster_jobs, "ROSTER_JOB_ROWS", 3)
-    teacher = UserFactory(email="teach@example.com", role="instructor")
-    cohort = cohorts.create_cohort(session, "Evening group", teacher.id)
     lines = [f"s{i}@example.com" for i in range(6)]
     with queued_app.app_context():
-        job_id = cohorts.submit_roster(session, teacher.id, cohort, "\n".join(lines), now=utcnow())
+        job_id = cohorts.submit_roster(
+            session, instructor.id, cohort, "\n".join(lines), now=utcnow()
+        )
     assert isinstance(job_id, int)
     assert session.get(Job, job_id).status == "queued"
     assert session.scalars(select(CohortInvitation)).all() == []

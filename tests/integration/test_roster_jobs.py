@@ -22,16 +22,6 @@ def small_threshold(monkeypatch) -> None:
     monkeypatch.setattr(runner, "sleep", lambda seconds: None)
 
 
-@pytest.fixture
-def instructor(session):
-    return UserFactory(email="teach@example.com", role="instructor")
-
-
-@pytest.fixture
-def cohort(session, instructor):
-    return cohorts.create_cohort(session, "Evening group", instructor.id)
-
-
 def upload(client, cohort, lines: list[str]):
     return client.post(f"/cohorts/{cohort.id}/roster", data={"text": "\n".join(lines)})
 
@@ -54,7 +44,7 @@ def test_a_large_roster_is_a_job_whose_page_shows_each_rows_outcome(
     assert (job.progress_done, job.progress_total) == (4, 4)
     page = client.get(response.location)
     text = page.get_data(as_text=True)
-    assert "4 rows for Evening group: 3 invited; 1 already in the cohort" in text
+    assert "4 rows for Spring bootcamp: 3 invited; 1 already in the cohort" in text
     assert "line 2: a@example.com (Ann)" in text
     assert "Skipped: already in the cohort (1)" in text and "line 3: member@example.com" in text
     assert page.headers["Cache-Control"] == "no-store"
