@@ -188,3 +188,24 @@ def test_a_large_roster_job_runs_in_the_worker_and_counts_its_rows(
     # The roster job queued each invitation's mail; the same burst sent them.
     assert {job.status for job in _mail_jobs(session)} == {"done"}
     assert sorted(m.to for m in inbox.messages) == lines
+
+
+def test_account_mail_with_the_queue_unreachable_says_try_again_and_keeps_no_body(
+    tmp_path, database_url, session, request
+) -> None:
+    from exam_engine.services.mail import MailNotSent
+
+    # Nothing listens on port 1: the push to Redis fails at once.
+    unreachable = make_queued_app(
+        database_url, str(tmp_path / "app"), ("redis://127.0.0.1:1/12", "down:")
+    )
+    request.addfinalizer(lambda: sign_in.init_app(request.getfixturevalue("app")))
+    with unreachable.app_context():
+        with pytest.raises(MailNotSent, match="try again"):
+            password_reset.request_reset(session, _links(), "someone@example.com")
+        from exam_engine.extensions import db
+
+        db.engine.dispose()
+    (row,) = _mail_jobs(session)
+    assert (row.status, row.arguments["body"]) == ("failed", "(removed)")
+    assert "could not be reached" in row.error

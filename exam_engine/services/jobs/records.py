@@ -124,6 +124,7 @@ def enqueue(
             failed = session.get(Job, job_id)
             assert failed is not None
             failed.status = JobStatus.FAILED
+            failed.arguments = job_spec.kept(failed.arguments)
             failed.error = "the job queue (Redis) could not be reached; try again later"
             failed.finished_at = utcnow()
     return job_id

@@ -36,6 +36,10 @@ class JobSpec:
     # once the job has finished, done or failed.
     private: tuple[str, ...] = ()
 
+    def kept(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The arguments a finished job keeps: its private ones blanked."""
+        return {key: "(removed)" if key in self.private else v for key, v in arguments.items()}
+
 
 SPECS: dict[str, JobSpec] = {}
 # A job's result may carry a file under this key (bytes): it is stored apart from the result.

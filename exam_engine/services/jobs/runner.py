@@ -22,7 +22,7 @@ from exam_engine.models import Job, utcnow
 from exam_engine.services import request_id
 from exam_engine.services.errors import ServiceError
 from exam_engine.services.jobs.queue import settings
-from exam_engine.services.jobs.registry import OUTPUT, JobSpec, run_function, spec
+from exam_engine.services.jobs.registry import OUTPUT, run_function, spec
 from exam_engine.services.transaction import end_read, transaction
 
 log = logging.getLogger(__name__)
@@ -91,10 +91,12 @@ def _claim(session: Session, job_id: int) -> Claimed | None:
 
 
 class ProgressWriter:
-    """A job's progress callback: keeps the latest count, writes it at most once a second.
+    """A job's progress callback: writes the count it is given at most once a second.
 
-    Each write is its own short transaction on its own connection (the job may hold its
-    session in any state); a failed write is logged and skipped, never failing the job.
+    Counts given in between are dropped (the next write carries a newer one), and the runner
+    writes the total as done when the job ends. Each write is its own short transaction on its
+    own connection (the job may hold its session in any state); a failed write is logged and
+    skipped, never failing the job.
     """
 
     def __init__(
@@ -124,6 +126,8 @@ class ProgressWriter:
             return
         total = max(1, int(total))
         done = max(0, min(int(done), total))
+        # Set first: a database refusing this write is not asked again within the second.
+        self.written_at = now
         try:
             with self.engine.begin() as connection:
                 connection.execute(
@@ -133,7 +137,7 @@ class ProgressWriter:
                 )
         except SQLAlchemyError as error:
             log.warning("job %s: progress not written: %s", self.job_id, error)
-        self.written_at = now
+            return
         self.writes += 1
 
 
@@ -172,7 +176,7 @@ def run_attempt(session: Session, job_id: int) -> BaseException | None:
                     status=JobStatus.DONE,
                     progress=100,
                     progress_done=Job.progress_total,
-                    arguments=_kept_arguments(job_spec, row.arguments),
+                    arguments=job_spec.kept(row.arguments),
                     output=output,
                     result=result,
                     error="",
@@ -186,13 +190,6 @@ def run_attempt(session: Session, job_id: int) -> BaseException | None:
         request_id.unbind(tokens)
 
 
-def _kept_arguments(job_spec: JobSpec, arguments: dict[str, Any]) -> dict[str, Any]:
-    """The arguments a finished job keeps: its private ones blanked."""
-    return {
-        key: ("(removed)" if key in job_spec.private else value) for key, value in arguments.items()
-    }
-
-
 def _record_failure(session: Session, job_id: int, error: BaseException) -> None:
     reason = _reason(error)
     with transaction(session):
@@ -204,7 +201,7 @@ def _record_failure(session: Session, job_id: int, error: BaseException) -> None
         if last:
             row.finished_at = utcnow()
             try:
-                row.arguments = _kept_arguments(spec(row.name), row.arguments)
+                row.arguments = spec(row.name).kept(row.arguments)
             except ValueError:  # a job no longer registered: nothing to blank
                 pass
         attempts, limit, name = row.attempts, row.max_attempts, row.name
@@ -238,9 +235,10 @@ def run_here(session: Session, job_id: int) -> None:
             return
         delay = delays[retries] if retries < len(delays) else 0
         retries += 1
-        wait = min(float(delay), session.info.get(_WAIT_LEFT, IN_PROCESS_WAIT_BUDGET))
+        left = session.info.get(_WAIT_LEFT, IN_PROCESS_WAIT_BUDGET)
+        wait = min(float(delay), left)
         if wait > 0:
-            session.info[_WAIT_LEFT] = session.info.get(_WAIT_LEFT, IN_PROCESS_WAIT_BUDGET) - wait
+            session.info[_WAIT_LEFT] = left - wait
             log.info("job %s: retry in %.1f s (in-process)", job_id, wait)
             sleep(wait)
 
