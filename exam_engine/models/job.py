@@ -32,6 +32,10 @@ class Job(Base):
     arguments: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(20), default=JobStatus.QUEUED)
     progress: Mapped[int] = mapped_column(default=0)
+    # How far in the job's own unit (students, items, steps): ``progress_done`` of
+    # ``progress_total``, null until the job first reports a count.
+    progress_done: Mapped[int | None]
+    progress_total: Mapped[int | None]
     result: Mapped[dict[str, Any] | None]
     # The last attempt's failure reason (kept while a retry is pending, shown once failed).
     error: Mapped[str] = mapped_column(Text, default="")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from exam_engine.models import User
-from exam_engine.services import accounts, audit, mail
+from exam_engine.services import accounts, audit, mail, outbox
 from exam_engine.services.account_links import RESET, VERIFY, Links, follow
 from exam_engine.services.errors import Conflict, NotFound
 from exam_engine.services.passwords import hash_password
@@ -19,9 +19,10 @@ def register(
 ) -> mail.Delivery:
     """Create an unverified candidate and mail them a link; for a taken address, mail its owner.
 
-    Both ways hash a password and send one mail, and the caller gets the same kind of answer,
-    so neither the page nor its timing tells whether the address already had an account.
-    The new account is committed only once its mail was accepted (MailNotSent otherwise).
+    Both ways hash a password and send (or queue) one mail, and the caller gets the same kind
+    of answer, so neither the page nor its timing tells whether the address already had an
+    account. Without a queue the new account is committed only once its mail was accepted
+    (MailNotSent otherwise); with one, the account is committed and its mail queued after.
     """
     try:
         user = accounts.new_user(session, email, password, name=name, verified=False)
@@ -31,10 +32,12 @@ def register(
         with transaction(session):
             session.add(user)
             session.flush()
-            return _mail_link(links, user)
+            message = _link_message(links, user)
+            sent = outbox.send_now(message)
     except Conflict:
         # Another registration of the same address won the race: its owner hears of this one.
         return _tell_owner(session, links, email, password)
+    return sent or outbox.send_later(session, message)
 
 
 def resend(session: Session, links: Links, user_id: int) -> mail.Delivery:
@@ -44,7 +47,7 @@ def resend(session: Session, links: Links, user_id: int) -> mail.Delivery:
         raise NotFound(f"user {user_id} not found")
     if user.email_verified:
         raise Conflict("email: your address is already verified")
-    return _mail_link(links, user)
+    return outbox.send(session, _link_message(links, user), user_id=user.id)
 
 
 def verify(session: Session, links: Links, token: str) -> User:
@@ -80,11 +83,13 @@ def _tell_owner(session: Session, links: Links, email: str, password: str) -> ma
             f"{links.link(RESET, user)}\n\n"
             "If it was not you, you can ignore this mail."
         )
-    return mail.send_mail(user.email, f"Registration attempt on the {SITE}", body)
+    return outbox.send(
+        session, outbox.Message(user.email, f"Registration attempt on the {SITE}", body)
+    )
 
 
-def _mail_link(links: Links, user: User) -> mail.Delivery:
-    """Mail ``user`` a link that verifies their address."""
+def _link_message(links: Links, user: User) -> outbox.Message:
+    """The mail that gives ``user`` a link verifying their address."""
     body = (
         f"Welcome to the {SITE}.\n\n"
         "To finish registering, confirm that this address is yours by opening this link "
@@ -92,4 +97,4 @@ def _mail_link(links: Links, user: User) -> mail.Delivery:
         f"{links.link(VERIFY, user)}\n\n"
         "If you did not register, ignore this mail: the account stays unusable."
     )
-    return mail.send_mail(user.email, f"Confirm your email for the {SITE}", body)
+    return outbox.Message(user.email, f"Confirm your email for the {SITE}", body)

@@ -51,6 +51,7 @@ from exam_engine.services.bank import version_record as _version_record
 from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.services.drafts import DraftNote
 from exam_engine.services.errors import ValidationFailed
+from exam_engine.services.progress import Report, ignore
 from exam_engine.services.transaction import end_read, transaction
 from question_bank import BUNDLED_BLUEPRINT, LoadedBank, read_items_file
 
@@ -160,6 +161,10 @@ def export_records(
     return [_version_record(key, newest[key]) for key in sorted(newest)]
 
 
+# An export's progress: read, written, recorded.
+EXPORT_STEPS = 3
+
+
 @dataclass(frozen=True)
 class Export:
     """An export: the file's bytes, a suggested name, its media type and the item count.
@@ -180,16 +185,20 @@ def export(
     *,
     statuses: Sequence[str] = (VersionStatus.PUBLISHED,),
     user_id: int | None = None,
+    progress: Report = ignore,
 ) -> Export:
     """Export the bank in one format, recording an ``export`` AuditEvent.
 
     Each question contributes its newest version among ``statuses``. Raises ValidationFailed
-    for an unknown format or status, or an item the format cannot carry.
+    for an unknown format or status, or an item the format cannot carry. ``progress`` hears
+    of three steps: read, written, recorded.
     """
     fmt = check_format(fmt)
     blueprint = bundled_blueprint()
+    progress(0, EXPORT_STEPS)
     with transaction(session):
         records = export_records(session, statuses)
+        progress(1, EXPORT_STEPS)
         # An incomplete draft (another tool's item, still to complete) has no shape the
         # engine's formats can carry and read back; it is left out and named.
         incomplete = [r.key for r in records if _incomplete(r, blueprint)]
@@ -199,6 +208,7 @@ def export(
             content = formats.write(fmt, records, blueprint, blueprint_text=blueprint_text)
         except ExportError as error:
             raise ValidationFailed(str(error)) from error
+        progress(2, EXPORT_STEPS)
         filename = export_filename(blueprint, fmt)
         audit.record(
             session,

@@ -33,9 +33,17 @@ FILE_BACKEND = "exam_engine.services.mail.EmlFileEmailBackend"
 
 
 class MailNotSent(ServiceError):
-    """The mail server could not be reached or refused the message."""
+    """The mail server could not be reached or refused the message.
+
+    The message is for the person asking; ``detail`` (the SMTP error) is for the log and for
+    the failed mail job's reason, which only staff see.
+    """
 
     status = 503
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,8 @@ def send_mail(to: str, subject: str, body: str) -> Delivery:
         log.error("mail to %s not sent: %s", to, error)
         raise MailNotSent(
             "mail: the message could not be sent just now; nothing was changed, "
-            "try again in a few minutes"
+            "try again in a few minutes",
+            detail=f"{type(error).__name__}: {error}",
         ) from error
     written = getattr(connection, "written", [])
     return Delivery(to=to, file=written[-1] if written else None)

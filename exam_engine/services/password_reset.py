@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from exam_engine.models import User
-from exam_engine.services import accounts, audit, mail
+from exam_engine.services import accounts, audit, mail, outbox
 from exam_engine.services.account_links import RESET, Links, follow
 from exam_engine.services.email_verification import SITE
 from exam_engine.services.transaction import transaction
@@ -14,8 +14,9 @@ from exam_engine.services.transaction import transaction
 def request_reset(session: Session, links: Links, email: str) -> mail.Delivery:
     """Mail a reset link to the address's account, or say there is none; send one mail either way.
 
-    The caller shows the same answer whatever happened, and both ways send exactly one mail,
-    so the page and its timing tell nothing about which addresses have accounts.
+    The caller shows the same answer whatever happened, and every way sends (or, with a queue,
+    queues) exactly one mail, so the page and its timing tell nothing about which addresses
+    have accounts.
     """
     address = accounts.normalize_email(email)
     user = accounts.find_user(session, address)
@@ -41,7 +42,7 @@ def request_reset(session: Session, links: Links, email: str) -> mail.Delivery:
             f"To make one with this address, register here:\n\n{links.page('register', None)}\n\n"
             "If it was not you, ignore this mail."
         )
-    return mail.send_mail(address, f"Password reset on the {SITE}", body)
+    return outbox.send(session, outbox.Message(address, f"Password reset on the {SITE}", body))
 
 
 def check_link(session: Session, links: Links, token: str) -> User:

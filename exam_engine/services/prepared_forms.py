@@ -58,6 +58,7 @@ from exam_engine.services.attempts.start import (
 from exam_engine.services.catalog import template_spec
 from exam_engine.services.errors import Conflict
 from exam_engine.services.pool import fingerprint, published_bank
+from exam_engine.services.progress import Report, ignore, offset
 from exam_engine.services.transaction import end_read, transaction
 
 log = logging.getLogger(__name__)
@@ -136,14 +137,18 @@ def _prepared_usage(session: Session, assignment_id: int, leaving: Collection[in
 
 
 def prepare_forms(
-    session: Session, assignment_id: int, user_ids: Collection[int] | None = None
+    session: Session,
+    assignment_id: int,
+    user_ids: Collection[int] | None = None,
+    *,
+    progress: Report = ignore,
 ) -> int:
     """Assemble and store the forms of the assignment's students (or of ``user_ids`` among
     them) who have not started it; return how many forms were stored.
 
     Reads in one short transaction, assembles outside any, then writes in batches, each its
     own transaction. A student whose form cannot be assembled gets none: their Start
-    assembles and explains, as before.
+    assembles and explains, as before. ``progress`` counts the students assembled.
     """
     assignment = session.get(Assignment, assignment_id)
     if assignment is None:
@@ -171,7 +176,8 @@ def prepare_forms(
 
     draw = random.SystemRandom()
     rows: list[dict[str, Any]] = []
-    for user_id in students:
+    for done, user_id in enumerate(students):
+        progress(done, len(students))
         seed = draw.randrange(2**31)
         try:
             form = draw_form(
@@ -230,17 +236,42 @@ def _store(session: Session, assignment_id: int, rows: list[dict[str, Any]]) -> 
 
 
 def prepare_for_students(
-    session: Session, cohort_id: int, user_ids: Collection[int], now: datetime
+    session: Session,
+    cohort_id: int,
+    user_ids: Collection[int],
+    now: datetime,
+    *,
+    progress: Report = ignore,
 ) -> int:
-    """Prepare new students' forms of the cohort's assignments still to close."""
+    """Prepare new students' forms of the cohort's assignments still to close.
+
+    ``progress`` counts (assignment, student) pairs: a student who started counts as done.
+    """
     ids = session.scalars(
         select(Assignment.id).where(Assignment.cohort_id == cohort_id, Assignment.closes_at > now)
     ).all()
     end_read(session)
-    return sum(prepare_forms(session, assignment_id, user_ids) for assignment_id in ids)
+    return _prepare_each(session, [(a, list(user_ids)) for a in ids], progress)
 
 
-def refresh_prepared_forms(session: Session, now: datetime, *, remake_all: bool = False) -> int:
+def _prepare_each(
+    session: Session, work: Sequence[tuple[int, Sequence[int]]], progress: Report
+) -> int:
+    """Prepare each assignment's students in turn, counting students across all of them."""
+    total = sum(len(users) for _, users in work)
+    made = first = 0
+    for assignment_id, users in work:
+        made += prepare_forms(
+            session, assignment_id, users, progress=offset(progress, first, total)
+        )
+        first += len(users)
+        progress(first, max(total, 1))
+    return made
+
+
+def refresh_prepared_forms(
+    session: Session, now: datetime, *, remake_all: bool = False, progress: Report = ignore
+) -> int:
     """Re-make the prepared forms of windows not yet open that the bank or template outdated.
 
     Return how many forms were re-made. By default only forms a start could not use (a
@@ -279,7 +310,7 @@ def refresh_prepared_forms(session: Session, now: datetime, *, remake_all: bool 
         if outdated or digest != digests[template.id]:
             stale[assignment_id].append(user_id)
     end_read(session)
-    return sum(prepare_forms(session, a, users) for a, users in sorted(stale.items()))
+    return _prepare_each(session, sorted(stale.items()), progress)
 
 
 def drop_forms(session: Session, user_id: int, cohort_id: int) -> None:

@@ -1,10 +1,11 @@
-"""A job's page: its status and progress while it runs, its result or failure reason after."""
+"""Jobs' pages: a list of one's jobs (an admin's: everyone's), and a job's status and
+progress while it runs, its result or failure reason after."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, render_template
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.utils import secure_filename
 
@@ -27,11 +28,32 @@ def _own_job(job_id: int) -> jobs.JobView:
     return job
 
 
+@bp.get("/jobs")
+@login_required
+def job_list() -> Any:
+    """The newest jobs the user asked for (an admin: everyone's, account mail included);
+    ``?status=failed`` keeps the failed ones, each with its reason."""
+    admin = current_user.role == Role.ADMIN
+    failed_only = request.args.get("status") == "failed"
+    listing = jobs.list_jobs(
+        current_session(), user_id=None if admin else current_user.id, failed_only=failed_only
+    )
+    response = Response(
+        render_template("jobs/list.html", jobs=listing, failed_only=failed_only, admin=admin)
+    )
+    # Failure reasons name people's addresses: never keep the page in a shared cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/jobs/<int:job_id>")
 @login_required
 def job_page(job_id: int) -> Any:
     """The job's status; the page reloads itself every 2 s until the job has finished."""
-    return render_template("jobs/job.html", job=_own_job(job_id))
+    response = Response(render_template("jobs/job.html", job=_own_job(job_id)))
+    # A result may list people's emails (a roster's rows): never keep it in a shared cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/jobs/<int:job_id>/download")
@@ -60,6 +82,9 @@ def job_json(job_id: int) -> Any:
         name=job.name,
         status=job.status,
         progress=job.progress,
+        done=job.progress_done,
+        total=job.progress_total,
+        unit=job.unit,
         summary=job.summary,
         result=job.result,
         error=job.error or None,

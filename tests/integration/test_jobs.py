@@ -1,10 +1,12 @@
-"""Jobs without Redis: run in-process to their end, retried then failed, each slot claimed once."""
+"""Jobs without Redis: run in-process to their end, retried then failed (waiting within a
+budget), each slot claimed once."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from exam_engine.config import DEFAULTS
@@ -12,12 +14,20 @@ from exam_engine.domain.vocabulary import JobStatus
 from exam_engine.models import Job
 from exam_engine.services import jobs, request_id
 from exam_engine.services.errors import ValidationFailed
-from exam_engine.services.jobs import names
+from exam_engine.services.jobs import names, runner
 from exam_engine.services.jobs.queue import JobSettings
 from exam_engine.services.jobs.registry import job
 from exam_engine.services.jobs.schedule import Scheduler, due_slots
 
 RUNS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def waits(monkeypatch) -> list[float]:
+    """The in-process retry waits, recorded instead of slept."""
+    recorded: list[float] = []
+    monkeypatch.setattr(runner, "sleep", recorded.append)
+    return recorded
 
 
 @job("test.fails-then-works", label="Test job")
@@ -44,6 +54,34 @@ def test_a_failing_job_is_retried_then_shown_failed_with_its_reason(session) -> 
     assert (view.status, view.attempts, view.max_attempts) == ("failed", 3, 3)
     assert view.summary == "failed: planned failure 3"
     assert view.finished_at is not None
+
+
+def test_in_process_retries_wait_their_delays_within_the_sessions_budget(
+    session, waits, monkeypatch
+) -> None:
+    # The defaults, [10, 60]: the first wait is cut to the 2 s budget, the second runs at once.
+    jobs.enqueue(session, "test.fails-then-works", failures=99, tag="waits-default")
+    assert waits == [runner.IN_PROCESS_WAIT_BUDGET]
+    # A later failing job in the same session (the same request) waits no more.
+    jobs.enqueue(session, "test.fails-then-works", failures=99, tag="waits-spent")
+    assert waits == [runner.IN_PROCESS_WAIT_BUDGET]
+    assert RUNS.count("waits-spent") == 3
+
+
+def test_in_process_short_delays_are_waited_in_full_and_zero_not_at_all(
+    session, waits, monkeypatch
+) -> None:
+    monkeypatch.setattr(runner, "settings", lambda: _settings(JOB_RETRY_DELAYS=[0, 1]))
+    job_id = jobs.enqueue(session, "test.fails-then-works", failures=2, tag="waits-short")
+    # After the first failure no wait (0 s), after the second the full second.
+    assert waits == [1.0]
+    view = jobs.job_view(session, job_id)
+    assert (view.status, view.attempts) == ("done", 3)
+
+
+def test_a_job_done_at_once_waits_nothing(session, waits) -> None:
+    jobs.enqueue(session, "test.fails-then-works", failures=0, tag="no-wait")
+    assert waits == []
 
 
 def test_a_job_that_fails_once_succeeds_on_its_retry(session) -> None:

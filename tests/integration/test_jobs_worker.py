@@ -22,7 +22,7 @@ from exam_engine.models import Job
 from exam_engine.services import jobs, request_id
 from exam_engine.services.jobs import names
 from exam_engine.web import sign_in
-from tests.support import make_app
+from tests.support import make_queued_app
 
 # Bounded waits: long enough for a loaded shared machine; the assertions are on end states.
 WAIT_SECONDS = 120
@@ -81,16 +81,8 @@ def _log_lines(tmp_path, index: int) -> list[dict]:
 
 
 def _enqueuing_app(tmp_path, database_url, redis_prefix):
-    url, prefix = redis_prefix
-    return make_app(
-        database_url,
-        str(tmp_path / "app"),
-        REDIS_URL=url,
-        REDIS_KEY_PREFIX=prefix,
-        JOB_RETRY_DELAYS=[0, 1],
-        SWEEP_EVERY_SECONDS=3600,
-        # Process-wide choices a new app makes: keep the limiter in memory as the test app's.
-        RATELIMIT_STORAGE_URI="memory://",
+    return make_queued_app(
+        database_url, str(tmp_path / "app"), redis_prefix, JOB_RETRY_DELAYS=[0, 1]
     )
 
 

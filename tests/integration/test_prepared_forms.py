@@ -256,3 +256,38 @@ def test_nothing_prepared_reaches_the_candidate(session, bank, instructor, cohor
     for text in (exported, *pages):
         assert "prepared" not in text.lower()
         assert not any(stem in text for stem in stems)
+
+
+def test_the_forms_job_counts_the_students_it_assembled(session, bank, instructor, cohort):
+    from exam_engine.models import Job
+    from exam_engine.services.jobs import names
+
+    for _ in range(3):
+        student_of(cohort)
+    assignment = assign(session, instructor, cohort)
+    job = session.scalars(select(Job).where(Job.name == names.PREPARE_FORMS)).one()
+    assert (job.status, job.progress_done, job.progress_total) == ("done", 3, 3)
+    seen: list[tuple[int, int]] = []
+    prepared_forms.prepare_forms(
+        session, assignment.id, progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen == [(0, 3), (1, 3), (2, 3)]
+
+
+def test_a_refresh_counts_students_across_its_assignments(session, bank, instructor, cohort):
+    for _ in range(2):
+        student_of(cohort)
+    assign(session, instructor, cohort, opens=LATER)
+    assign(session, instructor, cohort, opens=LATER + timedelta(days=1))
+    # Made from another bank: every form outdated.
+    from sqlalchemy import update
+
+    session.execute(update(PreparedForm).values(bank_fingerprint="an earlier bank"))
+    session.commit()
+    seen: list[tuple[int, int]] = []
+    made = prepared_forms.refresh_prepared_forms(
+        session, NOW, remake_all=True, progress=lambda done, total: seen.append((done, total))
+    )
+    assert made == 4
+    # Two students of each of two assignments: 4 in all, counted on across them.
+    assert seen == [(0, 4), (1, 4), (2, 4), (2, 4), (3, 4), (4, 4)]

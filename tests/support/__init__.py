@@ -1,6 +1,13 @@
 """Helpers shared by the tests (fixtures live in the conftest files, helpers here)."""
 
-from tests.support.app import TEST_SECRET, Client, csrf_from_html, is_postgres, make_app
+from tests.support.app import (
+    TEST_SECRET,
+    Client,
+    csrf_from_html,
+    is_postgres,
+    make_app,
+    make_queued_app,
+)
 from tests.support.bank import add_template, seed_bank, stored_attempt
 from tests.support.cohort import student_of
 from tests.support.database import count, drop_pg_schema, pg_schema_url
@@ -17,6 +24,7 @@ __all__ = [
     "examples",
     "is_postgres",
     "make_app",
+    "make_queued_app",
     "pg_schema_url",
     "seed_bank",
     "student_of",

@@ -27,6 +27,24 @@ def make_app(database_url: str, instance_path: str, **extra: Any) -> Flask:
     return create_app(config)
 
 
+def make_queued_app(
+    database_url: str, instance_path: str, redis: tuple[str, str], **extra: Any
+) -> Flask:
+    """An app whose jobs go to Redis (``redis``: URL and key prefix): none runs in its process.
+
+    Its limiter keeps counting in memory, as the test app's does (a process-wide choice).
+    """
+    url, prefix = redis
+    settings: dict[str, Any] = {
+        "REDIS_URL": url,
+        "REDIS_KEY_PREFIX": prefix,
+        "SWEEP_EVERY_SECONDS": 3600,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    settings.update(extra)
+    return make_app(database_url, instance_path, **settings)
+
+
 class Client(FlaskClient):
     """Test client that sends the session's CSRF token with state-changing requests."""
 

@@ -27,10 +27,13 @@ from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.services.errors import ValidationFailed
 from exam_engine.services.item_stats import load_responses
 from exam_engine.services.item_stats.staleness import dialect_insert
+from exam_engine.services.progress import Report, ignore
 from exam_engine.services.transaction import end_read, transaction
 
 # The pass mark a cut score is set at: 65% expected on a blueprint-weighted form.
 CUT_TARGET = 0.65
+# A calibration's progress: read, fitted, written.
+CALIBRATION_STEPS = 3
 
 
 @dataclass(frozen=True)
@@ -56,15 +59,22 @@ def check_model(model: str) -> str:
     return model
 
 
-def recalibrate(session: Session, *, model: str = RASCH, now: datetime) -> CalibrationReport:
-    """Fit every item with first-exposure responses and replace the model's rows (commits)."""
+def recalibrate(
+    session: Session, *, model: str = RASCH, now: datetime, progress: Report = ignore
+) -> CalibrationReport:
+    """Fit every item with first-exposure responses and replace the model's rows (commits).
+
+    ``progress`` hears of three steps: read, fitted, written.
+    """
     check_model(model)
     started = time.perf_counter()
+    progress(0, CALIBRATION_STEPS)
     data = load_responses(session)
     versions = session.execute(
         select(QuestionVersion.id, QuestionVersion.difficulty, QuestionVersion.domain)
     ).all()
     end_read(session)
+    progress(1, CALIBRATION_STEPS)
     loaded = time.perf_counter()
     difficulty = {vid: level for vid, level, _ in versions}
     domain_of = {vid: domain for vid, _, domain in versions}
@@ -81,6 +91,7 @@ def recalibrate(session: Session, *, model: str = RASCH, now: datetime) -> Calib
     columns = [i for i in range(len(version_ids)) if fit.responses[i] > 0]
     cut = _cut(fit.a, fit.b, [version_ids[i] for i in columns], columns, domain_of)
     fitted = time.perf_counter()
+    progress(2, CALIBRATION_STEPS)
     rows = [
         {
             "question_version_id": version_ids[i],

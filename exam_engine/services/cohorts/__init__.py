@@ -70,8 +70,15 @@ from exam_engine.services.cohorts.roster import (
     RosterRow,
     decode_upload,
     enroll,
+    invite_rows,
     parse_roster,
     upload_roster,
+)
+from exam_engine.services.cohorts.roster_jobs import (
+    OUTCOMES,
+    ROSTER_JOB_ROWS,
+    run_roster,
+    submit_roster,
 )
 from exam_engine.services.cohorts.scorecard import (
     CohortView,
@@ -100,6 +107,8 @@ __all__ = [
     "JOIN_DAYS_MAX",
     "NAME_MAX",
     "RECENT_CLOSED",
+    "OUTCOMES",
+    "ROSTER_JOB_ROWS",
     "ROSTER_MAX_ROWS",
     "AssignedMock",
     "AssignmentLine",
@@ -144,5 +153,8 @@ __all__ = [
     "student_in_cohort",
     "student_membership",
     "titles_of_blueprint",
+    "invite_rows",
+    "run_roster",
+    "submit_roster",
     "upload_roster",
 ]

@@ -8,7 +8,7 @@ accepts or declines it; anyone else asking for it gets NotFound.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,7 +38,11 @@ class PendingInvitation:
 
 
 def send_invitation_mails(
-    session: Session, invitation_ids: Sequence[int], *, user_id: int | None = None
+    session: Session,
+    invitation_ids: Sequence[int],
+    *,
+    user_id: int | None = None,
+    on_each: Callable[[int], None] | None = None,
 ) -> int:
     """Mail each new invitation to its address (the one place invitation mail is sent).
 
@@ -46,7 +50,8 @@ def send_invitation_mails(
     alone when its server fails), enqueued after the roster's commit: an invitation stands
     even when its mail fails (the dashboard shows it after sign-in). The text is the same
     whether or not the address has an account, and holds no link that a forged Host header
-    could bend. Returns how many mails were handed to jobs.
+    could bend. Returns how many mails were handed to jobs. ``on_each(n)`` hears after each
+    one how many are queued so far (a roster job's progress).
     """
     rows = session.execute(
         select(CohortInvitation.email, Cohort.name)
@@ -55,7 +60,7 @@ def send_invitation_mails(
         .order_by(CohortInvitation.id)
     ).all()
     end_read(session)
-    for email, cohort_name in rows:
+    for queued, (email, cohort_name) in enumerate(rows, 1):
         body = (
             f'You are invited to join the cohort "{cohort_name}" on the {SITE}.\n\n'
             "Sign in with this address (or register an account with it), then accept or "
@@ -70,6 +75,8 @@ def send_invitation_mails(
             subject=f"Invitation to a cohort on the {SITE}",
             body=body,
         )
+        if on_each is not None:
+            on_each(queued)
     return len(rows)
 
 

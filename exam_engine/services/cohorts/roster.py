@@ -19,7 +19,8 @@ from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 from exam_engine.services.jobs import names
 from exam_engine.services.transaction import transaction
 
-ROSTER_MAX_ROWS = 500
+# The most students one upload may list (a large one runs as a job: roster_jobs.py).
+ROSTER_MAX_ROWS = 2000
 
 
 class RosterRejected(ValidationFailed):
@@ -142,7 +143,13 @@ def upload_roster(
     and whatever that account's role: the report never tells the instructor anything about
     someone else's account. Only a candidate account can accept.
     """
-    rows = parse_roster(text)
+    return invite_rows(session, user_id, cohort, parse_roster(text), now=now)
+
+
+def invite_rows(
+    session: Session, user_id: int, cohort: Cohort, rows: list[RosterRow], *, now: datetime
+) -> RosterReport:
+    """Invite parsed roster rows in one transaction (all or nothing); see upload_roster."""
     with transaction(session, conflict=changed_meanwhile("the roster")):
         report, new_ids = _invite_rows(session, user_id, cohort, rows, now)
     report.invitation_ids = list(new_ids)

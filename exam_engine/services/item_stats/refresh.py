@@ -38,7 +38,11 @@ from exam_engine.services.item_stats.fast_io import (
     load_responses,
 )
 from exam_engine.services.item_stats.staleness import dialect_insert, thresholds_for
+from exam_engine.services.progress import Report, ignore
 from exam_engine.services.transaction import end_read, transaction
+
+# A recompute's progress: read, computed, written.
+RECOMPUTE_STEPS = 3
 
 
 class _Superseded(Exception):
@@ -63,25 +67,33 @@ class RecomputeReport:
 
 
 def recompute(
-    session: Session, *, now: datetime, min_responses: int = DEFAULT_MIN_RESPONSES
+    session: Session,
+    *,
+    now: datetime,
+    min_responses: int = DEFAULT_MIN_RESPONSES,
+    progress: Report = ignore,
 ) -> RecomputeReport:
     """Recompute every stored item and template statistic from scratch (idempotent; commits).
 
     ``now`` is stored as ``computed_at``. A template stays marked stale when an attempt of it
-    finished after this run read the attempts (see ``_write``).
+    finished after this run read the attempts (see ``_write``). ``progress`` hears of three
+    steps: read, computed, written.
     """
     thresholds = thresholds_for(min_responses)
     started = time.perf_counter()
+    progress(0, RECOMPUTE_STEPS)
     data = load_responses(session)
     # End the read transaction before writing: SQLite has one writer, and a reader that
     # upgrades to a writer after someone else wrote would fail instead of waiting.
     end_read(session)
+    progress(1, RECOMPUTE_STEPS)
     loaded = time.perf_counter()
     try:
         with transaction(session):
             with clearing(session) as cleared:
                 computed = compute(data, thresholds)
             done = time.perf_counter()
+            progress(2, RECOMPUTE_STEPS)
             if not _write(
                 session,
                 computed,
@@ -97,6 +109,7 @@ def recompute(
     except _Superseded:
         skipped = True
     written = time.perf_counter()
+    progress(RECOMPUTE_STEPS, RECOMPUTE_STEPS)
     everything = next(t for t in computed.templates if t["template"] == ALL_TEMPLATES)
     return RecomputeReport(
         computed_at=now,

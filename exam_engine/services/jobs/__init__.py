@@ -13,12 +13,21 @@ scheduled slot's unique key there is what lets exactly one of several workers ru
 carries only the row's id to a worker.
 
 Without Redis (``EXAM_ENGINE_REDIS_URL`` unset: the quick start) a job runs in the process
-that enqueues it, at once and to its end (retries too, without waiting), writing the same
-row: nothing else to start, and tests see its end state when ``enqueue`` returns.
+that enqueues it, at once and to its end (retries too, each waiting its delay within a
+budget of two seconds for all the waits of one request: ``runner.run_here``), writing the
+same row: nothing else to start, and tests see its end state when ``enqueue`` returns.
 """
 
 from exam_engine.services.jobs.queue import JobSettings, init_app, queue_health
-from exam_engine.services.jobs.records import JobView, enqueue, job_output, job_view, latest_job
+from exam_engine.services.jobs.records import (
+    JobView,
+    enqueue,
+    job_output,
+    job_view,
+    latest_job,
+    list_jobs,
+    queued,
+)
 from exam_engine.services.jobs.registry import Progress
 
 __all__ = [
@@ -30,5 +39,7 @@ __all__ = [
     "job_output",
     "job_view",
     "latest_job",
+    "list_jobs",
+    "queued",
     "queue_health",
 ]

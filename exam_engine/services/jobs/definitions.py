@@ -17,6 +17,7 @@ from exam_engine.models import Job, utcnow
 from exam_engine.services import (
     attempts,
     calibration,
+    cohorts,
     interchange,
     item_stats,
     mail,
@@ -31,6 +32,7 @@ from exam_engine.services.jobs.names import (
     RECOMPUTE,
     RECOMPUTE_IF_STALE,
     REFRESH_FORMS,
+    ROSTER,
     SEND_MAIL,
     SWEEP,
 )
@@ -43,11 +45,12 @@ def _min_responses() -> int:
     return item_stats.min_responses_setting(app_config())
 
 
-@job(RECOMPUTE, label="Item statistics recompute")
+@job(RECOMPUTE, label="Item statistics recompute", unit="steps")
 def recompute_item_stats(session: Session, progress: Progress) -> dict[str, Any]:
     """Recompute every item statistic (the page's "Recompute now")."""
-    progress(10)
-    report = item_stats.recompute(session, now=utcnow(), min_responses=_min_responses())
+    report = item_stats.recompute(
+        session, now=utcnow(), min_responses=_min_responses(), progress=progress
+    )
     return {
         "rows": report.rows,
         "attempts": report.attempts,
@@ -57,7 +60,7 @@ def recompute_item_stats(session: Session, progress: Progress) -> dict[str, Any]
     }
 
 
-@job(RECOMPUTE_IF_STALE, label="Overnight item statistics recompute")
+@job(RECOMPUTE_IF_STALE, label="Overnight item statistics recompute", unit="steps")
 def recompute_if_stale(session: Session, progress: Progress) -> dict[str, Any]:
     """Recompute only when attempts finished since the last recompute (the nightly run)."""
     status = item_stats.scope_status(session, item_stats.ALL_TEMPLATES)
@@ -67,11 +70,10 @@ def recompute_if_stale(session: Session, progress: Progress) -> dict[str, Any]:
     return recompute_item_stats(session, progress) or {}
 
 
-@job(CALIBRATE, label="Calibration")
+@job(CALIBRATE, label="Calibration", unit="steps")
 def fit_calibration(session: Session, progress: Progress, model: str) -> dict[str, Any]:
     """Refit the IRT model (the page's "Recalibrate now")."""
-    progress(10)
-    report = calibration.recalibrate(session, model=model, now=utcnow())
+    report = calibration.recalibrate(session, model=model, now=utcnow(), progress=progress)
     return {
         "model": model,
         "items": report.items,
@@ -81,38 +83,56 @@ def fit_calibration(session: Session, progress: Progress, model: str) -> dict[st
     }
 
 
-@job(PREPARE_FORMS, label="Forms for an assignment")
+@job(PREPARE_FORMS, label="Forms for an assignment", unit="students")
 def prepare_assignment_forms(
     session: Session, progress: Progress, assignment_id: int
 ) -> dict[str, Any]:
     """Assemble the forms of an assignment's students (made or changed just now)."""
-    return {"forms": prepared_forms.prepare_forms(session, assignment_id)}
+    return {"forms": prepared_forms.prepare_forms(session, assignment_id, progress=progress)}
 
 
-@job(PREPARE_FOR_STUDENTS, label="Forms for new students")
+@job(PREPARE_FOR_STUDENTS, label="Forms for new students", unit="forms")
 def prepare_for_students(
     session: Session, progress: Progress, cohort_id: int, user_ids: list[int]
 ) -> dict[str, Any]:
     """Assemble new students' forms of the cohort's open assignments."""
-    made = prepared_forms.prepare_for_students(session, cohort_id, user_ids, utcnow())
+    made = prepared_forms.prepare_for_students(
+        session, cohort_id, user_ids, utcnow(), progress=progress
+    )
     return {"forms": made}
 
 
-@job(REFRESH_FORMS, label="Forms re-made after a bank change")
+@job(REFRESH_FORMS, label="Forms re-made after a bank change", unit="forms")
 def refresh_forms(session: Session, progress: Progress, remake_all: bool) -> dict[str, Any]:
     """Re-make prepared forms the bank or a template outdated."""
-    return {
-        "forms": prepared_forms.refresh_prepared_forms(session, utcnow(), remake_all=remake_all)
-    }
+    made = prepared_forms.refresh_prepared_forms(
+        session, utcnow(), remake_all=remake_all, progress=progress
+    )
+    return {"forms": made}
 
 
-@job(SEND_MAIL, label="Mail")
+@job(SEND_MAIL, label="Mail", private=("body",))
 def send_mail(
     session: Session, progress: Progress, to: str, subject: str, body: str
 ) -> dict[str, Any]:
-    """Send one message (a failure is retried, then shown as failed)."""
-    delivery = mail.send_mail(to, subject, body)
-    return {"to": to, "file": delivery.file.name if delivery.file else None}
+    """Send one message (a failure is retried, then shown as failed with the server's answer).
+
+    The body is blanked in the row once the job has finished: it may hold a reset link.
+    """
+    try:
+        delivery = mail.send_mail(to, subject, body)
+    except mail.MailNotSent as error:
+        # Staff read this reason: the server's answer, not the "try again" meant for the person.
+        raise mail.MailNotSent(f"mail to {to} not sent: {error.detail}") from error
+    return {"to": to, "subject": subject, "file": delivery.file.name if delivery.file else None}
+
+
+@job(ROSTER, label="Roster invitations", unit="rows")
+def invite_roster(
+    session: Session, progress: Progress, by: int, cohort_id: int, rows: list[list[Any]]
+) -> dict[str, Any]:
+    """Invite a large roster's rows (all or nothing) and queue their mails."""
+    return cohorts.run_roster(session, by, cohort_id, rows, now=utcnow(), progress=progress)
 
 
 @job(SWEEP, label="Sweep of overdue attempts")
@@ -143,11 +163,10 @@ def fail_abandoned(session: Session) -> int:
         ).rowcount
 
 
-@job(EXPORT_BANK, label="Bank export")
+@job(EXPORT_BANK, label="Bank export", unit="steps")
 def export_bank(session: Session, progress: Progress, fmt: str, by: int | None) -> dict[str, Any]:
     """Export the published bank in one format; the file is kept with the job."""
-    progress(10)
-    made = interchange.export(session, fmt, user_id=by)
+    made = interchange.export(session, fmt, user_id=by, progress=progress)
     return {
         "format": fmt,
         "items": made.items,

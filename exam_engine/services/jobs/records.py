@@ -31,6 +31,10 @@ class JobView:
     label: str
     status: str
     progress: int
+    # The last count the job reported (``done`` of ``total`` ``unit``), if any.
+    progress_done: int | None
+    progress_total: int | None
+    unit: str
     result: dict[str, Any] | None
     error: str
     attempts: int
@@ -45,15 +49,29 @@ class JobView:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
 
     @property
+    def counted(self) -> str:
+        """``412 of 1,000 students`` once the job reported a count in its unit, else ``""``."""
+        if self.progress_total is None or self.progress_done is None or self.unit == "percent":
+            return ""
+        return f"{self.progress_done:,} of {self.progress_total:,} {self.unit}"
+
+    @property
     def summary(self) -> str:
-        """One line: ``queued``, ``running 40%``, ``done``, or ``failed: reason``."""
+        """One line: ``queued``, ``running 40% (412 of 1,000 students)``, ``done``, or
+        ``failed: reason``."""
         if self.status == JobStatus.RUNNING:
-            return f"running {self.progress}%"
+            counted = f" ({self.counted})" if self.counted else ""
+            return f"running {self.progress}%{counted}"
         if self.status == JobStatus.FAILED:
             return f"failed: {self.error}"
         if self.status == JobStatus.QUEUED and self.attempts:
             return f"queued (retry {self.attempts + 1} of {self.max_attempts}: {self.error})"
         return str(self.status)
+
+
+def queued() -> bool:
+    """True when jobs go to a queue (Redis) for workers; False when they run where enqueued."""
+    return queue.settings().redis_url is not None
 
 
 def enqueue(
@@ -106,6 +124,7 @@ def enqueue(
             failed = session.get(Job, job_id)
             assert failed is not None
             failed.status = JobStatus.FAILED
+            failed.arguments = job_spec.kept(failed.arguments)
             failed.error = "the job queue (Redis) could not be reached; try again later"
             failed.finished_at = utcnow()
     return job_id
@@ -113,15 +132,19 @@ def enqueue(
 
 def _view(row: Job) -> JobView:
     try:
-        label = spec(row.name).label
+        job_spec = spec(row.name)
+        label, unit = job_spec.label, job_spec.unit
     except ValueError:
-        label = row.name
+        label, unit = row.name, "percent"
     return JobView(
         id=row.id,
         name=row.name,
         label=label,
         status=row.status,
         progress=row.progress,
+        progress_done=row.progress_done,
+        progress_total=row.progress_total,
+        unit=unit,
         result=row.result,
         error=row.error,
         attempts=row.attempts,
@@ -155,3 +178,19 @@ def latest_job(session: Session, name: str) -> JobView | None:
         .execution_options(populate_existing=True)
     )
     return None if row is None else _view(row)
+
+
+# The most jobs one listing shows.
+LIST_LIMIT = 200
+
+
+def list_jobs(session: Session, *, user_id: int | None, failed_only: bool = False) -> list[JobView]:
+    """The newest jobs, newest first: ``user_id``'s own, or everyone's when it is None (an
+    admin's listing); ``failed_only`` keeps those out of attempts."""
+    query = select(Job).order_by(Job.id.desc()).limit(LIST_LIMIT)
+    if user_id is not None:
+        query = query.where(Job.user_id == user_id)
+    if failed_only:
+        query = query.where(Job.status == JobStatus.FAILED)
+    rows = session.scalars(query.execution_options(populate_existing=True)).all()
+    return [_view(row) for row in rows]

@@ -10,9 +10,13 @@ from sqlalchemy.orm import Session
 
 
 class Progress(Protocol):
-    """Report how far a job is, in percent (call it between the job's transactions)."""
+    """Report how far a job is: ``done`` of ``total`` in the job's unit (percent by default).
 
-    def __call__(self, percent: int) -> None: ...
+    Call it as often as is natural (each row, say): the runner writes it at most once a
+    second. On SQLite it is written only between the job's transactions (one writer).
+    """
+
+    def __call__(self, done: int, total: int = 100) -> None: ...
 
 
 JobFunction = Callable[..., dict[str, Any] | None]
@@ -20,12 +24,21 @@ JobFunction = Callable[..., dict[str, Any] | None]
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A job's function, how many times it may run, and its label on pages."""
+    """A job's function, how many times it may run, its label and progress unit on pages."""
 
     name: str
     function: JobFunction
     max_attempts: int
     label: str
+    # What its progress counts ("412 of 1,000 students"); "percent" when it reports 0-100.
+    unit: str = "percent"
+    # Arguments too sensitive to keep (a mail's body holds a reset link): blanked in the row
+    # once the job has finished, done or failed.
+    private: tuple[str, ...] = ()
+
+    def kept(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The arguments a finished job keeps: its private ones blanked."""
+        return {key: "(removed)" if key in self.private else v for key, v in arguments.items()}
 
 
 SPECS: dict[str, JobSpec] = {}
@@ -34,7 +47,12 @@ OUTPUT = "_output"
 
 
 def job(
-    name: str, *, label: str, max_attempts: int | None = None
+    name: str,
+    *,
+    label: str,
+    max_attempts: int | None = None,
+    unit: str = "percent",
+    private: tuple[str, ...] = (),
 ) -> Callable[[JobFunction], JobFunction]:
     """Register ``function(session, progress, **arguments)`` as the job ``name``.
 
@@ -43,7 +61,7 @@ def job(
     """
 
     def register(function: JobFunction) -> JobFunction:
-        SPECS[name] = JobSpec(name, function, max_attempts or 0, label)
+        SPECS[name] = JobSpec(name, function, max_attempts or 0, label, unit, private)
         return function
 
     return register

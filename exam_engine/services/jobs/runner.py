@@ -8,15 +8,20 @@ the enqueuing process. Either way one attempt is :func:`run_attempt`, which clai
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, update
+from sqlalchemy import CursorResult, Engine, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 
 from exam_engine.domain.vocabulary import JobStatus
 from exam_engine.models import Job, utcnow
 from exam_engine.services import request_id
 from exam_engine.services.errors import ServiceError
+from exam_engine.services.jobs.queue import settings
 from exam_engine.services.jobs.registry import OUTPUT, run_function, spec
 from exam_engine.services.transaction import end_read, transaction
 
@@ -24,6 +29,16 @@ log = logging.getLogger(__name__)
 
 # The longest failure reason kept (a page shows it in one line).
 MAX_REASON = 500
+# A job's progress is written at most this often: a job reporting each of 10,000 rows costs
+# a write a second, not 10,000.
+PROGRESS_EVERY_SECONDS = 1.0
+# Without Redis a retry waits its EXAM_ENGINE_JOB_RETRY_DELAYS delay in the process that
+# enqueued the job, which is usually serving a request: all the waits of one database session
+# (one request, one command) add up to at most this many seconds; later retries run at once.
+IN_PROCESS_WAIT_BUDGET = 2.0
+_WAIT_LEFT = "exam_engine.jobs.wait_left"
+# Patched by tests that record the waits instead of sleeping.
+sleep: Callable[[float], None] = time.sleep
 
 
 def _reason(error: BaseException) -> str:
@@ -34,7 +49,18 @@ def _reason(error: BaseException) -> str:
     return text[:MAX_REASON]
 
 
-def _claim(session: Session, job_id: int) -> Job | None:
+@dataclass(frozen=True)
+class Claimed:
+    """What one attempt needs of the job's row, read once (the session then holds nothing)."""
+
+    name: str
+    arguments: dict[str, Any]
+    attempts: int
+    max_attempts: int
+    request_id: str
+
+
+def _claim(session: Session, job_id: int) -> Claimed | None:
     """Mark the queued job running (one more attempt); None when it is not queued."""
     with transaction(session):
         claimed = cast(
@@ -47,6 +73,8 @@ def _claim(session: Session, job_id: int) -> Job | None:
                     attempts=Job.attempts + 1,
                     started_at=utcnow(),
                     progress=0,
+                    progress_done=None,
+                    progress_total=None,
                 )
                 .execution_options(synchronize_session=False)
             ),
@@ -55,23 +83,62 @@ def _claim(session: Session, job_id: int) -> Job | None:
         end_read(session)
         return None
     row = session.get(Job, job_id, populate_existing=True)
+    assert row is not None
+    found = Claimed(row.name, dict(row.arguments), row.attempts, row.max_attempts, row.request_id)
+    # No transaction left open: on SQLite the progress writer needs the database to itself.
     end_read(session)
-    return row
+    return found
 
 
-def _progress_writer(session: Session, job_id: int) -> Any:
-    engine = cast(Engine, session.get_bind())
+class ProgressWriter:
+    """A job's progress callback: writes the count it is given at most once a second.
 
-    def progress(percent: int) -> None:
-        # Its own connection: the job may hold the session in any state.
-        with engine.begin() as connection:
-            connection.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
-                .values(progress=max(0, min(100, int(percent))))
-            )
+    Counts given in between are dropped (the next write carries a newer one), and the runner
+    writes the total as done when the job ends. Each write is its own short transaction on its
+    own connection (the job may hold its session in any state); a failed write is logged and
+    skipped, never failing the job.
+    """
 
-    return progress
+    def __init__(
+        self,
+        session: Session,
+        job_id: int,
+        *,
+        every: float = PROGRESS_EVERY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.session = session
+        self.engine = cast(Engine, session.get_bind())
+        self.job_id = job_id
+        self.every = every
+        self.clock = clock
+        self.written_at: float | None = None
+        self.writes = 0
+
+    def __call__(self, done: int, total: int = 100) -> None:
+        """Note ``done`` of ``total``; write it if the last write is a second old."""
+        now = self.clock()
+        if self.written_at is not None and now - self.written_at < self.every:
+            return
+        if self.engine.dialect.name == "sqlite" and self.session.in_transaction():
+            # SQLite has one writer: a write here would wait on the job's own transaction, or
+            # make it fail when it next writes. Wait for the job's next call between them.
+            return
+        total = max(1, int(total))
+        done = max(0, min(int(done), total))
+        # Set first: a database refusing this write is not asked again within the second.
+        self.written_at = now
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(Job)
+                    .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING)
+                    .values(progress=done * 100 // total, progress_done=done, progress_total=total)
+                )
+        except SQLAlchemyError as error:
+            log.warning("job %s: progress not written: %s", self.job_id, error)
+            return
+        self.writes += 1
 
 
 def run_attempt(session: Session, job_id: int) -> BaseException | None:
@@ -94,9 +161,8 @@ def run_attempt(session: Session, job_id: int) -> BaseException | None:
             row.max_attempts,
         )
         try:
-            result = run_function(
-                spec(row.name), session, _progress_writer(session, job_id), dict(row.arguments)
-            )
+            job_spec = spec(row.name)
+            result = run_function(job_spec, session, ProgressWriter(session, job_id), row.arguments)
         except Exception as error:
             session.rollback()
             _record_failure(session, job_id, error)
@@ -109,6 +175,8 @@ def run_attempt(session: Session, job_id: int) -> BaseException | None:
                 .values(
                     status=JobStatus.DONE,
                     progress=100,
+                    progress_done=Job.progress_total,
+                    arguments=job_spec.kept(row.arguments),
                     output=output,
                     result=result,
                     error="",
@@ -132,6 +200,10 @@ def _record_failure(session: Session, job_id: int, error: BaseException) -> None
         row.error = reason
         if last:
             row.finished_at = utcnow()
+            try:
+                row.arguments = spec(row.name).kept(row.arguments)
+            except ValueError:  # a job no longer registered: nothing to blank
+                pass
         attempts, limit, name = row.attempts, row.max_attempts, row.name
     if last:
         log.error(
@@ -149,9 +221,26 @@ def _record_failure(session: Session, job_id: int, error: BaseException) -> None
 
 
 def run_here(session: Session, job_id: int) -> None:
-    """Run the job in this process until it is done or out of attempts (no waiting between)."""
+    """Run the job in this process until it is done or out of attempts.
+
+    Each retry waits its delay from the settings, within the session's budget of
+    ``IN_PROCESS_WAIT_BUDGET`` seconds for all its waits.
+    """
+    delays = settings().retry_delays
+    retries = 0
     while run_attempt(session, job_id) is not None:
-        pass
+        status = session.scalar(select(Job.status).where(Job.id == job_id))
+        end_read(session)
+        if status != JobStatus.QUEUED:
+            return
+        delay = delays[retries] if retries < len(delays) else 0
+        retries += 1
+        left = session.info.get(_WAIT_LEFT, IN_PROCESS_WAIT_BUDGET)
+        wait = min(float(delay), left)
+        if wait > 0:
+            session.info[_WAIT_LEFT] = left - wait
+            log.info("job %s: retry in %.1f s (in-process)", job_id, wait)
+            sleep(wait)
 
 
 # The worker's sessions (Flask-SQLAlchemy's scoped session), set by ``flask worker``.

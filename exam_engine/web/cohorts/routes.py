@@ -237,6 +237,7 @@ def _render_manage(cohort: Cohort, status: int = 200, **forms: Any) -> Any:
                 cohort.join_code_expires_at and cohort.join_code_expires_at <= moment
             ),
             now=moment,
+            roster_job_rows=cohorts.ROSTER_JOB_ROWS,
             **context,
         ),
         status,
@@ -277,7 +278,11 @@ def revoke_join_code(cohort_id: int) -> Any:
 @bp.post("/<int:cohort_id>/roster")
 @instructor_only
 def upload_roster(cohort_id: int) -> Any:
-    """Invite a CSV roster (all or nothing): each person accepts before they are enrolled."""
+    """Invite a CSV roster (all or nothing): each person accepts before they are enrolled.
+
+    A large roster runs as a job: the answer is its page, with progress and, at the end,
+    each row's outcome.
+    """
     cohort = _cohort(cohort_id)
     form = RosterForm()
     if not form.validate():
@@ -290,14 +295,15 @@ def upload_roster(cohort_id: int) -> Any:
             text = form.text.data
         else:
             raise ValidationFailed("roster: choose a CSV file or paste the lines")
-        report = cohorts.upload_roster(current_session(), current_user.id, cohort, text, now=now())
+        outcome = cohorts.submit_roster(current_session(), current_user.id, cohort, text, now=now())
     except cohorts.RosterRejected as error:
         return _render_manage(cohort, 400, roster_form=form, roster_problems=list(error.problems))
     except ValidationFailed as error:
         return _render_manage(cohort, 400, roster_form=form, roster_problems=[str(error)])
-    cohorts.send_invitation_mails(current_session(), report.invitation_ids, user_id=current_user.id)
+    if isinstance(outcome, int):
+        return redirect(url_for("jobs.job_page", job_id=outcome), 303)
     response = make_response(
-        render_template("cohorts/roster_result.html", cohort=cohort, report=report)
+        render_template("cohorts/roster_result.html", cohort=cohort, report=outcome)
     )
     # The page lists people's emails: never keep it in a shared cache.
     response.headers["Cache-Control"] = "no-store"

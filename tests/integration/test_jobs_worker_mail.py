@@ -1,0 +1,215 @@
+"""Mail and rosters with a queue: requests only queue, ``flask worker --burst`` does the rest.
+
+Account mail is queued alike for known and unknown addresses; the worker sends it, or
+retries a refusing server and then shows the job failed with the server's answer. A large
+roster's job counts its rows. Redis as in test_jobs_worker.py (``TEST_REDIS_URL``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import select
+
+from exam_engine.models import CohortInvitation, Job, utcnow
+from exam_engine.services import cohorts, email_verification, password_reset
+from exam_engine.services.account_links import Links
+from exam_engine.services.cohorts import roster_jobs
+from exam_engine.services.jobs import names
+from exam_engine.web import sign_in
+from tests.factories import UserFactory
+from tests.support import TEST_SECRET, Client, make_queued_app
+
+WAIT_SECONDS = 120
+
+
+@pytest.fixture
+def queued_app(tmp_path, database_url, redis_prefix, request):
+    """An app whose jobs go to Redis; retries at once, so one burst runs every attempt."""
+    application = make_queued_app(
+        database_url, str(tmp_path / "app"), redis_prefix, JOB_RETRY_DELAYS=[0, 0]
+    )
+    request.addfinalizer(lambda: sign_in.init_app(request.getfixturevalue("app")))
+
+    def dispose() -> None:
+        from exam_engine.extensions import db
+
+        with application.app_context():
+            db.engine.dispose()
+
+    request.addfinalizer(dispose)
+    return application
+
+
+def _burst(tmp_path, database_url, redis_prefix, mail_host: str, mail_port: int) -> str:
+    """Run ``flask worker --burst --no-schedule`` to the end; return its output."""
+    url, prefix = redis_prefix
+    env = dict(
+        os.environ,
+        FLASK_APP="exam_engine:create_app",
+        DATABASE_URL=database_url,
+        SECRET_KEY=TEST_SECRET,
+        EXAM_ENGINE_INSTANCE_PATH=str(tmp_path / "worker"),
+        EXAM_ENGINE_REDIS_URL=url,
+        EXAM_ENGINE_REDIS_KEY_PREFIX=prefix,
+        EXAM_ENGINE_JOB_RETRY_DELAYS="[0, 0]",
+        EXAM_ENGINE_MAIL_SERVER=mail_host,
+        EXAM_ENGINE_MAIL_PORT=str(mail_port),
+        EXAM_ENGINE_BASE_URL="http://exam.test",
+        EXAM_ENGINE_LOG_FORMAT="text",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "worker", "--burst", "--no-schedule"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT_SECONDS,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def _links() -> Links:
+    return Links(secret=TEST_SECRET, now=time.time(), page=lambda name, token: f"http://x/{name}")
+
+
+def _mail_jobs(session) -> list[Job]:
+    session.expire_all()
+    return list(session.scalars(select(Job).where(Job.name == names.SEND_MAIL).order_by(Job.id)))
+
+
+def test_account_mail_is_only_queued_in_the_request_and_a_worker_sends_it(
+    tmp_path, database_url, redis_prefix, queued_app, session, smtp_server, inbox
+) -> None:
+    UserFactory(email="known@example.com")
+    with queued_app.app_context():
+        deliveries = [
+            password_reset.request_reset(session, _links(), "known@example.com"),
+            password_reset.request_reset(session, _links(), "nobody@example.com"),
+            email_verification.register(
+                session, _links(), "new@example.com", "quartz-lantern-orbit-71"
+            ),
+            email_verification.register(
+                session, _links(), "known@example.com", "quartz-lantern-orbit-71"
+            ),
+        ]
+    # Every way answers alike: one queued mail, no file, nothing sent yet.
+    assert [d.file for d in deliveries] == [None] * 4
+    rows = _mail_jobs(session)
+    assert [(row.status, row.arguments["to"]) for row in rows] == [
+        ("queued", "known@example.com"),
+        ("queued", "nobody@example.com"),
+        ("queued", "new@example.com"),
+        ("queued", "known@example.com"),
+    ]
+    assert inbox.messages == []
+    controller, _ = smtp_server
+    _burst(tmp_path, database_url, redis_prefix, controller.hostname, controller.port)
+    rows = _mail_jobs(session)
+    assert {row.status for row in rows} == {"done"}
+    # The body (a reset link) is not kept once the mail went.
+    assert {row.arguments["body"] for row in rows} == {"(removed)"}
+    assert sorted(m.to for m in inbox.messages) == sorted(
+        ["known@example.com", "nobody@example.com", "new@example.com", "known@example.com"]
+    )
+
+
+def test_the_reset_page_answers_the_same_with_a_queue_for_known_and_unknown(
+    queued_app, session, inbox
+) -> None:
+    UserFactory(email="known@example.com")
+    queued_app.test_client_class = Client
+    client = queued_app.test_client()
+    pages = [
+        client.post("/account/reset", data={"email": email})
+        for email in ("known@example.com", "nobody@example.com")
+    ]
+    assert [page.status_code for page in pages] == [200, 200]
+    # The CSRF token is signed with the time: two requests a second apart differ there only.
+    texts = [
+        re.sub(r'(name="csrf[-_]token"[^>]*?(?:content|value)=")[^"]+', r"\1", page.text).replace(
+            email, "ADDRESS"
+        )
+        for page, email in zip(pages, ("known@example.com", "nobody@example.com"), strict=True)
+    ]
+    assert texts[0] == texts[1] and "Check your mail" in texts[0]
+    assert len(_mail_jobs(session)) == 2 and inbox.messages == []
+
+
+def test_a_mail_job_whose_server_fails_is_retried_then_failed_with_its_answer(
+    tmp_path, database_url, redis_prefix, queued_app, session, client, inbox
+) -> None:
+    UserFactory(email="root@example.com", role="admin")
+    with queued_app.app_context():
+        password_reset.request_reset(session, _links(), "someone@example.com")
+    # Nothing listens on port 1: every attempt is refused.
+    _burst(tmp_path, database_url, redis_prefix, "127.0.0.1", 1)
+    (row,) = _mail_jobs(session)
+    assert (row.status, row.attempts, row.max_attempts) == ("failed", 3, 3)
+    assert row.error.startswith("mail to someone@example.com not sent: ")
+    assert "ConnectionRefusedError" in row.error
+    assert row.arguments["body"] == "(removed)"
+    assert inbox.messages == []
+    # An admin finds it among the failed jobs, with its reason.
+    client.login("root@example.com")
+    text = client.get("/jobs?status=failed").get_data(as_text=True)
+    assert f"/jobs/{row.id}" in text and "mail to someone@example.com not sent" in text
+
+
+def test_a_large_roster_job_runs_in_the_worker_and_counts_its_rows(
+    tmp_path,
+    database_url,
+    redis_prefix,
+    queued_app,
+    session,
+    smtp_server,
+    inbox,
+    monkeypatch,
+    instructor,
+    cohort,
+) -> None:
+    monkeypatch.setattr(roster_jobs, "ROSTER_JOB_ROWS", 3)
+    lines = [f"s{i}@example.com" for i in range(6)]
+    with queued_app.app_context():
+        job_id = cohorts.submit_roster(
+            session, instructor.id, cohort, "\n".join(lines), now=utcnow()
+        )
+    assert isinstance(job_id, int)
+    assert session.get(Job, job_id).status == "queued"
+    assert session.scalars(select(CohortInvitation)).all() == []
+    controller, _ = smtp_server
+    _burst(tmp_path, database_url, redis_prefix, controller.hostname, controller.port)
+    session.expire_all()
+    row = session.get(Job, job_id)
+    assert (row.status, row.progress_done, row.progress_total) == ("done", 6, 6)
+    assert [entry["email"] for entry in row.result["invited"]] == lines
+    assert sorted(session.scalars(select(CohortInvitation.email))) == lines
+    # The roster job queued each invitation's mail; the same burst sent them.
+    assert {job.status for job in _mail_jobs(session)} == {"done"}
+    assert sorted(m.to for m in inbox.messages) == lines
+
+
+def test_account_mail_with_the_queue_unreachable_says_try_again_and_keeps_no_body(
+    tmp_path, database_url, session, request
+) -> None:
+    from exam_engine.services.mail import MailNotSent
+
+    # Nothing listens on port 1: the push to Redis fails at once.
+    unreachable = make_queued_app(
+        database_url, str(tmp_path / "app"), ("redis://127.0.0.1:1/12", "down:")
+    )
+    request.addfinalizer(lambda: sign_in.init_app(request.getfixturevalue("app")))
+    with unreachable.app_context():
+        with pytest.raises(MailNotSent, match="try again"):
+            password_reset.request_reset(session, _links(), "someone@example.com")
+        from exam_engine.extensions import db
+
+        db.engine.dispose()
+    (row,) = _mail_jobs(session)
+    assert (row.status, row.arguments["body"]) == ("failed", "(removed)")
+    assert "could not be reached" in row.error
