@@ -17,6 +17,7 @@ from sqlalchemy import CursorResult, Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 
+from exam_engine.domain.plurals import counted
 from exam_engine.domain.vocabulary import JobStatus
 from exam_engine.models import Job, utcnow
 from exam_engine.services import request_id
@@ -207,7 +208,11 @@ def _record_failure(session: Session, job_id: int, error: BaseException) -> None
         attempts, limit, name = row.attempts, row.max_attempts, row.name
     if last:
         log.error(
-            "job %s (%s) failed for good after %s attempt(s): %s", job_id, name, attempts, reason
+            "job %s (%s) failed for good after %s: %s",
+            job_id,
+            name,
+            counted(attempts, "attempt"),
+            reason,
         )
     else:
         log.warning(
