@@ -50,8 +50,19 @@ from exam_engine.domain.formats import yaml_format  # noqa: E402
 from exam_engine.domain.formats._common import write_zip  # noqa: E402
 from question_bank import BUNDLED_BLUEPRINT, load_blueprint  # noqa: E402
 
-FORMATS = ("yaml", "csv", "gift", "qti")
-SUFFIXES = {"yaml": ".yaml", "csv": ".csv", "gift": ".gift", "qti": ".zip"}
+# ``foreign-X`` is format X as another tool writes it (no engine marks): read per item.
+FORMATS = (
+    "yaml",
+    "csv",
+    "gift",
+    "moodlexml",
+    "qti",
+    "foreign-csv",
+    "foreign-gift",
+    "foreign-moodlexml",
+    "foreign-qti",
+)
+SUFFIXES = {"yaml": ".yaml", "csv": ".csv", "gift": ".gift", "moodlexml": ".xml", "qti": ".zip"}
 VARIANTS = ("bank", "errors", "huge")
 WORDS = (
     "model governance risk control assurance inventory lifecycle monitoring drift bias "
@@ -71,7 +82,7 @@ rss_kb = usage.ru_maxrss
 err = done.stderr.splitlines()
 print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
                   "rss_mb": rss_kb / 1024, "rc": done.returncode,
-                  "stderr_lines": len(err), "out": done.stdout.strip()[-300:],
+                  "stderr_lines": len(err), "out": done.stdout.strip().split("\n")[0][:300],
                   "err_tail": err[-2:] if err else []}))
 """
 
@@ -128,8 +139,36 @@ def yaml_text(records: list[ItemRecord], difficulty: str | None = None) -> bytes
     return body.encode("utf-8")
 
 
+def _engine_format(fmt: str) -> str:
+    return fmt.removeprefix("foreign-")
+
+
+def _suffix(fmt: str) -> str:
+    return SUFFIXES[_engine_format(fmt)]
+
+
+def foreign(fmt: str, content: bytes) -> bytes:
+    """The engine's file without the marks that tell it is the engine's: another tool's file."""
+    if fmt == "gift":  # titles that are not item keys
+        return re.sub(rb"::D(\d)-([A-Z])-(\d{3})::", rb"::Q\1\2\3::", content)
+    if fmt == "csv":  # a spreadsheet's column names, no ``key`` column
+        head, _, body = content.partition(b"\n")
+        head = head.replace(b"key,", b"id,").replace(b"stem", b"question")
+        return head + b"\n" + body
+    if fmt == "moodlexml":
+        return content.replace(b' class="aaism-markdown"', b"")
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    return write_zip(
+        {name: re.sub(rb' data-aaism-key="[^"]*"', b"", data) for name, data in members.items()}
+    )
+
+
 def write_file(fmt: str, records: list[ItemRecord], *, bad: bool = False) -> bytes:
     """The records in one format; ``bad`` gives each item an unknown difficulty."""
+    if fmt.startswith("foreign-"):
+        plain = _engine_format(fmt)
+        return foreign(plain, write_file(plain, records, bad=bad))
     if fmt == "yaml":
         return yaml_text(records, "very hard" if bad else None)
     blueprint = load_blueprint(BUNDLED_BLUEPRINT)
@@ -165,13 +204,14 @@ def make_files(folder: Path, megabytes: int) -> dict[tuple[str, str], Path]:
             stem_chars = int(1700 + (target - per_item * count) / count)
         records = items(count, stem_chars=stem_chars)
         for variant in VARIANTS:
+            if fmt.startswith("foreign-") and variant == "errors":
+                continue  # a foreign file has no such errors: its items become drafts
             if variant == "huge":
                 one = items(1, stem_chars=int(target * 0.95))
                 content = write_file(fmt, one)
             else:
                 content = write_file(fmt, records, bad=variant == "errors")
-            path = folder / f"{variant}{SUFFIXES[fmt]}"
-            path = folder / fmt / path.name
+            path = folder / fmt / f"{variant}{_suffix(fmt)}"
             path.parent.mkdir(exist_ok=True)
             path.write_bytes(content)
             files[(fmt, variant)] = path
@@ -229,7 +269,7 @@ def measure(code: Path, fmt: str, path: Path, folder: Path, tag: str) -> dict[st
         "bank",
         "import",
         "--format",
-        fmt,
+        _engine_format(fmt),
         str(path),
         "--draft",
     ]
@@ -265,9 +305,10 @@ def main() -> None:
         start = time.perf_counter()
         if args.files is not None:
             files = {
-                (fmt, variant): args.files / fmt / f"{variant}{SUFFIXES[fmt]}"
+                (fmt, variant): args.files / fmt / f"{variant}{_suffix(fmt)}"
                 for fmt in FORMATS
                 for variant in VARIANTS
+                if (args.files / fmt / f"{variant}{_suffix(fmt)}").exists()
             }
         else:
             files = make_files(folder, args.mb)
@@ -291,6 +332,8 @@ def main() -> None:
         print("|---|---|---:|---|---:|---:|---:|---:|---|")
         for fmt in wanted_formats:
             for variant in wanted_variants:
+                if (fmt, variant) not in files:
+                    continue
                 path = files[(fmt, variant)]
                 size = path.stat().st_size / 2**20
                 for label, code in codes.items():
