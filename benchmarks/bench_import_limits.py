@@ -80,9 +80,11 @@ wall = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 rss_kb = usage.ru_maxrss
 err = done.stderr.splitlines()
+out = done.stdout.strip().splitlines() or [""]
+out = next((line for line in out if line.startswith("imported")), out[-1])
 print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
                   "rss_mb": rss_kb / 1024, "rc": done.returncode,
-                  "stderr_lines": len(err), "out": done.stdout.strip().split("\n")[0][:300],
+                  "stderr_lines": len(err), "out": out[:300],
                   "err_tail": err[-2:] if err else []}))
 """
 

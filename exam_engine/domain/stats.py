@@ -98,7 +98,7 @@ class BetaDist:
         if k > n:
             return 0.0
         # sf(k - 1) = P(X > k - 1) = P(X >= k).
-        from scipy import stats as _scipy_stats  # type: ignore[import-untyped]
+        from scipy import stats as _scipy_stats
 
         value = float(_scipy_stats.betabinom.sf(k - 1, n, self.alpha, self.beta))
         return min(1.0, max(0.0, value))
