@@ -16,6 +16,7 @@ from exam_engine.domain.formats import csv_foreign, gift_foreign
 from exam_engine.domain.formats._common import is_zip, read_zip
 from exam_engine.domain.formats.foreign import ForeignParsed
 from exam_engine.domain.formats.foreign_readers import FOREIGN_READERS
+from exam_engine.domain.formats.gift import gift_lines
 
 Reader = Callable[..., ForeignParsed]
 
@@ -28,9 +29,19 @@ READERS: dict[str, Reader] = {
 
 # How a file in a format that both the engine and other tools write is told apart: the
 # engine's own GIFT has item keys as titles, its own CSV a ``key`` column (see each reader).
-ENGINE_OWN: dict[str, Callable[[str], bool]] = {
-    "gift": gift_foreign.is_engine_gift,
-    "csv": csv_foreign.is_engine_csv,
+def _engine_gift(data: bytes) -> bool:
+    return gift_foreign.is_engine_gift(gift_lines(data))
+
+
+def _engine_csv(data: bytes) -> bool:
+    end = data.find(b"\n")
+    return csv_foreign.is_engine_csv((data if end == -1 else data[:end]).decode("utf-8-sig"))
+
+
+# Each reads checked UTF-8 bytes only as far as it needs (no decoded copy of a 50 MB file).
+ENGINE_OWN: dict[str, Callable[[bytes], bool]] = {
+    "gift": _engine_gift,
+    "csv": _engine_csv,
 }
 
 
@@ -69,10 +80,10 @@ def is_foreign(fmt: str, data: bytes) -> bool:
     if own is None:
         return True
     try:
-        text = data.decode("utf-8-sig")
+        data.decode("utf-8-sig")  # checked only: the text is not kept
     except UnicodeDecodeError:
         return False
-    return not own(text)
+    return not own(data)
 
 
 def parse_foreign(fmt: str, data: bytes, *, filename: str, blueprint: Blueprint) -> ForeignParsed:
