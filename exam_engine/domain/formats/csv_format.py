@@ -29,6 +29,7 @@ from exam_engine.domain.formats._common import (
     sorted_items,
     subdomain_from_key,
 )
+from exam_engine.domain.formats.limits import MAX_TEXT_CHARS
 
 LABELS = ("a", "b", "c", "d")
 COLUMNS: tuple[str, ...] = (
@@ -57,7 +58,7 @@ BOM = "\ufeff"
 # limits (formats.limits) name the item and the field, while a cell far beyond any limit
 # (a 50 MB stem) still stops the reader at once, before a row or an item is built from it.
 # The setting is process-wide and only ever raised here.
-CSV_CELL_CHARS = 1_000_000
+CSV_CELL_CHARS = MAX_TEXT_CHARS
 if csv.field_size_limit() < CSV_CELL_CHARS:
     csv.field_size_limit(CSV_CELL_CHARS)
 

@@ -34,21 +34,39 @@ from exam_engine.domain.formats.qti.names import (
 # --- safe XML with lines --------------------------------------------------------------------
 
 
+# Called with the root and each of its children once the child is complete, then the child
+# is dropped from the tree (and its lines from the map): a large file is never held whole.
+ChildHandler = Callable[[ET.Element, ET.Element, dict[ET.Element, int]], None]
+
+
 class _LineTarget:
     """A tree-builder target that remembers the line each element starts on."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_child: ChildHandler | None = None) -> None:
         self.builder = ET.TreeBuilder()
         self.lines: dict[ET.Element, int] = {}
         self.expat: Any = None
+        self.on_child = on_child
+        self.root: ET.Element | None = None
+        self.depth = 0
 
     def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
         element = self.builder.start(tag, attrs)
         self.lines[element] = int(self.expat.CurrentLineNumber) if self.expat else 1
+        if self.root is None:
+            self.root = element
+        self.depth += 1
         return element
 
     def end(self, tag: str) -> ET.Element:
-        return self.builder.end(tag)
+        element = self.builder.end(tag)
+        self.depth -= 1
+        if self.on_child is not None and self.depth == 1 and self.root is not None:
+            self.on_child(self.root, element, self.lines)
+            self.root.remove(element)
+            for part in element.iter():
+                self.lines.pop(part, None)
+        return element
 
     def data(self, text: str) -> None:
         self.builder.data(text)
@@ -68,16 +86,20 @@ class _Xml:
         return self.lines.get(element, 1) if element is not None else 1
 
 
-def parse_xml(data: bytes, file: str, what: str = "QTI") -> tuple[_Xml | None, Problem | None]:
+def parse_xml(
+    data: bytes, file: str, what: str = "QTI", on_child: ChildHandler | None = None
+) -> tuple[_Xml | None, Problem | None]:
     """Parse XML safely: no DTD, so no entity expansion and no external entities.
 
     ``what`` names the format in the refusal (QTI, Moodle XML). Only UTF-8 is read: XML
-    declaring another encoding, or in UTF-16, is "not UTF-8".
+    declaring another encoding, or in UTF-16, is "not UTF-8". With ``on_child``, each child
+    of the root is handed to it as soon as it is complete and then dropped (the returned
+    root has none); a syntax error further on still makes the whole file a problem.
     """
     not_utf8 = xml_encoding_problem(data, file)
     if not_utf8 is not None:
         return None, not_utf8
-    target = _LineTarget()
+    target = _LineTarget(on_child)
     parser = SafeET.DefusedXMLParser(
         target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True
     )
