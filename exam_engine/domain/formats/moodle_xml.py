@@ -338,7 +338,7 @@ def _read(
 
     try:
         if bad is None:
-            xml, bad = parse_xml(data, filename, what="Moodle XML", on_child=question)
+            xml, bad = parse_xml(data, filename, what="Moodle XML", on_element=question)
     except RecursionError:
         deep = Problem(filename, 1, "the XML is nested too deeply to read")
         return ForeignParsed((), (), (deep,)), []
