@@ -1,8 +1,10 @@
 """Time and measure the memory of importing 50 MB files of every format (issue 15, limits).
 
 Run as ``.venv/bin/python benchmarks/bench_import_limits.py [--runs 3] [--baseline-ref REF]``;
-prints a markdown table. For each format (YAML, CSV, GIFT, a QTI zip) it writes three files
-of about 50 MB (``--mb``) into a temporary folder:
+prints a markdown table. For each format (YAML, CSV, GIFT, Moodle XML, a QTI zip, and the
+last four as another tool writes them, ``foreign-*``: without the marks of the engine's own
+files, so that the import reads them per item as drafts) it writes files of about 50 MB
+(``--mb``) into a temporary folder (or ``--write-only DIR`` once, then ``--files DIR``):
 
 - ``bank``: realistic items (a stem of about 1,700 characters, four options, a rationale of
   about 500 characters each, two references), as many as the key space allows (999 a
@@ -11,11 +13,13 @@ of about 50 MB (``--mb``) into a temporary folder:
   refuses with one problem an item (the "37,000 error lines" case);
 - ``huge``: one item whose stem is the whole 50 MB (the pathological field).
 
+(``foreign-*`` have no ``errors`` file: another tool's items become drafts whatever they lack.)
+
 Each file is imported by ``flask bank import --format FMT FILE --draft`` in a subprocess on
 a fresh SQLite database, and the subprocess's wall time and peak RSS
 (``resource.getrusage(RUSAGE_CHILDREN)`` of a wrapper process that runs only that import)
 are recorded; the median of ``--runs`` is reported. The baseline is the code at
-``--baseline-ref`` (default ``1588a31``, main before this work) exported by ``git archive``
+``--baseline-ref`` (default ``4d67031``, main before this work) exported by ``git archive``
 into a temporary folder and run with ``PYTHONPATH`` pointing at it, on the same files, in
 the same run. Targets: every import answers (imports or refuses with problems) within 30 s
 and 300 MB.
@@ -30,6 +34,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -234,17 +239,20 @@ def baseline_tree(ref: str, folder: Path, repo: Path = ROOT) -> Path:
 
 
 def fresh_database(code: Path, folder: Path, name: str) -> str:
-    """A migrated SQLite database for one run, made by the code under test."""
-    url = f"sqlite:///{folder / name}.sqlite3"
-    env = _env(code, url)
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=code,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return url
+    """A migrated SQLite database for one run: a copy of one migrated by the code under test."""
+    template = folder / f"migrated-{code.name}.sqlite3"
+    if not template.exists():
+        env = _env(code, f"sqlite:///{template}")
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+            cwd=code,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    copy = folder / f"{name}.sqlite3"
+    shutil.copyfile(template, copy)
+    return f"sqlite:///{copy}"
 
 
 def _env(code: Path, url: str) -> dict[str, str]:
@@ -284,7 +292,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--mb", type=int, default=50)
-    parser.add_argument("--baseline-ref", default="1588a31")
+    parser.add_argument("--baseline-ref", default="4d67031")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument(
         "--repo", type=Path, default=ROOT, help="the git repository of the baseline"
@@ -329,7 +337,7 @@ def main() -> None:
         print()
         print(
             "| format | file | MB | code | wall s (median) | CPU s (median) "
-            "| peak RSS MB (median) | exit | answer |"
+            "| peak RSS MB, median (min-max) | exit | answer |"
         )
         print("|---|---|---:|---|---:|---:|---:|---:|---|")
         for fmt in wanted_formats:
@@ -347,14 +355,15 @@ def main() -> None:
                         for n in range(runs)
                     ]
                     wall = statistics.median(float(str(r["wall"])) for r in results)
-                    rss = statistics.median(float(str(r["rss_mb"])) for r in results)
+                    all_rss = [float(str(r["rss_mb"])) for r in results]
+                    rss = statistics.median(all_rss)
                     cpu = statistics.median(float(str(r["cpu"])) for r in results)
                     last = results[-1]
                     answer = str(last["out"] or " / ".join(map(str, last["err_tail"])))
                     answer = answer.replace("|", "/")[:160]
                     print(
                         f"| {fmt} | {variant} | {size:.1f} | {label} | {wall:.1f} | {cpu:.1f} "
-                        f"| {rss:.0f} "
+                        f"| {rss:.0f} ({min(all_rss):.0f}-{max(all_rss):.0f}) "
                         f"| {last['rc']} | {answer} ({last['stderr_lines']} stderr lines) |",
                         flush=True,
                     )

@@ -17,7 +17,8 @@ DEFAULT_BATCH = 500
 class BatchWriter:
     """Add new objects to a session, flushing and expunging them ``size`` at a time."""
 
-    def __init__(self, session: Session, size: int = DEFAULT_BATCH) -> None:
+    def __init__(self, session: Session, size: int | None = None) -> None:
+        size = DEFAULT_BATCH if size is None else size
         if size < 1:
             raise ValueError(f"batch size must be at least 1, got {size}")
         self.session = session

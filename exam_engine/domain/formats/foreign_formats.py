@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.formats import csv_foreign, gift_foreign
-from exam_engine.domain.formats._common import is_zip, read_zip
+from exam_engine.domain.formats._common import MANIFEST_NAME, is_zip, read_zip
 from exam_engine.domain.formats.foreign import ForeignParsed
 from exam_engine.domain.formats.foreign_readers import FOREIGN_READERS
 from exam_engine.domain.formats.gift import gift_lines
@@ -61,7 +61,8 @@ def is_engine_qti(data: bytes) -> bool:
     members, problems = read_zip(data, "package")
     if problems:
         return True
-    return any(ENGINE_QTI_MARK in content for content in members.values())
+    # Items carry the mark, the manifest does not: it (up to 64 MB) is not read for it.
+    return any(ENGINE_QTI_MARK in members[name] for name in members if name != MANIFEST_NAME)
 
 
 def is_foreign(fmt: str, data: bytes) -> bool:
