@@ -67,26 +67,37 @@ def decode_text(data: bytes, file: str) -> tuple[str | None, Problem | None]:
 
 
 TextReader = Callable[[str, str, Blueprint, Iterable[str]], Parsed]
+BytesReader = Callable[[bytes, str, Blueprint, Iterable[str]], Parsed]
 
 
-def text_format(read: TextReader, what: str) -> Callable[..., Parsed]:
-    """A format's ``parse(data, *, filename, blueprint, known_keys=())`` over its text reader.
+def bytes_format(read: BytesReader, what: str) -> Callable[..., Parsed]:
+    """A format's ``parse(data, *, filename, blueprint, known_keys=())`` over a reader of
+    bytes checked to be UTF-8 (a byte-order mark allowed).
 
-    The bytes are decoded first (UTF-8, a byte-order mark allowed); a file that is not
-    UTF-8 is one problem at the line of its first bad byte, and nothing is read.
+    A file that is not UTF-8 is one problem at the line of its first bad byte, and nothing
+    is read. The decoded text of the check is not kept: a reader that decodes line by line
+    never holds a second copy of a large file.
     """
 
     def parse(
         data: bytes, *, filename: str, blueprint: Blueprint, known_keys: Iterable[str] = ()
     ) -> Parsed:
-        text, bad = decode_text(data, filename)
-        if text is None:
-            assert bad is not None
+        bad = decode_text(data, filename)[1]
+        if bad is not None:
             return Parsed((), (), (bad,))
-        return read(text, filename, blueprint, known_keys)
+        return read(data, filename, blueprint, known_keys)
 
     parse.__doc__ = f"Parse {what} bytes into validated items; never raises on bad input."
     return parse
+
+
+def text_format(read: TextReader, what: str) -> Callable[..., Parsed]:
+    """A format's ``parse`` over its text reader: :func:`bytes_format`, the text decoded."""
+
+    def decoded(data: bytes, file: str, blueprint: Blueprint, known: Iterable[str]) -> Parsed:
+        return read(data.decode("utf-8-sig"), file, blueprint, known)
+
+    return bytes_format(decoded, what)
 
 
 def subdomain_from_key(key: str) -> str:

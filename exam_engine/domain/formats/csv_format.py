@@ -23,8 +23,8 @@ from exam_engine.domain.bank import ItemRecord, Problem, RawItem, did_you_mean
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.formats._common import (
     Parsed,
+    bytes_format,
     check_items,
-    decode_text,
     domain_mismatch,
     sorted_items,
     subdomain_from_key,
@@ -142,15 +142,9 @@ def csv_lines(data: bytes) -> tuple[Iterator[str], str]:
     return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), delimiter
 
 
-def parse(
-    data: bytes, *, filename: str, blueprint: Blueprint, known_keys: Iterable[str] = ()
+def _read_bytes(
+    data: bytes, filename: str, blueprint: Blueprint, known_keys: Iterable[str]
 ) -> Parsed:
-    """Parse CSV bytes into validated items; never raises on bad input."""
-    text, bad = decode_text(data, filename)
-    if text is None:
-        assert bad is not None
-        return Parsed((), (), (bad,))
-    del text  # checked; the rows are decoded line by line below
     lines, delimiter = csv_lines(data)
     return _read(lines, delimiter, filename, blueprint, known_keys)
 
@@ -262,6 +256,9 @@ def _read(
             problems.append(Problem(filename, line, f"item {key}: {reason}" if key else reason))
         raws.append(RawItem(filename, line, raw_data, {}))
     return check_items(raws, blueprint, known_keys=known_keys, problems=problems, warnings=warnings)
+
+
+parse = bytes_format(_read_bytes, "CSV")
 
 
 def _answer(cell: str) -> str:

@@ -34,8 +34,8 @@ from exam_engine.domain.bank import ItemRecord, Problem, RawItem
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.formats._common import (
     Parsed,
+    bytes_format,
     check_items,
-    decode_text,
     domain_mismatch,
     labelled,
     sorted_items,
@@ -548,23 +548,9 @@ def _unsupported_kind(answers: str) -> str:
     return "a short-answer question"
 
 
-def parse(
-    data: bytes, *, filename: str, blueprint: Blueprint, known_keys: Iterable[str] = ()
-) -> Parsed:
-    """Parse GIFT bytes into validated items; never raises on bad input."""
-    text, bad = decode_text(data, filename)
-    if text is None:
-        assert bad is not None
-        return Parsed((), (), (bad,))
-    del text  # checked; the lines are decoded as they are read
-    return _read(gift_lines(data), filename, blueprint, known_keys)
-
-
-def _read(
-    text: str | Iterable[str], filename: str, blueprint: Blueprint, known_keys: Iterable[str]
-) -> Parsed:
+def _read(data: bytes, filename: str, blueprint: Blueprint, known_keys: Iterable[str]) -> Parsed:
     reader = _Reader(filename, blueprint)
-    reader.read(text)
+    reader.read(gift_lines(data))  # decoded line by line: no copy of the whole text
     return check_items(
         reader.raws,
         blueprint,
@@ -572,6 +558,9 @@ def _read(
         problems=reader.problems,
         warnings=reader.warnings,
     )
+
+
+parse = bytes_format(_read, "GIFT")
 
 
 # --- writing ------------------------------------------------------------------------------
