@@ -1,8 +1,10 @@
 """Time and measure the memory of importing 50 MB files of every format (issue 15, limits).
 
 Run as ``.venv/bin/python benchmarks/bench_import_limits.py [--runs 3] [--baseline-ref REF]``;
-prints a markdown table. For each format (YAML, CSV, GIFT, a QTI zip) it writes three files
-of about 50 MB (``--mb``) into a temporary folder:
+prints a markdown table. For each format (YAML, CSV, GIFT, Moodle XML, a QTI zip, and the
+last four as another tool writes them, ``foreign-*``: without the marks of the engine's own
+files, so that the import reads them per item as drafts) it writes files of about 50 MB
+(``--mb``) into a temporary folder (or ``--write-only DIR`` once, then ``--files DIR``):
 
 - ``bank``: realistic items (a stem of about 1,700 characters, four options, a rationale of
   about 500 characters each, two references), as many as the key space allows (999 a
@@ -11,11 +13,13 @@ of about 50 MB (``--mb``) into a temporary folder:
   refuses with one problem an item (the "37,000 error lines" case);
 - ``huge``: one item whose stem is the whole 50 MB (the pathological field).
 
+(``foreign-*`` have no ``errors`` file: another tool's items become drafts whatever they lack.)
+
 Each file is imported by ``flask bank import --format FMT FILE --draft`` in a subprocess on
 a fresh SQLite database, and the subprocess's wall time and peak RSS
 (``resource.getrusage(RUSAGE_CHILDREN)`` of a wrapper process that runs only that import)
 are recorded; the median of ``--runs`` is reported. The baseline is the code at
-``--baseline-ref`` (default ``1588a31``, main before this work) exported by ``git archive``
+``--baseline-ref`` (default ``4d67031``, main before this work) exported by ``git archive``
 into a temporary folder and run with ``PYTHONPATH`` pointing at it, on the same files, in
 the same run. Targets: every import answers (imports or refuses with problems) within 30 s
 and 300 MB.
@@ -30,6 +34,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -50,8 +55,19 @@ from exam_engine.domain.formats import yaml_format  # noqa: E402
 from exam_engine.domain.formats._common import write_zip  # noqa: E402
 from question_bank import BUNDLED_BLUEPRINT, load_blueprint  # noqa: E402
 
-FORMATS = ("yaml", "csv", "gift", "qti")
-SUFFIXES = {"yaml": ".yaml", "csv": ".csv", "gift": ".gift", "qti": ".zip"}
+# ``foreign-X`` is format X as another tool writes it (no engine marks): read per item.
+FORMATS = (
+    "yaml",
+    "csv",
+    "gift",
+    "moodlexml",
+    "qti",
+    "foreign-csv",
+    "foreign-gift",
+    "foreign-moodlexml",
+    "foreign-qti",
+)
+SUFFIXES = {"yaml": ".yaml", "csv": ".csv", "gift": ".gift", "moodlexml": ".xml", "qti": ".zip"}
 VARIANTS = ("bank", "errors", "huge")
 WORDS = (
     "model governance risk control assurance inventory lifecycle monitoring drift bias "
@@ -69,9 +85,11 @@ wall = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 rss_kb = usage.ru_maxrss
 err = done.stderr.splitlines()
+out = done.stdout.strip().splitlines() or [""]
+out = next((line for line in out if line.startswith("imported")), out[-1])
 print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
                   "rss_mb": rss_kb / 1024, "rc": done.returncode,
-                  "stderr_lines": len(err), "out": done.stdout.strip()[-300:],
+                  "stderr_lines": len(err), "out": out[:300],
                   "err_tail": err[-2:] if err else []}))
 """
 
@@ -128,8 +146,36 @@ def yaml_text(records: list[ItemRecord], difficulty: str | None = None) -> bytes
     return body.encode("utf-8")
 
 
+def _engine_format(fmt: str) -> str:
+    return fmt.removeprefix("foreign-")
+
+
+def _suffix(fmt: str) -> str:
+    return SUFFIXES[_engine_format(fmt)]
+
+
+def foreign(fmt: str, content: bytes) -> bytes:
+    """The engine's file without the marks that tell it is the engine's: another tool's file."""
+    if fmt == "gift":  # titles that are not item keys
+        return re.sub(rb"::D(\d)-([A-Z])-(\d{3})::", rb"::Q\1\2\3::", content)
+    if fmt == "csv":  # a spreadsheet's column names, no ``key`` column
+        head, _, body = content.partition(b"\n")
+        head = head.replace(b"key,", b"id,").replace(b"stem", b"question")
+        return head + b"\n" + body
+    if fmt == "moodlexml":
+        return content.replace(b' class="aaism-markdown"', b"")
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    return write_zip(
+        {name: re.sub(rb' data-aaism-key="[^"]*"', b"", data) for name, data in members.items()}
+    )
+
+
 def write_file(fmt: str, records: list[ItemRecord], *, bad: bool = False) -> bytes:
     """The records in one format; ``bad`` gives each item an unknown difficulty."""
+    if fmt.startswith("foreign-"):
+        plain = _engine_format(fmt)
+        return foreign(plain, write_file(plain, records, bad=bad))
     if fmt == "yaml":
         return yaml_text(records, "very hard" if bad else None)
     blueprint = load_blueprint(BUNDLED_BLUEPRINT)
@@ -163,13 +209,14 @@ def make_files(folder: Path, megabytes: int) -> dict[tuple[str, str], Path]:
             stem_chars = int(1700 + (target - per_item * count) / count)
         records = items(count, stem_chars=stem_chars)
         for variant in VARIANTS:
+            if fmt.startswith("foreign-") and variant == "errors":
+                continue  # a foreign file has no such errors: its items become drafts
             if variant == "huge":
                 one = items(1, stem_chars=int(target * 0.95))
                 content = write_file(fmt, one)
             else:
                 content = write_file(fmt, records, bad=variant == "errors")
-            path = folder / f"{variant}{SUFFIXES[fmt]}"
-            path = folder / fmt / path.name
+            path = folder / fmt / f"{variant}{_suffix(fmt)}"
             path.parent.mkdir(exist_ok=True)
             path.write_bytes(content)
             files[(fmt, variant)] = path
@@ -190,17 +237,20 @@ def baseline_tree(ref: str, folder: Path, repo: Path = ROOT) -> Path:
 
 
 def fresh_database(code: Path, folder: Path, name: str) -> str:
-    """A migrated SQLite database for one run, made by the code under test."""
-    url = f"sqlite:///{folder / name}.sqlite3"
-    env = _env(code, url)
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=code,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return url
+    """A migrated SQLite database for one run: a copy of one migrated by the code under test."""
+    template = folder / f"migrated-{code.name}.sqlite3"
+    if not template.exists():
+        env = _env(code, f"sqlite:///{template}")
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+            cwd=code,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    copy = folder / f"{name}.sqlite3"
+    shutil.copyfile(template, copy)
+    return f"sqlite:///{copy}"
 
 
 def _env(code: Path, url: str) -> dict[str, str]:
@@ -227,7 +277,7 @@ def measure(code: Path, fmt: str, path: Path, folder: Path, tag: str) -> dict[st
         "bank",
         "import",
         "--format",
-        fmt,
+        _engine_format(fmt),
         str(path),
         "--draft",
     ]
@@ -240,7 +290,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--mb", type=int, default=50)
-    parser.add_argument("--baseline-ref", default="1588a31")
+    parser.add_argument("--baseline-ref", default="4d67031")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument(
         "--repo", type=Path, default=ROOT, help="the git repository of the baseline"
@@ -263,9 +313,10 @@ def main() -> None:
         start = time.perf_counter()
         if args.files is not None:
             files = {
-                (fmt, variant): args.files / fmt / f"{variant}{SUFFIXES[fmt]}"
+                (fmt, variant): args.files / fmt / f"{variant}{_suffix(fmt)}"
                 for fmt in FORMATS
                 for variant in VARIANTS
+                if (args.files / fmt / f"{variant}{_suffix(fmt)}").exists()
             }
         else:
             files = make_files(folder, args.mb)
@@ -284,11 +335,13 @@ def main() -> None:
         print()
         print(
             "| format | file | MB | code | wall s (median) | CPU s (median) "
-            "| peak RSS MB (median) | exit | answer |"
+            "| peak RSS MB, median (min-max) | exit | answer |"
         )
         print("|---|---|---:|---|---:|---:|---:|---:|---|")
         for fmt in wanted_formats:
             for variant in wanted_variants:
+                if (fmt, variant) not in files:
+                    continue
                 path = files[(fmt, variant)]
                 size = path.stat().st_size / 2**20
                 for label, code in codes.items():
@@ -300,14 +353,15 @@ def main() -> None:
                         for n in range(runs)
                     ]
                     wall = statistics.median(float(str(r["wall"])) for r in results)
-                    rss = statistics.median(float(str(r["rss_mb"])) for r in results)
+                    all_rss = [float(str(r["rss_mb"])) for r in results]
+                    rss = statistics.median(all_rss)
                     cpu = statistics.median(float(str(r["cpu"])) for r in results)
                     last = results[-1]
                     answer = str(last["out"] or " / ".join(map(str, last["err_tail"])))
                     answer = answer.replace("|", "/")[:160]
                     print(
                         f"| {fmt} | {variant} | {size:.1f} | {label} | {wall:.1f} | {cpu:.1f} "
-                        f"| {rss:.0f} "
+                        f"| {rss:.0f} ({min(all_rss):.0f}-{max(all_rss):.0f}) "
                         f"| {last['rc']} | {answer} ({last['stderr_lines']} stderr lines) |",
                         flush=True,
                     )

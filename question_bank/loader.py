@@ -7,6 +7,7 @@ all become :class:`~exam_engine.domain.bank.Problem` values in the :class:`Loade
 
 from __future__ import annotations
 
+import codecs
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,14 @@ from exam_engine.domain.formats.limits import (
     size_problem,
     utf8_problem,
 )
+from question_bank.item_stream import (
+    LIBYAML,
+    Entry,
+    StreamedFile,
+    duplicate_keys,
+    field_lines,
+    read_stream,
+)
 
 # Path(__file__) rather than the working directory: a non-editable install ships the
 # bank as package data next to this module.
@@ -50,6 +59,7 @@ ITEM_SUFFIXES = (".yaml", ".yml")
 FILE_FIELDS = ("subdomain", "items")
 # libyaml's C loader when PyYAML was built with it; the pure-Python one otherwise.
 SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -152,33 +162,10 @@ def _line(node: yaml.Node) -> int:
 
 def _duplicate_keys(root: yaml.Node, display: str) -> list[Problem]:
     """Report repeated keys in any mapping: PyYAML would silently keep the last one."""
-    problems: list[Problem] = []
-    stack = [root]
-    seen_nodes: set[int] = set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen_nodes:
-            continue  # an alias: already checked
-        seen_nodes.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            first: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
-                    name = str(key_node.value)
-                    if name in first:
-                        problems.append(
-                            Problem(
-                                display,
-                                _line(key_node),
-                                f"{name!r} is given twice (first at line {first[name]})",
-                            )
-                        )
-                    else:
-                        first[name] = _line(key_node)
-                stack.append(value_node)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    return problems
+    return [
+        Problem(display, line, f"{name!r} is given twice (first at line {first})")
+        for line, name, first in duplicate_keys(root)
+    ]
 
 
 def _child(node: yaml.Node, step: str | int) -> tuple[yaml.Node | None, int | None]:
@@ -207,32 +194,70 @@ def line_at(root: yaml.Node, *path: str | int) -> int:
     return line
 
 
-def field_lines(item_node: yaml.Node) -> dict[str, int]:
-    """Map an item's fields (``stem``, ``options.B``, ``references.0``) to their lines."""
-    lines: dict[str, int] = {}
-    if not isinstance(item_node, yaml.MappingNode):
-        return lines
-    for key_node, value_node in item_node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
-            continue
-        name = str(key_node.value)
-        lines.setdefault(name, _line(key_node))
-        if isinstance(value_node, yaml.MappingNode):
-            for sub_key, _ in value_node.value:
-                if isinstance(sub_key, yaml.ScalarNode):
-                    lines.setdefault(f"{name}.{sub_key.value}", _line(sub_key))
-        elif isinstance(value_node, yaml.SequenceNode):
-            for index, entry in enumerate(value_node.value):
-                lines.setdefault(f"{name}.{index}", _line(entry))
-    return lines
-
-
 def _string_keys(data: Mapping[Any, Any]) -> dict[str, object]:
     # YAML turns a key like `yes:` into True; as text it is reported as an unknown field.
     return {str(k): v for k, v in data.items()}
 
 
 # --- item files ---------------------------------------------------------------------------
+
+
+def _utf8_problem(path: Path, display: str) -> Problem | None:
+    """The file's first byte that is not UTF-8, read in chunks (no copy of a large file)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as stream:
+        try:
+            while chunk := stream.read(CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raw = path.read_bytes()  # only to name the line of the bad byte
+            return utf8_problem(raw, display) or Problem(display, 1, "not UTF-8")
+    return None
+
+
+def _reader_error_line(path: Path, position: int) -> int:
+    """The line of a libyaml reader error's position (a byte offset) or a character's."""
+    if LIBYAML:
+        return path.read_bytes().count(b"\n", 0, position) + 1
+    return path.read_text(encoding="utf-8-sig")[:position].count("\n") + 1
+
+
+def stream_items_file(
+    path: Path, display: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[StreamedFile | None, list[Problem]]:
+    """Read an item file entry by entry (see :mod:`question_bank.item_stream`), or problems.
+
+    A file larger than ``max_bytes`` is refused before it is read; the parser reads the file
+    itself in chunks, so neither the file's bytes nor its whole node tree are ever held.
+    """
+    try:
+        too_big = size_problem(display, path.stat().st_size, max_bytes)
+        if too_big is not None:
+            return None, [too_big]
+        not_utf8 = _utf8_problem(path, display)
+        if not_utf8 is not None:
+            return None, [not_utf8]
+        with path.open("rb") as stream:
+            read = read_stream(stream if LIBYAML else stream.read().decode("utf-8-sig"))
+    except OSError as exc:
+        return None, [Problem(display, 1, f"cannot read the file: {exc.strerror or exc}")]
+    except yaml.MarkedYAMLError as exc:
+        return None, [Problem(display, *_syntax_error(exc))]
+    except yaml.reader.ReaderError as exc:
+        # A control character, say: the error has a position (libyaml's counts bytes).
+        character = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
+        reason = f"character #x{character:04x} is not allowed in YAML ({exc.reason})"
+        return None, [Problem(display, _reader_error_line(path, exc.position), reason)]
+    except yaml.YAMLError as exc:
+        return None, [Problem(display, 1, f"YAML error: {exc}")]
+    if read is None:
+        return None, [Problem(display, 1, "the file is empty")]
+    problems = [
+        Problem(display, line, f"{name!r} is given twice (first at line {first})")
+        for line, name, first in read.duplicates
+    ]
+    return read, problems
 
 
 def read_items_file(
@@ -244,9 +269,10 @@ def read_items_file(
     mapping with ``key:``). A file over ``max_bytes`` is one problem and is not read.
     """
     name = display or display_path(path)
-    node, data, problems = parse_yaml(path, name, max_bytes)
-    if node is None:
+    read, problems = stream_items_file(path, name, max_bytes)
+    if read is None:
         return [], problems
+    node, data = read.root, read.data
     if not isinstance(data, Mapping):
         problems.append(
             Problem(name, _line(node), "expected a mapping with 'subdomain' and 'items'")
@@ -285,26 +311,34 @@ def read_items_file(
             file_subdomain = value.strip()
         else:
             problems.append(Problem(name, subdomain_line, "'subdomain' must be a code like D2-B"))
-    items_node, _ = _child(node, "items")
-    entries = data["items"]
-    if not isinstance(entries, list) or not isinstance(items_node, yaml.SequenceNode):
-        problems.append(
-            Problem(name, line_at(node, "items"), "'items' must be a list of items ('- key: ...')")
-        )
-        return [], problems
-    raws: list[RawItem] = []
-    for entry, entry_node in zip(entries, items_node.value, strict=True):
-        if not isinstance(entry, Mapping):
+    entries = read.entries
+    if entries is None:  # not streamed (a tagged or anchored list): the whole node is here
+        items_node, _ = _child(node, "items")
+        values = data["items"]
+        if not isinstance(values, list) or not isinstance(items_node, yaml.SequenceNode):
             problems.append(
-                Problem(name, _line(entry_node), "an item must be a mapping of fields (key: ...)")
+                Problem(
+                    name, line_at(node, "items"), "'items' must be a list of items ('- key: ...')"
+                )
+            )
+            return [], problems
+        entries = [
+            Entry(_line(entry_node), value, field_lines(entry_node))
+            for value, entry_node in zip(values, items_node.value, strict=True)
+        ]
+    raws: list[RawItem] = []
+    for entry in entries:
+        if not isinstance(entry.data, Mapping):
+            problems.append(
+                Problem(name, entry.line, "an item must be a mapping of fields (key: ...)")
             )
             continue
         raws.append(
             RawItem(
                 file=name,
-                line=_line(entry_node),
-                data=_string_keys(entry),
-                lines=field_lines(entry_node),
+                line=entry.line,
+                data=_string_keys(entry.data),
+                lines=entry.lines,
                 file_subdomain=file_subdomain,
                 file_subdomain_line=subdomain_line,
             )

@@ -398,7 +398,7 @@ def _validate_one(raw: RawItem, blueprint: Blueprint) -> tuple[ItemRecord | None
         as_of=as_of,
         source_ref=source_ref,
         source=SourceRef(raw.file, raw.line),
-        field_lines=dict(raw.lines),
+        field_lines=raw.lines,  # shared, not copied: the raw item is dropped after this
     )
     return record, []
 

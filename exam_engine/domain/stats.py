@@ -6,8 +6,6 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from scipy import stats as _scipy_stats  # type: ignore[import-untyped]
-
 
 def z_value(confidence: float) -> float:
     """Return the two-sided standard-normal quantile z for a confidence level (0.95 -> 1.96)."""
@@ -86,6 +84,9 @@ class BetaDist:
             return 0.0
         if x >= 1.0:
             return 1.0
+        # Imported where used: scipy adds ~65 MB to every process (CLI, web).
+        from scipy import stats as _scipy_stats  # type: ignore[import-untyped]
+
         return float(_scipy_stats.beta.cdf(x, self.alpha, self.beta))
 
     def predictive_at_least(self, k: int, n: int) -> float:
@@ -97,5 +98,7 @@ class BetaDist:
         if k > n:
             return 0.0
         # sf(k - 1) = P(X > k - 1) = P(X >= k).
+        from scipy import stats as _scipy_stats
+
         value = float(_scipy_stats.betabinom.sf(k - 1, n, self.alpha, self.beta))
         return min(1.0, max(0.0, value))

@@ -13,7 +13,7 @@ from exam_engine.models import ROLES, User, utcnow
 from exam_engine.services import audit, login_sessions
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 from exam_engine.services.password_strength import MIN_LENGTH, check_password
-from exam_engine.services.passwords import DUMMY_HASH, hash_password, verify_password
+from exam_engine.services.passwords import dummy_hash, hash_password, verify_password
 from exam_engine.services.transaction import transaction
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -104,7 +104,7 @@ def authenticate(session: Session, email: str, password: str) -> User:
     """Return the user for valid credentials, else raise InvalidCredentials."""
     user = find_user(session, email or "")
     if user is None or not user.is_active:
-        verify_password(DUMMY_HASH, password or "")
+        verify_password(dummy_hash(), password or "")
         raise InvalidCredentials("Invalid email or password.")
     if not verify_password(user.password_hash, password or ""):
         raise InvalidCredentials("Invalid email or password.")

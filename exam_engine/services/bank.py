@@ -21,6 +21,7 @@ from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.models import Question, QuestionVersion, utcnow
 from exam_engine.services import audit as audit_trail
 from exam_engine.services import jobs
+from exam_engine.services.batches import BatchWriter
 from exam_engine.services.catalog import sync_templates
 from exam_engine.services.errors import ValidationFailed
 from exam_engine.services.jobs import names
@@ -137,10 +138,12 @@ def import_records(
     with transaction(session, conflict=IMPORT_RACE):
         latest = latest_versions(session)
         live = _published_versions(session) if publish else {}
+        writer = BatchWriter(session)
         for record in items:
-            _import_one(session, record, latest, live, report, publish, author_id, now)
+            _import_one(writer, record, latest, live, report, publish, author_id, now)
             if progress is not None:
                 progress(1)
+        writer.flush()
         report.templates_changed = sync_templates(session, blueprint)
         if audit is not None:
             _audit_import(session, report, blueprint, audit, author_id, status, now)
@@ -150,7 +153,7 @@ def import_records(
 
 
 def _import_one(
-    session: Session,
+    writer: BatchWriter,
     record: ItemRecord,
     latest: Mapping[str, QuestionVersion],
     live: Mapping[int, Sequence[QuestionVersion]],
@@ -171,9 +174,9 @@ def _import_one(
         else:
             report.unchanged += 1
         return
+    new_question: Question | None = None
     if current is None:
-        question = Question(key=record.key)
-        session.add(question)
+        question = new_question = Question(key=record.key)
         number = 1
         report.created.append(record.key)
     else:
@@ -182,17 +185,19 @@ def _import_one(
         report.new_versions.append(record.key)
         if publish:
             _retire(live.get(current.question_id, ()), keep=None, now=now)
-    session.add(
-        QuestionVersion(
-            question=question,
-            number=number,
-            status=VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT,
-            author_id=author_id,
-            created_at=now,
-            published_at=now if publish else None,
-            **values,
-        )
+    version = QuestionVersion(
+        question=question,
+        number=number,
+        status=VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT,
+        author_id=author_id,
+        created_at=now,
+        published_at=now if publish else None,
+        **values,
     )
+    if new_question is not None:
+        writer.add(new_question, version)
+    else:
+        writer.add(version)
 
 
 def _retire(

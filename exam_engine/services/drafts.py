@@ -39,6 +39,7 @@ from exam_engine.services.authoring.completeness import (
 )
 from exam_engine.services.authoring.reading import get_question, newest_of
 from exam_engine.services.bank import IMPORT_RACE, ImportFailed
+from exam_engine.services.batches import BatchWriter
 from exam_engine.services.catalog import bundled_blueprint, sync_templates
 from exam_engine.services.errors import Conflict, ValidationFailed
 
@@ -95,16 +96,29 @@ class _Keys:
 
     def __init__(self, session: Session) -> None:
         self.taken = set(session.scalars(select(Question.key)))
+        # The highest number handed out per sub-domain: scanning every key for each new one
+        # made an import of 11,000 drafts quadratic.
+        self.highest: dict[str, int] = {}
+        self.last_provisional: str | None = None
 
     def next(self, subdomain: str | None) -> str:
         if subdomain is None:
-            key = next_provisional_key(self.taken)
+            # After the first, the next provisional key follows the last one handed out.
+            key = next_provisional_key(
+                [self.last_provisional] if self.last_provisional else self.taken
+            )
+            self.last_provisional = key
         else:
-            pattern = re.compile(re.escape(subdomain) + r"-(\d{" + str(KEY_NUMBER_DIGITS) + r"})")
-            numbers = [int(m.group(1)) for k in self.taken if (m := pattern.fullmatch(k))]
-            number = max(numbers, default=0) + 1
+            if subdomain not in self.highest:
+                pattern = re.compile(
+                    re.escape(subdomain) + r"-(\d{" + str(KEY_NUMBER_DIGITS) + r"})"
+                )
+                numbers = [int(m.group(1)) for k in self.taken if (m := pattern.fullmatch(k))]
+                self.highest[subdomain] = max(numbers, default=0)
+            number = self.highest[subdomain] + 1
             if number >= 10**KEY_NUMBER_DIGITS:
                 raise Conflict(f"sub-domain {subdomain} has no free key left")
+            self.highest[subdomain] = number
             key = f"{subdomain}-{number:0{KEY_NUMBER_DIGITS}d}"
         self.taken.add(key)
         return key
@@ -195,6 +209,7 @@ def import_foreign_items(
     with transaction(session, conflict=IMPORT_RACE):
         keys = _Keys(session)
         seen = _imported_before(session)
+        writer = BatchWriter(session)
         for item, code in planned:
             earlier = seen.get(_fingerprint(item))
             if earlier is not None:
@@ -232,12 +247,13 @@ def import_foreign_items(
                 content_hash="",
             )
             version.content_hash = content_hash(key, version)
-            session.add(version)
+            writer.add(version.question, version)
             notes.append(
                 DraftNote(
                     key, item.source_ref, item.line, item.stem, _missing_of(item, code, blueprint)
                 )
             )
+        writer.flush()
         templates = sync_templates(session, blueprint)
         audit.record(
             session,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -35,5 +37,11 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# A hash to verify against when the email is unknown, so timing does not reveal it.
-DUMMY_HASH = _PROFILES["default"].hash("not-a-real-password")
+@functools.cache
+def dummy_hash() -> str:
+    """A hash to verify against when the email is unknown, so timing does not reveal it.
+
+    Made on first use, not at import: hashing takes Argon2's 64 MiB and a sixth of a second,
+    which every process (a CLI import, a worker) would otherwise pay at start.
+    """
+    return _PROFILES["default"].hash("not-a-real-password")

@@ -444,3 +444,47 @@ def test_members_whose_names_normalise_alike_are_a_repeat() -> None:
         {},
         [Problem("z.zip", 1, "zip member 'a.txt' appears twice")],
     )
+
+
+def test_the_manifest_may_inflate_past_the_member_limit_up_to_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A package's manifest lists every item with its metadata: 13,000 realistic QTI items
+    # make a 34 MB one, over the 20 MB each other member may inflate to.
+    monkeypatch.setattr(common, "MAX_MEMBER_BYTES", MIB)
+    monkeypatch.setattr(common, "MAX_MANIFEST_BYTES", 2 * MIB)
+    manifest = b"<manifest>" + b" " * (MIB + MIB // 2) + b"</manifest>"
+    members, problems = common.read_zip(zipped({"imsmanifest.xml": manifest}), "z.zip")
+    assert problems == []
+    assert members["imsmanifest.xml"] == manifest
+    # Any other member of that size is still refused, and so is a manifest past its own cap.
+    _, problems = common.read_zip(zipped({"items/a.xml": manifest}), "z.zip")
+    assert [str(p) for p in problems] == [
+        "z.zip:1: zip member 'items/a.xml' is larger than 1 MB once inflated"
+    ]
+    too_big = b" " * (2 * MIB + 1)
+    _, problems = common.read_zip(zipped({"imsmanifest.xml": too_big}), "z.zip")
+    assert [str(p) for p in problems] == [
+        "z.zip:1: zip member 'imsmanifest.xml' is larger than 2 MB once inflated"
+    ]
+
+
+def test_the_default_manifest_cap_stops_a_manifest_bomb() -> None:
+    # 64 MB and a byte of spaces deflate to about 64 KB: a bomb, refused while inflating.
+    bomb = b" " * (common.MAX_MANIFEST_BYTES + 1)
+    members, problems = common.read_zip(zipped({"imsmanifest.xml": bomb}), "z.zip")
+    assert members == {}
+    assert [str(p) for p in problems] == [
+        "z.zip:1: zip member 'imsmanifest.xml' is larger than 64 MB once inflated"
+    ]
+
+
+def test_members_are_read_when_asked_for_not_held() -> None:
+    files = {"a.xml": b"1" * 1000, "b.xml": b"2"}
+    members, problems = common.read_zip(zipped(files), "z.zip")
+    assert problems == []
+    assert isinstance(members, common.ZipMembers)
+    assert sorted(members) == ["a.xml", "b.xml"]
+    assert members["a.xml"] == files["a.xml"]
+    assert members["a.xml"] is not members["a.xml"]  # inflated on each read, never kept
+    assert members.get("c.xml") is None

@@ -311,6 +311,22 @@ def test_fuzzed_csv_text_never_raises(text: str) -> None:
         assert found.line >= 1
 
 
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*",;\t\"\n\r\\|='ab 1", HEADER, "\ufeff", "\u2028"]), max_size=60
+    ).map("".join)
+)
+def test_lines_decoded_from_the_bytes_are_those_of_the_whole_text(text: str) -> None:
+    # The reader once split the decoded text with io.StringIO(newline=""), which holds four
+    # bytes a character; the lines decoded from the bytes must be the same, delimiter too.
+    data = text.encode("utf-8")
+    whole = data.decode("utf-8-sig")
+    lines, delimiter = csv_format.csv_lines(data)
+    assert list(lines) == list(io.StringIO(whole, newline=""))
+    assert delimiter == csv_format._delimiter(whole)
+
+
 @settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=300))
 def test_fuzzed_bytes_never_raise(data: bytes) -> None:

@@ -17,6 +17,7 @@ from exam_engine.domain.formats import ExportError, moodle_xml
 from exam_engine.domain.formats._common import XML_ILLEGAL
 from exam_engine.domain.formats.foreign import ForeignParsed
 from exam_engine.domain.formats.foreign_readers import FOREIGN_READERS, read_foreign
+from exam_engine.domain.formats.limits import MAX_TEXT_CHARS
 from question_bank import load_bank
 from tests.support.bundled import bundled_blueprint, bundled_item, bundled_subdomain
 from tests.support.properties import examples
@@ -553,3 +554,30 @@ def test_a_broken_file_as_complete_items_is_the_same_problem() -> None:
     parsed = moodle_xml.parse(b"<quiz><question>", filename=FILE, blueprint=bundled_blueprint())
     assert parsed.items == ()
     assert parsed.problems[0].reason.startswith("XML syntax error: no element found")
+
+
+def test_a_text_far_over_any_field_limit_is_refused_before_it_is_converted() -> None:
+    long = "<p>" + "word " * (MAX_TEXT_CHARS // 5) + "</p>"
+    data = quiz(multichoice("Short", "<p>Fine</p>"), multichoice("Long", long))
+    parsed = read(data)
+    assert parsed.items == ()
+    [problem] = parsed.problems
+    line = data.splitlines().index("    <name><text>Long</text></name>") + 2
+    assert problem.line == line  # the <questiontext>'s <text>
+    assert problem.reason == (
+        f"question 'Long': a text of {len(long):,} characters, far over any item field's "
+        f"limit (texts over {MAX_TEXT_CHARS:,} characters are not read)"
+    )
+    # A text exactly at the cap is read (and converted) as usual.
+    fits = "<p>" + "w" * (MAX_TEXT_CHARS - 7) + "</p>"
+    assert len(fits) == MAX_TEXT_CHARS
+    assert read(quiz(multichoice("Fits", fits))).problems == ()
+
+
+def test_questions_are_read_as_they_are_parsed_yet_a_cut_file_imports_nothing() -> None:
+    data = quiz(multichoice("One", "<p>First?</p>"), multichoice("Two", "<p>Second?</p>"))
+    whole = read(data)
+    assert [item.source_ref for item in whole.items] == ["One", "Two"]
+    cut = read(data[: data.index("<question", data.index("One"))] + "  <question")
+    assert cut.items == ()
+    assert "XML syntax error" in cut.problems[0].reason

@@ -1096,3 +1096,23 @@ def test_a_manifest_domain_that_disagrees_is_a_problem_at_the_resource_line() ->
         f"{FILE}/content/item1.xml:5: item 'D2-A-001': domain 'D3' does not match sub-domain "
         "'D2-A', which is in D2"
     ]
+
+
+def test_a_manifest_over_the_member_limit_still_imports_its_items(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    items = list(load_bank().items[:6])
+    data = qti.write(items, bundled_blueprint())
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sizes = {info.filename: info.file_size for info in archive.infolist()}
+    manifest = sizes.pop("imsmanifest.xml")
+    largest_item = max(sizes.values())
+    assert manifest > largest_item
+    # Each item fits the member limit; the manifest does not, but has a limit of its own.
+    monkeypatch.setattr(common, "MAX_MEMBER_BYTES", largest_item)
+    monkeypatch.setattr(common, "MAX_MANIFEST_BYTES", manifest)
+    parsed = parse(data)
+    assert parsed.problems == ()
+    assert [item.key for item in parsed.items] == [item.key for item in items]
+    monkeypatch.setattr(common, "MAX_MANIFEST_BYTES", manifest - 1)
+    assert "'imsmanifest.xml' is larger than" in parse(data).problems[0].reason

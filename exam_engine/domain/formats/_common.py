@@ -6,7 +6,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -15,10 +15,17 @@ from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.errors import BlueprintError, DomainError
 from exam_engine.domain.formats.limits import utf8_problem
 
-# Zips are read in memory; these bound what a hostile archive can make us allocate.
+# These bound what a hostile archive can make us inflate (every member is inflated once to
+# check it, then again, one at a time, when it is read).
 MAX_ZIP_MEMBERS = 20_000
 MAX_MEMBER_BYTES = 20 * 1024 * 1024
 MAX_ZIP_TOTAL_BYTES = 200 * 1024 * 1024
+# A content package's manifest lists every other member with its metadata (QTI's LOM is
+# about 2.6 KB an item: 34 MB for 13,000 items), so it may be larger than one item: room for
+# MAX_ZIP_MEMBERS such entries, and still far below what a zip bomb inflates to.
+MANIFEST_NAME = "imsmanifest.xml"
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+_CHUNK = 1024 * 1024
 # A fixed timestamp keeps exports byte-for-byte reproducible.
 ZIP_DATE_TIME = (2000, 1, 1, 0, 0, 0)
 
@@ -60,26 +67,37 @@ def decode_text(data: bytes, file: str) -> tuple[str | None, Problem | None]:
 
 
 TextReader = Callable[[str, str, Blueprint, Iterable[str]], Parsed]
+BytesReader = Callable[[bytes, str, Blueprint, Iterable[str]], Parsed]
 
 
-def text_format(read: TextReader, what: str) -> Callable[..., Parsed]:
-    """A format's ``parse(data, *, filename, blueprint, known_keys=())`` over its text reader.
+def bytes_format(read: BytesReader, what: str) -> Callable[..., Parsed]:
+    """A format's ``parse(data, *, filename, blueprint, known_keys=())`` over a reader of
+    bytes checked to be UTF-8 (a byte-order mark allowed).
 
-    The bytes are decoded first (UTF-8, a byte-order mark allowed); a file that is not
-    UTF-8 is one problem at the line of its first bad byte, and nothing is read.
+    A file that is not UTF-8 is one problem at the line of its first bad byte, and nothing
+    is read. The decoded text of the check is not kept: a reader that decodes line by line
+    never holds a second copy of a large file.
     """
 
     def parse(
         data: bytes, *, filename: str, blueprint: Blueprint, known_keys: Iterable[str] = ()
     ) -> Parsed:
-        text, bad = decode_text(data, filename)
-        if text is None:
-            assert bad is not None
+        bad = decode_text(data, filename)[1]
+        if bad is not None:
             return Parsed((), (), (bad,))
-        return read(text, filename, blueprint, known_keys)
+        return read(data, filename, blueprint, known_keys)
 
     parse.__doc__ = f"Parse {what} bytes into validated items; never raises on bad input."
     return parse
+
+
+def text_format(read: TextReader, what: str) -> Callable[..., Parsed]:
+    """A format's ``parse`` over its text reader: :func:`bytes_format`, the text decoded."""
+
+    def decoded(data: bytes, file: str, blueprint: Blueprint, known: Iterable[str]) -> Parsed:
+        return read(data.decode("utf-8-sig"), file, blueprint, known)
+
+    return bytes_format(decoded, what)
 
 
 def subdomain_from_key(key: str) -> str:
@@ -215,57 +233,94 @@ def safe_member_name(name: str) -> str | None:
     return normal
 
 
-def read_zip(data: bytes, file: str) -> tuple[dict[str, bytes], list[Problem]]:
-    """Read every regular member of a zip into memory, within the limits above.
+def member_limit(name: str) -> int:
+    """The most bytes a member may inflate to: the manifest's own cap, or every member's."""
+    return MAX_MANIFEST_BYTES if name == MANIFEST_NAME else MAX_MEMBER_BYTES
+
+
+class ZipMembers(Mapping[str, bytes]):
+    """A checked archive's regular members by name, each inflated only when it is read.
+
+    Holding every member at once would cost the inflated size (140 MB for a 32 MB package
+    of 13,000 QTI items); a reader takes one member, uses it and lets it go.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo]) -> None:
+        self.archive = archive
+        self.infos = infos
+
+    def __getitem__(self, name: str) -> bytes:
+        info = self.infos[name]
+        with self.archive.open(info) as stream:
+            return stream.read(member_limit(name) + 1)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.infos)
+
+    def __len__(self) -> int:
+        return len(self.infos)
+
+
+def _inflated_size(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> int:
+    """Inflate a member in chunks, keeping nothing; stop once past ``limit``."""
+    size = 0
+    with archive.open(info) as stream:
+        while size <= limit and (chunk := stream.read(_CHUNK)):
+            size += len(chunk)
+    return size
+
+
+def read_zip(data: bytes, file: str) -> tuple[Mapping[str, bytes], list[Problem]]:
+    """Check every regular member of a zip and return them, each read when asked for.
 
     Members whose names leave the archive (``../x``, ``/etc/x``) are refused, as are archives
-    that are too large once inflated; every failure is a problem, never an exception.
+    that are too large once inflated (each member is inflated once here to know); every
+    failure is a problem, never an exception.
     """
-    members: dict[str, bytes] = {}
+    infos_by_name: dict[str, zipfile.ZipInfo] = {}
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = [info for info in archive.infolist() if not info.is_dir()]
-            if len(infos) > MAX_ZIP_MEMBERS:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+        if len(infos) > MAX_ZIP_MEMBERS:
+            return {}, [
+                Problem(
+                    file,
+                    1,
+                    f"the zip holds {len(infos)} files; at most {MAX_ZIP_MEMBERS} are read",
+                )
+            ]
+        total = 0
+        for info in infos:
+            name = safe_member_name(info.filename)
+            if name is None:
+                return {}, [
+                    Problem(file, 1, f"zip member {info.filename!r} points outside the archive")
+                ]
+            if info.flag_bits & 0x1:
+                return {}, [Problem(file, 1, f"zip member {name!r} is encrypted")]
+            limit = member_limit(name)
+            size = _inflated_size(archive, info, limit)
+            if size > limit:
                 return {}, [
                     Problem(
                         file,
                         1,
-                        f"the zip holds {len(infos)} files; at most {MAX_ZIP_MEMBERS} are read",
+                        f"zip member {name!r} is larger than "
+                        f"{limit // (1024 * 1024)} MB once inflated",
                     )
                 ]
-            total = 0
-            for info in infos:
-                name = safe_member_name(info.filename)
-                if name is None:
-                    return {}, [
-                        Problem(file, 1, f"zip member {info.filename!r} points outside the archive")
-                    ]
-                if info.flag_bits & 0x1:
-                    return {}, [Problem(file, 1, f"zip member {name!r} is encrypted")]
-                with archive.open(info) as stream:
-                    content = stream.read(MAX_MEMBER_BYTES + 1)
-                if len(content) > MAX_MEMBER_BYTES:
-                    return {}, [
-                        Problem(
-                            file,
-                            1,
-                            f"zip member {name!r} is larger than "
-                            f"{MAX_MEMBER_BYTES // (1024 * 1024)} MB once inflated",
-                        )
-                    ]
-                total += len(content)
-                if total > MAX_ZIP_TOTAL_BYTES:
-                    return {}, [
-                        Problem(
-                            file,
-                            1,
-                            f"the zip inflates to more than "
-                            f"{MAX_ZIP_TOTAL_BYTES // (1024 * 1024)} MB",
-                        )
-                    ]
-                if name in members:
-                    return {}, [Problem(file, 1, f"zip member {name!r} appears twice")]
-                members[name] = content
+            total += size
+            if total > MAX_ZIP_TOTAL_BYTES:
+                return {}, [
+                    Problem(
+                        file,
+                        1,
+                        f"the zip inflates to more than {MAX_ZIP_TOTAL_BYTES // (1024 * 1024)} MB",
+                    )
+                ]
+            if name in infos_by_name:
+                return {}, [Problem(file, 1, f"zip member {name!r} appears twice")]
+            infos_by_name[name] = info
     except Exception as exc:  # zipfile and zlib raise many types on a damaged archive
         return {}, [Problem(file, 1, f"not a readable zip archive ({type(exc).__name__}: {exc})")]
-    return members, []
+    return ZipMembers(archive, infos_by_name), []

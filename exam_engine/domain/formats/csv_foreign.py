@@ -22,8 +22,8 @@ answer column) is a problem and imports nothing; a row that cannot be read as a 
 from __future__ import annotations
 
 import csv
-import io
 import re
+from collections.abc import Iterable
 
 from exam_engine.domain.bank import Problem
 from exam_engine.domain.blueprint import DIFFICULTIES, Blueprint
@@ -31,6 +31,8 @@ from exam_engine.domain.formats._common import decode_text
 from exam_engine.domain.formats.csv_format import (
     _column_name,
     _delimiter,
+    csv_lines,
+    first_line,
     split_references,
     unguard,
 )
@@ -54,9 +56,9 @@ def _slot(token: str) -> int:
 
 def is_engine_csv(text: str) -> bool:
     """True when the header row has the engine's ``key`` column."""
-    first = text.split("\n", 1)[0]
+    first = first_line(text)
     try:
-        header = next(csv.reader(io.StringIO(first), delimiter=_delimiter(text)))
+        header = next(csv.reader([first], delimiter=_delimiter(first)))
     except (csv.Error, StopIteration):
         return False
     return "key" in {_column_name(unguard(cell)) for cell in header}
@@ -66,9 +68,11 @@ def _first(columns: dict[str, int], names: tuple[str, ...]) -> int | None:
     return next((columns[name] for name in names if name in columns), None)
 
 
-def read_text(text: str, filename: str, blueprint: Blueprint) -> ForeignParsed:
-    """Read decoded CSV text from a spreadsheet as foreign items."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+def read_lines(
+    lines: Iterable[str], delimiter: str, filename: str, blueprint: Blueprint
+) -> ForeignParsed:
+    """Read a spreadsheet's CSV lines (as :func:`csv_format.csv_lines` gives them)."""
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[str]]] = []
     consumed = 0
     try:
@@ -217,4 +221,6 @@ def parse(data: bytes, *, filename: str, blueprint: Blueprint) -> ForeignParsed:
     if text is None:
         assert bad is not None
         return ForeignParsed((), (), (bad,))
-    return read_text(text, filename, blueprint)
+    del text  # checked; the rows are decoded line by line
+    lines, delimiter = csv_lines(data)
+    return read_lines(lines, delimiter, filename, blueprint)

@@ -13,9 +13,10 @@ from collections.abc import Callable
 
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.formats import csv_foreign, gift_foreign
-from exam_engine.domain.formats._common import is_zip, read_zip
+from exam_engine.domain.formats._common import MANIFEST_NAME, is_zip, read_zip
 from exam_engine.domain.formats.foreign import ForeignParsed
 from exam_engine.domain.formats.foreign_readers import FOREIGN_READERS
+from exam_engine.domain.formats.gift import gift_lines
 
 Reader = Callable[..., ForeignParsed]
 
@@ -28,9 +29,19 @@ READERS: dict[str, Reader] = {
 
 # How a file in a format that both the engine and other tools write is told apart: the
 # engine's own GIFT has item keys as titles, its own CSV a ``key`` column (see each reader).
-ENGINE_OWN: dict[str, Callable[[str], bool]] = {
-    "gift": gift_foreign.is_engine_gift,
-    "csv": csv_foreign.is_engine_csv,
+def _engine_gift(data: bytes) -> bool:
+    return gift_foreign.is_engine_gift(gift_lines(data))
+
+
+def _engine_csv(data: bytes) -> bool:
+    end = data.find(b"\n")
+    return csv_foreign.is_engine_csv((data if end == -1 else data[:end]).decode("utf-8-sig"))
+
+
+# Each reads checked UTF-8 bytes only as far as it needs (no decoded copy of a 50 MB file).
+ENGINE_OWN: dict[str, Callable[[bytes], bool]] = {
+    "gift": _engine_gift,
+    "csv": _engine_csv,
 }
 
 
@@ -51,7 +62,13 @@ def is_engine_qti(data: bytes) -> bool:
     members, problems = read_zip(data, "package")
     if problems:
         return True
-    return any(mark in content for content in members.values() for mark in ENGINE_QTI_MARKS)
+    # Items carry the mark, the manifest does not: it (up to 64 MB) is not read for it.
+    for name in members:
+        if name != MANIFEST_NAME:
+            content = members[name]
+            if any(mark in content for mark in ENGINE_QTI_MARKS):
+                return True
+    return False
 
 
 def is_foreign(fmt: str, data: bytes) -> bool:
@@ -70,10 +87,10 @@ def is_foreign(fmt: str, data: bytes) -> bool:
     if own is None:
         return True
     try:
-        text = data.decode("utf-8-sig")
+        data.decode("utf-8-sig")  # checked only: the text is not kept
     except UnicodeDecodeError:
         return False
-    return not own(text)
+    return not own(data)
 
 
 def parse_foreign(fmt: str, data: bytes, *, filename: str, blueprint: Blueprint) -> ForeignParsed:

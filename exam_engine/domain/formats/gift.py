@@ -24,20 +24,22 @@ skipped with a warning naming the question and its line.
 
 from __future__ import annotations
 
+import codecs
+import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from exam_engine.domain.bank import ItemRecord, Problem, RawItem
 from exam_engine.domain.blueprint import Blueprint
 from exam_engine.domain.formats._common import (
     Parsed,
+    bytes_format,
     check_items,
     domain_mismatch,
     labelled,
     sorted_items,
     subdomain_from_key,
-    text_format,
 )
 from exam_engine.domain.formats._markup import html_markdown
 from exam_engine.domain.plurals import counted
@@ -60,16 +62,22 @@ HEADER = (
 # --- escapes ------------------------------------------------------------------------------
 
 
+# Escapes and control characters are found by regular expressions, not a loop over each
+# character in Python: a 50 MB file took 25 s that way. An escape (a backslash and the
+# character after it, whatever it is) is matched first so that what it protects is skipped.
+_UNESCAPE = re.compile(r"\\([\\:#={}~n])")
+
+
+@functools.cache
+def _finder(target: str) -> re.Pattern[str]:
+    return re.compile(r"\\.|" + re.escape(target), re.DOTALL)
+
+
 def _find(text: str, target: str, start: int = 0) -> int:
     """Index of the first unescaped ``target`` at or after ``start``, or -1."""
-    index = start
-    while index < len(text):
-        if text[index] == "\\" and index + 1 < len(text):
-            index += 2
-            continue
-        if text.startswith(target, index):
-            return index
-        index += 1
+    for match in _finder(target).finditer(text, start):
+        if text[match.start()] != "\\":
+            return match.start()
     return -1
 
 
@@ -77,31 +85,22 @@ def _rfind(text: str, target: str) -> int:
     """Index of the last unescaped ``target``, or -1."""
     found = -1
     index = _find(text, target)
-    while index != -1:
+    while index != -1:  # searched again one character on: occurrences may overlap (#####)
         found = index
         index = _find(text, target, index + 1)
     return found
 
 
+def _unescaped(match: re.Match[str]) -> str:
+    char = match.group(1)
+    return "\n" if char == "n" else char
+
+
 def unescape(text: str) -> str:
     """Resolve GIFT escapes as Moodle does; an unknown ``\\x`` stays as written."""
-    out: list[str] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and index + 1 < len(text):
-            nxt = text[index + 1]
-            if nxt == "\\" or nxt in ESCAPABLE:
-                out.append(nxt)
-                index += 2
-                continue
-            if nxt == "n":
-                out.append("\n")
-                index += 2
-                continue
-        out.append(char)
-        index += 1
-    return "".join(out)
+    if "\\" not in text:
+        return text
+    return _UNESCAPE.sub(_unescaped, text)
 
 
 def escape(text: str) -> str:
@@ -121,45 +120,86 @@ def escape(text: str) -> str:
 # --- reading ------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Block:
-    """The lines of one question (or category) between blank lines (never none)."""
+    """One question (or category) between blank lines: its trimmed lines joined by newlines,
+    and the file line each of them came from (never none).
 
-    lines: list[tuple[int, str]] = field(default_factory=list)
+    The lines themselves are not kept: a question's text is then held once, not twice.
+    """
+
+    body: str
+    numbers: tuple[int, ...]
+
+    @property
+    def first_line(self) -> int:
+        """The file line the block starts on."""
+        return self.numbers[0]
 
     def text(self) -> str:
-        return "\n".join(line for _, line in self.lines)
+        return self.body
+
+    def without_first_line(self) -> _Block:
+        """The block from its second line on (a question right under its $CATEGORY line)."""
+        return _Block(self.body.partition("\n")[2], self.numbers[1:])
 
     def line_at(self, offset: int) -> int:
         """The file line of a character offset into :meth:`text`."""
-        consumed = 0
-        for number, line in self.lines[:-1]:
-            consumed += len(line) + 1
-            if offset < consumed:
-                return number
-        return self.lines[-1][0]
+        index = self.body.count("\n", 0, max(offset, 0))
+        return self.numbers[min(index, len(self.numbers) - 1)]
 
 
-def _blocks(text: str) -> list[_Block]:
-    """Split into blank-line separated blocks of trimmed lines, comment lines removed."""
-    blocks: list[_Block] = []
-    current: _Block | None = None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _lines_of(text: str) -> Iterator[str]:
+    """The lines of a text split at CRLF, CR or LF, one at a time (no copy of the whole)."""
+    position = 0
+    for match in _BREAK.finditer(text):
+        yield text[position : match.start()]
+        position = match.end()
+    yield text[position:]
+
+
+_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
+
+
+def gift_lines(data: bytes) -> Iterator[str]:
+    """The lines of checked UTF-8 GIFT bytes (split as :func:`_lines_of`), decoded one by one.
+
+    Each line is decoded from a view of the bytes, without its line break: no copy of the
+    whole text, and none of a long line but its own (a reader's ``readline`` makes three).
+    """
+    view = memoryview(data)
+    position = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    for match in _BREAK_BYTES.finditer(data, position):
+        yield str(view[position : match.start()], "utf-8")
+        position = match.end()
+    yield str(view[position:], "utf-8")
+
+
+def _blocks(text: str | Iterable[str]) -> Iterator[_Block]:
+    """Blank-line separated blocks of trimmed lines, comment lines removed, as they are read.
+
+    ``text`` is the whole text or its lines (:func:`gift_lines`).
+    """
+    numbers: list[int] = []
+    texts: list[str] = []
+    lines = _lines_of(text) if isinstance(text, str) else text
     for number, raw in enumerate(lines, start=1):
         line = raw.strip(PHP_TRIM)
         if not line:
-            if current is not None:
-                blocks.append(current)
-            current = None
+            if texts:
+                block = _Block("\n".join(texts), tuple(numbers))
+                numbers, texts = [], []  # before the yield: the lines go, only the text stays
+                yield block
             continue
-        if current is None:
-            current = _Block()
         if line.startswith("//"):
             continue  # a comment line belongs to the block but carries nothing
-        current.lines.append((number, line))
-    if current is not None:
-        blocks.append(current)
-    return [block for block in blocks if block.lines]
+        numbers.append(number)
+        texts.append(line)
+    if texts:
+        yield _Block("\n".join(texts), tuple(numbers))
 
 
 def _with_format(text: str, default: str) -> tuple[str, str]:
@@ -169,6 +209,19 @@ def _with_format(text: str, default: str) -> tuple[str, str]:
         if end != -1 and text[1:end] in FORMAT_NAMES:
             return text[end + 1 :], text[1:end]
     return text, default
+
+
+def _stem_with_format(text: str, offset: int, start: int, after: str) -> tuple[str, str]:
+    """The stem (``text[offset:start]``, then Moodle's missing-word gap and ``after`` when
+    there is text after the answers) and its format, the marker split off.
+
+    As ``_with_format`` of that whole text, but a long stem is sliced once: a marker is at
+    most ``[markdown]``, so only the stem's first characters are looked at for it.
+    """
+    head = text[offset : min(start, offset + 12)]
+    rest, fmt = _with_format(head, "moodle")
+    body = text[offset + len(head) - len(rest) : start]
+    return body + ("_____" + after if after.strip() else ""), fmt
 
 
 @dataclass
@@ -197,7 +250,7 @@ class _Reader:
                 )
         return text
 
-    def read(self, text: str) -> None:
+    def read(self, text: str | Iterable[str]) -> None:
         for block in _blocks(text):
             self.block(block)
 
@@ -206,16 +259,16 @@ class _Reader:
         if body.startswith("$CATEGORY:"):
             first_line, _, rest = body.partition("\n")
             self.category = unescape(first_line[len("$CATEGORY:") :]).strip()
-            self.category_line = block.lines[0][0]
+            self.category_line = block.first_line
             if not rest.strip():
                 return
             # A question written straight under its category line, without a blank line.
-            block = _Block(block.lines[1:])
+            block = block.without_first_line()
             body = block.text()
         self.question(block, body)
 
     def question(self, block: _Block, text: str) -> None:
-        line = block.lines[0][0]
+        line = block.first_line
         title: str | None = None
         offset = 0
         if text.startswith("::"):
@@ -228,8 +281,10 @@ class _Reader:
                 offset += 1
         start = _find(text, "{", offset)
         finish = _find(text, "}", offset)
-        preview = text[offset:start] if start != -1 else text[offset:]
-        name = f"question ::{title}::" if title else f"question {_preview(preview)!r}"
+        if title:
+            name = f"question ::{title}::"
+        else:
+            name = f"question {_preview(text[offset:start] if start != -1 else text[offset:])!r}"
 
         def skip(reason: str) -> None:
             self.warnings.append(Problem(self.file, line, f"{name} skipped: {reason}"))
@@ -262,7 +317,7 @@ class _Reader:
         answers = text[start + 1 : finish]
         # Text after the answers makes Moodle's missing-word form: a blank marks the gap.
         after = text[finish + 1 :]
-        stem_raw = text[offset:start] + ("_____" + after if after.strip() else "")
+        stem_text, fmt = _stem_with_format(text, offset, start, after)
 
         feedback_at = _rfind(answers, "####")
         general = ""
@@ -288,7 +343,6 @@ class _Reader:
             )
             return
 
-        stem_text, fmt = _with_format(stem_raw, "moodle")
         stem_line = block.line_at(offset)
         data: dict[str, object] = {
             "key": title,
@@ -452,22 +506,22 @@ class _Reader:
         return subdomain, [s for s in segments if s in domains]
 
 
+_ANSWER_MARK = re.compile(r"\\.|[~=]", re.DOTALL)
+
+
 def _split_answers(answers: str) -> list[tuple[int, str, str]]:
     """Split at every unescaped ~ or = (as Moodle does): (offset, marker, text) per piece.
 
     The first piece is whatever precedes the first marker, with the marker ''.
     """
     pieces: list[tuple[int, str, str]] = []
-    marker, begin, index = "", 0, 0
-    while index < len(answers):
-        char = answers[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char in "~=":
-            pieces.append((begin, marker, answers[begin:index]))
-            marker, begin = char, index + 1
-        index += 1
+    marker, begin = "", 0
+    for match in _ANSWER_MARK.finditer(answers):
+        char = match.group()
+        if char[0] == "\\":
+            continue  # an escaped character, whatever it is
+        pieces.append((begin, marker, answers[begin : match.start()]))
+        marker, begin = char, match.end()
     pieces.append((begin, marker, answers[begin:]))
     return pieces
 
@@ -495,9 +549,9 @@ def _unsupported_kind(answers: str) -> str:
     return "a short-answer question"
 
 
-def _read(text: str, filename: str, blueprint: Blueprint, known_keys: Iterable[str]) -> Parsed:
+def _read(data: bytes, filename: str, blueprint: Blueprint, known_keys: Iterable[str]) -> Parsed:
     reader = _Reader(filename, blueprint)
-    reader.read(text)
+    reader.read(gift_lines(data))  # decoded line by line: no copy of the whole text
     return check_items(
         reader.raws,
         blueprint,
@@ -507,7 +561,7 @@ def _read(text: str, filename: str, blueprint: Blueprint, known_keys: Iterable[s
     )
 
 
-parse = text_format(_read, "GIFT")
+parse = bytes_format(_read, "GIFT")
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ a file cut in the middle of a question) is a problem at its line and nothing is 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from exam_engine.domain.bank import Problem
 from exam_engine.domain.blueprint import Blueprint
@@ -30,8 +31,10 @@ from exam_engine.domain.formats.gift import (
     _preview,
     _rfind,
     _split_answers,
+    _stem_with_format,
     _unsupported_kind,
     _with_format,
+    gift_lines,
     unescape,
 )
 
@@ -39,7 +42,7 @@ ENGINE_TITLE = re.compile(r"D\d+-[A-Z]-\d{3}")
 CATEGORY = "$CATEGORY:"
 
 
-def is_engine_gift(text: str) -> bool:
+def is_engine_gift(text: str | Iterable[str]) -> bool:
     """True when any question's ``::title::`` is an engine item key (``D2-B-014``)."""
     for block in _blocks(text):
         body = block.text()
@@ -76,15 +79,15 @@ class _Reader:
                 self.warn(line, f"{where}: HTML {tags} dropped when converting to Markdown")
         return text
 
-    def read(self, text: str) -> None:
+    def read(self, text: str | Iterable[str]) -> None:
         for block in _blocks(text):
             body = block.text()
             if body.startswith(CATEGORY):
                 first, _, rest = body.partition("\n")
-                self.category(unescape(first[len(CATEGORY) :]).strip(), block.lines[0][0])
+                self.category(unescape(first[len(CATEGORY) :]).strip(), block.first_line)
                 if not rest.strip():
                     continue
-                block = _Block(block.lines[1:])
+                block = block.without_first_line()
                 body = block.text()
             self.question(block, body)
 
@@ -95,7 +98,7 @@ class _Reader:
             self.warn(line, found.warning + "; its questions are imported without a sub-domain")
 
     def question(self, block: _Block, text: str) -> None:
-        line = block.lines[0][0]
+        line = block.first_line
         title = ""
         offset = 0
         if text.startswith("::"):
@@ -108,8 +111,10 @@ class _Reader:
                 offset += 1
         start = _find(text, "{", offset)
         finish = _find(text, "}", offset)
-        preview = text[offset:start] if start != -1 else text[offset:]
-        name = f"question ::{title}::" if title else f"question {_preview(preview)!r}"
+        if title:
+            name = f"question ::{title}::"
+        else:
+            name = f"question {_preview(text[offset:start] if start != -1 else text[offset:])!r}"
 
         def skip(kind: str) -> None:
             reason = f"{kind}; the engine imports single-answer multiple choice only"
@@ -140,7 +145,7 @@ class _Reader:
             return
         answers = text[start + 1 : finish]
         after = text[finish + 1 :]
-        stem_raw = text[offset:start] + ("_____" + after if after.strip() else "")
+        stem_text, fmt = _stem_with_format(text, offset, start, after)
         general = ""
         general_line = block.line_at(finish)
         feedback_at = _rfind(answers, "####")
@@ -187,7 +192,6 @@ class _Reader:
         if len(options) < 2:
             skip("multiple choice with a single answer")
             return
-        stem_text, fmt = _with_format(stem_raw, "moodle")
         stem_line = block.line_at(offset)
         texts: list[str] = []
         rationales: list[str] = []
@@ -219,8 +223,8 @@ class _Reader:
         )
 
 
-def read_text(text: str, filename: str, blueprint: Blueprint) -> ForeignParsed:
-    """Read decoded GIFT text as another tool's file."""
+def read_text(text: str | Iterable[str], filename: str, blueprint: Blueprint) -> ForeignParsed:
+    """Read decoded GIFT text (or its lines) as another tool's file."""
     reader = _Reader(filename, blueprint)
     reader.read(text)
     if reader.problems:
@@ -234,4 +238,5 @@ def parse(data: bytes, *, filename: str, blueprint: Blueprint) -> ForeignParsed:
     if text is None:
         assert bad is not None
         return ForeignParsed((), (), (bad,))
-    return read_text(text, filename, blueprint)
+    del text  # checked; the lines are decoded as they are read
+    return read_text(gift_lines(data), filename, blueprint)

@@ -24,6 +24,9 @@ from exam_engine.domain.plurals import plural
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 PROBLEM_LINES = 50
+# A text far over any field's limit is refused where it is read, before it is converted
+# (HTML to Markdown makes several copies of it): CSV's cell cap, Moodle XML's <text>.
+MAX_TEXT_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)

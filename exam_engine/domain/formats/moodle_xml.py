@@ -39,6 +39,7 @@ from exam_engine.domain.formats._common import (
 from exam_engine.domain.formats._lost import Losses, html_text, tex_as_code
 from exam_engine.domain.formats._markup import html_markdown, local_name
 from exam_engine.domain.formats.foreign import ForeignItem, ForeignParsed, subdomain_in
+from exam_engine.domain.formats.limits import MAX_TEXT_CHARS
 from exam_engine.domain.formats.qti.reader import parse_xml
 from exam_engine.domain.plurals import counted, plural
 
@@ -115,6 +116,7 @@ class _Reader:
     # Per item, what only this engine's own files carry (enemies, as-of date) for parse().
     extras: list[dict[str, object]] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     subdomain: str | None = None
 
     def warn(self, line: int, reason: str) -> None:
@@ -135,6 +137,18 @@ class _Reader:
             return
         name = _raw_text(_child(question, "name")).strip()
         label = f"question {name!r}" if name else f"the question at line {line}"
+        for element in question.iter():
+            if local_name(element.tag) == "text" and len(element.text or "") > MAX_TEXT_CHARS:
+                self.problems.append(
+                    Problem(
+                        self.file,
+                        self.lines.get(element, line),
+                        f"{label}: a text of {len(element.text or ''):,} characters, far over "
+                        f"any item field's limit (texts over {MAX_TEXT_CHARS:,} characters "
+                        "are not read)",
+                    )
+                )
+                return
         if kind != "multichoice":
             self.warn(
                 line,
@@ -320,11 +334,26 @@ def parse(
 def _read(
     data: bytes, filename: str, blueprint: Blueprint
 ) -> tuple[ForeignParsed, list[dict[str, object]]]:
-    _text, bad = decode_text(data, filename)
-    if bad is None:
-        xml, bad = parse_xml(data, filename, what="Moodle XML")
+    bad = decode_text(data, filename)[1]  # the check only: the text is not kept
+    reader = _Reader(filename, blueprint, {})
+    xml = None
+
+    def question(root: ET.Element, child: ET.Element, lines: dict[ET.Element, int]) -> None:
+        # Each question is read as soon as it is parsed, then dropped (see parse_xml).
+        if local_name(root.tag) == "quiz" and local_name(child.tag) == "question":
+            reader.lines = lines
+            reader.question(child)
+
+    try:
+        if bad is None:
+            xml, bad = parse_xml(data, filename, what="Moodle XML", on_element=question)
+    except RecursionError:
+        deep = Problem(filename, 1, "the XML is nested too deeply to read")
+        return ForeignParsed((), (), (deep,)), []
     if bad is not None:
         return ForeignParsed((), (), (bad,)), []
+    if reader.problems:
+        return ForeignParsed((), tuple(reader.warnings), tuple(reader.problems)), []
     assert xml is not None
     root = xml.root
     if local_name(root.tag) != "quiz":
@@ -334,14 +363,6 @@ def _read(
             f"not Moodle XML: the root element is <{local_name(root.tag)}>, expected <quiz>",
         )
         return ForeignParsed((), (), (wrong,)), []
-    reader = _Reader(filename, blueprint, xml.lines)
-    try:
-        for question in root:
-            if local_name(question.tag) == "question":
-                reader.question(question)
-    except RecursionError:
-        deep = Problem(filename, 1, "the XML is nested too deeply to read")
-        return ForeignParsed((), (), (deep,)), []
     return ForeignParsed(tuple(reader.items), tuple(reader.warnings), ()), reader.extras
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq  # type: ignore[import-untyped]
 
 from exam_engine.domain.irt.model import (
     GRID,
@@ -117,6 +116,9 @@ def cut_score(
 
     if gap(low) > 0 or gap(high) < 0:
         raise ValueError(f"no ability in [{low}, {high}] gives an expected score of {target}")
+    # Imported where used: scipy adds ~65 MB to every process (CLI, web).
+    from scipy.optimize import brentq  # type: ignore[import-untyped]
+
     return float(brentq(gap, low, high, xtol=1e-8))
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import sparse  # type: ignore[import-untyped]
 
 from exam_engine.domain.irt.model import (
     PRIOR_B_SD,
@@ -147,6 +146,9 @@ def calibrate(
     n_persons = int(person_row.max()) + 1 if person_row.size else 0
     shape = (n_persons, n_items)
     ones = np.ones(person_row.size)
+    # Imported where used: scipy adds ~65 MB to every process (CLI, web).
+    from scipy import sparse  # type: ignore[import-untyped]
+
     right = sparse.csr_matrix((ones * correct_, (person_row, item_)), shape=shape)
     seen = sparse.csr_matrix((ones, (person_row, item_)), shape=shape)
     both = sparse.hstack([right, seen - right], format="csr").astype(np.float32)

@@ -346,30 +346,25 @@ class _ForeignReader:
         return subdomain, (FROM_LOM_DIFFICULTY.get(level) or None)
 
 
-def _manifest_resources(xml: _Xml, file: str, problems: list[Problem]) -> list[_Resource]:
-    resources: list[_Resource] = []
-    for element in xml.root.iter():
-        if local_name(element.tag) != "resource":
-            continue
-        kind = (element.get("type") or "").strip().lower()
-        if not kind.startswith("imsqti_item_xml"):
-            continue  # tests, stimuli, images: not items
-        href = (element.get("href") or "").strip()
-        if not href:
-            first_file = next((c for c in element if local_name(c.tag) == "file"), None)
-            href = (first_file.get("href") or "").strip() if first_file is not None else ""
-        line = xml.line(element)
-        safe = safe_member_name(href)
-        if safe is None:
-            problems.append(
-                Problem(file, line, f"resource href {href!r} is missing or leaves the package")
-            )
-            continue
-        metadata = next((c for c in element if local_name(c.tag) == "metadata"), None)
-        resources.append(
-            _Resource(safe, line, file, _metadata_values(metadata), _lom_difficulty(metadata))
+def _manifest_resource(
+    element: ET.Element, line: int, file: str, problems: list[Problem]
+) -> _Resource | None:
+    """A manifest's ``<resource>`` as an item to read, or None (not an item, or a bad href)."""
+    kind = (element.get("type") or "").strip().lower()
+    if not kind.startswith("imsqti_item_xml"):
+        return None  # tests, stimuli, images: not items
+    href = (element.get("href") or "").strip()
+    if not href:
+        first_file = next((c for c in element if local_name(c.tag) == "file"), None)
+        href = (first_file.get("href") or "").strip() if first_file is not None else ""
+    safe = safe_member_name(href)
+    if safe is None:
+        problems.append(
+            Problem(file, line, f"resource href {href!r} is missing or leaves the package")
         )
-    return resources
+        return None
+    metadata = next((c for c in element if local_name(c.tag) == "metadata"), None)
+    return _Resource(safe, line, file, _metadata_values(metadata), _lom_difficulty(metadata))
 
 
 def parse_foreign(data: bytes, *, filename: str, blueprint: Blueprint) -> ForeignParsed:
@@ -393,14 +388,28 @@ def parse_foreign(data: bytes, *, filename: str, blueprint: Blueprint) -> Foreig
             ]
         else:
             manifest_file = f"{filename}/{MANIFEST}"
-            _text, bad = decode_text(manifest, manifest_file)
-            xml = None
+            resources = []  # filled as the manifest is parsed
+
+            def collect(
+                _parent: ET.Element, element: ET.Element, lines: dict[ET.Element, int]
+            ) -> None:
+                # Each child of <resources> is read as it is parsed, then dropped.
+                if local_name(element.tag) != "resource":
+                    return
+                line = lines.get(element, 1)
+                found = _manifest_resource(element, line, manifest_file, reader.problems)
+                if found is not None:
+                    resources.append(found)
+
+            bad = decode_text(manifest, manifest_file)[1]  # checked only: not kept
             if bad is None:
-                xml, bad = parse_xml(manifest, manifest_file)
+                _xml, bad = parse_xml(
+                    manifest, manifest_file, on_element=collect, streamed="resources"
+                )
             if bad is not None:
                 return ForeignParsed((), (), (bad,))
-            assert xml is not None
-            resources = _manifest_resources(xml, manifest_file, reader.problems)
+        has_manifest = manifest is not None
+        del manifest  # up to 64 MB: read, not kept
         for resource in resources:
             content = members.get(resource.href)
             if content is None:
@@ -412,7 +421,7 @@ def parse_foreign(data: bytes, *, filename: str, blueprint: Blueprint) -> Foreig
                     )
                 )
                 continue
-            reader.read(content, f"{filename}/{resource.href}", resource if manifest else None)
+            reader.read(content, f"{filename}/{resource.href}", resource if has_manifest else None)
         if not resources and not reader.problems:
             reader.problems.append(Problem(filename, 1, "the package lists no QTI items"))
     elif data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":

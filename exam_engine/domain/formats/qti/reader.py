@@ -34,21 +34,51 @@ from exam_engine.domain.formats.qti.own_meta import OwnMeta, is_references_list,
 # --- safe XML with lines --------------------------------------------------------------------
 
 
-class _LineTarget:
-    """A tree-builder target that remembers the line each element starts on."""
+# Called with the parent and a streamed element once it is complete; the element is then
+# dropped from the tree (and its lines from the map), so a large file is never held whole.
+ElementHandler = Callable[[ET.Element, ET.Element, dict[ET.Element, int]], None]
 
-    def __init__(self) -> None:
+
+class _LineTarget:
+    """A tree-builder target that remembers the line each element starts on.
+
+    With ``on_element``, the children of the elements named ``streamed`` (a local name; by
+    default the root) are handed to it as each ends, then dropped.
+    """
+
+    def __init__(
+        self, on_element: ElementHandler | None = None, streamed: str | None = None
+    ) -> None:
         self.builder = ET.TreeBuilder()
         self.lines: dict[ET.Element, int] = {}
         self.expat: Any = None
+        self.on_element = on_element
+        self.streamed = streamed
+        self.open: list[ET.Element] = []
 
     def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
         element = self.builder.start(tag, attrs)
         self.lines[element] = int(self.expat.CurrentLineNumber) if self.expat else 1
+        self.open.append(element)
         return element
 
     def end(self, tag: str) -> ET.Element:
-        return self.builder.end(tag)
+        element = self.builder.end(tag)
+        self.open.pop()
+        if self.on_element is None or not self.open:
+            return element
+        parent = self.open[-1]
+        wanted = (
+            local_name(parent.tag) == self.streamed
+            if self.streamed is not None
+            else len(self.open) == 1
+        )
+        if wanted:
+            self.on_element(parent, element, self.lines)
+            parent.remove(element)
+            for part in element.iter():
+                self.lines.pop(part, None)
+        return element
 
     def data(self, text: str) -> None:
         self.builder.data(text)
@@ -68,16 +98,25 @@ class _Xml:
         return self.lines.get(element, 1) if element is not None else 1
 
 
-def parse_xml(data: bytes, file: str, what: str = "QTI") -> tuple[_Xml | None, Problem | None]:
+def parse_xml(
+    data: bytes,
+    file: str,
+    what: str = "QTI",
+    on_element: ElementHandler | None = None,
+    streamed: str | None = None,
+) -> tuple[_Xml | None, Problem | None]:
     """Parse XML safely: no DTD, so no entity expansion and no external entities.
 
     ``what`` names the format in the refusal (QTI, Moodle XML). Only UTF-8 is read: XML
-    declaring another encoding, or in UTF-16, is "not UTF-8".
+    declaring another encoding, or in UTF-16, is "not UTF-8". With ``on_element``, each
+    child of an element named ``streamed`` (of the root when None) is handed to it with its
+    parent as soon as it is complete, then dropped from the returned tree; a syntax error
+    further on still makes the whole file a problem (the caller discards what it read).
     """
     not_utf8 = xml_encoding_problem(data, file)
     if not_utf8 is not None:
         return None, not_utf8
-    target = _LineTarget()
+    target = _LineTarget(on_element, streamed)
     parser = SafeET.DefusedXMLParser(
         target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True
     )
@@ -149,44 +188,51 @@ def _lom_values(lom: ET.Element | None, entry: _Entry) -> None:
                 entry.references.append(text)
 
 
-def _read_manifest(
-    xml: _Xml, file: str, warnings: list[Problem], problems: list[Problem]
-) -> list[_Entry]:
-    entries: list[_Entry] = []
-    skipped: dict[str, int] = {}
-    resources = [
-        resource
-        for parent in xml.root.iter()
-        if local_name(parent.tag) == "resources"
-        for resource in _children(parent, "resource")
-    ]
-    for resource in resources:
+class _Manifest:
+    """A manifest's item entries, collected as each ``<resource>`` is parsed (streamed)."""
+
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        self.problems = problems
+        self.entries: list[_Entry] = []
+        self.skipped: dict[str, int] = {}
+
+    def resource(
+        self, _parent: ET.Element, resource: ET.Element, lines: dict[ET.Element, int]
+    ) -> None:
+        """Read one ``<resource>`` of a ``<resources>`` list."""
+        if local_name(resource.tag) != "resource":
+            return
         kind = (resource.get("type") or "").strip()
-        line = xml.line(resource)
+        line = lines.get(resource, 1)
         if not kind.startswith("imsqti_item_xmlv3"):
-            skipped.setdefault(kind or "(no type)", line)
-            continue
+            self.skipped.setdefault(kind or "(no type)", line)
+            return
         href = (resource.get("href") or "").strip()
         if not href:
             first_file = _first(resource, "file")
             href = (first_file.get("href") or "").strip() if first_file is not None else ""
         safe = safe_member_name(href)
         if safe is None:
-            problems.append(
-                Problem(file, line, f"resource href {href!r} is missing or leaves the package")
+            self.problems.append(
+                Problem(self.file, line, f"resource href {href!r} is missing or leaves the package")
             )
-            continue
+            return
         entry = _Entry(safe, line)
         _lom_values(_first(resource, "metadata", "lom"), entry)
-        entries.append(entry)
-    for kind, line in skipped.items():
-        reason = (
-            "QTI 2.x items are not read (QTI 3.0 only)"
-            if kind.startswith("imsqti_item")
-            else "only QTI 3.0 item resources are read"
-        )
-        warnings.append(Problem(file, line, f"resources of type {kind!r} skipped: {reason}"))
-    return entries
+        self.entries.append(entry)
+
+    def warnings(self) -> list[Problem]:
+        """One warning for each kind of resource that is not a QTI 3.0 item."""
+        found: list[Problem] = []
+        for kind, line in self.skipped.items():
+            reason = (
+                "QTI 2.x items are not read (QTI 3.0 only)"
+                if kind.startswith("imsqti_item")
+                else "only QTI 3.0 item resources are read"
+            )
+            found.append(Problem(self.file, line, f"resources of type {kind!r} skipped: {reason}"))
+        return found
 
 
 # --- items --------------------------------------------------------------------------------
@@ -486,11 +532,16 @@ def parse(
             use_entries = False
         else:
             manifest_file = f"{filename}/{MANIFEST}"
-            xml, bad = parse_xml(manifest, manifest_file)
+            collected = _Manifest(manifest_file, reader.problems)
+            xml, bad = parse_xml(
+                manifest, manifest_file, on_element=collected.resource, streamed="resources"
+            )
+            del manifest  # up to 64 MB: read, not kept
             if xml is None:
                 assert bad is not None
                 return Parsed((), (), (bad,))
-            entries = _read_manifest(xml, manifest_file, reader.warnings, reader.problems)
+            entries = collected.entries
+            reader.warnings.extend(collected.warnings())
             use_entries = True
         for entry in entries:
             content = members.get(entry.href)
