@@ -166,9 +166,9 @@ def foreign(fmt: str, content: bytes) -> bytes:
         return content.replace(b' class="aaism-markdown"', b"")
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
-    return write_zip(
-        {name: re.sub(rb' data-aaism-key="[^"]*"', b"", data) for name, data in members.items()}
-    )
+    # The engine's items carry its metadata as an author-view rubric (formats/qti/own_meta).
+    own = re.compile(rb'\s*<qti-rubric-block class="aaism-metadata".*?</qti-rubric-block>', re.S)
+    return write_zip({name: own.sub(b"", data) for name, data in members.items()})
 
 
 def write_file(fmt: str, records: list[ItemRecord], *, bad: bool = False) -> bytes:
