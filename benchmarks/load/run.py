@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.load import stack
 from benchmarks.load.client import (
@@ -235,22 +235,32 @@ async def steady(args: argparse.Namespace, server: stack.Gunicorn, emails: list[
         )
         for n, c in enumerate(candidates)
     ]
-    lag: list[float] = []
-    stop = asyncio.Event()
-    monitor = asyncio.ensure_future(loop_lag(lag, stop))
-    await asyncio.gather(*jobs)
-    stop.set()
-    await monitor
-    out["client_loop_lag_ms"] = {
-        "p50": round(percentile(lag, 0.5) * 1000, 1),
-        "p99": round(percentile(lag, 0.99) * 1000, 1),
-        "max": round(max(lag, default=0) * 1000, 1),
-    }
+    _, out["client_loop_lag_ms"] = await watching_lag(asyncio.gather(*jobs))
     out["timeline"] = timeline(recorder.samples, "PUT responses")
     out["window_seconds"] = args.window
     out["window"] = summarize(recorder.samples, (began, max(end, time.monotonic())))
     out["saves"] = candidates
     return out
+
+
+T = TypeVar("T")
+
+
+async def watching_lag(work: Awaitable[T]) -> tuple[T, dict[str, float]]:
+    """Await ``work`` while recording the client's event-loop lag; return both."""
+    lag: list[float] = []
+    stop = asyncio.Event()
+    monitor = asyncio.ensure_future(loop_lag(lag, stop))
+    try:
+        result = await work
+    finally:
+        stop.set()
+        await monitor
+    return result, {
+        "p50": round(percentile(lag, 0.5) * 1000, 1),
+        "p99": round(percentile(lag, 0.99) * 1000, 1),
+        "max": round(max(lag, default=0) * 1000, 1),
+    }
 
 
 async def sync_start(args: argparse.Namespace, server: stack.Gunicorn, emails: list[str]) -> dict:
@@ -290,17 +300,9 @@ async def sync_start(args: argparse.Namespace, server: stack.Gunicorn, emails: l
         await candidate.submit(intended=submit_at)
         return True
 
-    lag: list[float] = []
-    stop = asyncio.Event()
-    monitor = asyncio.ensure_future(loop_lag(lag, stop))
-    started = await asyncio.gather(*(sit(c) for c in candidates))
-    stop.set()
-    await monitor
-    out["client_loop_lag_ms"] = {
-        "p50": round(percentile(lag, 0.5) * 1000, 1),
-        "p99": round(percentile(lag, 0.99) * 1000, 1),
-        "max": round(max(lag, default=0) * 1000, 1),
-    }
+    started, out["client_loop_lag_ms"] = await watching_lag(
+        asyncio.gather(*(sit(c) for c in candidates))
+    )
     out["started"] = sum(started)
     out["window"] = summarize(recorder.samples)
     out["saves"] = candidates
