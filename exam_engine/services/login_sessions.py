@@ -98,17 +98,18 @@ class DatabaseStore:
             statement = statement.where(LoginSession.key_hash != keep_hash)
         return db.execute(statement).rowcount  # type: ignore[attr-defined,no-any-return]
 
-    def remove_expired(self, db: Session, user_id: int, now: datetime) -> None:
-        """Delete the user's sessions that ended by themselves (rows are not deleted on expiry)."""
-        db.execute(
-            delete(LoginSession).where(
-                LoginSession.user_id == user_id,
-                or_(
-                    LoginSession.last_seen_at <= now - _timeouts.idle,
-                    LoginSession.created_at <= now - _timeouts.absolute,
-                ),
+    def remove_expired(self, db: Session, user_id: int | None, now: datetime) -> int:
+        """Delete the sessions that ended by themselves, the user's or (None) everyone's;
+        return how many (rows are not deleted on expiry)."""
+        statement = delete(LoginSession).where(
+            or_(
+                LoginSession.last_seen_at <= now - _timeouts.idle,
+                LoginSession.created_at <= now - _timeouts.absolute,
             )
         )
+        if user_id is not None:
+            statement = statement.where(LoginSession.user_id == user_id)
+        return db.execute(statement).rowcount  # type: ignore[attr-defined,no-any-return]
 
 
 _TOUCH_SCRIPT = """
@@ -185,8 +186,9 @@ class RedisStore:
         results = pipe.execute()
         return sum(results[:-1])
 
-    def remove_expired(self, db: Session, user_id: int, now: datetime) -> None:
-        """Redis expires sessions by itself."""
+    def remove_expired(self, db: Session, user_id: int | None, now: datetime) -> int:
+        """Redis expires sessions by itself: nothing to delete."""
+        return 0
 
 
 _store: DatabaseStore | RedisStore = DatabaseStore()
@@ -245,6 +247,12 @@ def load_user(db: Session, key: str, now: datetime | None = None) -> User | None
         return None
     user.attach_session(key)
     return user
+
+
+def end_expired_sessions(db: Session, now: datetime | None = None) -> int:
+    """Delete every stored session that has ended by itself; return how many (committed)."""
+    with transaction(db):
+        return _store.remove_expired(db, None, now or utcnow())
 
 
 def end_session(db: Session, key: str) -> None:

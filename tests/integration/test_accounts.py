@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import event, select
+from datetime import timedelta
 
-from exam_engine.models import AuditEvent, User
+import pytest
+from sqlalchemy import event, func, select
+
+from exam_engine.models import AuditEvent, LoginSession, User, utcnow
 from exam_engine.services import accounts, admin_accounts, login_sessions
 from exam_engine.services.errors import Conflict, NotFound, ValidationFailed
 
@@ -100,6 +102,22 @@ def test_load_user_reads_the_session_and_its_user_in_one_statement(session) -> N
         event.remove(bind, "before_cursor_execute", count)
     assert loaded is not None and loaded.email == "one@example.com"
     assert len(statements) == 1, statements
+
+
+def test_ended_sessions_are_deleted_for_everyone_and_live_ones_kept(session) -> None:
+    now = utcnow()
+    one = accounts.create_user(session, "idle@example.com", "long-enough-pw")
+    two = accounts.create_user(session, "old@example.com", "long-enough-pw")
+    # Live first: starting a session deletes that user's sessions ended by then.
+    live = login_sessions.start_session(session, two.id, now=now - timedelta(minutes=5))
+    idle = login_sessions.start_session(session, one.id, now=now - timedelta(hours=2))
+    old = login_sessions.start_session(session, two.id, now=now - timedelta(hours=13))
+    assert login_sessions.end_expired_sessions(session, now=now) == 2
+    assert session.scalar(select(func.count()).select_from(LoginSession)) == 1
+    assert login_sessions.load_user(session, live, now=now).id == two.id
+    assert login_sessions.load_user(session, idle, now=now) is None
+    assert login_sessions.load_user(session, old, now=now) is None
+    assert login_sessions.end_expired_sessions(session, now=now) == 0
 
 
 def test_set_password_is_checked_against_the_account_and_ends_all_its_sessions(session) -> None:

@@ -4,15 +4,15 @@ budget), each slot claimed once."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from exam_engine.config import DEFAULTS
 from exam_engine.domain.vocabulary import JobStatus
-from exam_engine.models import Job
-from exam_engine.services import jobs, request_id
+from exam_engine.models import Job, utcnow
+from exam_engine.services import accounts, jobs, login_sessions, request_id
 from exam_engine.services.errors import ValidationFailed
 from exam_engine.services.jobs import names, runner
 from exam_engine.services.jobs.queue import JobSettings
@@ -201,3 +201,14 @@ def test_bad_job_settings_name_the_setting() -> None:
             assert word in str(error)
         else:
             raise AssertionError(f"{key}={value!r} accepted")
+
+
+def test_the_nightly_prune_also_deletes_ended_sign_ins(session) -> None:
+    user = accounts.create_user(session, "night@example.com", "long-enough-pw")
+    kept = login_sessions.start_session(session, user.id)
+    login_sessions.start_session(session, user.id, now=utcnow() - timedelta(days=2))
+    job_id = jobs.enqueue(session, names.PRUNE)
+    view = jobs.job_view(session, job_id)
+    assert view.status == "done"
+    assert view.result["sessions_removed"] == 1
+    assert login_sessions.load_user(session, kept).id == user.id

@@ -20,6 +20,7 @@ from exam_engine.services import (
     cohorts,
     interchange,
     item_stats,
+    login_sessions,
     mail,
     prepared_forms,
 )
@@ -176,9 +177,10 @@ def export_bank(session: Session, progress: Progress, fmt: str, by: int | None) 
     }
 
 
-@job(PRUNE, label="Old job records removed")
+@job(PRUNE, label="Old job records and ended sign-ins removed")
 def prune(session: Session, progress: Progress) -> dict[str, Any]:
-    """Delete finished jobs older than ``EXAM_ENGINE_JOB_KEEP_DAYS``."""
+    """Delete finished jobs older than ``EXAM_ENGINE_JOB_KEEP_DAYS``, and the stored sign-in
+    sessions that have ended by themselves (the database store keeps their rows)."""
     cutoff = utcnow() - timedelta(days=settings().keep_days)
     with transaction(session):
         removed = cast(
@@ -189,4 +191,4 @@ def prune(session: Session, progress: Progress) -> dict[str, Any]:
                 .execution_options(synchronize_session=False)
             ),
         ).rowcount
-    return {"removed": removed}
+    return {"removed": removed, "sessions_removed": login_sessions.end_expired_sessions(session)}

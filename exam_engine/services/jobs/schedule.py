@@ -2,10 +2,10 @@
 
 Every tick a worker lists the slots due now (the sweep of overdue attempts every
 ``EXAM_ENGINE_SWEEP_EVERY_SECONDS``; the stale-statistics recompute and the pruning of old job
-rows once a day from ``EXAM_ENGINE_STALE_STATS_AT`` UTC on) and enqueues each one that no job
-row names yet. The row's unique ``slot`` settles races: of two workers inserting the same
-slot, one commits and the other's insert fails, so a slot runs once however many workers
-tick. A worker started late in the day still runs that day's overnight slot.
+rows and ended sign-ins once a day from ``EXAM_ENGINE_STALE_STATS_AT`` UTC on) and enqueues
+each one that no job row names yet. The row's unique ``slot`` settles races: of two workers
+inserting the same slot, one commits and the other's insert fails, so a slot runs once however
+many workers tick. A worker started late in the day still runs that day's overnight slot.
 """
 
 from __future__ import annotations
