@@ -41,9 +41,19 @@ class MailNotSent(ServiceError):
 
     status = 503
 
-    def __init__(self, message: str, detail: str = "") -> None:
+    def __init__(self, message: str, detail: str = "", *, retryable: bool = True) -> None:
         super().__init__(message)
         self.detail = detail or message
+        # False when the server refused for good (a 5xx answer): a retry would be refused too.
+        self.retryable = retryable
+
+
+def _refused_for_good(error: BaseException) -> bool:
+    """True for an SMTP answer of 500-599, or every recipient refused with one."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _text in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    return isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,7 @@ def send_mail(to: str, subject: str, body: str) -> Delivery:
             "mail: the message could not be sent just now; nothing was changed, "
             "try again in a few minutes",
             detail=f"{type(error).__name__}: {error}",
+            retryable=not _refused_for_good(error),
         ) from error
     written = getattr(connection, "written", [])
     return Delivery(to=to, file=written[-1] if written else None)

@@ -212,3 +212,27 @@ def test_the_nightly_prune_also_deletes_ended_sign_ins(session) -> None:
     assert view.status == "done"
     assert view.result["sessions_removed"] == 1
     assert login_sessions.load_user(session, kept).id == user.id
+
+
+def _mail_job(session, to: str):
+    return jobs.job_view(
+        session, jobs.enqueue(session, names.SEND_MAIL, to=to, subject="S", body="B")
+    )
+
+
+def test_a_mail_refused_for_good_fails_at_once_and_one_refused_for_now_is_retried(
+    app, session, waits, inbox
+) -> None:
+    with app.app_context():  # the mail settings
+        gone = _mail_job(session, "x@rejects.example")
+        waited = list(waits)
+        busy = _mail_job(session, "y@busy.example")
+        done = _mail_job(session, "z@example.com")
+    assert waited == []  # refused for good: no retry, so no wait for one
+    assert (gone.status, gone.attempts) == ("failed", 1)
+    assert gone.error.startswith("mail to x@rejects.example not sent: ")
+    assert "550" in gone.error
+    assert (busy.status, busy.attempts) == ("failed", busy.max_attempts)
+    assert busy.max_attempts > 1 and "451" in busy.error
+    assert waits  # refused for now: retried after a wait
+    assert done.status == "done" and [m.to for m in inbox.messages] == ["z@example.com"]

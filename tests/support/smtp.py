@@ -60,6 +60,17 @@ class Inbox:
         self._lock = threading.Lock()
         self._messages: list[Received] = []
 
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        """Refuse for good an address at ``rejects.example``, for now one at ``busy.example``."""
+        if address.endswith("@rejects.example"):
+            return "550 5.1.1 no such user here"
+        if address.endswith("@busy.example"):
+            return "451 4.3.0 mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         """Accept and keep the message."""
         parsed = message_from_bytes(envelope.content, policy=policy.default)

@@ -116,7 +116,8 @@ def refresh_forms(session: Session, progress: Progress, remake_all: bool) -> dic
 def send_mail(
     session: Session, progress: Progress, to: str, subject: str, body: str
 ) -> dict[str, Any]:
-    """Send one message (a failure is retried, then shown as failed with the server's answer).
+    """Send one message (a failure is retried, then shown as failed with the server's answer;
+    a refusal for good, a 5xx answer, is not retried).
 
     The body is blanked in the row once the job has finished: it may hold a reset link.
     """
@@ -124,7 +125,9 @@ def send_mail(
         delivery = mail.send_mail(to, subject, body)
     except mail.MailNotSent as error:
         # Staff read this reason: the server's answer, not the "try again" meant for the person.
-        raise mail.MailNotSent(f"mail to {to} not sent: {error.detail}") from error
+        raise mail.MailNotSent(
+            f"mail to {to} not sent: {error.detail}", retryable=error.retryable
+        ) from error
     return {"to": to, "subject": subject, "file": delivery.file.name if delivery.file else None}
 
 

@@ -196,7 +196,8 @@ def _record_failure(session: Session, job_id: int, error: BaseException) -> None
     with transaction(session):
         row = session.get(Job, job_id, populate_existing=True)
         assert row is not None
-        last = row.attempts >= row.max_attempts
+        # An error that says a retry would fail the same way (``retryable`` False) ends it now.
+        last = row.attempts >= row.max_attempts or not getattr(error, "retryable", True)
         row.status = JobStatus.FAILED if last else JobStatus.QUEUED
         row.error = reason
         if last:
