@@ -78,8 +78,18 @@ def test_api_check_runs_to_its_stopping_rule_with_balance_and_a_verdict(
     assert result["ability"]["available"] is True
     # Why it stopped is the check's own decision, kept with its result: the page does not
     # recompute it on the stored scale, where the estimate differs a little.
-    reason = session.get(Attempt, attempt_id).result["stopped"]
+    stored = session.get(Attempt, attempt_id).result
+    reason = stored["stopped"]
     assert check["stopped"] == STOPPED[reason]
+    # So is the estimate it stopped on, and the verdict is that estimate against the cut.
+    decided = check["decided_on"]
+    assert decided == stored["decided_on"]
+    assert set(decided) == {"theta", "se", "cut"}
+    assert check["verdict"] == (
+        "likely to pass" if decided["theta"] >= decided["cut"] else "not yet"
+    )
+    if reason == "measured":
+        assert decided["se"] <= calibration.SE_TARGET
     if reason in ("above", "below"):
         # The classified stop: ten items at least, well clear of the cut on the shown scale.
         assert 10 <= len(given) < 40
@@ -117,6 +127,34 @@ def test_strong_and_weak_candidates_get_opposite_verdicts(client, session, bank,
     assert 10 <= len(poor["readiness_check"]["items"]) < 40
     page = client.get(f"/attempts/{strong}/scorecard").get_data(as_text=True)
     assert "Readiness check: likely to pass" in page
+    decided = good["readiness_check"]["decided_on"]
+    assert decided["theta"] - 1.96 * decided["se"] > decided["cut"]
+    assert (
+        poor["readiness_check"]["decided_on"]["theta"]
+        + 1.96 * poor["readiness_check"]["decided_on"]["se"]
+        < poor["readiness_check"]["decided_on"]["cut"]
+    )
+    assert f"The check stopped on ability {decided['theta']:.2f}" in page
+
+
+def test_a_check_without_a_recorded_estimate_is_judged_on_the_stored_ability(
+    client, session, bank, user
+) -> None:
+    """A check made by an older release (or ended by its deadline) has no recorded estimate."""
+    simulate(session, bank, persons=35)
+    calibration.recalibrate(session, now=utcnow())
+    client.login(EMAIL)
+    strong, _ = run_check(client, session, right=lambda p: True)
+    row = session.get(Attempt, strong)
+    row.result = {k: v for k, v in row.result.items() if k not in ("stopped", "decided_on")}
+    session.commit()
+    result = client.get(f"/api/v1/attempts/{strong}/result").get_json()
+    check = result["readiness_check"]
+    assert check["decided_on"] is None
+    assert check["verdict"] == "likely to pass"
+    assert result["ability"]["pass_probability"] >= 0.5
+    page = client.get(f"/attempts/{strong}/scorecard").get_data(as_text=True)
+    assert "The check stopped on ability" not in page
 
 
 def test_next_before_answering_gives_the_same_item(client, session, bank, user) -> None:

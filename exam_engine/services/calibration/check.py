@@ -326,18 +326,23 @@ def advance(
             attempts.add_items(session, attempt, [following], published_bank(session).question_of)
             return Step(attempt_id, False, following.position)
     attempts.submit_attempt(session, user_id, attempt_id, now=now, grace_seconds=grace_seconds)
-    _record_stop(session, attempt_id, reason or "pool")
+    _record_stop(session, attempt_id, reason or "pool", estimate, _cut(session))
     return Step(attempt_id, True, None)
 
 
-def _record_stop(session: Session, attempt_id: int, reason: str) -> None:
-    """Keep why the check stopped with its result (committed).
+def _record_stop(
+    session: Session, attempt_id: int, reason: str, estimate: AbilityEstimate, cut: float | None
+) -> None:
+    """Keep why the check stopped, and the estimate it stopped on, with its result (committed).
 
-    The result page cannot recompute it: the check decided on its own estimate (shrunk
+    The result page cannot recompute them: the check decided on its own estimate (shrunk
     discriminations) and a later recalibration moves both. A crash before this commit
-    leaves no reason, and the page then recomputes one from the stored ability.
+    leaves neither, and the page then judges from the stored ability alone.
     """
+    decided = {"theta": round(float(estimate.theta), 4), "se": round(float(estimate.se), 4)}
+    if cut is not None:
+        decided["cut"] = round(cut, 4)
     with transaction(session):
         attempt = session.get(Attempt, attempt_id)
         if attempt is not None and attempt.result is not None:
-            attempt.result = {**attempt.result, "stopped": reason}
+            attempt.result = {**attempt.result, "stopped": reason, "decided_on": decided}

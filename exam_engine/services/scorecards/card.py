@@ -206,7 +206,9 @@ def build_scorecard(
         ability=ability,
         verdict=judge(ability, pooled, answered=answered, items=score.total),
         readiness_check=(
-            check_summary(session, attempt.id, ability, result.get("stopped"))
+            check_summary(
+                session, attempt.id, ability, result.get("stopped"), result.get("decided_on")
+            )
             if template.name == calibration.READINESS_TEMPLATE
             else None
         ),
@@ -235,17 +237,27 @@ def check_summary(
     attempt_id: int,
     ability: calibration.AttemptAbility,
     recorded: str | None = None,
+    decided_on: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """A finished readiness check's verdict, why it stopped, and the items it used."""
+    """A finished readiness check's verdict, why it stopped, the estimate it stopped on and
+    the items it used.
+
+    The verdict is the check's own when it recorded the estimate it stopped on (theta against
+    the cut, as its stopping rule judged); the ability shown beside it is on the latest
+    calibration's scale, which can differ by a few hundredths. Otherwise (a check ended by
+    its deadline or the candidate, or made by an older release) it is judged from that ability.
+    """
     used = calibration.used_items(session, attempt_id)
-    if not ability.available or ability.overall is None:
+    if decided_on is not None and "cut" in decided_on:
+        verdict = "likely to pass" if decided_on["theta"] >= decided_on["cut"] else "not yet"
+    elif not ability.available or ability.overall is None:
         verdict = "unknown: " + ability.reason
     elif (ability.pass_probability or 0.0) >= 0.5:
         verdict = "likely to pass"
     else:
         verdict = "not yet"
     stopped = STOPPED.get(recorded or "") or _recomputed_stop(ability, len(used))
-    return {"verdict": verdict, "stopped": stopped, "items": used}
+    return {"verdict": verdict, "stopped": stopped, "decided_on": decided_on, "items": used}
 
 
 # Why a check stopped, as the check recorded it (calibration.check._record_stop).
