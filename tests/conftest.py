@@ -193,4 +193,9 @@ def redis_prefix() -> Iterator[tuple[str, str]]:
     yield url, prefix
     for key in client.scan_iter(f"{prefix}*"):
         client.delete(key)
+    # RQ's keys start "rq:" and carry the prefix in queue names and (":" made "-") job ids.
+    mark = prefix.rstrip(":").encode()
+    for key in client.scan_iter("rq:*"):
+        if mark in key:
+            client.delete(key)
     client.close()

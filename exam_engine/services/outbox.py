@@ -5,6 +5,8 @@ the request records the job and answers; a worker sends the message, retries it 
 server fails, then shows it failed with the server's answer (``/jobs``, admins). Without
 Redis (the quick start, most tests) the message is sent in the request as before, so its
 failure can still undo what it describes: a registration commits only once its mail went.
+With Redis configured but unreachable the job runs in the request too (``mail.send`` is
+``here_without_queue``), so a Redis outage does not stop registration or password reset.
 Either way each request sends (or queues) exactly one message, whatever the address.
 """
 
@@ -38,7 +40,8 @@ def send_now(message: Message) -> mail.Delivery | None:
 
 
 def send_later(session: Session, message: Message, *, user_id: int | None = None) -> mail.Delivery:
-    """Hand the message to a ``mail.send`` job; MailNotSent when the queue cannot be reached.
+    """Hand the message to a ``mail.send`` job (sent here if the queue cannot be reached);
+    MailNotSent when the job failed at once (sent here, and the server refused it).
 
     Call it outside any transaction. The job keeps the body (it may hold a reset link) only
     until it has finished.

@@ -130,7 +130,7 @@ def test_a_worker_runs_queued_jobs_and_retries_a_failing_one_then_fails_it(
     done, failed = session.get(Job, good), session.get(Job, bad)
     assert (done.status, done.result, done.attempts) == (
         "done",
-        {"finalized": 0, "abandoned_jobs": 0},
+        {"finalized": 0, "abandoned_jobs": 0, "requeued_jobs": 0},
         1,
     )
     assert (failed.status, failed.attempts, failed.max_attempts) == ("failed", 3, 3)

@@ -16,7 +16,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from exam_engine.models import CohortInvitation, Job, utcnow
+from exam_engine.models import CohortInvitation, Job, User, utcnow
 from exam_engine.services import cohorts, email_verification, password_reset
 from exam_engine.services.account_links import Links
 from exam_engine.services.cohorts import roster_jobs
@@ -194,22 +194,72 @@ def test_a_large_roster_job_runs_in_the_worker_and_counts_its_rows(
     assert sorted(m.to for m in inbox.messages) == lines
 
 
-def test_account_mail_with_the_queue_unreachable_says_try_again_and_keeps_no_body(
-    tmp_path, database_url, session, request
+def _unreachable_app(tmp_path, database_url, smtp_server, request):
+    """An app whose Redis is configured but down (nothing listens on port 1)."""
+    controller, _ = smtp_server
+    application = make_queued_app(
+        database_url,
+        str(tmp_path / "app"),
+        ("redis://127.0.0.1:1/12", "down:"),
+        MAIL_SERVER=controller.hostname,
+        MAIL_PORT=controller.port,
+        BASE_URL="http://exam.test",
+    )
+    request.addfinalizer(lambda: sign_in.init_app(request.getfixturevalue("app")))
+
+    def dispose() -> None:
+        from exam_engine.extensions import db
+
+        with application.app_context():
+            db.engine.dispose()
+
+    request.addfinalizer(dispose)
+    return application
+
+
+def test_account_mail_with_the_queue_unreachable_is_sent_in_the_request(
+    tmp_path, database_url, session, smtp_server, inbox, request
+) -> None:
+    unreachable = _unreachable_app(tmp_path, database_url, smtp_server, request)
+    with unreachable.app_context():
+        password_reset.request_reset(session, _links(), "nobody@example.com")
+        email_verification.register(session, _links(), "new@example.com", "quartz-lantern-orbit-71")
+    # Both went at once, as without Redis: the registration is not left half done.
+    assert sorted(m.to for m in inbox.messages) == ["new@example.com", "nobody@example.com"]
+    rows = _mail_jobs(session)
+    assert [(row.status, row.attempts, row.error) for row in rows] == [("done", 1, "")] * 2
+    assert {row.arguments["body"] for row in rows} == {"(removed)"}
+    new = session.scalar(select(User).where(User.email == "new@example.com"))
+    assert new is not None
+    assert new.email_verified is False
+
+
+def test_account_mail_with_the_queue_unreachable_and_the_server_refusing_says_try_again(
+    tmp_path, database_url, session, smtp_server, inbox, request
 ) -> None:
     from exam_engine.services.mail import MailNotSent
 
-    # Nothing listens on port 1: the push to Redis fails at once.
-    unreachable = make_queued_app(
-        database_url, str(tmp_path / "app"), ("redis://127.0.0.1:1/12", "down:")
-    )
-    request.addfinalizer(lambda: sign_in.init_app(request.getfixturevalue("app")))
+    unreachable = _unreachable_app(tmp_path, database_url, smtp_server, request)
     with unreachable.app_context():
+        # The test server refuses this domain for good (550): one attempt, then failed.
         with pytest.raises(MailNotSent, match="try again"):
-            password_reset.request_reset(session, _links(), "someone@example.com")
-        from exam_engine.extensions import db
-
-        db.engine.dispose()
+            password_reset.request_reset(session, _links(), "someone@rejects.example")
+    assert inbox.messages == []
     (row,) = _mail_jobs(session)
-    assert (row.status, row.arguments["body"]) == ("failed", "(removed)")
-    assert "could not be reached" in row.error
+    assert (row.status, row.attempts, row.arguments["body"]) == ("failed", 1, "(removed)")
+    assert "not sent" in row.error
+
+
+def test_a_mail_refused_for_good_in_a_worker_ends_without_idle_retries(
+    tmp_path, database_url, redis_prefix, queued_app, session, smtp_server, inbox
+) -> None:
+    with queued_app.app_context():
+        password_reset.request_reset(session, _links(), "someone@rejects.example")
+    controller, _ = smtp_server
+    output = _burst(tmp_path, database_url, redis_prefix, controller.hostname, controller.port)
+    (row,) = _mail_jobs(session)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert "550" in row.error
+    # The worker did not hand RQ a failure to retry: no later delivery found the row ended.
+    assert "is not queued" not in output
+    assert output.count("started, attempt") == 1

@@ -77,6 +77,10 @@ def test_the_sweep_marks_a_job_abandoned_by_its_worker_failed(session) -> None:
     session.add_all([stuck, fresh])
     session.commit()
     sweep_id = jobs.enqueue(session, names.SWEEP)
-    assert jobs.job_view(session, sweep_id).result == {"finalized": 0, "abandoned_jobs": 1}
+    assert jobs.job_view(session, sweep_id).result == {
+        "finalized": 0,
+        "abandoned_jobs": 1,
+        "requeued_jobs": 0,
+    }
     assert jobs.job_view(session, stuck.id).summary.startswith("failed: the worker running it")
     assert jobs.job_view(session, fresh.id).status == "running"

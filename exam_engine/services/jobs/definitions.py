@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.orm import Session
 
 from exam_engine.domain.vocabulary import JobStatus
@@ -24,6 +24,7 @@ from exam_engine.services import (
     mail,
     prepared_forms,
 )
+from exam_engine.services.jobs import recovery
 from exam_engine.services.jobs.names import (
     CALIBRATE,
     EXPORT_BANK,
@@ -112,7 +113,7 @@ def refresh_forms(session: Session, progress: Progress, remake_all: bool) -> dic
     return {"forms": made}
 
 
-@job(SEND_MAIL, label="Mail", private=("body",))
+@job(SEND_MAIL, label="Mail", private=("body",), here_without_queue=True)
 def send_mail(
     session: Session, progress: Progress, to: str, subject: str, body: str
 ) -> dict[str, Any]:
@@ -145,26 +146,11 @@ def sweep(session: Session, progress: Progress) -> dict[str, Any]:
     done = attempts.sweep_expired(
         session, now=utcnow(), grace_seconds=int(app_config()["GRACE_SECONDS"])
     )
-    return {"finalized": len(done), "abandoned_jobs": fail_abandoned(session)}
-
-
-def fail_abandoned(session: Session) -> int:
-    """Mark failed the jobs left running past their timeout (their worker was killed)."""
-    cutoff = utcnow() - timedelta(seconds=settings().timeout_seconds + 60)
-    with transaction(session):
-        return cast(
-            CursorResult[Any],
-            session.execute(
-                update(Job)
-                .where(Job.status == JobStatus.RUNNING, Job.started_at < cutoff)
-                .values(
-                    status=JobStatus.FAILED,
-                    error="the worker running it stopped before it finished; start it again",
-                    finished_at=utcnow(),
-                )
-                .execution_options(synchronize_session=False)
-            ),
-        ).rowcount
+    return {
+        "finalized": len(done),
+        "abandoned_jobs": recovery.fail_abandoned(session),
+        "requeued_jobs": recovery.requeue_lost(session),
+    }
 
 
 @job(EXPORT_BANK, label="Bank export", unit="steps")

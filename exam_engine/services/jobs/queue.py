@@ -11,6 +11,9 @@ from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job as RQJob
+from rq.job import JobStatus
 
 from exam_engine.config import DEFAULTS, redis_url
 
@@ -113,6 +116,27 @@ def rq_queue(config: JobSettings) -> Queue:
     return Queue(config.queue_name, connection=connection(config.redis_url))
 
 
+def rq_id(config: JobSettings, job_id: int) -> str:
+    """RQ's id for the job's row: the prefix keeps apps sharing a Redis apart."""
+    # RQ ids allow letters, digits, "_" and "-".
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{config.queue_name}-{job_id}")
+
+
+# RQ states in which Redis still holds a job that will run (or is running).
+_HELD = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED})
+
+
+def held(config: JobSettings, job_id: int) -> bool:
+    """Whether Redis holds the job waiting, scheduled for a retry or running (RedisError when
+    it cannot be asked)."""
+    assert config.redis_url is not None
+    try:
+        found = RQJob.fetch(rq_id(config, job_id), connection=connection(config.redis_url))
+    except NoSuchJobError:
+        return False
+    return found.get_status(refresh=False) in _HELD
+
+
 def push(config: JobSettings, job_id: int, max_attempts: int) -> None:
     """Hand the job's id to the workers, with RQ retrying it as the settings say."""
     retries = max_attempts - 1
@@ -120,8 +144,7 @@ def push(config: JobSettings, job_id: int, max_attempts: int) -> None:
     rq_queue(config).enqueue(
         ENTRY,
         job_id,
-        # RQ ids allow letters, digits, "_" and "-": the prefix keeps apps sharing Redis apart.
-        job_id=re.sub(r"[^A-Za-z0-9_-]", "-", f"{config.queue_name}-{job_id}"),
+        job_id=rq_id(config, job_id),
         retry=retry,
         job_timeout=config.timeout_seconds,
         # RQ's own record of a finished job is not what pages read: keep it a day only.

@@ -111,14 +111,23 @@ def enqueue(
         if slot is None:
             raise
         return None
-    if config.redis_url is None:
-        from exam_engine.services.jobs.runner import run_here
+    from exam_engine.services.jobs.runner import run_here
 
+    if config.redis_url is None:
         run_here(session, job_id)
         return job_id
     try:
         queue.push(config, job_id, max_attempts)
     except RedisError as error:
+        if job_spec.here_without_queue:
+            log.warning(
+                "job %s (%s) not queued: Redis unreachable (%s); running it here",
+                job_id,
+                name,
+                error,
+            )
+            run_here(session, job_id)
+            return job_id
         log.error("job %s (%s) not queued: Redis unreachable: %s", job_id, name, error)
         with transaction(session):
             failed = session.get(Job, job_id)

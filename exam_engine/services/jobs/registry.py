@@ -35,6 +35,9 @@ class JobSpec:
     # Arguments too sensitive to keep (a mail's body holds a reset link): blanked in the row
     # once the job has finished, done or failed.
     private: tuple[str, ...] = ()
+    # Run in the enqueuing process when Redis cannot be reached (as without Redis), instead of
+    # failing: for short work the person is waiting on, such as a mail.
+    here_without_queue: bool = False
 
     def kept(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """The arguments a finished job keeps: its private ones blanked."""
@@ -53,6 +56,7 @@ def job(
     max_attempts: int | None = None,
     unit: str = "percent",
     private: tuple[str, ...] = (),
+    here_without_queue: bool = False,
 ) -> Callable[[JobFunction], JobFunction]:
     """Register ``function(session, progress, **arguments)`` as the job ``name``.
 
@@ -61,7 +65,9 @@ def job(
     """
 
     def register(function: JobFunction) -> JobFunction:
-        SPECS[name] = JobSpec(name, function, max_attempts or 0, label, unit, private)
+        SPECS[name] = JobSpec(
+            name, function, max_attempts or 0, label, unit, private, here_without_queue
+        )
         return function
 
     return register

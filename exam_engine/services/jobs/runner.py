@@ -235,9 +235,7 @@ def run_here(session: Session, job_id: int) -> None:
     delays = settings().retry_delays
     retries = 0
     while run_attempt(session, job_id) is not None:
-        status = session.scalar(select(Job.status).where(Job.id == job_id))
-        end_read(session)
-        if status != JobStatus.QUEUED:
+        if _status(session, job_id) != JobStatus.QUEUED:
             return
         delay = delays[retries] if retries < len(delays) else 0
         retries += 1
@@ -254,12 +252,25 @@ SESSIONS: list[scoped_session[Session]] = []
 
 
 def perform(job_id: int) -> None:
-    """RQ's entry point, in a worker with an app context: one attempt; a failure re-raises so
-    that RQ schedules the retry (or records it as failed when none is left)."""
+    """RQ's entry point, in a worker with an app context: one attempt; a failure that left
+    the row queued for another re-raises, so that RQ schedules the retry.
+
+    A failure that ended the job (its last attempt, or an error no retry would mend) returns
+    quietly: the row says failed, and RQ's remaining retries would only find it not queued.
+    """
     sessions = SESSIONS[-1]
     try:
-        error = run_attempt(sessions(), job_id)
+        session = sessions()
+        error = run_attempt(session, job_id)
+        again = error is not None and _status(session, job_id) == JobStatus.QUEUED
     finally:
         sessions.remove()
-    if error is not None:
+    if again:
+        assert error is not None
         raise error
+
+
+def _status(session: Session, job_id: int) -> str | None:
+    status = session.scalar(select(Job.status).where(Job.id == job_id))
+    end_read(session)
+    return status
