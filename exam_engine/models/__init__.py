@@ -13,7 +13,12 @@ from exam_engine.models.cohort import (
 from exam_engine.models.exam import Attempt, AttemptItem, ExamTemplate, Response
 from exam_engine.models.job import Job
 from exam_engine.models.login_session import LoginSession
-from exam_engine.models.question import PublishedVersionImmutable, Question, QuestionVersion
+from exam_engine.models.question import (
+    BankRevision,
+    PublishedVersionImmutable,
+    Question,
+    QuestionVersion,
+)
 from exam_engine.models.stats import ItemStatistic, ResponseRecord, TemplateStatistic
 from exam_engine.models.study import ReviewCard, ReviewLog
 from exam_engine.models.user import ROLES, User
@@ -22,6 +27,7 @@ __all__ = [
     "ROLES",
     "Assignment",
     "AuditEvent",
+    "BankRevision",
     "Attempt",
     "AttemptItem",
     "Base",

@@ -97,6 +97,21 @@ class QuestionVersion(Base):
     question: Mapped[Question] = relationship(back_populates="versions")
 
 
+class BankRevision(Base):
+    """One row: a random token that database triggers replace whenever the published bank
+    changes in what assembly reads (migration ``20261206_bank_revision``).
+
+    Reading it tells a process whether its cached bank index is current without hashing the
+    bank. The row is absent until the first such change after the table was made or emptied;
+    then the bank is hashed as before (``services/pool.fingerprint``).
+    """
+
+    __tablename__ = "bank_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 class PublishedVersionImmutable(Exception):
     """Raised when code tries to change the content of a published version."""
 

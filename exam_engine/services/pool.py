@@ -2,12 +2,13 @@
 
 Starting an attempt used to read every published version and rebuild the ``BankIndex`` each
 time (about a tenth of a start's cost at 329 items, and growing with the bank). The index is
-now kept per database engine and reused while the bank's *fingerprint* is unchanged: one
-aggregate row over every published version's id, question, key, domain, sub-domain,
-difficulty and enemies, which is exactly what assembly reads. Any publish, retire, import or
-edit that matters to assembly changes the fingerprint, in this process or in any other
-sharing the database, so the cache can never serve a stale bank; it only saves the rows and
-the rebuild.
+now kept per database engine and reused while the bank's *fingerprint* is unchanged: a
+random token that database triggers replace on any change to what assembly reads (every
+published version's id, question, key, domain, sub-domain, difficulty and enemies), read by
+primary key; before the triggers' first change, one aggregate row over those columns. Any
+publish, retire, import or edit that matters to assembly changes the fingerprint, in this
+process or in any other sharing the database, so the cache can never serve a stale bank; it
+only saves the rows and the rebuild.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from exam_engine.domain.assembly import BankIndex, PoolItem
 from exam_engine.domain.vocabulary import VersionStatus
-from exam_engine.models import Question, QuestionVersion
+from exam_engine.models import BankRevision, Question, QuestionVersion
 
 # PostgreSQL hashes the aggregate itself, so one short row crosses the wire.
 _PG_FINGERPRINT = text(
@@ -81,6 +82,19 @@ def published_pool(session: Session) -> list[PoolItem]:
 
 
 def fingerprint(session: Session) -> str:
+    """A token that changes whenever what assembly reads from the published bank changes.
+
+    Database triggers keep it in ``bank_revisions`` (one primary-key read); until their
+    first change after the table was made or emptied, a digest of the bank itself, from one
+    aggregate row (the two never coincide: a token is prefixed ``rev:``).
+    """
+    token = session.scalar(select(BankRevision.token).where(BankRevision.id == 1))
+    if token is not None:
+        return f"rev:{token}"
+    return digest(session)
+
+
+def digest(session: Session) -> str:
     """A digest of everything assembly reads from the published bank, from one aggregate row."""
     if session.get_bind().dialect.name == "postgresql":
         return str(session.scalar(_PG_FINGERPRINT) or "")

@@ -21,6 +21,14 @@ def _keys(bank: pool.PublishedBank, code: str) -> set[str]:
     return {item.key for item in bank.index.subdomain(code)}
 
 
+def _items(bank: pool.PublishedBank) -> dict[int, object]:
+    return {
+        item.version_id: item
+        for code in bank.index.subdomains
+        for item in bank.index.subdomain(code)
+    }
+
+
 def test_the_index_is_reused_while_the_bank_is_unchanged(session: Session) -> None:
     seed_bank(session, per_subdomain=3)
     first = pool.published_bank(session)
@@ -52,7 +60,9 @@ def test_publishing_and_retiring_rebuild_the_index(session: Session) -> None:
     session.commit()
     third = pool.published_bank(session)
     assert "D1-A-900" not in _keys(third, "D1-A")
-    assert third.fingerprint == first.fingerprint
+    # Back to the first bank's content, under a new revision (the token never repeats).
+    assert third.fingerprint not in (first.fingerprint, second.fingerprint)
+    assert _items(third) == _items(first)
 
 
 def test_a_draft_does_not_invalidate_the_index(session: Session) -> None:
@@ -112,3 +122,70 @@ def test_a_start_after_the_bank_changed_never_uses_the_old_index(session: Sessio
     session.commit()
     with pytest.raises(Conflict, match="D3-C needs"):
         attempts.start_attempt(session, user.id, "quiz-20", now=NOW, seed=2)
+
+
+def test_the_fingerprint_is_the_triggers_token_and_changes_only_with_what_assembly_reads(
+    session: Session,
+) -> None:
+    seed_bank(session, per_subdomain=1)
+    token = pool.fingerprint(session)
+    assert token.startswith("rev:")
+    # A draft written and edited, and a published version's non-assembly column: no change.
+    draft = QuestionVersionFactory(question__key="D1-A-910", status="draft")
+    draft.difficulty = "hard"
+    session.commit()
+    published = session.scalar(
+        select(QuestionVersion).where(
+            QuestionVersion.subdomain == "D1-A", QuestionVersion.status == "published"
+        )
+    )
+    session.execute(
+        text("UPDATE question_versions SET review_note = 'checked' WHERE id = :id"),
+        {"id": published.id},
+    )
+    session.commit()
+    assert pool.fingerprint(session) == token
+    # A question's key (assembly reads it for enemies) and a published version's deletion do.
+    session.execute(
+        text("UPDATE questions SET key = 'D1-A-920' WHERE id = :id"), {"id": published.question_id}
+    )
+    session.commit()
+    renamed = pool.fingerprint(session)
+    assert renamed != token
+    session.execute(text("DELETE FROM question_versions WHERE id = :id"), {"id": published.id})
+    session.commit()
+    assert pool.fingerprint(session) not in (token, renamed)
+
+
+def test_with_the_token_row_gone_the_bank_is_hashed_until_the_next_change(
+    session: Session,
+) -> None:
+    seed_bank(session, per_subdomain=1)
+    first = pool.published_bank(session)
+    session.execute(text("DELETE FROM bank_revisions"))
+    session.commit()
+    digest = pool.fingerprint(session)
+    assert not digest.startswith("rev:")
+    assert digest != first.fingerprint
+    # Hashing the same bank again gives the same digest: the index built on it is reused.
+    rebuilt = pool.published_bank(session)
+    assert pool.published_bank(session) is rebuilt
+    QuestionVersionFactory(question__key="D1-A-930", subdomain="D1-A")
+    assert pool.fingerprint(session).startswith("rev:")
+    assert "D1-A-930" in _keys(pool.published_bank(session), "D1-A")
+
+
+def test_the_bank_revision_triggers_exist_after_migrating(session: Session) -> None:
+    """A later migration that rebuilds a table (SQLite's batch mode) would drop them."""
+    if session.get_bind().dialect.name == "postgresql":
+        query = "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'bank_revision_%'"
+    else:
+        query = (
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'bank_revision_%'"
+        )
+    assert set(session.scalars(text(query))) == {
+        "bank_revision_version_insert",
+        "bank_revision_version_delete",
+        "bank_revision_version_update",
+        "bank_revision_question_key",
+    }
