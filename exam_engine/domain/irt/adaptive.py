@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from exam_engine.domain.irt.model import expected_information
 
@@ -131,6 +130,24 @@ def stop_reason(
     return "above" if theta > cut else "below"
 
 
-def should_stop(se: float, items: int, **rules: Any) -> bool:
+def should_stop(
+    se: float,
+    items: int,
+    *,
+    se_target: float = SE_TARGET,
+    max_items: int = MAX_ITEMS,
+    theta: float | None = None,
+    cut: float | None = None,
+    min_classified: int = MIN_CLASSIFIED,
+) -> bool:
     """Return True when :func:`stop_reason` (same arguments) gives a reason to stop."""
-    return stop_reason(se, items, **rules) is not None
+    reason = stop_reason(
+        se,
+        items,
+        se_target=se_target,
+        max_items=max_items,
+        theta=theta,
+        cut=cut,
+        min_classified=min_classified,
+    )
+    return reason is not None
