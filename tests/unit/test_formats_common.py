@@ -136,28 +136,16 @@ def test_dispatch_names_the_choices() -> None:
     assert formats.FORMATS == ("yaml", "csv", "gift", "qti", "moodlexml")
 
 
-def test_text_format_decodes_the_bytes_and_hands_every_argument_to_its_reader() -> None:
-    calls: list[tuple[object, ...]] = []
+def test_bytes_format_stops_at_bytes_that_are_not_utf8_without_calling_its_reader() -> None:
+    calls: list[bytes] = []
 
-    def read(text: str, filename: str, blueprint: Blueprint, known_keys) -> common.Parsed:
-        calls.append((text, filename, blueprint, tuple(known_keys)))
-        return common.Parsed((), (), (Problem(filename, 7, "from the reader"),))
-
-    parse = common.text_format(read, "Example")
-    parsed = parse("\ufeffé\n".encode(), filename="f.x", blueprint=BLUEPRINT, known_keys=["K"])
-    assert parsed == common.Parsed((), (), (Problem("f.x", 7, "from the reader"),))
-    assert calls == [("é\n", "f.x", BLUEPRINT, ("K",))]
-    assert parse.__doc__ == "Parse Example bytes into validated items; never raises on bad input."
-
-
-def test_text_format_stops_at_bytes_that_are_not_utf8_without_calling_its_reader() -> None:
-    calls: list[str] = []
-
-    def read(text: str, filename: str, blueprint: Blueprint, known_keys) -> common.Parsed:
-        calls.append(text)
+    def read(data: bytes, filename: str, blueprint: Blueprint, known_keys) -> common.Parsed:
+        calls.append(data)
         return common.Parsed((), (), ())
 
-    parsed = common.text_format(read, "Example")(b"ok\n\xff", filename="f.x", blueprint=BLUEPRINT)
+    parse = common.bytes_format(read, "Example")
+    assert parse.__doc__ == "Parse Example bytes into validated items; never raises on bad input."
+    parsed = parse(b"ok\n\xff", filename="f.x", blueprint=BLUEPRINT)
     assert parsed == common.Parsed(
         (),
         (),

@@ -66,7 +66,6 @@ def decode_text(data: bytes, file: str) -> tuple[str | None, Problem | None]:
         return None, utf8_problem(data, file) or Problem(file, 1, "not UTF-8")
 
 
-TextReader = Callable[[str, str, Blueprint, Iterable[str]], Parsed]
 BytesReader = Callable[[bytes, str, Blueprint, Iterable[str]], Parsed]
 
 
@@ -89,15 +88,6 @@ def bytes_format(read: BytesReader, what: str) -> Callable[..., Parsed]:
 
     parse.__doc__ = f"Parse {what} bytes into validated items; never raises on bad input."
     return parse
-
-
-def text_format(read: TextReader, what: str) -> Callable[..., Parsed]:
-    """A format's ``parse`` over its text reader: :func:`bytes_format`, the text decoded."""
-
-    def decoded(data: bytes, file: str, blueprint: Blueprint, known: Iterable[str]) -> Parsed:
-        return read(data.decode("utf-8-sig"), file, blueprint, known)
-
-    return bytes_format(decoded, what)
 
 
 def subdomain_from_key(key: str) -> str:
