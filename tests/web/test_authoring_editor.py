@@ -107,6 +107,21 @@ def test_enemies_and_references_are_split_from_the_form(client, session, instruc
     assert version.references == ["First ref", "Second ref"]
 
 
+def test_line_breaks_a_browser_sends_as_cr_lf_are_stored_as_newlines(
+    client, session, instructor
+) -> None:
+    # Browsers send a textarea's line breaks as CR LF; at the limit, they count once each.
+    stem = ("A scenario line.\r\n" * 555) + "Which is BEST?\rNow."
+    data = form_data(stem=stem, rationale_a="First.\r\nSecond.", references="One\r\nTwo")
+    assert len(stem.replace("\r\n", "\n")) <= 10_000 < len(stem)
+    assert client.post(NEW, data=data).status_code == 303
+    version = session.scalar(select(QuestionVersion))
+    assert "\r" not in version.stem
+    assert version.stem == stem.replace("\r\n", "\n").replace("\r", "\n")
+    assert version.rationales[0] == "First.\nSecond."
+    assert version.references == ["One", "Two"]
+
+
 @pytest.mark.parametrize(
     ("changes", "field_id", "message"),
     [

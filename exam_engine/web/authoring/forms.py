@@ -19,7 +19,6 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -29,6 +28,7 @@ from exam_engine.domain.drafts import DRAFT_LABELS, option_labels
 from exam_engine.domain.formats.limits import ImportLimits, text_problem
 from exam_engine.domain.vocabulary import VersionStatus
 from exam_engine.services.authoring import LINT_FILTERS, SORTS, ItemInput
+from exam_engine.web.fields import TextArea
 
 REFERENCES_MAX = 3000
 ENEMIES_MAX = 1000
@@ -97,7 +97,7 @@ class QuestionForm(FlaskForm):
         + [SelectChoice(d, d.capitalize()) for d in DIFFICULTIES],
         validate_choice=False,
     )
-    stem = TextAreaField(
+    stem = TextArea(
         "Stem",
         validators=[FieldLimit("stem", "the stem")],
         description=(
@@ -106,34 +106,34 @@ class QuestionForm(FlaskForm):
         ),
         render_kw={"rows": 6},
     )
-    option_a = TextAreaField(
+    option_a = TextArea(
         "Option A", validators=[FieldLimit("option", "option A")], render_kw={"rows": 2}
     )
-    option_b = TextAreaField(
+    option_b = TextArea(
         "Option B", validators=[FieldLimit("option", "option B")], render_kw={"rows": 2}
     )
-    option_c = TextAreaField(
+    option_c = TextArea(
         "Option C", validators=[FieldLimit("option", "option C")], render_kw={"rows": 2}
     )
-    option_d = TextAreaField(
+    option_d = TextArea(
         "Option D", validators=[FieldLimit("option", "option D")], render_kw={"rows": 2}
     )
-    rationale_a = TextAreaField(
+    rationale_a = TextArea(
         "Rationale A",
         validators=[FieldLimit("rationale", "rationale A")],
         render_kw={"rows": 3},
     )
-    rationale_b = TextAreaField(
+    rationale_b = TextArea(
         "Rationale B",
         validators=[FieldLimit("rationale", "rationale B")],
         render_kw={"rows": 3},
     )
-    rationale_c = TextAreaField(
+    rationale_c = TextArea(
         "Rationale C",
         validators=[FieldLimit("rationale", "rationale C")],
         render_kw={"rows": 3},
     )
-    rationale_d = TextAreaField(
+    rationale_d = TextArea(
         "Rationale D",
         validators=[FieldLimit("rationale", "rationale D")],
         render_kw={"rows": 3},
@@ -143,7 +143,7 @@ class QuestionForm(FlaskForm):
         choices=[SelectChoice(label, f"{label} is the correct answer") for label in OPTION_LABELS],
         validate_choice=False,
     )
-    references = TextAreaField(
+    references = TextArea(
         "References",
         validators=[Length(max=REFERENCES_MAX)],
         description="One citation a line, e.g. ISO/IEC 42001:2023, clause 6.1.",
@@ -173,14 +173,14 @@ class QuestionForm(FlaskForm):
         """The form with an option and a rationale field for each of ``count`` options."""
         return _with_options(len(option_labels(count)))
 
-    def option_field(self, label: str) -> TextAreaField:
+    def option_field(self, label: str) -> TextArea:
         """The option text field for a letter."""
-        field: TextAreaField = getattr(self, f"option_{label.lower()}")
+        field: TextArea = getattr(self, f"option_{label.lower()}")
         return field
 
-    def rationale_field(self, label: str) -> TextAreaField:
+    def rationale_field(self, label: str) -> TextArea:
         """The rationale field for a letter."""
-        field: TextAreaField = getattr(self, f"rationale_{label.lower()}")
+        field: TextArea = getattr(self, f"rationale_{label.lower()}")
         return field
 
     def to_input(self, *, key: str | None = None, subdomain: str | None = None) -> ItemInput:
@@ -250,14 +250,14 @@ class QuestionForm(FlaskForm):
         return general
 
 
-def _option_pair(label: str) -> dict[str, TextAreaField]:
+def _option_pair(label: str) -> dict[str, TextArea]:
     return {
-        f"option_{label.lower()}": TextAreaField(
+        f"option_{label.lower()}": TextArea(
             f"Option {label}",
             validators=[FieldLimit("option", f"option {label}")],
             render_kw={"rows": 2},
         ),
-        f"rationale_{label.lower()}": TextAreaField(
+        f"rationale_{label.lower()}": TextArea(
             f"Rationale {label}",
             validators=[FieldLimit("rationale", f"rationale {label}")],
             render_kw={"rows": 3},
@@ -289,7 +289,7 @@ class ActionForm(FlaskForm):
 class ReturnForm(FlaskForm):
     """A reviewer sends a version back to its author."""
 
-    note = TextAreaField(
+    note = TextArea(
         "Note to the author",
         validators=[
             DataRequired(message="Say what the author should change."),

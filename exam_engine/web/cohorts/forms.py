@@ -10,11 +10,11 @@ from wtforms import (
     IntegerField,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from exam_engine.services.cohorts import JOIN_DAYS_DEFAULT, JOIN_DAYS_MAX, NAME_MAX
+from exam_engine.web.fields import TextArea
 
 
 class ActionForm(FlaskForm):
@@ -61,7 +61,7 @@ class RosterForm(FlaskForm):
         "Roster file (CSV)",
         description="One student a line: email,name. A header line email,name is optional.",
     )
-    text = TextAreaField(
+    text = TextArea(
         "Or paste the lines",
         validators=[Optional(), Length(max=200_000)],
         render_kw={"rows": 5, "spellcheck": "false"},

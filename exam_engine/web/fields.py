@@ -1,0 +1,21 @@
+"""Form fields shared by the blueprints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import TextAreaField
+
+
+class TextArea(TextAreaField):
+    """A textarea whose line breaks are stored as "\\n".
+
+    Browsers send every line break of a textarea as CR LF (HTML's form encoding), which would
+    otherwise be stored as typed, count twice against length limits and reach exports.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Read the value, then make its line breaks "\\n"."""
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            self.data = self.data.replace("\r\n", "\n").replace("\r", "\n")
