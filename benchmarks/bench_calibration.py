@@ -14,7 +14,7 @@ grades and records), on a fresh SQLite database. Then:
 - pass probability P(theta above the cut) against the true status (theta above the cut of the
   true parameters), Brier score, beside today's beta-binomial on the same attempt;
 - the adaptive readiness check, run in memory with the domain functions the service uses
-  (``select_next``, ``eap``, ``should_stop``) on the calibrated parameters as the service reads
+  (``select_next``, ``eap``, ``stop_reason``) on the calibrated parameters as the service reads
   them (discriminations shrunk, SEs carried), answers drawn from the true ones: items used
   and agreement of its verdict with the true status, beside the verdict of the full form;
 - the fit alone on 50,000 simulated attempts x 90 items (in memory), timed.
@@ -49,7 +49,7 @@ from exam_engine.domain.irt import (  # noqa: E402
     prior_b_mean,
     probability,
     select_next,
-    should_stop,
+    stop_reason,
 )
 from exam_engine.domain.irt.shrinkage import shrink_discrimination  # noqa: E402
 from exam_engine.domain.readiness import pass_probability as classical_pass  # noqa: E402
@@ -161,11 +161,14 @@ def adaptive_check(
     counts: dict[str, int] = {}
     estimate = eap([], [], [])
     pick = random.Random(int(rng.integers(2**31)))
-    while not should_stop(
-        estimate.se,
-        len(given),
-        theta=estimate.theta if classified else None,
-        cut=cut if classified else None,
+    while (
+        stop_reason(
+            estimate.se,
+            len(given),
+            theta=estimate.theta if classified else None,
+            cut=cut if classified else None,
+        )
+        is None
     ):
         item = select_next(
             pool,

@@ -174,7 +174,7 @@ def check(theta, a_true, b_true, dom, pool, cut, rng, classified) -> tuple[int, 
     estimate = eap([], [], [])
     free = np.ones(a_true.size, dtype=bool)
     while True:
-        # The service's rule (adaptive.should_stop), written out so the "before" source,
+        # The service's rule (adaptive.stop_reason), written out so the "before" source,
         # which has no classified stop, runs the same check.
         if estimate.se <= 0.30 or len(given) >= 40:
             break

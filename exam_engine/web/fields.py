@@ -15,7 +15,10 @@ class TextArea(TextAreaField):
     """
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        """Read the value, then make its line breaks "\\n"."""
-        super().process_formdata(valuelist)
-        if isinstance(self.data, str):
-            self.data = self.data.replace("\r\n", "\n").replace("\r", "\n")
+        """Read the value with its line breaks made "\\n"."""
+        super().process_formdata(
+            [
+                value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+                for value in valuelist
+            ]
+        )

@@ -6,9 +6,6 @@ test's own keys, as a Redis restarted without persistence would have lost them.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import redis
@@ -17,8 +14,7 @@ from sqlalchemy import select, update
 from exam_engine.models import Job, utcnow
 from exam_engine.services import jobs
 from exam_engine.services.jobs import names, queue, recovery
-from exam_engine.web import sign_in
-from tests.support import TEST_SECRET, make_queued_app
+from tests.support import make_queued_app, scoped_to_test, worker_burst
 
 
 def _age(session, job_ids: list[int], minutes: int) -> None:
@@ -48,21 +44,13 @@ def test_the_sweep_queues_again_what_redis_lost_and_a_worker_runs_it(
     tmp_path, database_url, redis_prefix, session, request
 ) -> None:
     url, prefix = redis_prefix
-    app = make_queued_app(database_url, str(tmp_path / "app"), redis_prefix)
-    request.addfinalizer(lambda: sign_in.init_app(request.getfixturevalue("app")))
-
-    def dispose() -> None:
-        from exam_engine.extensions import db
-
-        with app.app_context():
-            db.engine.dispose()
-
-    request.addfinalizer(dispose)
+    app = scoped_to_test(
+        request, make_queued_app(database_url, str(tmp_path / "app"), redis_prefix)
+    )
     with app.app_context():
         config = queue.settings()
         lost_old = jobs.enqueue(session, names.RECOMPUTE)
         lost_young = jobs.enqueue(session, names.RECOMPUTE)
-        kept_old = None
         assert lost_old is not None and lost_young is not None
         assert queue.held(config, lost_old) and queue.held(config, lost_young)
         _forget_everything(url, prefix)
@@ -80,23 +68,7 @@ def test_the_sweep_queues_again_what_redis_lost_and_a_worker_runs_it(
         # Ten minutes on, the young one is old enough too.
         _age(session, [lost_young], minutes=10)
         assert recovery.requeue_lost(session) == 1
-    env = dict(
-        os.environ,
-        FLASK_APP="exam_engine:create_app",
-        DATABASE_URL=database_url,
-        SECRET_KEY=TEST_SECRET,
-        EXAM_ENGINE_INSTANCE_PATH=str(tmp_path / "worker"),
-        EXAM_ENGINE_REDIS_URL=url,
-        EXAM_ENGINE_REDIS_KEY_PREFIX=prefix,
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "worker", "--burst", "--no-schedule"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    worker_burst(database_url, str(tmp_path / "worker"), redis_prefix)
     session.expire_all()
     rows = session.scalars(select(Job).where(Job.id.in_([lost_old, lost_young, kept_old]))).all()
     assert [(row.status, row.attempts) for row in rows] == [("done", 1)] * 3

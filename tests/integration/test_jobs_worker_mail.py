@@ -7,10 +7,7 @@ roster's job counts its rows. Redis as in test_jobs_worker.py (``TEST_REDIS_URL`
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
@@ -21,9 +18,8 @@ from exam_engine.services import cohorts, email_verification, password_reset
 from exam_engine.services.account_links import Links
 from exam_engine.services.cohorts import roster_jobs
 from exam_engine.services.jobs import names
-from exam_engine.web import sign_in
 from tests.factories import UserFactory
-from tests.support import TEST_SECRET, Client, make_queued_app
+from tests.support import TEST_SECRET, Client, make_queued_app, scoped_to_test, worker_burst
 
 WAIT_SECONDS = 120
 
@@ -34,44 +30,21 @@ def queued_app(tmp_path, database_url, redis_prefix, request):
     application = make_queued_app(
         database_url, str(tmp_path / "app"), redis_prefix, JOB_RETRY_DELAYS=[0, 0]
     )
-    request.addfinalizer(lambda: sign_in.init_app(request.getfixturevalue("app")))
-
-    def dispose() -> None:
-        from exam_engine.extensions import db
-
-        with application.app_context():
-            db.engine.dispose()
-
-    request.addfinalizer(dispose)
-    return application
+    return scoped_to_test(request, application)
 
 
 def _burst(tmp_path, database_url, redis_prefix, mail_host: str, mail_port: int) -> str:
     """Run ``flask worker --burst --no-schedule`` to the end; return its output."""
-    url, prefix = redis_prefix
-    env = dict(
-        os.environ,
-        FLASK_APP="exam_engine:create_app",
-        DATABASE_URL=database_url,
-        SECRET_KEY=TEST_SECRET,
-        EXAM_ENGINE_INSTANCE_PATH=str(tmp_path / "worker"),
-        EXAM_ENGINE_REDIS_URL=url,
-        EXAM_ENGINE_REDIS_KEY_PREFIX=prefix,
-        EXAM_ENGINE_JOB_RETRY_DELAYS="[0, 0]",
-        EXAM_ENGINE_MAIL_SERVER=mail_host,
-        EXAM_ENGINE_MAIL_PORT=str(mail_port),
-        EXAM_ENGINE_BASE_URL="http://exam.test",
-        EXAM_ENGINE_LOG_FORMAT="text",
+    return worker_burst(
+        database_url,
+        str(tmp_path / "worker"),
+        redis_prefix,
+        JOB_RETRY_DELAYS="[0, 0]",
+        MAIL_SERVER=mail_host,
+        MAIL_PORT=str(mail_port),
+        BASE_URL="http://exam.test",
+        LOG_FORMAT="text",
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "worker", "--burst", "--no-schedule"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=WAIT_SECONDS,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 def _links() -> Links:
@@ -205,16 +178,7 @@ def _unreachable_app(tmp_path, database_url, smtp_server, request):
         MAIL_PORT=controller.port,
         BASE_URL="http://exam.test",
     )
-    request.addfinalizer(lambda: sign_in.init_app(request.getfixturevalue("app")))
-
-    def dispose() -> None:
-        from exam_engine.extensions import db
-
-        with application.app_context():
-            db.engine.dispose()
-
-    request.addfinalizer(dispose)
-    return application
+    return scoped_to_test(request, application)
 
 
 def test_account_mail_with_the_queue_unreachable_is_sent_in_the_request(

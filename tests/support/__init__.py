@@ -7,6 +7,8 @@ from tests.support.app import (
     is_postgres,
     make_app,
     make_queued_app,
+    scoped_to_test,
+    worker_burst,
 )
 from tests.support.bank import add_template, seed_bank, stored_attempt
 from tests.support.cohort import student_of
@@ -26,7 +28,9 @@ __all__ = [
     "make_app",
     "make_queued_app",
     "pg_schema_url",
+    "scoped_to_test",
     "seed_bank",
     "student_of",
     "stored_attempt",
+    "worker_burst",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 from flask import Flask
@@ -43,6 +45,49 @@ def make_queued_app(
     }
     settings.update(extra)
     return make_app(database_url, instance_path, **settings)
+
+
+def scoped_to_test(request: Any, application: Flask) -> Flask:
+    """Register the clean-up a second app in a test needs, and return it: its pooled
+    connections closed (a garbage-collected one warns, failing a test) and the session's
+    app's sign-in wiring restored (creating an app rewires it process-wide)."""
+    from exam_engine.extensions import db
+    from exam_engine.web import sign_in
+
+    def dispose() -> None:
+        with application.app_context():
+            db.engine.dispose()
+
+    request.addfinalizer(lambda: sign_in.init_app(request.getfixturevalue("app")))
+    request.addfinalizer(dispose)
+    return application
+
+
+def worker_burst(
+    database_url: str, instance_path: str, redis: tuple[str, str], **settings: str
+) -> str:
+    """Run ``flask worker --burst --no-schedule`` on the queue to its end (failing the test
+    when it fails); return its output. ``settings`` are ``EXAM_ENGINE_*`` names without it."""
+    url, prefix = redis
+    env = dict(
+        os.environ,
+        FLASK_APP="exam_engine:create_app",
+        DATABASE_URL=database_url,
+        SECRET_KEY=TEST_SECRET,
+        EXAM_ENGINE_INSTANCE_PATH=instance_path,
+        EXAM_ENGINE_REDIS_URL=url,
+        EXAM_ENGINE_REDIS_KEY_PREFIX=prefix,
+        **{f"EXAM_ENGINE_{name}": value for name, value in settings.items()},
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "worker", "--burst", "--no-schedule"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
 
 
 class Client(FlaskClient):

@@ -19,7 +19,6 @@ from exam_engine.domain.irt import (
     pass_probability,
     probability,
     select_next,
-    should_stop,
     stop_reason,
 )
 
@@ -174,7 +173,7 @@ def test_a_simulated_check_keeps_content_balance_and_stops() -> None:
         assert item is not None
         administered.append(item)
         counts[item.domain] = counts.get(item.domain, 0) + 1
-        if should_stop(1.0, len(administered)):
+        if stop_reason(1.0, len(administered)) is not None:
             break
     assert len(administered) == 40
     assert len({p.version_id for p in administered}) == 40
@@ -186,10 +185,10 @@ def test_a_simulated_check_keeps_content_balance_and_stops() -> None:
     )
 
 
-def test_should_stop() -> None:
-    assert should_stop(0.30, 12)
-    assert should_stop(0.5, 40)
-    assert not should_stop(0.31, 39)
+def test_stop_reason_stops_at_the_se_target_or_the_limit() -> None:
+    assert stop_reason(0.30, 12) is not None
+    assert stop_reason(0.5, 40) is not None
+    assert stop_reason(0.31, 39) is None
 
 
 @pytest.mark.parametrize(
@@ -207,4 +206,3 @@ def test_should_stop() -> None:
 )
 def test_stop_reason_names_the_rule(se, items, theta, cut, reason) -> None:
     assert stop_reason(se, items, theta=theta, cut=cut) == reason
-    assert should_stop(se, items, theta=theta, cut=cut) == (reason is not None)

@@ -17,7 +17,7 @@ from exam_engine.domain.irt import (
     next_domain,
     pass_probability,
     select_next,
-    should_stop,
+    stop_reason,
 )
 from exam_engine.domain.irt.model import GRID, check_model, logistic, normal_log_weights
 
@@ -166,9 +166,9 @@ def test_top_k_message_is_exact() -> None:
 
 
 def test_stopping_sits_on_both_limits() -> None:
-    assert should_stop(0.2, 1, se_target=0.2, max_items=10)
-    assert not should_stop(0.2001, 9, se_target=0.2, max_items=10)
-    assert should_stop(0.9, 10, se_target=0.2, max_items=10)
+    assert stop_reason(0.2, 1, se_target=0.2, max_items=10) is not None
+    assert stop_reason(0.2001, 9, se_target=0.2, max_items=10) is None
+    assert stop_reason(0.9, 10, se_target=0.2, max_items=10) is not None
 
 
 def test_a_target_met_exactly_at_either_end_of_the_grid_is_that_end() -> None:

@@ -51,7 +51,6 @@ from exam_engine.domain.irt.adaptive import (
     PoolItem,
     next_domain,
     select_next,
-    should_stop,
     stop_reason,
 )
 from exam_engine.domain.irt.calibration import Calibration, calibrate
@@ -79,6 +78,5 @@ __all__ = [
     "prior_b_mean",
     "probability",
     "select_next",
-    "should_stop",
     "stop_reason",
 ]

@@ -128,26 +128,3 @@ def stop_reason(
     if not classified(theta, se, cut):
         return None
     return "above" if theta > cut else "below"
-
-
-def should_stop(
-    se: float,
-    items: int,
-    *,
-    se_target: float = SE_TARGET,
-    max_items: int = MAX_ITEMS,
-    theta: float | None = None,
-    cut: float | None = None,
-    min_classified: int = MIN_CLASSIFIED,
-) -> bool:
-    """Return True when :func:`stop_reason` (same arguments) gives a reason to stop."""
-    reason = stop_reason(
-        se,
-        items,
-        se_target=se_target,
-        max_items=max_items,
-        theta=theta,
-        cut=cut,
-        min_classified=min_classified,
-    )
-    return reason is not None
