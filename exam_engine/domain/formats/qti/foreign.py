@@ -33,6 +33,7 @@ from exam_engine.domain.formats._markup import element_markdown, local_name
 from exam_engine.domain.formats.foreign import ForeignItem, ForeignParsed, subdomain_in
 from exam_engine.domain.formats.qti.names import FROM_LOM_DIFFICULTY, MANIFEST
 from exam_engine.domain.formats.qti.own_meta import OwnMeta, is_references_list, own_meta
+from exam_engine.domain.formats.qti.package import read_members, unlisted
 from exam_engine.domain.formats.qti.reader import _Xml, parse_xml
 from exam_engine.domain.plurals import counted
 
@@ -383,9 +384,7 @@ def parse_foreign(data: bytes, *, filename: str, blueprint: Blueprint) -> Foreig
             reader.warnings.append(
                 Problem(filename, 1, f"no {MANIFEST}: every .xml file in the zip is read")
             )
-            resources = [
-                _Resource(name, 1) for name in sorted(members) if name.lower().endswith(".xml")
-            ]
+            resources = unlisted(members, _Resource)
         else:
             manifest_file = f"{filename}/{MANIFEST}"
             resources = []  # filled as the manifest is parsed
@@ -410,20 +409,15 @@ def parse_foreign(data: bytes, *, filename: str, blueprint: Blueprint) -> Foreig
                 return ForeignParsed((), (), (bad,))
         has_manifest = manifest is not None
         del manifest  # up to 64 MB: read, not kept
-        for resource in resources:
-            content = members.get(resource.href)
-            if content is None:
-                reader.problems.append(
-                    Problem(
-                        f"{filename}/{MANIFEST}",
-                        resource.line,
-                        f"resource {resource.href!r} is not in the zip",
-                    )
-                )
-                continue
-            reader.read(content, f"{filename}/{resource.href}", resource if has_manifest else None)
-        if not resources and not reader.problems:
-            reader.problems.append(Problem(filename, 1, "the package lists no QTI items"))
+        read_members(
+            members,
+            filename,
+            resources,
+            listed=has_manifest,
+            read=reader.read,
+            problems=reader.problems,
+            kind="QTI items",
+        )
     elif data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
         reader.read(data, filename, None)
     else:

@@ -30,6 +30,7 @@ from exam_engine.domain.formats.qti.names import (
     NOT_CONTENT_TAGS,
 )
 from exam_engine.domain.formats.qti.own_meta import OwnMeta, is_references_list, own_meta
+from exam_engine.domain.formats.qti.package import read_members, unlisted
 
 # --- safe XML with lines --------------------------------------------------------------------
 
@@ -528,7 +529,7 @@ def parse(
                     filename, 1, f"no {MANIFEST}: every .xml file in the zip is read as an item"
                 )
             )
-            entries = [_Entry(name, 1) for name in sorted(members) if name.lower().endswith(".xml")]
+            entries = unlisted(members, _Entry)
             use_entries = False
         else:
             manifest_file = f"{filename}/{MANIFEST}"
@@ -543,20 +544,15 @@ def parse(
             entries = collected.entries
             reader.warnings.extend(collected.warnings())
             use_entries = True
-        for entry in entries:
-            content = members.get(entry.href)
-            if content is None:
-                reader.problems.append(
-                    Problem(
-                        f"{filename}/{MANIFEST}",
-                        entry.line,
-                        f"resource {entry.href!r} is not in the zip",
-                    )
-                )
-                continue
-            reader.read(content, f"{filename}/{entry.href}", entry if use_entries else None)
-        if not entries and not reader.problems:
-            reader.problems.append(Problem(filename, 1, "the package lists no QTI 3.0 items"))
+        read_members(
+            members,
+            filename,
+            entries,
+            listed=use_entries,
+            read=reader.read,
+            problems=reader.problems,
+            kind="QTI 3.0 items",
+        )
     elif data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<" or wide_encoding(data):
         reader.read(data, filename, None)
     else:
