@@ -269,22 +269,7 @@ class _Reader:
 
     def question(self, block: _Block, text: str) -> None:
         line = block.first_line
-        title: str | None = None
-        offset = 0
-        if text.startswith("::"):
-            end = _find(text, "::", 2)
-            offset = 2  # as in Moodle, an unclosed title only loses its opening colons
-            if end != -1:
-                title = unescape(text[2:end]).strip()
-                offset = end + 2
-            while offset < len(text) and text[offset].isspace():
-                offset += 1
-        start = _find(text, "{", offset)
-        finish = _find(text, "}", offset)
-        if title:
-            name = f"question ::{title}::"
-        else:
-            name = f"question {_preview(text[offset:start] if start != -1 else text[offset:])!r}"
+        title, offset, start, finish, name = question_parts(text)
 
         def skip(reason: str) -> None:
             self.warnings.append(Problem(self.file, line, f"{name} skipped: {reason}"))
@@ -530,6 +515,29 @@ def _preview(text: str, width: int = 40) -> str:
     """The start of a question's text, to name an untitled question."""
     flat = " ".join(unescape(text).split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def question_parts(text: str) -> tuple[str | None, int, int, int, str]:
+    """Split a question's text: its ``::title::`` (None without one), where the text after it
+    starts, where its answers' ``{`` and ``}`` are (-1 when missing), and the name problems
+    call it by (its title, or the start of its text)."""
+    title: str | None = None
+    offset = 0
+    if text.startswith("::"):
+        end = _find(text, "::", 2)
+        offset = 2  # as in Moodle, an unclosed title only loses its opening colons
+        if end != -1:
+            title = unescape(text[2:end]).strip()
+            offset = end + 2
+        while offset < len(text) and text[offset].isspace():
+            offset += 1
+    start = _find(text, "{", offset)
+    finish = _find(text, "}", offset)
+    if title:
+        name = f"question ::{title}::"
+    else:
+        name = f"question {_preview(text[offset:start] if start != -1 else text[offset:])!r}"
+    return title, offset, start, finish, name
 
 
 def _unsupported_kind(answers: str) -> str:

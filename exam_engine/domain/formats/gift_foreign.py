@@ -28,13 +28,13 @@ from exam_engine.domain.formats.gift import (
     _Block,
     _blocks,
     _find,
-    _preview,
     _rfind,
     _split_answers,
     _stem_with_format,
     _unsupported_kind,
     _with_format,
     gift_lines,
+    question_parts,
     unescape,
 )
 
@@ -99,22 +99,8 @@ class _Reader:
 
     def question(self, block: _Block, text: str) -> None:
         line = block.first_line
-        title = ""
-        offset = 0
-        if text.startswith("::"):
-            end = _find(text, "::", 2)
-            offset = 2
-            if end != -1:
-                title = unescape(text[2:end]).strip()
-                offset = end + 2
-            while offset < len(text) and text[offset].isspace():
-                offset += 1
-        start = _find(text, "{", offset)
-        finish = _find(text, "}", offset)
-        if title:
-            name = f"question ::{title}::"
-        else:
-            name = f"question {_preview(text[offset:start] if start != -1 else text[offset:])!r}"
+        given, offset, start, finish, name = question_parts(text)
+        title = given or ""
 
         def skip(kind: str) -> None:
             reason = f"{kind}; the engine imports single-answer multiple choice only"
