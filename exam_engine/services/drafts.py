@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam_engine.domain.bank import KEY_NUMBER_DIGITS, ItemRecord, Problem
+from exam_engine.domain.bank import KEY_NUMBER_DIGITS, Problem
 from exam_engine.domain.blueprint import DIFFICULTIES, Blueprint
 from exam_engine.domain.drafts import (
     checklist,
@@ -38,7 +38,7 @@ from exam_engine.services.authoring.completeness import (
     version_checklist,
 )
 from exam_engine.services.authoring.reading import get_question, newest_of
-from exam_engine.services.bank import IMPORT_RACE, ImportFailed
+from exam_engine.services.bank import IMPORT_RACE, ImportFailed, version_record
 from exam_engine.services.batches import BatchWriter
 from exam_engine.services.catalog import bundled_blueprint, sync_templates
 from exam_engine.services.errors import Conflict, ValidationFailed
@@ -126,20 +126,7 @@ class _Keys:
 
 def content_hash(key: str, version: QuestionVersion) -> str:
     """The content hash of a version's fields (drafts included, whatever they lack)."""
-    return ItemRecord(
-        key=key,
-        subdomain=version.subdomain,
-        domain=version.domain,
-        stem=version.stem,
-        options=tuple(version.options),
-        answer=version.answer_index,
-        rationales=tuple(version.rationales),
-        references=tuple(version.references),
-        difficulty=version.difficulty,
-        enemies=tuple(version.enemies),
-        as_of=version.as_of,
-        source_ref=version.source_ref,
-    ).content_hash()
+    return version_record(key, version).content_hash()
 
 
 def _missing_of(item: ForeignItem, subdomain: str | None, blueprint: Blueprint) -> tuple[str, ...]:
