@@ -18,9 +18,8 @@ from exam_engine.domain.irt import AbilityEstimate
 from exam_engine.domain.irt.model import (
     GRID,
     Floats,
-    expected_probability,
+    grid_probabilities,
     normal_log_weights,
-    probability,
 )
 
 
@@ -75,17 +74,7 @@ def eap_by_group(
         raise ValueError(f"item indexes must be in 0..{a_.size - 1}")
     if group.size and (group.min() < 0 or group.max() >= groups):
         raise ValueError(f"group indexes must be in 0..{groups - 1}")
-    if se_a is None and se_b is None:
-        p = probability(grid[None, :], a_[:, None], b_[:, None])
-    else:
-        e_a, e_b = (
-            np.broadcast_to(np.asarray(0.0 if e is None else e, dtype=np.float64), a_.shape)[
-                :, None
-            ]
-            for e in (se_a, se_b)
-        )
-        p = expected_probability(grid[None, :], a_[:, None], b_[:, None], e_a, e_b)
-    p = np.clip(p, 1e-12, 1 - 1e-12)
+    p = grid_probabilities(a_, b_, grid, se_a, se_b)
     # Rows 0..n-1: log P of each item; rows n..2n-1: log (1 - P).
     table = np.vstack([np.log(p), np.log1p(-p)])
     column = np.where(right, item, item + a_.size)

@@ -11,7 +11,7 @@ import numpy as np
 from exam_engine.domain.irt.model import (
     GRID,
     Floats,
-    expected_probability,
+    grid_probabilities,
     normal_log_weights,
     probability,
 )
@@ -67,12 +67,7 @@ def eap(
     for name, error in zip(("se_a", "se_b"), errors, strict=True):
         if error.size not in (1, a_.size) or (error < 0).any():
             raise ValueError(f"{name} must be non-negative, one value or one per item")
-    if se_a is None and se_b is None:
-        p = probability(grid[None, :], a_[:, None], b_[:, None])
-    else:
-        e_a, e_b = (np.broadcast_to(e, a_.shape)[:, None] for e in errors)
-        p = expected_probability(grid[None, :], a_[:, None], b_[:, None], e_a, e_b)
-    p = np.clip(p, 1e-12, 1 - 1e-12)
+    p = grid_probabilities(a_, b_, grid, se_a, se_b)
     log_post = normal_log_weights(grid, prior_mean, prior_sd) + np.where(
         x[:, None], np.log(p), np.log1p(-p)
     ).sum(axis=0)

@@ -93,3 +93,20 @@ def expected_information(theta: Any, a: Any, b: Any, se_a: Any = 0.0, se_b: Any 
     logit, derivative = _expected_logit(theta, a, b, se_a, se_b)
     p = logistic(logit)
     return np.asarray(derivative * derivative * p * (1.0 - p))
+
+
+def grid_probabilities(
+    a: Floats, b: Floats, grid: Floats, se_a: Any = None, se_b: Any = None
+) -> Floats:
+    """P(correct) of each item (rows) at each grid point (columns), kept off 0 and 1 so
+    its logarithms are finite; given the parameters' SEs (one value or one per item), each
+    item's expected response function."""
+    if se_a is None and se_b is None:
+        p = probability(grid[None, :], a[:, None], b[:, None])
+    else:
+        e_a, e_b = (
+            np.broadcast_to(np.asarray(0.0 if e is None else e, dtype=np.float64), a.shape)[:, None]
+            for e in (se_a, se_b)
+        )
+        p = expected_probability(grid[None, :], a[:, None], b[:, None], e_a, e_b)
+    return np.clip(p, 1e-12, 1 - 1e-12)
