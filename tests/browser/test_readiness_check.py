@@ -62,6 +62,13 @@ def test_readiness_check_from_dashboard_to_verdict(live_server, browser_page, se
     verdict = page.locator(".readiness-check-result")
     assert verdict.get_by_role("heading").inner_text() == "Readiness check: likely to pass"
     assert f"{position} questions, chosen one at a time" in verdict.inner_text()
+    # The estimate it stopped on, beside the ability on the latest calibration.
+    decided = verdict.locator(".check-decided").inner_text()
+    assert re.search(
+        r"stopped on its own estimate of your ability, -?\d\.\d\d \(95% interval -?\d\.\d\d "
+        r"to -?\d\.\d\d, SE \d\.\d\d\), against a pass mark of -?\d\.\d\d",
+        decided,
+    ), decided
     ability = page.locator(".tile-ability")
     text = ability.inner_text()
     assert re.search(r"Ability\s+Estimate\s+-?\d\.\d\d ± \d\.\d\d", text, re.IGNORECASE), text
