@@ -50,7 +50,7 @@ from exam_engine.models import (
     QuestionVersion,
 )
 from exam_engine.services.attempts.start import (
-    PRACTICE_KINDS,
+    UNFINISHED_KINDS,
     deadline_for,
     draw_form,
     usage_counts,
@@ -164,10 +164,10 @@ def prepare_forms(
     bank = published_bank(session)
     mocks = _history_query().where(Attempt.kind == AttemptKind.MOCK)
     seen = {u: Counter(keys) for u, keys in _keys_by_user(session, mocks, students).items()}
-    practice = _history_query().where(
-        Attempt.kind.in_(PRACTICE_KINDS), Attempt.status == AttemptStatus.IN_PROGRESS
+    unfinished = _history_query().where(
+        Attempt.kind.in_(UNFINISHED_KINDS), Attempt.status == AttemptStatus.IN_PROGRESS
     )
-    excluded = _keys_by_user(session, practice, students)
+    excluded = _keys_by_user(session, unfinished, students)
     usage: Counter[str] = Counter()
     if template.exposure_cap:
         usage.update(usage_counts(session, template.id, assignment_id))
@@ -344,11 +344,11 @@ def _unusable(session: Session, form: PreparedForm, template: ExamTemplate) -> s
         return "the template changed"
     version_ids = [row[1] for row in form.items]
     question_ids = [row[2] for row in form.items]
-    unfinished_practice = (
+    unfinished = (
         select(Attempt.id)
         .where(
             Attempt.user_id == form.user_id,
-            Attempt.kind.in_(PRACTICE_KINDS),
+            Attempt.kind.in_(UNFINISHED_KINDS),
             Attempt.status == AttemptStatus.IN_PROGRESS,
         )
         .exists()
@@ -363,27 +363,28 @@ def _unusable(session: Session, form: PreparedForm, template: ExamTemplate) -> s
         .scalar_subquery()
     )
     # One round trip for both checks; the clash query below runs only for a student who has
-    # unfinished practice, which is rare at the bell.
-    published, practising = session.execute(select(live, unfinished_practice)).one()
+    # something unfinished, which is rare at the bell.
+    published, busy = session.execute(select(live, unfinished)).one()
     if published != len(version_ids):
         return "a version on it was retired"
-    if not practising:
+    if not busy:
         return None
-    # A mock never holds a question of the student's unfinished practice, whose feedback
-    # would show its key while the mock runs.
+    # A mock never holds a question of the student's unfinished practice (whose feedback
+    # would show its key while the mock runs) or other unfinished mock (whose review would,
+    # once that one is submitted).
     clash = session.scalar(
         select(AttemptItem.id)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
         .where(
             Attempt.user_id == form.user_id,
-            Attempt.kind.in_(PRACTICE_KINDS),
+            Attempt.kind.in_(UNFINISHED_KINDS),
             Attempt.status == AttemptStatus.IN_PROGRESS,
             _among(session, AttemptItem.question_id, question_ids),
         )
         .limit(1)
     )
     if clash is not None:
-        return "an unfinished practice set holds one of its questions"
+        return "an unfinished practice set or mock holds one of its questions"
     return None
 
 

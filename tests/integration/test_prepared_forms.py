@@ -228,6 +228,27 @@ def test_a_form_clashing_with_unfinished_practice_is_not_used(session, bank, ins
     assert clashing.question_id not in [row[2] for row in stored_items(session, attempt.id)]
 
 
+def test_a_form_clashing_with_another_unfinished_mock_is_not_used(
+    session, bank, instructor, cohort
+):
+    student = student_of(cohort)
+    assignment = assign(session, instructor, cohort)
+    form = form_of(session, assignment.id, student.id)
+    clashing = session.get(QuestionVersion, form.items[0][1])
+    other = add_template(session, "other-mini", item_count=1, minutes=10)
+    stored_attempt(
+        session, student, other, [(clashing, None)], started=NOW, kind="mock", status="in_progress"
+    )
+    session.commit()
+    path = "assembled: an unfinished practice set or mock holds one of its questions"
+    before = prepared_forms.START_PATHS[path]
+    attempt = start(session, student.id, assignment.id)
+    # Submitting the other mock would show its review, with this question's key, while this
+    # one runs: the sitting is assembled without it instead.
+    assert clashing.question_id not in [row[2] for row in stored_items(session, attempt.id)]
+    assert prepared_forms.START_PATHS[path] == before + 1
+
+
 def test_withdrawal_and_removal_drop_the_forms(session, bank, instructor, cohort) -> None:
     stays, leaves = student_of(cohort), student_of(cohort)
     first = assign(session, instructor, cohort, opens=LATER)

@@ -242,6 +242,36 @@ def test_a_mock_the_bank_cannot_fill_beside_an_open_drill_waits_for_it(client, c
     assert start(client, "aaism-full").status_code == 201
 
 
+def test_a_mock_leaves_out_the_questions_of_another_open_mock(client, candidate, session):
+    # Two mocks open at once (another template): submitting the first shows its review, keys
+    # and all, while the second runs, so they must share no question.
+    seed_bank(session, per_subdomain=25)
+    quiz = start(client, "quiz-20")
+    assert quiz.status_code == 201, quiz.get_json()
+    held = question_ids(session, quiz.get_json()["id"])
+    assert len(held) == 20
+    mock = start(client, "aaism-full")
+    assert mock.status_code == 201, mock.get_json()
+    assert not question_ids(session, mock.get_json()["id"]) & held
+
+
+def test_a_mock_the_bank_cannot_fill_beside_another_open_mock_waits_for_it(
+    client, candidate, session
+):
+    # 10 a sub-domain: the open 90-item mock takes all ten of D2-A, which the blueprint-
+    # weighted quiz needs too.
+    seed_bank(session, per_subdomain=10)
+    first = start(client, "aaism-full").get_json()
+    refused = start(client, "quiz-20")
+    assert refused.status_code == 409
+    assert (
+        "other mock holds questions this mock needs: finish it first"
+        in (refused.get_json()["error"])
+    )
+    assert client.post(f"/api/v1/attempts/{first['id']}/submit").status_code == 200
+    assert start(client, "quiz-20").status_code == 201
+
+
 def test_a_mock_leaves_out_the_questions_of_an_open_review(client, candidate, session, clock):
     versions = seed_bank(session, per_subdomain=15)
     missed = versions[:: len(versions) // 10][:10]

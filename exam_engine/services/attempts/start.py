@@ -45,6 +45,8 @@ def seen_counts(session: Session, user_id: int) -> dict[str, int]:
 
 
 PRACTICE_KINDS = (AttemptKind.DRILL, AttemptKind.REVIEW)
+# Every kind: what a new mock must share no question with while it is unfinished.
+UNFINISHED_KINDS = (*PRACTICE_KINDS, AttemptKind.MOCK)
 
 
 def unfinished_questions(user_id: int, kinds: Iterable[str]) -> Select[tuple[int]]:
@@ -86,10 +88,11 @@ def _left_out(session: Session, user_id: int, kind: str) -> frozenset[str]:
 
     A practice set leaves out the questions of the user's unfinished mocks; a mock leaves out
     those of the user's unfinished practice sets, whose feedback (or review, once finished)
-    would show their keys while the mock runs.
+    would show their keys while the mock runs, and those of the user's other unfinished
+    mocks, whose review would show them once the first of the two is submitted.
     """
     if kind == AttemptKind.MOCK:
-        return unfinished_keys(session, user_id, PRACTICE_KINDS)
+        return unfinished_keys(session, user_id, UNFINISHED_KINDS)
     return open_mock_keys(session, user_id)
 
 
@@ -213,7 +216,8 @@ def new_attempt(
         hint = ""
         if exclude and kind == AttemptKind.MOCK:
             hint = (
-                "; your unfinished drill or review holds questions this mock needs: finish it first"
+                "; your unfinished drill, review or other mock holds questions this mock needs: "
+                "finish it first"
             )
         raise Conflict(f"template {template_name!r}: {error}{hint}") from error
     timed = template.mode == Mode.EXAM
