@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from exam_engine.models import User
+from sqlalchemy import select
+
+from exam_engine.models import AuditEvent, User
 from exam_engine.services import item_stats
 from exam_engine.services.demo import DEMO_ACCOUNTS
 
@@ -87,6 +89,13 @@ def test_demo_is_idempotent(app, session) -> None:
     assert status.attempts > 100
     page = item_stats.list_items(session, item_stats.ALL_TEMPLATES)
     assert page.all_items > 0
+    # Each run's import of the bundled bank is audited as `flask bank import` is.
+    imports = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "import").order_by(AuditEvent.id)
+    ).all()
+    assert len(imports) == 2
+    assert all("bundled bank (flask demo)" in event.summary for event in imports)
+    assert imports[1].details["unchanged"] == len(imports[0].details["created"]) > 0
 
 
 def test_users_create_refuses_a_weak_password_with_the_reason(app, session) -> None:
