@@ -22,6 +22,14 @@ def user(session):
     return UserFactory(email=EMAIL)
 
 
+@pytest.fixture
+def calibrated(session, bank):
+    """The test bank calibrated from 35 simulated candidates' mocks."""
+    simulate(session, bank, persons=35)
+    calibration.recalibrate(session, now=utcnow())
+    return bank
+
+
 def key_of(session, attempt_id: int, position: int) -> str:
     """The option id the candidate sees for the key (read from the database, as a test may)."""
     item = session.scalar(
@@ -63,10 +71,8 @@ def run_check(client, session, *, right) -> tuple[int, list[dict]]:
 
 
 def test_api_check_runs_to_its_stopping_rule_with_balance_and_a_verdict(
-    client, session, bank, user
+    client, session, calibrated, user
 ) -> None:
-    simulate(session, bank, persons=35)
-    calibration.recalibrate(session, now=utcnow())
     client.login(EMAIL)
     attempt_id, given = run_check(client, session, right=lambda p: p % 3 != 0)
     assert 1 <= len(given) <= 40
@@ -108,9 +114,9 @@ def test_api_check_runs_to_its_stopping_rule_with_balance_and_a_verdict(
     assert len(items) == len(given)
 
 
-def test_strong_and_weak_candidates_get_opposite_verdicts(client, session, bank, user) -> None:
-    simulate(session, bank, persons=35)
-    calibration.recalibrate(session, now=utcnow())
+def test_strong_and_weak_candidates_get_opposite_verdicts(
+    client, session, calibrated, user
+) -> None:
     client.login(EMAIL)
     strong, _ = run_check(client, session, right=lambda p: True)
     weak, _ = run_check(client, session, right=lambda p: False)
@@ -138,11 +144,9 @@ def test_strong_and_weak_candidates_get_opposite_verdicts(client, session, bank,
 
 
 def test_a_check_without_a_recorded_estimate_is_judged_on_the_stored_ability(
-    client, session, bank, user
+    client, session, calibrated, user
 ) -> None:
     """A check made by an older release (or ended by its deadline) has no recorded estimate."""
-    simulate(session, bank, persons=35)
-    calibration.recalibrate(session, now=utcnow())
     client.login(EMAIL)
     strong, _ = run_check(client, session, right=lambda p: True)
     row = session.get(Attempt, strong)
