@@ -84,3 +84,40 @@ def test_the_sweep_reports_what_it_requeued(session) -> None:
     assert job_id is not None
     result = jobs.job_view(session, job_id).result
     assert result == {"finalized": 0, "abandoned_jobs": 0, "requeued_jobs": 0}
+
+
+def test_an_abandoned_attempt_with_attempts_left_is_queued_again_and_run(
+    tmp_path, database_url, redis_prefix, session, request
+) -> None:
+    app = scoped_to_test(
+        request, make_queued_app(database_url, str(tmp_path / "app"), redis_prefix)
+    )
+    long_ago = utcnow() - timedelta(hours=2)
+
+    def running(attempts: int, started) -> Job:
+        return Job(
+            name=names.RECOMPUTE,
+            arguments={},
+            status="running",
+            max_attempts=3,
+            attempts=attempts,
+            started_at=started,
+        )
+
+    retried, last, fresh = running(1, long_ago), running(3, long_ago), running(1, utcnow())
+    session.add_all([retried, last, fresh])
+    session.commit()
+    with app.app_context():
+        assert recovery.fail_abandoned(session) == 2
+        config = queue.settings()
+        assert queue.held(config, retried.id)
+        assert not queue.held(config, last.id)
+        # A second sweep finds nothing left to end.
+        assert recovery.fail_abandoned(session) == 0
+    session.expire_all()
+    assert (retried.status, retried.error) == ("queued", f"{recovery.ABANDONED}; retrying")
+    assert (last.status, last.error) == ("failed", f"{recovery.ABANDONED}; start it again")
+    assert fresh.status == "running"
+    worker_burst(database_url, str(tmp_path / "worker"), redis_prefix)
+    session.expire_all()
+    assert (retried.status, retried.attempts) == ("done", 2)

@@ -29,25 +29,57 @@ log = logging.getLogger(__name__)
 LOST_AFTER_SECONDS = 120
 # The most rows one sweep hands back to the queue (the rest wait for the next minute).
 REQUEUE_BATCH = 500
+# Why an attempt that outlived its timeout ended.
+ABANDONED = "the worker running it stopped before it finished"
 
 
 def fail_abandoned(session: Session) -> int:
-    """Mark failed the jobs left running past their timeout (their worker was killed)."""
-    cutoff = utcnow() - timedelta(seconds=queue.settings().timeout_seconds + 60)
-    with transaction(session):
-        return cast(
-            CursorResult[Any],
-            session.execute(
-                update(Job)
-                .where(Job.status == JobStatus.RUNNING, Job.started_at < cutoff)
-                .values(
-                    status=JobStatus.FAILED,
-                    error="the worker running it stopped before it finished; start it again",
-                    finished_at=utcnow(),
-                )
-                .execution_options(synchronize_session=False)
-            ),
-        ).rowcount
+    """End the attempts left running past their timeout (their worker was killed); return how
+    many.
+
+    With a queue, a job with attempts left goes back to it, as a failed attempt would; its
+    last attempt, or any without a queue (nothing would run it again), is marked failed.
+    """
+    config = queue.settings()
+    cutoff = utcnow() - timedelta(seconds=config.timeout_seconds + 60)
+    rows = session.execute(
+        select(Job.id, Job.attempts, Job.max_attempts).where(
+            Job.status == JobStatus.RUNNING, Job.started_at < cutoff
+        )
+    ).all()
+    end_read(session)
+    ended = 0
+    again: list[tuple[int, int]] = []
+    for job_id, attempts, max_attempts in rows:
+        retry = config.redis_url is not None and attempts < max_attempts
+        with transaction(session):
+            # Only if nobody else ended this attempt meanwhile (another worker's sweep).
+            changed = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
+                    .where(Job.attempts == attempts)
+                    .values(
+                        status=JobStatus.QUEUED if retry else JobStatus.FAILED,
+                        error=ABANDONED + ("; retrying" if retry else "; start it again"),
+                        finished_at=None if retry else utcnow(),
+                    )
+                    .execution_options(synchronize_session=False)
+                ),
+            ).rowcount
+        ended += changed
+        if changed and retry:
+            again.append((job_id, max_attempts - attempts))
+    for job_id, left in again:
+        try:
+            queue.push(config, job_id, left)
+        except RedisError as error:
+            # The row stays queued: requeue_lost hands it over once Redis answers.
+            log.warning("job %s not queued again: Redis unreachable: %s", job_id, error)
+            break
+        log.warning("job %s: its worker stopped during an attempt; queued again", job_id)
+    return ended
 
 
 def requeue_lost(session: Session) -> int:
