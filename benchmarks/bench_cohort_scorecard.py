@@ -302,8 +302,10 @@ def run_size(
         base_wall, base_cpu, _, base_queries = measure(
             client, f"/cohorts/{cohort_id}", runs, counter
         )
+        home_wall, home_cpu, _, home_queries = measure(client, "/instructor", runs, counter)
         load_after = os.getloadavg()[0]
         with app.app_context():
+            card_ms, summary_ms = _card_against_summary(cohort_id, runs)
             db.engine.dispose()
     return {
         "students": students,
@@ -318,8 +320,39 @@ def run_size(
         "base_p95": p95(base_wall),
         "base_cpu": statistics.median(base_cpu),
         "base_queries": base_queries,
+        "home_median": statistics.median(home_wall),
+        "home_cpu": statistics.median(home_cpu),
+        "home_queries": home_queries,
+        "card_ms": statistics.median(card_ms),
+        "summary_ms": statistics.median(summary_ms),
         "load": (load_before, load_after),
     }
+
+
+def _card_against_summary(cohort_id: int, runs: int) -> tuple[list[float], list[float]]:
+    """Alternate the instructor home's figures of one cohort the old way (the whole cohort
+    card) and the new (``cohort_summary``); CPU milliseconds of each, same data and run."""
+    from exam_engine.services.catalog import bundled_blueprint
+    from exam_engine.services.cohorts.assignments import assignment_lines
+    from exam_engine.services.cohorts.scorecard import cohort_card, cohort_summary, students_of
+
+    session = db.session()
+    students = students_of(session, cohort_id)
+    lines = assignment_lines(session, cohort_id)
+    blueprint = bundled_blueprint()
+    card_ms: list[float] = []
+    summary_ms: list[float] = []
+    for _ in range(runs):
+        c0 = time.process_time()
+        card = cohort_card(session, cohort_id, students, lines, blueprint, target=0.65)
+        c1 = time.process_time()
+        summary = cohort_summary(session, cohort_id, students, lines)
+        c2 = time.process_time()
+        assert (summary.overall, summary.completion) == (card.overall, card.completion)
+        card_ms.append(1000 * (c1 - c0))
+        summary_ms.append(1000 * (c2 - c1))
+    db.session.remove()
+    return card_ms, summary_ms
 
 
 def main() -> None:
@@ -356,6 +389,17 @@ def main() -> None:
             f"| {r['cpu_median']:.0f} / {r['cpu_p95']:.0f} | {r['queries']} | {r['kib']:.0f} "
             f"| {r['base_median']:.0f} / {r['base_cpu']:.0f} | {r['base_queries']} "
             f"| {r['load'][0]:.1f} / {r['load'][1]:.1f} |"
+        )
+    print()
+    print(
+        "| students | /instructor wall / CPU median (ms) | its statements "
+        "| one cohort's home figures, CPU median (ms): whole card / summary |"
+    )
+    print("|---:|---:|---:|---:|")
+    for r in results:
+        print(
+            f"| {r['students']:,} | {r['home_median']:.0f} / {r['home_cpu']:.0f} "
+            f"| {r['home_queries']} | {r['card_ms']:.0f} / {r['summary_ms']:.0f} |"
         )
     for r in results:
         if r["build_s"]:

@@ -365,6 +365,37 @@ def build_scorecard(
     )
 
 
+@dataclass(frozen=True)
+class CohortSummary:
+    """What a list of cohorts shows of each: its pooled score and assignment completion."""
+
+    overall: Score
+    completion: tuple[Completion, ...]
+
+
+def summarize(
+    students: Sequence[StudentRef],
+    assignments: Sequence[AssignmentRef],
+    records: Iterable[AttemptRecord],
+) -> CohortSummary:
+    """The ``overall`` and ``completion`` of :func:`build_scorecard`, without the per-student
+    rows, marks, area summaries and trend it also computes (most of its cost)."""
+    student_ids = {s.id for s in students}
+    by_assignment: dict[int, list[AttemptRecord]] = {a.id: [] for a in assignments}
+    correct = total = 0
+    kept = counted_attempts(
+        r for r in records if r.student_id in student_ids and r.assignment_id in by_assignment
+    )
+    for record in kept:
+        by_assignment[record.assignment_id].append(record)
+        if record.status in FINISHED and record.result is not None:
+            correct += int(record.result["score"]["correct"])
+            total += int(record.result["score"]["total"])
+    return CohortSummary(
+        Score.of(correct, total), _completion(students, assignments, by_assignment)
+    )
+
+
 def _summaries(
     rows: Sequence[StudentRow], blueprint: Blueprint, *, level: str
 ) -> tuple[AreaSummary, ...]:

@@ -14,10 +14,9 @@ from exam_engine.domain.grading import Score
 from exam_engine.domain.vocabulary import Role, VersionStatus
 from exam_engine.models import AuditEvent, Question, QuestionVersion, User
 from exam_engine.services import item_stats
-from exam_engine.services.catalog import bundled_blueprint
 from exam_engine.services.cohorts.access import list_cohorts
 from exam_engine.services.cohorts.assignments import assignment_lines
-from exam_engine.services.cohorts.scorecard import cohort_card, students_of
+from exam_engine.services.cohorts.scorecard import cohort_summary, students_of
 from exam_engine.services.errors import NotFound
 
 SHOWN = 5
@@ -75,25 +74,25 @@ class InstructorHome:
     imports: list[ImportLine]
 
 
-def cohort_lines(session: Session, user_id: int, *, target: float) -> list[CohortLine]:
+def cohort_lines(session: Session, user_id: int) -> list[CohortLine]:
     """The cohorts the user teaches (all, for an admin) with completion and average."""
     teaching, _ = list_cohorts(session, user_id)
-    blueprint = bundled_blueprint()
     out = []
     for summary in teaching:
         cohort = summary.cohort
         students = students_of(session, cohort.id)
         lines = assignment_lines(session, cohort.id)
-        card = cohort_card(session, cohort.id, students, lines, blueprint, target=target)
+        # The two figures of the cohort's scorecard this page shows, not the whole card.
+        figures = cohort_summary(session, cohort.id, students, lines)
         out.append(
             CohortLine(
                 cohort_id=cohort.id,
                 name=cohort.name,
                 students=summary.students,
                 assignments=summary.assignments,
-                finished=sum(c.finished for c in card.completion),
-                expected=sum(c.students for c in card.completion),
-                average=card.overall if card.overall.total else None,
+                finished=sum(c.finished for c in figures.completion),
+                expected=sum(c.students for c in figures.completion),
+                average=figures.overall if figures.overall.total else None,
             )
         )
     return out
@@ -139,7 +138,7 @@ def recent_imports(session: Session) -> list[ImportLine]:
     return [ImportLine(at, name or email or "command line", text) for at, name, email, text in rows]
 
 
-def instructor_home(session: Session, user_id: int, *, target: float) -> InstructorHome:
+def instructor_home(session: Session, user_id: int) -> InstructorHome:
     """Gather the instructor home for ``user_id`` (an instructor or admin)."""
     user = session.get(User, user_id)
     if user is None:
@@ -151,7 +150,7 @@ def instructor_home(session: Session, user_id: int, *, target: float) -> Instruc
     )
     too_few = page.flag_counts.get("too-few-responses", 0)
     return InstructorHome(
-        cohorts=cohort_lines(session, user_id, target=target),
+        cohorts=cohort_lines(session, user_id),
         reviews=reviews,
         reviews_total=reviews_total,
         flagged=page.rows,

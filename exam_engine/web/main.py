@@ -31,9 +31,7 @@ def index() -> Any:
 @role_required(Role.INSTRUCTOR)
 def instructor_home() -> Any:
     """Instructor home: cohorts, reviews waiting, flagged items and recent imports."""
-    home = gather_home(
-        current_session(), current_user.id, target=float(current_app.config["WEAK_TARGET"])
-    )
+    home = gather_home(current_session(), current_user.id)
     return render_template("main/instructor.html", home=home, short_flag_labels=SHORT_FLAG_LABELS)
 
 

@@ -12,6 +12,7 @@ from exam_engine.domain.blueprint import Blueprint, Domain, Subdomain
 from exam_engine.domain.cohort_stats import (
     AssignmentRef,
     AttemptRecord,
+    CohortSummary,
     ItemTally,
     StudentRef,
     build_scorecard,
@@ -20,6 +21,7 @@ from exam_engine.domain.cohort_stats import (
     mark_counts,
     most_missed,
     sort_rows,
+    summarize,
 )
 from exam_engine.domain.grading import GradedItem, grade
 from exam_engine.domain.stats import wilson_interval
@@ -206,6 +208,22 @@ def test_completion_and_trend_per_assignment() -> None:
     assert "Mock 1 is Mock A." in svg
     assert "Mock 2" in svg
     assert "D1 Domain D1: Mock 1 38%, Mock 2 100%." in svg
+
+
+def test_the_summary_gives_the_scorecards_overall_and_completion() -> None:
+    students, assignments, records = _cohort()
+    card = build_scorecard(students, assignments, records, BP)
+    summary = summarize(students, assignments, records)
+    assert (summary.overall.correct, summary.overall.total) == (14, 30)
+    assert summary.overall == card.overall
+    assert summary.completion == card.completion
+    # Fewer students or assignments: only theirs count, as in the scorecard.
+    for chosen, set_ in ((students[:1], assignments), (students, assignments[1:])):
+        part = build_scorecard(chosen, set_, records, BP)
+        assert summarize(chosen, set_, records) == CohortSummary(part.overall, part.completion)
+    empty = summarize([StudentRef(1, "x")], [AssignmentRef(1, "M")], [])
+    assert empty.overall.total == 0
+    assert [(c.finished, c.not_started) for c in empty.completion] == [(0, 1)]
 
 
 def test_trend_chart_is_empty_without_finished_mocks() -> None:

@@ -9,6 +9,9 @@ import pytest
 
 from exam_engine.models import AuditEvent, utcnow
 from exam_engine.services import attempts, cohorts
+from exam_engine.services.catalog import bundled_blueprint
+from exam_engine.services.cohorts.assignments import assignment_lines
+from exam_engine.services.cohorts.scorecard import cohort_card, cohort_summary, students_of
 from tests.factories import (
     AssignmentFactory,
     MembershipFactory,
@@ -104,6 +107,11 @@ def test_home_gathers_cohorts_reviews_flags_and_imports(client, session, instruc
     assert re.search(r"50(\.0)?%\s*<span class=\"muted small\">\(2 of 4 sittings", cohorts_part)
     assert "(4/8)" in cohorts_part
     assert f'href="/cohorts/{cohort.id}/scorecard"' in cohorts_part
+    # The home reads only the scores; the figures are the cohort scorecard's.
+    members, lines = students_of(session, cohort.id), assignment_lines(session, cohort.id)
+    card = cohort_card(session, cohort.id, members, lines, bundled_blueprint(), target=0.65)
+    figures = cohort_summary(session, cohort.id, members, lines)
+    assert (figures.overall, figures.completion) == (card.overall, card.completion)
     reviews = page[page.index('id="home-reviews-heading"') :]
     reviews = reviews[: reviews.index("</section>")]
     assert "D1-A-900" in reviews

@@ -282,6 +282,46 @@ def cohort_card(
         )
 
 
+def score_records(session: Session, cohort_id: int) -> list[AttemptRecord]:
+    """:func:`attempt_records` with only each result's score (correct and total), read by the
+    database from the cached result instead of parsing it here."""
+    score = Attempt.result["score"]
+    rows = session.execute(
+        select(
+            Attempt.id,
+            Attempt.user_id,
+            Attempt.assignment_id,
+            Attempt.status,
+            Attempt.started_at,
+            score["correct"].as_integer(),
+            score["total"].as_integer(),
+        )
+        .join(Assignment, Assignment.id == Attempt.assignment_id)
+        .join(Membership, current_student(Attempt.user_id))
+        .where(Assignment.cohort_id == cohort_id)
+    ).all()
+    return [
+        AttemptRecord(
+            a, u, g or 0, s, t, None if total is None else {"score": {"correct": c, "total": total}}
+        )
+        for a, u, g, s, t, c, total in rows
+    ]
+
+
+def cohort_summary(
+    session: Session,
+    cohort_id: int,
+    students: Sequence[StudentInfo],
+    lines: Sequence[AssignmentLine],
+) -> cohort_stats.CohortSummary:
+    """The cohort's pooled score and completion, as its scorecard counts them."""
+    return cohort_stats.summarize(
+        [StudentRef(s.id, s.label) for s in students],
+        [AssignmentRef(line.assignment.id, line.template.title) for line in lines],
+        score_records(session, cohort_id),
+    )
+
+
 def scorecard(
     session: Session,
     cohort: Cohort,
