@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, exists, func, select
+from sqlalchemy import Select, Text, and_, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from exam_engine.domain import cohort_stats
@@ -128,22 +128,28 @@ def students_of(session: Session, cohort_id: int) -> list[StudentInfo]:
     return [StudentInfo(*row) for row in rows]
 
 
-def attempt_records(session: Session, cohort_id: int) -> list[AttemptRecord]:
-    """Every attempt a current student made at one of the cohort's assignments."""
-    rows = session.execute(
+def _assigned_attempts(cohort_id: int, *result: Any) -> Select[Any]:
+    """Query: each attempt a current student made at one of the cohort's assignments, its id,
+    student, assignment, status and start, then the ``result`` columns given."""
+    return (
         select(
             Attempt.id,
             Attempt.user_id,
             Attempt.assignment_id,
             Attempt.status,
             Attempt.started_at,
-            # Fetched as text and parsed below, the same way on SQLite and PostgreSQL.
-            cast(Attempt.result, Text),
+            *result,
         )
         .join(Assignment, Assignment.id == Attempt.assignment_id)
         .join(Membership, current_student(Attempt.user_id))
         .where(Assignment.cohort_id == cohort_id)
-    ).all()
+    )
+
+
+def attempt_records(session: Session, cohort_id: int) -> list[AttemptRecord]:
+    """Every attempt a current student made at one of the cohort's assignments."""
+    # The result is fetched as text and parsed below, the same way on SQLite and PostgreSQL.
+    rows = session.execute(_assigned_attempts(cohort_id, cast(Attempt.result, Text))).all()
     results = _parse_json([row[5] for row in rows])
     return [
         AttemptRecord(a, u, g or 0, s, t, r)
@@ -286,20 +292,10 @@ def score_records(session: Session, cohort_id: int) -> list[AttemptRecord]:
     """:func:`attempt_records` with only each result's score (correct and total), read by the
     database from the cached result instead of parsing it here."""
     score = Attempt.result["score"]
-    rows = session.execute(
-        select(
-            Attempt.id,
-            Attempt.user_id,
-            Attempt.assignment_id,
-            Attempt.status,
-            Attempt.started_at,
-            score["correct"].as_integer(),
-            score["total"].as_integer(),
-        )
-        .join(Assignment, Assignment.id == Attempt.assignment_id)
-        .join(Membership, current_student(Attempt.user_id))
-        .where(Assignment.cohort_id == cohort_id)
-    ).all()
+    query = _assigned_attempts(
+        cohort_id, score["correct"].as_integer(), score["total"].as_integer()
+    )
+    rows = session.execute(query).all()
     return [
         AttemptRecord(
             a, u, g or 0, s, t, None if total is None else {"score": {"correct": c, "total": total}}
