@@ -108,12 +108,12 @@ def test_an_abandoned_attempt_with_attempts_left_is_queued_again_and_run(
     session.add_all([retried, last, fresh])
     session.commit()
     with app.app_context():
-        assert recovery.fail_abandoned(session) == 2
+        assert recovery.end_abandoned(session) == 2
         config = queue.settings()
         assert queue.held(config, retried.id)
         assert not queue.held(config, last.id)
         # A second sweep finds nothing left to end.
-        assert recovery.fail_abandoned(session) == 0
+        assert recovery.end_abandoned(session) == 0
     session.expire_all()
     assert (retried.status, retried.error) == ("queued", f"{recovery.ABANDONED}; retrying")
     assert (last.status, last.error) == ("failed", f"{recovery.ABANDONED}; start it again")

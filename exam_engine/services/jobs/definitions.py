@@ -148,7 +148,7 @@ def sweep(session: Session, progress: Progress) -> dict[str, Any]:
     )
     return {
         "finalized": len(done),
-        "abandoned_jobs": recovery.fail_abandoned(session),
+        "abandoned_jobs": recovery.end_abandoned(session),
         "requeued_jobs": recovery.requeue_lost(session),
     }
 

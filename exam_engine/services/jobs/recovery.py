@@ -33,7 +33,7 @@ REQUEUE_BATCH = 500
 ABANDONED = "the worker running it stopped before it finished"
 
 
-def fail_abandoned(session: Session) -> int:
+def end_abandoned(session: Session) -> int:
     """End the attempts left running past their timeout (their worker was killed); return how
     many.
 
